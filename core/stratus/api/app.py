@@ -1,0 +1,106 @@
+"""The app factory every service API uses.
+
+A service module declares a :class:`ServiceSpec` and a ``create_app(deps)`` that calls
+:func:`create_service_app` and adds its routes with :meth:`ServiceApp.add_route`. All
+dependencies come in through :class:`ApiDeps`; nothing is looked up globally, so tests
+and embedders build apps with whatever fakes they like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import falcon
+
+from stratus.api import errors, middleware
+from stratus.api.errors import ErrorStyle
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What distinguishes one service's API.
+
+    :param name: catalog name, also used in hooks (``"compute"``).
+    :param prefix: mount point in the composite app (``"/compute"``).
+    :param catalog_type: service type in the catalog (``"compute"``, ``"block-storage"``).
+    :param error_style: the error-body flavour its clients expect.
+    :param request_id_header: legacy request-id header sent besides ``x-openstack-request-id``.
+    """
+
+    name: str
+    prefix: str
+    catalog_type: str
+    error_style: ErrorStyle
+    request_id_header: str | None = None
+
+
+@dataclass
+class ApiDeps:
+    """Everything an API app needs from outside.
+
+    :param conf: the process's ``ConfigOpts``.
+    :param plugins: the pluggy manager (:func:`stratus.hooks.manager.create_plugin_manager`).
+    :param authenticator: credentials -> context; None until the identity service provides one.
+    :param services: service-specific collaborators by name (databases, RPC clients, drivers).
+    """
+
+    conf: Any
+    plugins: Any
+    authenticator: middleware.Authenticator | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str
+    resource: object
+    suffix: str | None = None
+
+
+class ServiceApp:
+    """A falcon app plus the routes it serves (the OpenAPI document is built from them)."""
+
+    def __init__(self, spec: ServiceSpec, deps: ApiDeps) -> None:
+        from stratus.hooks.manager import call_safely
+
+        self.spec = spec
+        self.deps = deps
+        self.routes: list[Route] = []
+        notify: Callable[..., None] = lambda hook, **kw: call_safely(deps.plugins, hook, **kw)  # noqa: E731
+        self.falcon = falcon.App(
+            middleware=[
+                middleware.RequestId(spec.request_id_header),
+                middleware.BodyLimit(deps.conf.api.max_request_body_size),
+                middleware.AuthContext(deps.authenticator),
+                middleware.RequestFinished(spec.name, notify),
+            ],
+        )
+        self.falcon.req_options.strip_url_path_trailing_slash = True
+        self.falcon.req_options.auto_parse_qs_csv = False
+        errors.install_handlers(self.falcon, spec.error_style)
+
+    def add_route(self, template: str, resource: object, suffix: str | None = None) -> None:
+        self.falcon.add_route(template, resource, suffix=suffix)
+        self.routes.append(Route(template, resource, suffix))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        return self.falcon(environ, start_response)
+
+
+def create_service_app(spec: ServiceSpec, deps: ApiDeps) -> ServiceApp:
+    """Build the app with the shared middleware and error handlers.
+
+    The caller adds its routes, then calls :func:`finish`.
+    """
+    return ServiceApp(spec, deps)
+
+
+def finish(app: ServiceApp) -> ServiceApp:
+    """Add the OpenAPI route and the plugins' routes; call after the service's own routes."""
+    from stratus.api.openapi import OpenApiResource
+
+    app.add_route("/openapi.json", OpenApiResource(app))
+    app.deps.plugins.hook.stratus_api_routes(service=app.spec.name, app=app)
+    return app

@@ -1,0 +1,1 @@
+"""Compute service (Nova v2.1 compatible)."""

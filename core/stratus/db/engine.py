@@ -1,0 +1,129 @@
+"""Engines and sessions, one :class:`Database` per service.
+
+SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL and
+MySQL get pooled connections that are pre-pinged and recycled. Sessions are used as
+transactions: ``with db.transaction() as session:`` commits on success and rolls back
+on any exception, so a failed request never leaves a half-written row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from stratus.exceptions import BackendUnavailable, ConfigError
+
+
+def connection_url(conf: Any, service: str) -> str:
+    """The URL ``service`` uses: ``[database] service_connections`` or ``connection``."""
+    return conf.database.service_connections.get(service) or conf.database.connection
+
+
+def _set_sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is bypassed so BEGIN is emitted by SQLAlchemy
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _begin_immediate(conn: Any) -> None:
+    # A writer takes the lock at BEGIN instead of on its first write, so two concurrent
+    # read-then-write transactions wait for each other rather than failing mid-way.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
+    """Create an engine for ``url`` with the pragmas and pool settings Stratus relies on.
+
+    :raises ConfigError: the URL's database driver is not installed.
+    """
+    parsed = make_url(url)
+    db = conf.database if conf is not None else None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False}
+    else:
+        kwargs.update(pool_pre_ping=True)
+        if db is not None:
+            kwargs.update(
+                pool_size=db.pool_size,
+                max_overflow=db.max_overflow,
+                pool_timeout=db.pool_timeout,
+                pool_recycle=db.connection_recycle_time,
+            )
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except ImportError as exc:
+        raise ConfigError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r} needs a driver "
+            f"that is not installed ({exc.name}); install stratus[postgresql] or stratus[mysql]"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        busy = db.sqlite_busy_timeout if db is not None else 30000
+        event.listen(engine, "connect", _set_sqlite_pragmas(busy))
+        event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+class Database:
+    """The engine and session factory of one service."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def for_service(cls, conf: Any, service: str) -> Database:
+        return cls(create_engine(connection_url(conf, service), conf))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        :raises BackendUnavailable: the database cannot be reached.
+        """
+        session = self._sessions()
+        try:
+            with session.begin():
+                yield session
+        except sa.exc.OperationalError as exc:
+            if exc.connection_invalidated or "connect" in str(exc.orig).lower():
+                raise BackendUnavailable(f"database unavailable: {exc.orig}") from exc
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def service_base(service: str) -> type[DeclarativeBase]:
+    """A declarative base whose metadata holds only ``service``'s tables."""
+    naming = {
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+    return type(
+        f"{service.title().replace('-', '')}Base",
+        (DeclarativeBase,),
+        {"metadata": sa.MetaData(naming_convention=naming), "__abstract__": True},
+    )

@@ -1,0 +1,273 @@
+"""The hypervisor slot (entry points ``stratus.hypervisor``).
+
+A hypervisor driver runs servers on one compute host. The compute service owns all
+state: it tells the driver what to run and asks what is running; the driver never
+touches the database or the message bus.
+
+The mandatory part is :class:`Hypervisor` (host resources and the lifecycle). Optional
+areas are separate small interfaces — :class:`ConsoleLog`, :class:`Snapshot`,
+:class:`PauseUnpause`, :class:`SuspendResume`, :class:`Resize`, :class:`VolumeAttach` —
+each matched by a :class:`HypervisorCapability`; a driver that declares a capability must
+also subclass the matching interface (the conformance suite checks both ways).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from stratus.interfaces.base import ApiVersion, Driver
+
+API_VERSION: ApiVersion = (1, 0)
+
+
+class HypervisorCapability(enum.Flag):
+    NONE = 0
+    CONSOLE_LOG = enum.auto()
+    SNAPSHOT = enum.auto()
+    PAUSE = enum.auto()
+    SUSPEND = enum.auto()
+    RESIZE = enum.auto()
+    VOLUME_ATTACH = enum.auto()
+    CONFIG_DRIVE = enum.auto()
+
+
+class PowerState(enum.IntEnum):
+    """Power states with Nova's numeric values (they show in ``OS-EXT-STS:power_state``)."""
+
+    NOSTATE = 0
+    RUNNING = 1
+    PAUSED = 3
+    SHUTDOWN = 4
+    CRASHED = 6
+    SUSPENDED = 7
+
+
+@dataclass(frozen=True, slots=True)
+class HostResources:
+    """What the host offers, as the driver sees it (before any allocation ratio)."""
+
+    hypervisor_hostname: str
+    hypervisor_type: str
+    hypervisor_version: int
+    vcpus: int
+    memory_mb: int
+    local_gb: int
+    cpu_info: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkInterface:
+    """A port bound for this host, as the network plugin's ``bind_port`` answered."""
+
+    port_id: str
+    mac_address: str
+    vif_type: str
+    vif_details: Mapping[str, object] = field(default_factory=dict)
+    fixed_ips: tuple[str, ...] = ()
+    mtu: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDevice:
+    """A volume connection to present to the guest (see the volume slot)."""
+
+    volume_id: str
+    device_name: str
+    driver_volume_type: str
+    connection_info: Mapping[str, object] = field(default_factory=dict)
+    boot_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSpec:
+    """Everything the driver needs to create a server; sizes come from the flavor."""
+
+    uuid: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    image_path: str | None = None
+    image_properties: Mapping[str, str] = field(default_factory=dict)
+    user_data: bytes | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    key_data: str | None = None
+    config_drive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceInfo:
+    """What the driver reports about one server it runs."""
+
+    uuid: str
+    power_state: PowerState
+    vcpus: int
+    memory_mb: int
+
+
+class Hypervisor(Driver):
+    """Lifecycle of servers on one host.
+
+    Every method receives the server's UUID or :class:`InstanceSpec`; the driver keeps
+    whatever host-side state it needs (domain XML, disk files) keyed by UUID.
+    """
+
+    API_VERSION: ClassVar[ApiVersion] = API_VERSION
+    CAPABILITIES: ClassVar[type[enum.Flag]] = HypervisorCapability
+    capabilities: ClassVar[enum.Flag] = HypervisorCapability.NONE
+
+    @abc.abstractmethod
+    def init_host(self, host: str) -> None:
+        """Prepare the host before the compute service accepts work.
+
+        Called once at service start. May assume nothing else has been called.
+
+        :raises MissingDependency: the hypervisor daemon or tooling is absent.
+        :raises BackendUnavailable: it is present but cannot be reached.
+        """
+
+    @abc.abstractmethod
+    def get_host_resources(self) -> HostResources:
+        """Return the host's total resources. Cheap: called on every periodic update."""
+
+    @abc.abstractmethod
+    def list_instances(self) -> list[str]:
+        """Return the UUIDs of every server this driver runs on the host, in any state."""
+
+    @abc.abstractmethod
+    def spawn(
+        self,
+        instance: InstanceSpec,
+        network_interfaces: Iterable[NetworkInterface],
+        block_devices: Iterable[BlockDevice],
+    ) -> None:
+        """Create and start the server; return when it is RUNNING.
+
+        May assume ``instance.image_path`` (when set) is a readable local file for the
+        whole call and that the network interfaces are already plugged.
+        On failure it removes everything it created (disks, domain definition) before
+        raising, so that the compute service can reschedule.
+
+        :raises Conflict: a server with this UUID already exists on the host.
+        :raises Invalid: the image or flavor cannot run here (bad format, too large).
+        """
+
+    @abc.abstractmethod
+    def destroy(self, uuid: str) -> None:
+        """Stop the server if running and delete everything the driver holds for it.
+
+        Idempotent: destroying an unknown UUID succeeds.
+        """
+
+    @abc.abstractmethod
+    def power_on(self, uuid: str) -> None:
+        """Start a stopped server. Idempotent. :raises NotFound: unknown UUID."""
+
+    @abc.abstractmethod
+    def power_off(self, uuid: str, timeout: float = 0) -> None:
+        """Stop the server: ACPI shutdown for up to ``timeout`` seconds, then hard.
+
+        Idempotent. :raises NotFound: unknown UUID.
+        """
+
+    @abc.abstractmethod
+    def reboot(self, uuid: str, hard: bool) -> None:
+        """Reboot (soft: ask the guest; hard: reset). :raises NotFound: unknown UUID."""
+
+    @abc.abstractmethod
+    def get_info(self, uuid: str) -> InstanceInfo:
+        """Return the server's current state. :raises NotFound: unknown UUID."""
+
+
+class ConsoleLog(abc.ABC):
+    """Capability ``CONSOLE_LOG``."""
+
+    @abc.abstractmethod
+    def get_console_output(self, uuid: str, tail_lines: int | None = None) -> str:
+        """Return the serial console log (the last ``tail_lines`` lines if given).
+
+        :raises NotFound: unknown UUID.
+        """
+
+
+class Snapshot(abc.ABC):
+    """Capability ``SNAPSHOT``."""
+
+    @abc.abstractmethod
+    def snapshot(self, uuid: str, write: Callable[[bytes], None]) -> str:
+        """Stream a consistent copy of the root disk through ``write``; return its disk format.
+
+        The server keeps running (or is paused and resumed by the driver).
+        Temporary files are removed whether or not it succeeds.
+        """
+
+
+class PauseUnpause(abc.ABC):
+    """Capability ``PAUSE``: freeze the guest in memory."""
+
+    @abc.abstractmethod
+    def pause(self, uuid: str) -> None:
+        """Pause a running server. :raises Conflict: it is not running."""
+
+    @abc.abstractmethod
+    def unpause(self, uuid: str) -> None:
+        """Resume a paused server. :raises Conflict: it is not paused."""
+
+
+class SuspendResume(abc.ABC):
+    """Capability ``SUSPEND``: save the guest's memory to disk and stop it."""
+
+    @abc.abstractmethod
+    def suspend(self, uuid: str) -> None:
+        """Suspend a running server. :raises Conflict: it is not running."""
+
+    @abc.abstractmethod
+    def resume(self, uuid: str) -> None:
+        """Restore a suspended server. :raises Conflict: it is not suspended."""
+
+
+class Resize(abc.ABC):
+    """Capability ``RESIZE`` (same host; moving hosts is the compute service's job)."""
+
+    @abc.abstractmethod
+    def resize(self, uuid: str, new: InstanceSpec) -> None:
+        """Give the server ``new``'s sizes, keeping the old disk until confirmed.
+
+        :raises Invalid: the root disk would shrink.
+        """
+
+    @abc.abstractmethod
+    def confirm_resize(self, uuid: str) -> None:
+        """Drop what ``resize`` kept for a revert. Idempotent."""
+
+    @abc.abstractmethod
+    def revert_resize(self, uuid: str) -> None:
+        """Return to the sizes and disk from before ``resize``."""
+
+
+class VolumeAttach(abc.ABC):
+    """Capability ``VOLUME_ATTACH``: hot-plug volumes into a running server."""
+
+    @abc.abstractmethod
+    def attach_volume(self, uuid: str, device: BlockDevice) -> None:
+        """Present the volume to the guest. :raises Conflict: device name taken."""
+
+    @abc.abstractmethod
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        """Remove the volume from the guest. Idempotent."""
+
+
+Hypervisor.CAPABILITY_INTERFACES = {
+    HypervisorCapability.CONSOLE_LOG: ConsoleLog,
+    HypervisorCapability.SNAPSHOT: Snapshot,
+    HypervisorCapability.PAUSE: PauseUnpause,
+    HypervisorCapability.SUSPEND: SuspendResume,
+    HypervisorCapability.RESIZE: Resize,
+    HypervisorCapability.VOLUME_ATTACH: VolumeAttach,
+}

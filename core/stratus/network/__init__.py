@@ -1,0 +1,1 @@
+"""Networking service (Neutron v2.0 compatible)."""

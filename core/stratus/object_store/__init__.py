@@ -1,0 +1,1 @@
+"""Object storage service (Swift v1 compatible)."""

@@ -1,0 +1,128 @@
+"""The serving side: consumes a topic's queues and runs endpoint methods."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import kombu
+from kombu.mixins import ConsumerMixin
+
+from stratus.context import RequestContext
+from stratus.rpc import message
+from stratus.rpc.transport import Transport
+
+LOG = logging.getLogger(__name__)
+
+
+class RPCServer(ConsumerMixin):
+    """Serves ``topic`` for ``host`` with the public methods of ``endpoints``.
+
+    An endpoint method is called as ``method(context, **args)`` with a
+    :class:`~stratus.context.RequestContext`; its return value must be JSON-serialisable.
+    Methods run on a pool of ``workers`` threads, so a slow one does not hold up others.
+    Requests are acknowledged on receipt (at most once, like oslo.messaging's RPC): a
+    server that dies mid-request loses that request, and callers of ``call`` time out.
+    After a lost broker connection the server reconnects and declares its queues again.
+    """
+
+    def __init__(self, transport: Transport, topic: str, host: str, endpoints: list[object], workers: int = 8) -> None:
+        self.transport = transport
+        self.topic = topic
+        self.host = host
+        self.endpoints = endpoints
+        self.connection = transport.connection()
+        fanout_name = f"{topic}_fanout_{uuid.uuid4().hex}"
+        self.queues = [
+            kombu.Queue(topic, exchange=transport.topic_exchange, routing_key=topic, durable=True),
+            kombu.Queue(f"{topic}.{host}", exchange=transport.topic_exchange, routing_key=f"{topic}.{host}",
+                        durable=True),
+            kombu.Queue(fanout_name, exchange=transport.fanout_exchange(topic), routing_key=topic,
+                        durable=False, auto_delete=True),
+        ]
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"rpc-{topic}")
+        self._workers = workers
+        self._reply_lock = threading.Lock()
+        self._reply_connection: kombu.Connection | None = None
+        self._reply_producer: kombu.Producer | None = None
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
+        return [consumer_cls(queues=self.queues, callbacks=[self._on_message], accept=["json"],
+                             prefetch_count=self._workers)]
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
+        self.ready.set()
+
+    def on_connection_error(self, exc: BaseException, interval: float) -> None:
+        self.ready.clear()
+        LOG.warning("RPC server %s.%s lost the broker (%s); reconnecting in %.1fs",
+                    self.topic, self.host, exc, interval)
+
+    def _on_message(self, body: dict[str, Any], msg: Any) -> None:
+        msg.ack()
+        self._pool.submit(self._dispatch, body)
+
+    def _find(self, method: str) -> Any:
+        if not method or method.startswith("_"):
+            return None
+        for endpoint in self.endpoints:
+            function = getattr(endpoint, method, None)
+            if callable(function):
+                return function
+        return None
+
+    def _dispatch(self, body: dict[str, Any]) -> None:
+        method = body.get("method", "")
+        reply: dict[str, Any] = {"msg_id": body.get("msg_id"), "result": None, "failure": None}
+        function = self._find(method)
+        try:
+            if function is None:
+                raise AttributeError(f"topic {self.topic!r} has no method {method!r}")
+            context = RequestContext.from_dict(body.get("context") or {})
+            reply["result"] = function(context, **(body.get("args") or {}))
+        except Exception as exc:
+            if body.get("reply_to"):
+                LOG.info("RPC %s.%s failed: %s", self.topic, method, exc)
+            else:
+                LOG.exception("RPC cast %s.%s failed", self.topic, method)
+            reply["failure"] = message.failure(exc)
+        if body.get("reply_to"):
+            self._reply(body["reply_to"], reply)
+
+    def _reply(self, reply_to: str, reply: dict[str, Any]) -> None:
+        with self._reply_lock:
+            if self._reply_producer is None:
+                self._reply_connection = self.transport.connection()
+                self._reply_producer = kombu.Producer(self._reply_connection)
+            try:
+                self._reply_producer.publish(
+                    reply, exchange=self.transport.reply_exchange, routing_key=reply_to, serializer="json",
+                    retry=True, retry_policy=self.transport.retry_policy,
+                )
+            except (TypeError, ValueError) as exc:
+                LOG.error("RPC %s reply is not JSON-serialisable: %s", self.topic, exc)
+                failure = {"msg_id": reply["msg_id"], "result": None, "failure": message.failure(exc)}
+                self._reply_producer.publish(failure, exchange=self.transport.reply_exchange,
+                                             routing_key=reply_to, serializer="json")
+
+    def start(self, wait: float = 30) -> None:
+        """Start consuming in a daemon thread; return once the queues are declared."""
+        self._thread = threading.Thread(target=self.run, name=f"rpc-server-{self.topic}", daemon=True)
+        self._thread.start()
+        if not self.ready.wait(wait):
+            LOG.warning("RPC server %s not ready after %ss; it keeps trying", self.topic, wait)
+
+    def stop(self) -> None:
+        """Stop consuming, finish the requests already running, close connections."""
+        self.should_stop = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self._pool.shutdown(wait=True)
+        self.connection.release()
+        if self._reply_connection is not None:
+            self._reply_connection.release()

@@ -1,0 +1,1 @@
+"""Block storage service (Cinder v3 compatible)."""

@@ -1,0 +1,149 @@
+"""``stratus``: one command, many subcommands.
+
+Errors an operator can fix (bad configuration, unknown driver, unreachable database)
+print one message naming the problem and exit non-zero; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from stratus import __version__
+from stratus.exceptions import ConfigError, StratusError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stratus", description="Stratus, an OpenStack-compatible cloud.")
+    parser.add_argument("--version", action="version", version=f"stratus {__version__}")
+    parser.add_argument("--config-file", action="append", dest="config_files", metavar="PATH",
+                        help="configuration file to read (repeatable; later files win). Default: "
+                             "~/.stratus/stratus.conf, /etc/stratus/stratus.conf, as oslo.config searches")
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    up = sub.add_parser("up", help="run the embedded cloud (every service in one process)")
+    up.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    up.add_argument("--port", type=int, default=8770, help="port to bind; 0 picks a free one (default 8770)")
+    up.add_argument("--data-dir", help="directory for the SQLite database and state "
+                                       "(default: the user's data directory)")
+
+    api = sub.add_parser("api", help="serve the composite API with gunicorn (production shape)")
+    api.add_argument("--host", help="address to bind (default [api] host)")
+    api.add_argument("--port", type=int, help="port to bind (default [api] port)")
+    api.add_argument("--workers", type=int, help="worker processes (default [api] workers)")
+
+    drivers = sub.add_parser("drivers", help="list installed drivers per namespace")
+    drivers.add_argument("--check", action="store_true",
+                         help="load the drivers and plugins the configuration selects and report each")
+    drivers.add_argument("--json", action="store_true", help="machine-readable listing")
+
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    sample = config_sub.add_parser("sample", help="write a sample stratus.conf")
+    sample.add_argument("--output-file", help="write here instead of stdout")
+    sample.add_argument("--core-only", action="store_true",
+                        help="only the core's options (what etc/stratus.conf.sample holds), "
+                             "not those of installed driver packages")
+    config_sub.add_parser("check", help="read the configuration and report every invalid value")
+
+    manage = sub.add_parser("manage", help="administrative tasks")
+    manage_sub = manage.add_subparsers(dest="manage_command", metavar="AREA", required=True)
+    db = manage_sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    sync = db_sub.add_parser("sync", help="create or upgrade every service's tables")
+    sync.add_argument("--service", action="append", dest="services", metavar="NAME",
+                      help="only this service (repeatable)")
+    db_sub.add_parser("version", help="show each service's schema revision and the latest one")
+    return parser
+
+
+def _load_conf(args: argparse.Namespace, overrides: dict | None = None):
+    from stratus import conf as stratus_conf
+
+    conf = stratus_conf.build(args.config_files, overrides=overrides)
+    if args.debug:
+        conf.set_override("debug", True)
+    stratus_conf.validate(conf)
+    return conf
+
+
+def _setup_logging(debug: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        import os
+
+        import platformdirs
+
+        from stratus.embedded import Embedded, embedded_overrides
+
+        data_dir = os.path.abspath(args.data_dir or platformdirs.user_data_dir("stratus"))
+        conf = _load_conf(args, embedded_overrides(data_dir))
+        _setup_logging(conf.debug)
+        Embedded(conf, args.host, args.port).run()
+        return 0
+    if args.command == "api":
+        conf = _load_conf(args)
+        _setup_logging(conf.debug)
+        from stratus.api_server import run_api
+
+        run_api(conf, host=args.host, port=args.port, workers=args.workers)
+        return 0
+    if args.command == "drivers":
+        from stratus.cmd import drivers
+
+        if args.check:
+            return drivers.check_drivers(_load_conf(args), sys.stdout)
+        return drivers.list_drivers(sys.stdout, args.json)
+    if args.command == "config":
+        if args.config_command == "sample":
+            from stratus.conf import opts, sample
+
+            namespaces = list(sample.CORE_NAMESPACES)
+            if not args.core_only:
+                namespaces += [ns for ns in opts.installed_namespaces() if ns not in namespaces]
+            sample.generate(args.output_file, namespaces)
+            return 0
+        _load_conf(args)
+        print("configuration is valid")
+        return 0
+    if args.command == "manage":
+        from stratus.db import migration
+
+        conf = _load_conf(args)
+        if args.db_command == "sync":
+            for service, revision in migration.sync(conf, args.services).items():
+                print(f"{service}: at revision {revision}")
+            return 0
+        for service, (current, head) in migration.status(conf).items():
+            state = "up to date" if current == head else "needs `stratus manage db sync`"
+            print(f"{service}: {current or 'empty'} (latest {head}) {state}")
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        print(f"stratus: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StratusError as exc:
+        print(f"stratus: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as exc:
+        print(f"stratus: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

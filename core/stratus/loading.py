@@ -162,8 +162,8 @@ def load_driver(namespace: str, name: str, conf: Any, **kwargs: Any) -> Driver:
     :raises DriverNotFound, DriverLoadError, DriverInterfaceError: as the module says.
     """
     cls = load_driver_class(namespace, name)
-    if cls.status is not SupportStatus.SUPPORTED:
-        LOG.warning("%r driver %r is %s", namespace, name, cls.status.value)
+    if SupportStatus(cls.status) is not SupportStatus.SUPPORTED:
+        LOG.warning("%r driver %r is %s: the Stratus project does not stand behind it", namespace, name, cls.status)
     try:
         register_driver_opts(conf, cls)
         driver = cls(conf, **kwargs)
@@ -196,7 +196,7 @@ def list_installed(namespace: str) -> list[DriverInfo]:
             infos.append(DriverInfo(namespace, name, distribution, version, target, None, (), str(exc)))
             continue
         caps = tuple(flag.name for flag in cls.CAPABILITIES if flag in cls.capabilities and flag.name)
-        infos.append(DriverInfo(namespace, name, distribution, version, target, cls.status.value, caps))
+        infos.append(DriverInfo(namespace, name, distribution, version, target, str(SupportStatus(cls.status)), caps))
     return infos
 
 

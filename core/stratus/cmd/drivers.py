@@ -12,6 +12,7 @@ from stratus import loading
 from stratus.conf.opts import all_opts
 from stratus.conf.types import DriverName
 from stratus.hooks.manager import create_plugin_manager
+from stratus.interfaces.base import SupportStatus
 
 
 def list_drivers(out: TextIO, as_json: bool) -> int:
@@ -90,7 +91,7 @@ def check_drivers(conf: cfg.ConfigOpts, out: TextIO) -> int:
             out.write(f"FAIL  {sel.label} = {sel.name}: {exc}\n")
             continue
         caps = ", ".join(f.name for f in driver.CAPABILITIES if f in driver.capabilities and f.name) or "-"
-        out.write(f"ok    {sel.label} = {sel.name} ({sel.namespace}; {driver.status.value}; {caps})\n")
+        out.write(f"ok    {sel.label} = {sel.name} ({sel.namespace}; {SupportStatus(driver.status)}; {caps})\n")
     try:
         plugins = create_plugin_manager(conf)
     except Exception as exc:

@@ -105,6 +105,13 @@ def validate(conf: cfg.ConfigOpts) -> None:
         else:
             errors.append(_check(conf, key, None))
     problems = [e for e in errors if e]
+    try:
+        # oslo.config checks required options only when files are (re)read; options
+        # registered since (drivers, plugins) are checked here. No public API does this.
+        conf._check_required_opts()
+    except cfg.RequiredOptError as exc:
+        group = exc.group.name if exc.group else "DEFAULT"
+        problems.append(f"[{group}] {exc.opt_name} is required but not set")
     if problems:
         files = ", ".join(conf.config_file) or "no configuration file"
         raise ConfigError(f"invalid configuration ({files}):\n  " + "\n  ".join(problems))

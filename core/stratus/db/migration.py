@@ -36,6 +36,7 @@ def _alembic_config(service: str, connection: sa.Connection | None = None) -> Co
     versions = os.path.join(os.path.dirname(package.__file__), "migrations", "versions")
     config = Config()
     config.set_main_option("script_location", "stratus.db:alembic")
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", versions)
     config.attributes.update(service=service, connection=connection, version_table=version_table(service))
     return config

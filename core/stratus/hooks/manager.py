@@ -63,7 +63,7 @@ def create_plugin_manager(conf: Any, extra_plugins: dict[str, object] | None = N
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigError(f"plugin {exc.plugin_name!r}: {exc}") from None
+        raise ConfigError(f"plugin {pm.get_name(exc.plugin)!r}: {exc}") from None
     if os.environ.get("STRATUS_TRACE_HOOKS"):
         pm.trace.root.setwriter(LOG.info)
         pm.enable_tracing()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from alembic import context
+
 from stratus.db.migration import SERVICES
 
 config = context.config

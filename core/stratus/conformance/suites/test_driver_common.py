@@ -1,0 +1,56 @@
+"""What every driver must satisfy, whatever its slot."""
+
+from __future__ import annotations
+
+import inspect
+
+from oslo_config import cfg
+
+from stratus import loading
+from stratus.conf.opts import all_opts
+from stratus.interfaces.base import SupportStatus, api_version_compatible
+
+
+def test_the_loader_accepts_it(driver_under_test, driver_class):
+    interface = loading.NAMESPACES[driver_under_test.namespace]
+    assert issubclass(driver_class, interface)
+    assert not inspect.isabstract(driver_class)
+
+
+def test_api_version_is_declared_and_compatible(driver_under_test, driver_class):
+    interface = loading.NAMESPACES[driver_under_test.namespace]
+    assert driver_class.api_version is not None
+    assert api_version_compatible(interface.API_VERSION, tuple(driver_class.api_version))
+
+
+def test_declared_capabilities_match_implemented_interfaces(driver_under_test, driver_class):
+    interface = loading.NAMESPACES[driver_under_test.namespace]
+    assert isinstance(driver_class.capabilities, interface.CAPABILITIES)
+    for capability, sub_interface in interface.CAPABILITY_INTERFACES.items():
+        declared = capability in driver_class.capabilities
+        implemented = issubclass(driver_class, sub_interface)
+        assert declared == implemented, (
+            f"{capability.name} declared={declared} but {sub_interface.__name__} implemented={implemented}"
+        )
+
+
+def test_support_status_is_known(driver_class):
+    assert driver_class.status in set(SupportStatus)
+
+
+def test_every_option_has_help_and_is_in_the_sample(driver_class):
+    listed = {(group or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
+    for group, opts in driver_class.list_opts():
+        for opt in opts:
+            assert isinstance(opt, cfg.Opt)
+            assert opt.help, f"[{group}] {opt.name} has no help text"
+            assert (group, opt.dest) in listed, (
+                f"[{group}] {opt.name} is not listed through an oslo.config.opts entry point, "
+                "so `stratus config sample` would not show it"
+            )
+
+
+def test_instantiates_from_configuration(driver_under_test, driver):
+    interface = loading.NAMESPACES[driver_under_test.namespace]
+    assert isinstance(driver, interface)
+    assert driver.driver_name == driver_under_test.name

@@ -1,0 +1,101 @@
+"""Engines, transactions and migrations on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from stratus.db import migration
+from stratus.db.engine import Database, create_engine
+from stratus.servicegroup.models import ServiceRecord
+from stratus.servicegroup.registry import ServiceRegistry, utcnow
+
+
+@pytest.fixture
+def db_conf(conf, db_url):
+    conf.set_override("connection", db_url, group="database")
+    return conf
+
+
+def test_sync_creates_each_service_table_and_is_idempotent(db_conf, db_url):
+    assert migration.status(db_conf) == {"servicegroup": (None, "sg0001")}
+    assert migration.sync(db_conf) == {"servicegroup": "sg0001"}
+    assert migration.sync(db_conf) == {"servicegroup": "sg0001"}
+    engine = create_engine(db_url)
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"services", "alembic_version_servicegroup"} <= tables
+
+
+def test_a_service_can_live_in_its_own_database(db_conf, tmp_path):
+    other = f"sqlite:///{tmp_path}/servicegroup.sqlite"
+    db_conf.set_override("service_connections", {"servicegroup": other}, group="database")
+    migration.sync(db_conf)
+    engine = create_engine(other)
+    assert "services" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_unknown_service_is_refused(db_conf):
+    with pytest.raises(ValueError, match="unknown service"):
+        migration.sync(db_conf, ["nova"])
+
+
+def test_failed_transaction_leaves_nothing(db_conf):
+    migration.sync(db_conf)
+    db = Database.for_service(db_conf, "servicegroup")
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        session.add(ServiceRecord(uuid="u1", host="h", binary="b", topic="t", report_count=0,
+                                  disabled=False, forced_down=False, created_at=utcnow()))
+        session.flush()
+        raise RuntimeError("fails after the write")
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ServiceRecord)) == 0
+    db.dispose()
+
+
+def test_concurrent_heartbeats_of_one_service_make_one_record(db_conf):
+    migration.sync(db_conf)
+    db = Database.for_service(db_conf, "servicegroup")
+    registry = ServiceRegistry(db, service_down_time=60)
+    errors = []
+
+    def beat():
+        try:
+            for _ in range(5):
+                registry.heartbeat("host1", "stratus-compute", "compute")
+        except Exception as exc:  # collected: an exception in a thread would vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=beat) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    services = registry.list()
+    assert len(services) == 1 and services[0].up
+    with db.transaction() as session:
+        assert session.scalar(sa.select(ServiceRecord.report_count)) == 20
+    db.dispose()
+
+
+def test_a_service_without_recent_heartbeat_is_down(db_conf):
+    migration.sync(db_conf)
+    db = Database.for_service(db_conf, "servicegroup")
+    registry = ServiceRegistry(db, service_down_time=60)
+    registry.heartbeat("host1", "stratus-compute", "compute")
+    with db.transaction() as session:
+        session.execute(sa.update(ServiceRecord).values(last_seen_up=utcnow().replace(year=2000)))
+    assert registry.list(binary="stratus-compute")[0].up is False
+    db.dispose()
+
+
+def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path}/x.sqlite")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -14,7 +14,7 @@ from kombu.mixins import ConsumerMixin
 from stratus.context import RequestContext
 from stratus.exceptions import BackendUnavailable, MessagingTimeout
 from stratus.rpc import message
-from stratus.rpc.transport import Transport
+from stratus.rpc.transport import POLL_INTERVAL, Transport
 
 LOG = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ class _ReplyListener(ConsumerMixin):
         )
         self.waiters: dict[str, queue.SimpleQueue] = {}
         self.ready = threading.Event()
-        self.thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self.thread = threading.Thread(target=self.run, kwargs={"safety_interval": POLL_INTERVAL},
+                                       name=self.name, daemon=True)
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
         return [consumer_cls(queues=[self.queue], callbacks=[self.on_reply], accept=["json"])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -13,7 +14,7 @@ from kombu.mixins import ConsumerMixin
 
 from stratus.context import RequestContext
 from stratus.rpc import message
-from stratus.rpc.transport import Transport
+from stratus.rpc.transport import POLL_INTERVAL, Transport
 
 LOG = logging.getLogger(__name__)
 
@@ -84,7 +85,13 @@ class RPCServer(ConsumerMixin):
             if function is None:
                 raise AttributeError(f"topic {self.topic!r} has no method {method!r}")
             context = RequestContext.from_dict(body.get("context") or {})
-            reply["result"] = function(context, **(body.get("args") or {}))
+            result = function(context, **(body.get("args") or {}))
+            if body.get("reply_to"):
+                try:
+                    json.dumps(result)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(f"{method} returned a value that is not JSON serialisable: {exc}") from None
+            reply["result"] = result
         except Exception as exc:
             if body.get("reply_to"):
                 LOG.info("RPC %s.%s failed: %s", self.topic, method, exc)
@@ -99,20 +106,15 @@ class RPCServer(ConsumerMixin):
             if self._reply_producer is None:
                 self._reply_connection = self.transport.connection()
                 self._reply_producer = kombu.Producer(self._reply_connection)
-            try:
-                self._reply_producer.publish(
-                    reply, exchange=self.transport.reply_exchange, routing_key=reply_to, serializer="json",
-                    retry=True, retry_policy=self.transport.retry_policy,
-                )
-            except (TypeError, ValueError) as exc:
-                LOG.error("RPC %s reply is not JSON-serialisable: %s", self.topic, exc)
-                failure = {"msg_id": reply["msg_id"], "result": None, "failure": message.failure(exc)}
-                self._reply_producer.publish(failure, exchange=self.transport.reply_exchange,
-                                             routing_key=reply_to, serializer="json")
+            self._reply_producer.publish(
+                reply, exchange=self.transport.reply_exchange, routing_key=reply_to, serializer="json",
+                retry=True, retry_policy=self.transport.retry_policy,
+            )
 
     def start(self, wait: float = 30) -> None:
         """Start consuming in a daemon thread; return once the queues are declared."""
-        self._thread = threading.Thread(target=self.run, name=f"rpc-server-{self.topic}", daemon=True)
+        self._thread = threading.Thread(target=self.run, kwargs={"safety_interval": POLL_INTERVAL},
+                                        name=f"rpc-server-{self.topic}", daemon=True)
         self._thread.start()
         if not self.ready.wait(wait):
             LOG.warning("RPC server %s not ready after %ss; it keeps trying", self.topic, wait)

@@ -10,6 +10,8 @@ import kombu
 LOG = logging.getLogger(__name__)
 
 TOPIC_EXCHANGE = "stratus"
+#: seconds a consumer waits for a message before checking whether it should stop
+POLL_INTERVAL = 0.25
 REPLY_EXCHANGE = "stratus_reply"
 FANOUT_PREFIX = "stratus_fanout_"
 
@@ -50,7 +52,7 @@ class Transport:
             # the virtual transport sleeps this long whenever its queues are empty
             options["polling_interval"] = 0.005
         return kombu.Connection(
-            self.url,
+            "memory://localhost/" if self.is_memory else self.url,
             heartbeat=0 if self.is_memory else self.heartbeat,
             transport_options=options,
             failover_strategy="round-robin",

@@ -55,7 +55,7 @@ class BodyLimit:
         limit = getattr(resource, "max_body_size", self.default_limit) if resource is not None else self.default_limit
         req.context.max_body_size = limit
         if limit is not None and req.content_length is not None and req.content_length > limit:
-            raise falcon.HTTPPayloadTooLarge(
+            raise falcon.HTTPContentTooLarge(
                 description=f"Request is too large: {req.content_length} bytes, the limit is {limit}."
             )
 

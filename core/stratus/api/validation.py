@@ -33,12 +33,25 @@ class OperationSchema:
     request_content_type: str = "application/json"
 
 
+def body_stream(req: falcon.Request) -> Any:
+    """The request body as a file-like object, for bodies with or without Content-Length.
+
+    falcon's ``bounded_stream`` reads nothing when there is no Content-Length; a chunked
+    body arrives that way, and servers that de-chunk it (gunicorn) say so with
+    ``wsgi.input_terminated``: then the raw stream ends where the body ends.
+    """
+    if req.content_length is None and req.env.get("wsgi.input_terminated"):
+        return req.stream
+    return req.bounded_stream
+
+
 def read_body(req: falcon.Request) -> bytes:
     """Read the whole body, refusing more than the route's limit (set by the middleware)."""
     limit = getattr(req.context, "max_body_size", None)
     if limit is not None and req.content_length is not None and req.content_length > limit:
         raise PayloadTooLarge(f"Request is too large: {req.content_length} bytes, the limit is {limit}.")
-    data = req.bounded_stream.read(limit + 1) if limit is not None else req.bounded_stream.read()
+    stream = body_stream(req)
+    data = stream.read(limit + 1) if limit is not None else stream.read()
     if limit is not None and len(data) > limit:
         raise PayloadTooLarge(f"Request is too large: more than {limit} bytes.")
     return data

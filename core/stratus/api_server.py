@@ -31,4 +31,8 @@ def run_api(conf: Any, host: str | None = None, port: int | None = None, workers
         if plugins is not None:
             call_safely(plugins, "stratus_shutdown", service="api")
 
-    GunicornServer(lambda: make_app(conf), options, on_worker_exit=on_exit).run()
+    def announce(addresses: list[tuple[str, int]]) -> None:
+        urls = ", ".join(f"http://{host}:{port}" for host, port in addresses)
+        print(f"Stratus API serving on {urls} with {options['workers']} workers", flush=True)
+
+    GunicornServer(lambda: make_app(conf), options, on_ready=announce, on_worker_exit=on_exit).run()

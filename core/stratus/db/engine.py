@@ -82,6 +82,22 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     return engine
 
 
+_UNREACHABLE = ("connect", "unable to open database", "server has gone away", "lost connection")
+
+
+@contextlib.contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """Turn "cannot reach the database" into :class:`BackendUnavailable`; other errors pass."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        text = str(exc.orig).lower()
+        if exc.connection_invalidated or any(marker in text for marker in _UNREACHABLE):
+            first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            raise BackendUnavailable(f"database unavailable: {first_line}") from exc
+        raise
+
+
 class Database:
     """The engine and session factory of one service."""
 
@@ -101,14 +117,19 @@ class Database:
         """
         session = self._sessions()
         try:
-            with session.begin():
+            with unavailable_as_error(), session.begin():
                 yield session
-        except sa.exc.OperationalError as exc:
-            if exc.connection_invalidated or "connect" in str(exc.orig).lower():
-                raise BackendUnavailable(f"database unavailable: {exc.orig}") from exc
-            raise
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """A connection in one transaction (for migrations and bulk work).
+
+        :raises BackendUnavailable: the database cannot be reached.
+        """
+        with unavailable_as_error(), self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

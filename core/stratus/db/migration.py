@@ -56,7 +56,7 @@ def sync(conf: Any, services: Iterable[str] | None = None, revision: str = "head
     for service in _selected(services):
         db = Database.for_service(conf, service)
         try:
-            with db.engine.begin() as connection:
+            with db.connection() as connection:
                 command.upgrade(_alembic_config(service, connection), revision)
             result[service] = current(db, service)
         finally:
@@ -65,7 +65,7 @@ def sync(conf: Any, services: Iterable[str] | None = None, revision: str = "head
 
 
 def current(db: Database, service: str) -> str | None:
-    with db.engine.connect() as connection:
+    with db.connection() as connection:
         ctx = MigrationContext.configure(connection, opts={"version_table": version_table(service)})
         return ctx.get_current_revision()
 

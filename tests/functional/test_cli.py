@@ -1,0 +1,103 @@
+"""The `stratus` command as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fixtures import distribution
+from tests.functional.servers import env_with, run
+
+
+@pytest.fixture
+def site(tmp_path):
+    directory = str(tmp_path / "site")
+    distribution.write_distribution(directory, "stratus-dummy", distribution.DUMMY_ENTRY_POINTS)
+    return env_with(directory, distribution.FIXTURES)
+
+
+def write_conf(tmp_path, text):
+    path = tmp_path / "stratus.conf"
+    path.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n{text}")
+    return str(path)
+
+
+def test_drivers_lists_each_namespace_with_distribution_status_and_capabilities(site):
+    result = run("drivers", env=site)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "stratus.hypervisor" in lines and "  (none installed)" in lines
+    memory = next(line for line in lines if line.split()[:1] == ["memory"])
+    assert memory.split()[1:4] == ["stratus-dummy", "1.0", "supported"]
+    assert memory.endswith("SNAPSHOT, THIN_PROVISIONING")
+    broken = next(line for line in lines if line.split()[:1] == ["broken"])
+    assert "BROKEN:" in broken and "stratus_dummy_missing_dependency" in broken
+
+
+def test_drivers_json_is_machine_readable(site):
+    rows = json.loads(run("drivers", "--json", env=site).stdout)
+    memory = next(r for r in rows if r["name"] == "memory")
+    assert memory["namespace"] == "stratus.volume" and memory["distribution"] == "stratus-dummy"
+
+
+def test_drivers_check_loads_what_the_configuration_selects(site, tmp_path):
+    conf = write_conf(tmp_path, "[dummy_slot]\nbackend = memory\n")
+    result = run("--config-file", conf, "drivers", "--check", env=site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = "ok    [dummy_slot] backend = memory (stratus.volume; supported; SNAPSHOT, THIN_PROVISIONING)"
+    assert expected in result.stdout
+    assert "ok    plugin dummy-plugin" in result.stdout and "ok    plugin log-notifier" in result.stdout
+
+
+@pytest.mark.parametrize(("backend", "expected"), [
+    ("lvmm", "no 'stratus.volume' driver named 'lvmm'; installed: broken, claimsclone"),
+    ("broken", "from distribution 'stratus-dummy' failed to load: ModuleNotFoundError"),
+    ("needsdaemon", "missing the dummy storage daemon: install dummy-storaged and start it"),
+])
+def test_drivers_check_reports_a_driver_that_would_not_load(site, tmp_path, backend, expected):
+    conf = write_conf(tmp_path, f"[dummy_slot]\nbackend = {backend}\n")
+    result = run("--config-file", conf, "drivers", "--check", env=site)
+    assert result.returncode == 1
+    assert "FAIL  [dummy_slot] backend" in result.stdout and expected in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_config_check_names_each_bad_option_and_the_file(tmp_path):
+    conf = write_conf(tmp_path, "[api]\nport = http\n[messaging]\ntransport_url = rabbit:/x\n")
+    result = run("--config-file", conf, "config", "check")
+    assert result.returncode == 2
+    assert f"[api] port (set in {conf}): " in result.stderr
+    assert f"[messaging] transport_url (set in {conf}): 'rabbit:/x' is not a transport URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run("--config-file", write_conf(tmp_path, ""), "config", "check").stdout == "configuration is valid\n"
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path):
+    result = run("--config-file", str(tmp_path / "absent.conf"), "config", "check")
+    assert result.returncode == 2 and "configuration file not found" in result.stderr
+
+
+def test_config_sample_includes_installed_driver_groups_unless_core_only(site):
+    full = run("config", "sample", env=site).stdout
+    assert "[dummy_slot]" in full and "[database]" in full and "[oslo_policy]" in full
+    core = run("config", "sample", "--core-only", env=site).stdout
+    assert "[dummy_slot]" not in core and "[database]" in core
+
+
+def test_manage_db_sync_and_version(tmp_path):
+    conf = write_conf(tmp_path, f"[database]\nconnection = sqlite:///{tmp_path}/s.sqlite\n")
+    assert "needs `stratus manage db sync`" in run("--config-file", conf, "manage", "db", "version").stdout
+    synced = run("--config-file", conf, "manage", "db", "sync")
+    assert synced.returncode == 0 and "servicegroup: at revision sg0001" in synced.stdout
+    assert "servicegroup: sg0001 (latest sg0001) up to date" in run("--config-file", conf, "manage", "db",
+                                                                     "version").stdout
+    unknown = run("--config-file", conf, "manage", "db", "sync", "--service", "nova")
+    assert unknown.returncode == 2 and "unknown service(s) nova" in unknown.stderr
+
+
+def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
+    conf = write_conf(tmp_path, "[database]\nconnection = postgresql+psycopg://nobody@127.0.0.1:1/x\n")
+    result = run("--config-file", conf, "manage", "db", "sync")
+    assert result.returncode == 1
+    assert "database unavailable" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,70 @@
+"""The conformance kit, run as a driver vendor runs it: pytest -p stratus.conformance ..."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.fixtures import distribution
+
+
+def run_kit(site, *args, cwd):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([site, distribution.FIXTURES, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "stratus.conformance", "-q", "-rfs",
+                           "-p", "no:cacheprovider", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def site(tmp_path):
+    directory = str(tmp_path / "site")
+    os.makedirs(directory)
+    return distribution.write_distribution(directory, "stratus-dummy", distribution.DUMMY_ENTRY_POINTS)
+
+
+def test_a_conforming_driver_passes_the_suite(site, tmp_path):
+    config = tmp_path / "memory.conf"
+    config.write_text("[dummy]\npool = fast\n")
+    result = run_kit(site, "--stratus-driver", "stratus.volume:memory", "--stratus-config", str(config),
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed" in result.stdout
+
+
+def test_a_driver_hiding_a_capability_fails_the_cross_check(site, tmp_path):
+    result = run_kit(site, "--stratus-driver", "stratus.volume:hidessnapshot", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout and "test_declared_capabilities_match_implemented_interfaces" in result.stdout
+    assert "SNAPSHOT declared=False but Snapshots implemented=True" in result.stdout
+
+
+def test_a_driver_the_loader_refuses_fails_the_suite(site, tmp_path):
+    result = run_kit(site, "--stratus-driver", "stratus.volume:incomplete", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "does not implement: copy_image_to_volume" in result.stdout
+
+
+def test_capability_marker_skips_only_undeclared_capabilities(site, tmp_path):
+    tests = tmp_path / "test_vendor.py"
+    tests.write_text(
+        "import pytest\n"
+        "@pytest.mark.requires_capability('SNAPSHOT')\n"
+        "def test_snapshot(driver):\n    assert driver.snapshots == {}\n"
+        "@pytest.mark.requires_capability('CLONE')\n"
+        "def test_clone(driver):\n    raise AssertionError('must be skipped')\n"
+    )
+    result = run_kit(site, "--stratus-driver", "stratus.volume:memory", str(tests), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7 passed, 1 skipped" in result.stdout
+    assert "driver 'memory' does not declare CLONE" in result.stdout
+
+
+def test_bad_arguments_are_usage_errors(site, tmp_path):
+    result = run_kit(site, "--stratus-driver", "volume-lvm", cwd=tmp_path)
+    assert result.returncode == 4 and "expected NAMESPACE:NAME" in result.stderr
+    result = run_kit(site, "--stratus-driver", "stratus.volume:memory", "--stratus-config", "nope.conf",
+                     cwd=tmp_path)
+    assert result.returncode == 4 and "no such file" in result.stderr

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Make sure the services the tests use are installed and running on 127.0.0.1:
+# PostgreSQL (5432), MariaDB (3306), RabbitMQ (5672). Machines of this project's kind
+# start them at boot; this starts whichever has stopped and installs whichever is absent.
+set -euo pipefail
+
+up() { timeout 2 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+wait_up() { for _ in $(seq 1 60); do up "$1" && return 0; sleep 1; done; echo "port $1 did not open" >&2; return 1; }
+
+missing=()
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! up 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  wait_up 5432
+fi
+if ! up 3306; then
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_up 3306
+fi
+if ! up 5672; then
+  rabbitmq-server -detached
+  wait_up 5672
+fi
+
+# the tests connect as these users (trust auth / empty password on this machine kind)
+psql -h 127.0.0.1 -U postgres -d postgres -qc 'select 1' >/dev/null
+mariadb -uroot -h127.0.0.1 -e 'select 1' >/dev/null
+echo "PostgreSQL, MariaDB and RabbitMQ are up"

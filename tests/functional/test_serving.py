@@ -64,3 +64,19 @@ def test_stratus_api_serves_the_composite_app_with_workers(tmp_path):
         assert requests.get(f"{server.base_url}/identity", timeout=10).status_code == 300
     finally:
         assert server.stop() == 0
+
+
+def test_wsgi_module_builds_the_composite_and_single_service_apps(tmp_path, monkeypatch):
+    from falcon import testing
+
+    from stratus import wsgi
+
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    monkeypatch.setenv("STRATUS_CONFIG_FILES", str(conf))
+    composite = testing.TestClient(wsgi.create_app())
+    assert composite.simulate_get("/image").status_code == 300
+    image = testing.TestClient(wsgi.create_app("image"))
+    assert image.simulate_get("/").json["versions"][0]["id"].startswith("v2")
+    with pytest.raises(ValueError, match="no service named 'glance'; Stratus serves: compute, identity"):
+        wsgi.create_app("glance")

@@ -73,6 +73,14 @@ def test_config_check_names_each_bad_option_and_the_file(tmp_path):
     assert run("--config-file", write_conf(tmp_path, ""), "config", "check").stdout == "configuration is valid\n"
 
 
+def test_unknown_sections_are_warned_about(tmp_path):
+    conf = write_conf(tmp_path, "[databse]\nconnection = sqlite://\n[oslo_policy]\npolicy_file = p.yaml\n")
+    result = run("--config-file", conf, "config", "check")
+    assert result.returncode == 0
+    assert "no installed part of Stratus reads section [databse]" in result.stderr
+    assert "[oslo_policy]" not in result.stderr
+
+
 def test_missing_config_file_is_a_clear_error(tmp_path):
     result = run("--config-file", str(tmp_path / "absent.conf"), "config", "check")
     assert result.returncode == 2 and "configuration file not found" in result.stderr

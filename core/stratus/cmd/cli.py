@@ -62,11 +62,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load_conf(args: argparse.Namespace, overrides: dict | None = None):
     from stratus import conf as stratus_conf
+    from stratus.conf.opts import unknown_sections
 
     conf = stratus_conf.build(args.config_files, overrides=overrides)
     if args.debug:
         conf.set_override("debug", True)
     stratus_conf.validate(conf)
+    for section in unknown_sections(conf):
+        print(f"stratus: warning: no installed part of Stratus reads section [{section}] "
+              f"of {', '.join(conf.config_file)}; is it misspelt?", file=sys.stderr)
     return conf
 
 

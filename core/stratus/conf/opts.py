@@ -22,13 +22,21 @@ def installed_namespaces() -> list[str]:
     return sorted(n for n in names if n == "stratus" or n.startswith("stratus."))
 
 
-def all_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """Every option of every installed Stratus namespace (core first)."""
+def all_opts(extra_namespaces: tuple[str, ...] = ()) -> list[tuple[str | None, list[cfg.Opt]]]:
+    """Every option of every installed Stratus namespace, plus ``extra_namespaces``."""
     import importlib.metadata
 
     result: list[tuple[str | None, list[cfg.Opt]]] = []
-    wanted = installed_namespaces()
+    wanted = set(installed_namespaces()) | set(extra_namespaces)
     for ep in importlib.metadata.entry_points(group="oslo.config.opts"):
         if ep.name in wanted:
             result.extend(ep.load()())
     return result
+
+
+def unknown_sections(conf: cfg.ConfigOpts) -> list[str]:
+    """Sections of the files read that no installed part of Stratus has options for (typos)."""
+    from stratus.conf.sample import CORE_NAMESPACES
+
+    known = {group or "DEFAULT" for group, _ in all_opts(CORE_NAMESPACES)} | {"DEFAULT"}
+    return sorted(set(conf.list_all_sections()) - known)

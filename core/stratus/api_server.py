@@ -14,25 +14,31 @@ from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.serving import GunicornServer, gunicorn_options
 
 
-def make_app(conf: Any) -> composite.CompositeApp:
-    plugins = create_plugin_manager(conf)
-    plugins.hook.stratus_startup(conf=conf, service="api")
-    make_app.plugins = plugins  # type: ignore[attr-defined]
-    return composite.build(ApiDeps(conf, plugins))
+class ApiWorker:
+    """What one gunicorn worker holds: the plugins and the composite app built from them."""
+
+    def __init__(self, conf: Any) -> None:
+        self.conf = conf
+        self.plugins: Any = None
+
+    def create_app(self) -> composite.CompositeApp:
+        self.plugins = create_plugin_manager(self.conf)
+        self.plugins.hook.stratus_startup(conf=self.conf, service="api")
+        return composite.build(ApiDeps(self.conf, self.plugins))
+
+    def shutdown(self) -> None:
+        if self.plugins is not None:
+            call_safely(self.plugins, "stratus_shutdown", service="api")
 
 
 def run_api(conf: Any, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     create_plugin_manager(conf)  # fail in the master, before forking, if plugins are wrong
     options = gunicorn_options(host or conf.api.host, port if port is not None else conf.api.port,
                                workers or conf.api.workers, conf.api.threads, conf.debug)
-
-    def on_exit() -> None:
-        plugins = getattr(make_app, "plugins", None)
-        if plugins is not None:
-            call_safely(plugins, "stratus_shutdown", service="api")
+    worker = ApiWorker(conf)
 
     def announce(addresses: list[tuple[str, int]]) -> None:
         urls = ", ".join(f"http://{host}:{port}" for host, port in addresses)
         print(f"Stratus API serving on {urls} with {options['workers']} workers", flush=True)
 
-    GunicornServer(lambda: make_app(conf), options, on_ready=announce, on_worker_exit=on_exit).run()
+    GunicornServer(worker.create_app, options, on_ready=announce, on_worker_exit=worker.shutdown).run()

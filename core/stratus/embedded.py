@@ -47,21 +47,22 @@ class Embedded:
     host: str
     port: int
     out: Any = field(default=sys.stdout)
+    plugins: Any = field(default=None, init=False)
 
     def prepare(self) -> None:
+        """Fail in the master, before forking, on what would stop the worker from starting."""
+        create_plugin_manager(self.conf)
         os.makedirs(self.conf.state_path, exist_ok=True)
         migration.sync(self.conf)
 
     def create_app(self) -> Any:
-        plugins = create_plugin_manager(self.conf)
-        plugins.hook.stratus_startup(conf=self.conf, service="embedded")
-        self._plugins = plugins
-        return composite.build(ApiDeps(self.conf, plugins))
+        self.plugins = create_plugin_manager(self.conf)
+        self.plugins.hook.stratus_startup(conf=self.conf, service="embedded")
+        return composite.build(ApiDeps(self.conf, self.plugins))
 
     def stop_services(self) -> None:
-        plugins = getattr(self, "_plugins", None)
-        if plugins is not None:
-            call_safely(plugins, "stratus_shutdown", service="embedded")
+        if self.plugins is not None:
+            call_safely(self.plugins, "stratus_shutdown", service="embedded")
 
     def announce(self, addresses: list[tuple[str, int]]) -> None:
         host, port = addresses[0]

@@ -125,6 +125,15 @@ def test_a_second_start_on_the_same_data_dir_keeps_its_state(tmp_path):
         second.stop()
 
 
+def test_a_plugin_that_cannot_load_stops_up_with_a_message(tmp_path):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text("[plugins]\nenabled = audit\n")
+    result = run("--config-file", str(conf), "up", "--port", "0", "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "[plugins] names plugins that are not installed: audit; installed: log-notifier" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bad_configuration_stops_up_with_a_message(tmp_path):
     conf = tmp_path / "stratus.conf"
     conf.write_text("[api]\nthreads = 0\n")

@@ -16,6 +16,7 @@ import falcon
 
 from stratus.api import errors, middleware
 from stratus.api.errors import ErrorStyle
+from stratus.hooks.manager import call_safely
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,6 @@ class ServiceApp:
     """A falcon app plus the routes it serves (the OpenAPI document is built from them)."""
 
     def __init__(self, spec: ServiceSpec, deps: ApiDeps) -> None:
-        from stratus.hooks.manager import call_safely
-
         self.spec = spec
         self.deps = deps
         self.routes: list[Route] = []

@@ -11,7 +11,7 @@ from typing import Any
 from stratus.api import composite
 from stratus.api.app import ApiDeps
 from stratus.hooks.manager import call_safely, create_plugin_manager
-from stratus.serving import GunicornServer, gunicorn_options
+from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 
 class ApiWorker:
@@ -32,9 +32,11 @@ class ApiWorker:
 
 
 def run_api(conf: Any, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    host = host or conf.api.host
+    port = port if port is not None else conf.api.port
+    ensure_can_listen(host, port, "--host/--port or [api] host/port")
     create_plugin_manager(conf)  # fail in the master, before forking, if plugins are wrong
-    options = gunicorn_options(host or conf.api.host, port if port is not None else conf.api.port,
-                               workers or conf.api.workers, conf.api.threads, conf.debug)
+    options = gunicorn_options(host, port, workers or conf.api.workers, conf.api.threads, conf.debug)
     worker = ApiWorker(conf)
 
     def announce(addresses: list[tuple[str, int]]) -> None:

@@ -17,7 +17,7 @@ from stratus.api import composite
 from stratus.api.app import ApiDeps
 from stratus.db import migration
 from stratus.hooks.manager import call_safely, create_plugin_manager
-from stratus.serving import GunicornServer, gunicorn_options
+from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class Embedded:
 
     def prepare(self) -> None:
         """Fail in the master, before forking, on what would stop the worker from starting."""
+        ensure_can_listen(self.host, self.port, "--host/--port")
         create_plugin_manager(self.conf)
         os.makedirs(self.conf.state_path, exist_ok=True)
         migration.sync(self.conf)

@@ -9,10 +9,13 @@ its in-process services there, so everything shares the one worker process (and 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from stratus.exceptions import ConfigError
 
 
 class GunicornServer(BaseApplication):
@@ -45,6 +48,24 @@ class GunicornServer(BaseApplication):
 
     def load(self) -> Callable:
         return self.app_factory()
+
+
+def ensure_can_listen(host: str, port: int, option: str) -> None:
+    """Fail at once, naming the address and the option, when ``host:port`` cannot be bound.
+
+    gunicorn would retry five times and exit with log lines; an operator needs one message.
+
+    :raises ConfigError: the address is in use or not this machine's.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another with {option}"
+            ) from None
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, debug: bool) -> dict[str, Any]:

@@ -125,6 +125,14 @@ def test_a_second_start_on_the_same_data_dir_keeps_its_state(tmp_path):
         second.stop()
 
 
+def test_a_port_in_use_is_reported_at_once(cloud, tmp_path):
+    port = cloud.base_url.rsplit(":", 1)[1]
+    result = run("up", "--port", port, "--data-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use); choose another with --host/--port" in (
+        result.stderr)
+
+
 def test_a_plugin_that_cannot_load_stops_up_with_a_message(tmp_path):
     conf = tmp_path / "stratus.conf"
     conf.write_text("[plugins]\nenabled = audit\n")

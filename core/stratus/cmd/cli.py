@@ -77,6 +77,9 @@ def _load_conf(args: argparse.Namespace, overrides: dict | None = None):
 def _setup_logging(debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not debug:
+        # one line per migration step on every start is noise; `manage db sync` reports revisions
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 import pytest
@@ -20,13 +21,33 @@ def db_conf(conf, db_url):
 
 
 def test_sync_creates_each_service_table_and_is_idempotent(db_conf, db_url):
-    assert migration.status(db_conf) == {"servicegroup": (None, "sg0001")}
-    assert migration.sync(db_conf) == {"servicegroup": "sg0001"}
-    assert migration.sync(db_conf) == {"servicegroup": "sg0001"}
+    heads = {service: migration.head(service) for service in migration.SERVICES}
+    assert migration.status(db_conf) == {service: (None, head) for service, head in heads.items()}
+    assert migration.sync(db_conf) == heads
+    assert migration.sync(db_conf) == heads
     engine = create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
-    assert {"services", "alembic_version_servicegroup"} <= tables
+    assert {"services", "alembic_version_servicegroup", "alembic_version_identity", "projects"} <= tables
+
+
+def test_models_and_migrations_agree(db_conf, db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    migration.sync(db_conf)
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        for service, package in migration.SERVICES.items():
+            metadata = importlib.import_module(f"{package}.models").Base.metadata
+
+            def own(name, type_, parent_names, tables=frozenset(metadata.tables)):
+                return type_ != "table" or name in tables
+
+            context = MigrationContext.configure(connection, opts={"include_name": own})
+            differences = compare_metadata(context, metadata)
+            assert differences == [], f"{service}: models and migrations differ: {differences}"
+    engine.dispose()
 
 
 def test_a_service_can_live_in_its_own_database(db_conf, tmp_path):

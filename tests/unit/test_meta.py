@@ -42,3 +42,15 @@ def test_every_migration_belongs_to_a_registered_service():
         if dirpath.endswith(os.path.join("migrations", "versions")) and any(f.endswith(".py") for f in files):
             package = "stratus." + os.path.relpath(os.path.dirname(os.path.dirname(dirpath)), root).replace(os.sep, ".")
             assert package in migration.SERVICES.values(), package
+
+
+def test_no_two_services_own_a_table_of_the_same_name():
+    import importlib
+
+    from stratus.db import migration
+
+    owner: dict[str, str] = {}
+    for service, package in migration.SERVICES.items():
+        for table in importlib.import_module(f"{package}.models").Base.metadata.tables:
+            assert table not in owner, f"{service} and {owner[table]} both define table {table}"
+            owner[table] = service

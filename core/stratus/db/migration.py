@@ -24,6 +24,7 @@ from stratus.db.engine import Database
 #: service name -> package whose ``models`` module has ``Base`` and which has ``migrations/versions``
 SERVICES: dict[str, str] = {
     "servicegroup": "stratus.servicegroup",
+    "identity": "stratus.identity",
 }
 
 

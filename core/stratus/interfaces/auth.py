@@ -39,6 +39,7 @@ class User:
     enabled: bool = True
     email: str | None = None
     description: str | None = None
+    default_project_id: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -1,0 +1,1 @@
+"""Auth backends shipped in the core (entry points in stratus.auth)."""

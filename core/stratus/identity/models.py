@@ -1,0 +1,166 @@
+"""Tables owned by the identity service.
+
+Users, groups and memberships are the ``sql`` auth backend's; everything else (domains,
+projects, roles, assignments, catalog, application credentials, revocations) is kept in
+SQL whichever auth backend is configured, as in Keystone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stratus.db.engine import service_base
+
+Base = service_base("identity")
+
+#: roles.domain_id of a global role (a NULL would defeat the unique constraint on MySQL/PostgreSQL)
+GLOBAL = "<<global>>"
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("projects.id"), nullable=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id"), index=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    default_project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    password_created_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id"), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Membership(Base):
+    __tablename__ = "user_group_memberships"
+    user_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    group_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("groups.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True)
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (sa.UniqueConstraint("name", "domain_id"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    domain_id: Mapped[str] = mapped_column(sa.String(64), default=GLOBAL)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class ImpliedRole(Base):
+    __tablename__ = "implied_roles"
+    prior_role_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("roles.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    implied_role_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("roles.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+
+
+class Assignment(Base):
+    """``type`` is UserProject, GroupProject, UserDomain, GroupDomain, UserSystem or GroupSystem."""
+
+    __tablename__ = "assignments"
+    type: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+    target_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+    role_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("roles.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    inherited: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True, default=False)
+
+
+class Region(Base):
+    __tablename__ = "regions"
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    parent_region_id: Mapped[str | None] = mapped_column(sa.String(255), sa.ForeignKey("regions.id"),
+                                                         nullable=True)
+
+
+class Service(Base):
+    __tablename__ = "catalog_services"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(255), index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Endpoint(Base):
+    __tablename__ = "endpoints"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("catalog_services.id", ondelete="CASCADE"),
+                                            index=True)
+    interface: Mapped[str] = mapped_column(sa.String(8))
+    url: Mapped[str] = mapped_column(sa.Text)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255), sa.ForeignKey("regions.id"), nullable=True)
+    enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class ApplicationCredential(Base):
+    __tablename__ = "application_credentials"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    secret_hash: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    unrestricted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    role_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+
+class RevocationEvent(Base):
+    """Tokens matching every non-null field and issued at or before ``issued_before_us`` are revoked.
+
+    Times are integer microseconds since the epoch: exact on every database (MySQL's
+    DATETIME would drop the fraction, and a token issued in the same second as a password
+    change must stay valid).
+    """
+
+    __tablename__ = "revocation_events"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    audit_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    domain_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    role_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    issued_before_us: Mapped[int] = mapped_column(sa.BigInteger)
+    revoked_at_us: Mapped[int] = mapped_column(sa.BigInteger, index=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.api import composite
-from stratus.api.app import ApiDeps
+from stratus.api.deps import build_deps
 from stratus.hooks.manager import call_safely, create_plugin_manager
+from stratus.identity.service import IdentityService
 from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 
@@ -24,7 +25,7 @@ class ApiWorker:
     def create_app(self) -> composite.CompositeApp:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="api")
-        return composite.build(ApiDeps(self.conf, self.plugins))
+        return composite.build(build_deps(self.conf, self.plugins))
 
     def shutdown(self) -> None:
         if self.plugins is not None:
@@ -35,7 +36,9 @@ def run_api(conf: Any, host: str | None = None, port: int | None = None, workers
     host = host or conf.api.host
     port = port if port is not None else conf.api.port
     ensure_can_listen(host, port, "--host/--port or [api] host/port")
-    create_plugin_manager(conf)  # fail in the master, before forking, if plugins are wrong
+    # fail in the master, before forking, with one message: plugins, auth backend, token keys
+    create_plugin_manager(conf)
+    IdentityService(conf).close()
     options = gunicorn_options(host, port, workers or conf.api.workers, conf.api.threads, conf.debug)
     worker = ApiWorker(conf)
 

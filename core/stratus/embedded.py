@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import socket
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from stratus import __version__
 from stratus.api import composite
-from stratus.api.app import ApiDeps
+from stratus.api.deps import build_deps
 from stratus.db import migration
 from stratus.hooks.manager import call_safely, create_plugin_manager
+from stratus.identity.bootstrap import bootstrap
+from stratus.identity.keys import KeyRepository
+from stratus.identity.service import IdentityService
 from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +46,38 @@ def embedded_overrides(data_dir: str) -> dict[str, dict[str, object]]:
     }
 
 
+def free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def read_admin_password(path: str) -> str | None:
+    """The admin password an earlier start wrote to ``clouds.yaml``, if any."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+        return data["clouds"]["stratus"]["auth"]["password"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return None
+
+
+def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> None:
+    """Write ``clouds.yaml`` (cloud ``stratus``) readable by its owner only."""
+    document = {"clouds": {"stratus": {
+        "auth": {"auth_url": auth_url, "username": "admin", "password": password, "project_name": "admin",
+                 "user_domain_name": "Default", "project_domain_name": "Default"},
+        "region_name": region,
+        "identity_api_version": 3,
+    }}}
+    temporary = f"{path}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        yaml.safe_dump(document, f, default_flow_style=False, sort_keys=False)
+    os.replace(temporary, path)
+
+
 @dataclass
 class Embedded:
     """Runs the embedded cloud with ``conf`` (already validated, overrides applied)."""
@@ -49,29 +88,49 @@ class Embedded:
     out: Any = field(default=sys.stdout)
     plugins: Any = field(default=None, init=False)
 
+    @property
+    def base_url(self) -> str:
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
+
+    @property
+    def clouds_yaml(self) -> str:
+        return os.path.join(self.conf.state_path, "clouds.yaml")
+
     def prepare(self) -> None:
-        """Fail in the master, before forking, on what would stop the worker from starting."""
+        """Everything that must hold before serving, done in the master before forking, so
+        a problem is one message instead of a worker that fails to boot."""
+        if self.port == 0:
+            self.port = free_port(self.host)  # the catalog needs the real port before serving
         ensure_can_listen(self.host, self.port, "--host/--port")
         create_plugin_manager(self.conf)
         os.makedirs(self.conf.state_path, exist_ok=True)
+        KeyRepository(self.conf.token.key_repository, self.conf.token.max_active_keys).setup()
         migration.sync(self.conf)
+        password = read_admin_password(self.clouds_yaml) or secrets.token_urlsafe(18)
+        identity = IdentityService(self.conf)
+        try:
+            bootstrap(identity, password, self.base_url, self.conf.identity.region_name)
+        finally:
+            identity.close()
+        write_clouds_yaml(self.clouds_yaml, f"{self.base_url}/identity", password, self.conf.identity.region_name)
 
     def create_app(self) -> Any:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="embedded")
-        return composite.build(ApiDeps(self.conf, self.plugins))
+        return composite.build(build_deps(self.conf, self.plugins))
 
     def stop_services(self) -> None:
         if self.plugins is not None:
             call_safely(self.plugins, "stratus_shutdown", service="embedded")
 
     def announce(self, addresses: list[tuple[str, int]]) -> None:
-        host, port = addresses[0]
-        base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         lines = [f"Stratus {__version__} embedded cloud is up (Ctrl-C stops it)",
                  f"  data dir       {self.conf.state_path}"]
-        lines += [f"  {name:<14} {base}{path}" for name, path in ENDPOINT_PATHS]
-        lines.append("  clouds.yaml    not written: this build has no token service yet")
+        lines += [f"  {name:<14} {self.base_url}{path}" for name, path in ENDPOINT_PATHS]
+        lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)",
+                  "",
+                  f"  export OS_CLIENT_CONFIG_FILE={self.clouds_yaml}",
+                  "  openstack --os-cloud stratus token issue"]
         print("\n".join(lines), file=self.out, flush=True)
 
     def run(self) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from stratus import conf as stratus_conf
 from stratus.api import composite
-from stratus.api.app import ApiDeps
+from stratus.api.deps import build_deps
 from stratus.hooks.manager import create_plugin_manager
 
 
@@ -35,7 +35,7 @@ def create_app(service: str | None = None) -> Callable:
     stratus_conf.validate(conf)
     plugins = create_plugin_manager(conf)
     plugins.hook.stratus_startup(conf=conf, service="api")
-    app = composite.build(ApiDeps(conf, plugins))
+    app = composite.build(build_deps(conf, plugins))
     if service is None:
         return app
     for mounted in app.apps.values():

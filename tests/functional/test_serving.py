@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from tests.functional.servers import URL, Server, env_with
+from tests.functional.servers import URL, Server, env_with, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -56,6 +56,10 @@ def test_large_chunked_upload_streams_through(widget):
 def test_stratus_api_serves_the_composite_app_with_workers(tmp_path):
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n")
+    missing = run("--config-file", str(conf), "api")
+    assert missing.returncode == 2 and "has no keys; run `stratus manage token-keys setup`" in missing.stderr
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):
+        assert run("--config-file", str(conf), *command).returncode == 0
     server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
     try:
         assert "with 2 workers" in server.text
@@ -74,6 +78,8 @@ def test_wsgi_module_builds_the_composite_and_single_service_apps(tmp_path, monk
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     monkeypatch.setenv("STRATUS_CONFIG_FILES", str(conf))
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):
+        assert run("--config-file", str(conf), *command).returncode == 0
     composite = testing.TestClient(wsgi.create_app())
     assert composite.simulate_get("/image").status_code == 300
     image = testing.TestClient(wsgi.create_app("image"))

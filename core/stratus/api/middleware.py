@@ -72,13 +72,19 @@ class AuthContext:
         self.authenticator = authenticator
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        context = self.authenticator(req) if self.authenticator is not None else None
+        required = resource is not None and getattr(resource, "auth_required", True)
+        try:
+            context = self.authenticator(req) if self.authenticator is not None else None
+        except NotAuthenticated:
+            if required:
+                raise
+            context = None  # a stale token on a public route (issuing a new one) is ignored
         if context is None:
             context = RequestContext()
         context.request_id = req.context.request_id
         context.global_request_id = req.context.global_request_id
         req.context.stratus = context
-        if resource is not None and getattr(resource, "auth_required", True) and not context.is_authenticated:
+        if required and not context.is_authenticated:
             raise NotAuthenticated("The request you have made requires authentication.")
 
 

@@ -57,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--service", action="append", dest="services", metavar="NAME",
                       help="only this service (repeatable)")
     db_sub.add_parser("version", help="show each service's schema revision and the latest one")
+    keys = manage_sub.add_parser("token-keys", help="the keys that encrypt tokens ([token] key_repository)")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    keys_sub.add_parser("setup", help="create the key repository if it has no keys")
+    keys_sub.add_parser("rotate", help="make the staged key primary and stage a new one; copy the "
+                                       "directory to every API host afterwards")
+    boot = manage_sub.add_parser("bootstrap", help="create the default domain, admin project/user/roles "
+                                                   "and the catalog (idempotent)")
+    boot.add_argument("--password", help="the admin user's password (default: $STRATUS_BOOTSTRAP_PASSWORD)")
+    boot.add_argument("--public-url", required=True,
+                      help="base URL clients reach the APIs at, e.g. https://cloud.example.com")
+    boot.add_argument("--region", help="catalog region (default: [identity] region_name)")
     return parser
 
 
@@ -124,6 +135,33 @@ def _run(args: argparse.Namespace) -> int:
         from stratus.db import migration
 
         conf = _load_conf(args)
+        if args.manage_command == "token-keys":
+            from stratus.identity.keys import KeyRepository
+
+            repository = KeyRepository(conf.token.key_repository, conf.token.max_active_keys)
+            if args.keys_command == "setup":
+                created = repository.setup()
+                print(f"{'created' if created else 'kept the existing'} key repository {repository.path}")
+            else:
+                print(f"rotated: key {repository.rotate()} is now primary in {repository.path}")
+            return 0
+        if args.manage_command == "bootstrap":
+            import os
+
+            from stratus.identity.bootstrap import bootstrap
+            from stratus.identity.service import IdentityService
+
+            password = args.password or os.environ.get("STRATUS_BOOTSTRAP_PASSWORD")
+            if not password:
+                raise ConfigError("give the admin password with --password or STRATUS_BOOTSTRAP_PASSWORD")
+            identity = IdentityService(conf)
+            try:
+                result = bootstrap(identity, password, args.public_url, args.region or conf.identity.region_name)
+            finally:
+                identity.close()
+            print(f"bootstrapped: domain {result.domain_id}, project admin {result.project_id}, "
+                  f"user admin {result.user_id}")
+            return 0
         if args.db_command == "sync":
             for service, revision in migration.sync(conf, args.services).items():
                 print(f"{service}: at revision {revision}")

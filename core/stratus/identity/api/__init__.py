@@ -1,7 +1,8 @@
 """Identity API app, mounted at ``/identity``.
 
-Serves Keystone's discovery documents. Tokens, the catalog and identity CRUD arrive with
-the identity issue.
+Serves Keystone's discovery documents and ``/v3/auth/*`` (tokens, catalog, scopes).
+CRUD for domains, projects, users, groups, roles, assignments, the catalog and
+application credentials is not built yet.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from stratus.api import versions
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
+from stratus.api.policy import Policy
+from stratus.identity import policies
+from stratus.identity.api import auth
 
 SPEC = ServiceSpec("identity", "/identity", "identity", ErrorStyle.IDENTITY)
 
@@ -28,4 +32,11 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         deps.conf, lambda root: (200, {"version": V3.document(root)}),
         "Identity v3 version document", versions.VERSION_SINGLE_SCHEMA,
     ))
+    identity = deps.services.get("identity")
+    if identity is not None:
+        policy = Policy(deps.conf, policies.RULES)
+        app.add_route("/v3/auth/tokens", auth.AuthTokens(identity, policy))
+        app.add_route("/v3/auth/catalog", auth.AuthCatalog(identity))
+        app.add_route("/v3/auth/projects", auth.AuthProjects(identity))
+        app.add_route("/v3/auth/domains", auth.AuthDomains(identity))
     return finish(app)

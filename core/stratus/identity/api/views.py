@@ -1,0 +1,59 @@
+"""How identity entities and tokens look in API responses (Keystone's shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.identity import models
+from stratus.identity.service import IdentityService
+from stratus.identity.tokens import TokenData, isotime
+
+
+def domain_ref(identity: IdentityService, domain_id: str) -> dict[str, str]:
+    return {"id": domain_id, "name": identity.store.get_domain(domain_id).name}
+
+
+def project_view(project: models.Project, base: str) -> dict[str, Any]:
+    return {
+        "id": project.id, "name": project.name, "domain_id": project.domain_id,
+        "parent_id": project.parent_id or project.domain_id, "enabled": project.enabled,
+        "description": project.description or "", "is_domain": False, "tags": list(project.tags or []),
+        "options": {}, "links": {"self": f"{base}/v3/projects/{project.id}"},
+    }
+
+
+def domain_view(domain: models.Domain, base: str) -> dict[str, Any]:
+    return {
+        "id": domain.id, "name": domain.name, "enabled": domain.enabled,
+        "description": domain.description or "", "tags": [], "options": {},
+        "links": {"self": f"{base}/v3/domains/{domain.id}"},
+    }
+
+
+def token_body(identity: IdentityService, data: TokenData, include_catalog: bool = True) -> dict[str, Any]:
+    """The ``{"token": ...}`` document of ``POST`` and ``GET /v3/auth/tokens``."""
+    user = identity.backend.get_user(data.user_id)
+    token: dict[str, Any] = {
+        "methods": list(data.methods),
+        "user": {"id": user.id, "name": user.name, "domain": domain_ref(identity, user.domain_id),
+                 "password_expires_at": None},
+        "audit_ids": list(data.audit_ids),
+        "expires_at": isotime(data.expires_at_us),
+        "issued_at": isotime(data.issued_at_us),
+    }
+    if data.project_id:
+        project = identity.store.get_project(data.project_id)
+        token["project"] = {"id": project.id, "name": project.name,
+                            "domain": domain_ref(identity, project.domain_id)}
+        token["is_domain"] = False
+    elif data.domain_id:
+        token["domain"] = domain_ref(identity, data.domain_id)
+    elif data.system:
+        token["system"] = {"all": True}
+    if data.scoped:
+        token["roles"] = [{"id": role_id, "name": name} for role_id, name in data.roles]
+        if include_catalog:
+            token["catalog"] = identity.store.catalog(data.project_id)
+    if data.application_credential_id:
+        token["application_credential"] = {"id": data.application_credential_id, "restricted": True}
+    return {"token": token}

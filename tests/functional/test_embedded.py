@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import socket
 import subprocess
@@ -17,22 +16,14 @@ from keystoneauth1 import discover, session
 from tests.functional.servers import Server, run
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("data")
-    server = Server("up", "--port", "0", "--data-dir", str(data_dir))
-    server.data_dir = data_dir
-    yield server
-    server.stop()
-
-
 def test_banner_lists_every_endpoint_and_the_data_dir(cloud):
-    assert cloud.wait_for(re.compile("clouds.yaml"), 10)
     banner = cloud.text
     for path in ("/identity/v3", "/compute/v2.1", "/image", "/volume/v3", "/network", "/object-store/v1"):
         assert f"{cloud.base_url}{path}" in banner
     assert str(cloud.data_dir) in banner
     assert (cloud.data_dir / "stratus.sqlite").exists()
+    assert f"export OS_CLIENT_CONFIG_FILE={cloud.clouds_yaml}" in banner
+    assert oct((cloud.data_dir / "clouds.yaml").stat().st_mode & 0o777) == "0o600"
 
 
 def test_keystoneauth_discovers_identity_v3(cloud):

@@ -14,6 +14,7 @@ import base64
 import datetime
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import msgpack
@@ -24,6 +25,8 @@ from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import RevocationList, now_us
 
 FORMAT_VERSION = 1
+#: seconds between checks of the key repository for a rotation (one stat call)
+KEY_CHECK_INTERVAL = 1.0
 INVALID = "Could not recognize Fernet token"
 
 
@@ -97,13 +100,19 @@ class TokenProvider:
         self._lock = threading.Lock()
         self._fernet: MultiFernet | None = None
         self._keys_version = -1
+        self._checked_at = 0.0
 
     def _crypto(self, reload: bool = False) -> MultiFernet:
+        """The current keys; a rotation (by any process) is noticed within a second, or at
+        once when ``reload`` (a token did not decrypt with the keys in memory)."""
         with self._lock:
-            version = self.keys.version()
-            if self._fernet is None or (reload and version != self._keys_version):
-                self._fernet = self.keys.load()
-                self._keys_version = version
+            now = time.monotonic()
+            if self._fernet is None or reload or now - self._checked_at > KEY_CHECK_INTERVAL:
+                self._checked_at = now
+                version = self.keys.version()
+                if self._fernet is None or version != self._keys_version:
+                    self._fernet = self.keys.load()
+                    self._keys_version = version
             return self._fernet
 
     def issue(self, data: TokenData) -> str:

@@ -1,0 +1,28 @@
+"""A running embedded cloud, shared by the functional tests of a module."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.functional.servers import Server
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    """``stratus up`` on a free port with its own data directory."""
+    data_dir = tmp_path_factory.mktemp("data")
+    server = Server("up", "--port", "0", "--data-dir", str(data_dir))
+    server.data_dir = data_dir
+    server.clouds_yaml = str(data_dir / "clouds.yaml")
+    assert server.wait_for(re.compile("token issue"), 30), server.text
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cloud_env(cloud):
+    """Environment for the `openstack` CLI pointing at the cloud."""
+    return dict(os.environ, OS_CLIENT_CONFIG_FILE=cloud.clouds_yaml, OS_CLOUD="stratus")

@@ -1,16 +1,65 @@
-"""Default policy rules of the identity API (overridable in the policy file)."""
+"""Default policy rules of the identity API (overridable in the policy file).
+
+Writes are for cloud administrators (the ``admin`` role is cloud-wide). Users may read
+themselves, the projects they belong to, and change their own password.
+"""
 
 from __future__ import annotations
 
 from oslo_policy import policy
 
+ADMIN = "rule:admin"
+ADMIN_OR_SELF = "rule:admin or user_id:%(target_user_id)s"
+ADMIN_OR_PROJECT_MEMBER = "rule:admin or project_id:%(target_project_id)s"
+
+
+def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(f"identity:{name}", check, description, [{"method": method, "path": path}])
+
+
 RULES = [
     policy.RuleDefault("token_subject", "user_id:%(token_user_id)s",
                        "The user the token in X-Subject-Token was issued to."),
-    policy.DocumentedRuleDefault(
-        "identity:validate_token", "rule:admin or rule:token_subject", "Validate a token.",
-        [{"path": "/v3/auth/tokens", "method": "GET"}, {"path": "/v3/auth/tokens", "method": "HEAD"}]),
-    policy.DocumentedRuleDefault(
-        "identity:revoke_token", "rule:admin or rule:token_subject", "Revoke a token.",
-        [{"path": "/v3/auth/tokens", "method": "DELETE"}]),
+    _rule("validate_token", "rule:admin or rule:token_subject", "Validate a token.", "GET", "/v3/auth/tokens"),
+    _rule("revoke_token", "rule:admin or rule:token_subject", "Revoke a token.", "DELETE", "/v3/auth/tokens"),
+]
+for noun, path in (("domain", "/v3/domains"), ("region", "/v3/regions"), ("service", "/v3/services"),
+                   ("endpoint", "/v3/endpoints"), ("role", "/v3/roles"), ("group", "/v3/groups"),
+                   ("user", "/v3/users"), ("project", "/v3/projects")):
+    RULES += [
+        _rule(f"create_{noun}", ADMIN, f"Create a {noun}.", "POST", path),
+        _rule(f"update_{noun}", ADMIN, f"Update a {noun}.", "PATCH", f"{path}/{{id}}"),
+        _rule(f"delete_{noun}", ADMIN, f"Delete a {noun}.", "DELETE", f"{path}/{{id}}"),
+    ]
+RULES += [
+    _rule("list_domains", ADMIN, "List domains.", "GET", "/v3/domains"),
+    _rule("get_domain", "rule:admin or domain_id:%(target_domain_id)s or project_domain_id:%(target_domain_id)s",
+          "Show a domain.", "GET", "/v3/domains/{id}"),
+    _rule("list_projects", ADMIN, "List projects.", "GET", "/v3/projects"),
+    _rule("get_project", ADMIN_OR_PROJECT_MEMBER, "Show a project.", "GET", "/v3/projects/{id}"),
+    _rule("list_users", ADMIN, "List users.", "GET", "/v3/users"),
+    _rule("get_user", ADMIN_OR_SELF, "Show a user.", "GET", "/v3/users/{id}"),
+    _rule("change_password", "user_id:%(target_user_id)s", "A user changes their own password.", "POST",
+          "/v3/users/{id}/password"),
+    _rule("list_user_projects", ADMIN_OR_SELF, "Projects of a user.", "GET", "/v3/users/{id}/projects"),
+    _rule("list_groups_for_user", ADMIN_OR_SELF, "Groups of a user.", "GET", "/v3/users/{id}/groups"),
+    _rule("list_groups", ADMIN, "List groups.", "GET", "/v3/groups"),
+    _rule("get_group", ADMIN, "Show a group.", "GET", "/v3/groups/{id}"),
+    _rule("list_users_in_group", ADMIN, "Members of a group.", "GET", "/v3/groups/{id}/users"),
+    _rule("add_user_to_group", ADMIN, "Add a user to a group.", "PUT", "/v3/groups/{id}/users/{user}"),
+    _rule("remove_user_from_group", ADMIN, "Remove a user from a group.", "DELETE", "/v3/groups/{id}/users/{user}"),
+    _rule("check_user_in_group", ADMIN, "Check membership.", "HEAD", "/v3/groups/{id}/users/{user}"),
+    _rule("list_roles", "rule:admin_or_reader", "List roles.", "GET", "/v3/roles"),
+    _rule("get_role", "rule:admin_or_reader", "Show a role.", "GET", "/v3/roles/{id}"),
+    _rule("create_grant", ADMIN, "Assign a role.", "PUT", "/v3/projects/{p}/users/{u}/roles/{r}"),
+    _rule("revoke_grant", ADMIN, "Unassign a role.", "DELETE", "/v3/projects/{p}/users/{u}/roles/{r}"),
+    _rule("check_grant", ADMIN, "Check an assignment.", "HEAD", "/v3/projects/{p}/users/{u}/roles/{r}"),
+    _rule("list_grants", ADMIN, "List the roles of an actor on a target.", "GET", "/v3/projects/{p}/users/{u}/roles"),
+    _rule("list_role_assignments", ADMIN, "List role assignments.", "GET", "/v3/role_assignments"),
+    _rule("list_regions", "", "List regions (anyone).", "GET", "/v3/regions"),
+    _rule("get_region", "", "Show a region (anyone).", "GET", "/v3/regions/{id}"),
+    _rule("list_services", ADMIN, "List catalog services.", "GET", "/v3/services"),
+    _rule("get_service", ADMIN, "Show a catalog service.", "GET", "/v3/services/{id}"),
+    _rule("list_endpoints", ADMIN, "List endpoints.", "GET", "/v3/endpoints"),
+    _rule("get_endpoint", ADMIN, "Show an endpoint.", "GET", "/v3/endpoints/{id}"),
 ]

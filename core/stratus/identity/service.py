@@ -16,7 +16,7 @@ from stratus.db.engine import Database
 from stratus.exceptions import NotAuthenticated, NotFound
 from stratus.identity.authentication import Authenticator
 from stratus.identity.keys import KeyRepository
-from stratus.identity.revocation import RevocationList
+from stratus.identity.revocation import Revocation, RevocationList, now_us
 from stratus.identity.store import IdentityStore
 from stratus.identity.tokens import TokenData, TokenProvider
 from stratus.interfaces.auth import AuthBackend
@@ -60,6 +60,11 @@ class IdentityService:
         except NotFound:
             raise NotAuthenticated("The request you have made requires authentication.") from None
         return self.context_for(data, token)
+
+    def revoke(self, **match: str) -> None:
+        """Revoke every token issued until now that matches ``match`` (user_id, project_id,
+        domain_id, role_id, or user_id with project_id)."""
+        self.revocations.revoke(Revocation(now_us(), **match))
 
     def close(self) -> None:
         self.db.dispose()

@@ -146,6 +146,11 @@ class IdentityStore:
             return list(session.scalars(sa.select(models.Domain).where(
                 models.Domain.id.in_(ids), models.Domain.enabled.is_(True)).order_by(models.Domain.name)))
 
+    def delete_assignments_of(self, actor_id: str) -> None:
+        """Forget every role assignment of a user or group (it was deleted)."""
+        with self.db.transaction() as session:
+            session.execute(sa.delete(models.Assignment).where(models.Assignment.actor_id == actor_id))
+
     # -- catalog ------------------------------------------------------------------
 
     def catalog(self, project_id: str | None) -> list[dict[str, Any]]:

@@ -7,12 +7,14 @@ application credentials is not built yet.
 
 from __future__ import annotations
 
+from typing import Any
+
 from stratus.api import versions
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.identity import policies
-from stratus.identity.api import auth
+from stratus.identity.api import auth, catalog, projects, roles, users
 
 SPEC = ServiceSpec("identity", "/identity", "identity", ErrorStyle.IDENTITY)
 
@@ -34,9 +36,44 @@ def create_app(deps: ApiDeps) -> ServiceApp:
     ))
     identity = deps.services.get("identity")
     if identity is not None:
-        policy = Policy(deps.conf, policies.RULES)
-        app.add_route("/v3/auth/tokens", auth.AuthTokens(identity, policy))
-        app.add_route("/v3/auth/catalog", auth.AuthCatalog(identity))
-        app.add_route("/v3/auth/projects", auth.AuthProjects(identity))
-        app.add_route("/v3/auth/domains", auth.AuthDomains(identity))
+        add_identity_routes(app, identity, Policy(deps.conf, policies.RULES))
     return finish(app)
+
+
+def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
+    app.add_route("/v3/auth/tokens", auth.AuthTokens(identity, policy))
+    app.add_route("/v3/auth/catalog", auth.AuthCatalog(identity))
+    app.add_route("/v3/auth/projects", auth.AuthProjects(identity))
+    app.add_route("/v3/auth/domains", auth.AuthDomains(identity))
+    app.add_route("/v3/domains", projects.Domains(identity, policy))
+    app.add_route("/v3/domains/{domain_id}", projects.Domain(identity, policy))
+    app.add_route("/v3/projects", projects.Projects(identity, policy))
+    app.add_route("/v3/projects/{project_id}", projects.Project(identity, policy))
+    app.add_route("/v3/users", users.Users(identity, policy))
+    app.add_route("/v3/users/{user_id}", users.UserItem(identity, policy))
+    app.add_route("/v3/users/{user_id}/password", users.UserPassword(identity, policy))
+    app.add_route("/v3/users/{user_id}/projects", users.UserProjects(identity, policy))
+    app.add_route("/v3/users/{user_id}/groups", users.UserGroups(identity, policy))
+    app.add_route("/v3/groups", users.Groups(identity, policy))
+    app.add_route("/v3/groups/{group_id}", users.GroupItem(identity, policy))
+    app.add_route("/v3/groups/{group_id}/users", users.GroupUsers(identity, policy))
+    app.add_route("/v3/groups/{group_id}/users/{user_id}", users.GroupMember(identity, policy))
+    app.add_route("/v3/roles", roles.Roles(identity, policy))
+    app.add_route("/v3/roles/{role_id}", roles.RoleItem(identity, policy))
+    app.add_route("/v3/role_assignments", roles.RoleAssignments(identity, policy))
+    for target, prefix in (("project", "/v3/projects/{project_id}"), ("domain", "/v3/domains/{domain_id}"),
+                           ("system", "/v3/system")):
+        for actor in ("user", "group"):
+            base = f"{prefix}/{actor}s/{{{actor}_id}}/roles"
+            app.add_route(base, roles.GrantList(identity, policy, target, actor))
+            app.add_route(f"{base}/{{role_id}}", roles.Grant(identity, policy, target, actor))
+    for target, prefix in (("domain", "/v3/OS-INHERIT/domains/{domain_id}"),
+                           ("project", "/v3/OS-INHERIT/projects/{project_id}")):
+        for actor in ("user", "group"):
+            base = f"{prefix}/{actor}s/{{{actor}_id}}/roles"
+            app.add_route(f"{base}/inherited_to_projects", roles.GrantList(identity, policy, target, actor, True))
+            app.add_route(f"{base}/{{role_id}}/inherited_to_projects",
+                          roles.Grant(identity, policy, target, actor, True))
+    for kind in (catalog.REGION, catalog.SERVICE, catalog.ENDPOINT):
+        app.add_route(f"/v3/{kind.key}s", catalog.CatalogCollection(identity, policy, kind))
+        app.add_route(f"/v3/{kind.key}s/{{item_id}}", catalog.CatalogItem(identity, policy, kind))

@@ -57,3 +57,26 @@ def token_body(identity: IdentityService, data: TokenData, include_catalog: bool
     if data.application_credential_id:
         token["application_credential"] = {"id": data.application_credential_id, "restricted": True}
     return {"token": token}
+
+
+def user_view(user: Any, base: str) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": user.id, "name": user.name, "domain_id": user.domain_id, "enabled": user.enabled,
+        "password_expires_at": None, "options": {}, "links": {"self": f"{base}/v3/users/{user.id}"},
+    }
+    for field in ("email", "description", "default_project_id"):
+        if getattr(user, field):
+            view[field] = getattr(user, field)
+    view.update({k: v for k, v in (user.extra or {}).items() if k not in view})
+    return view
+
+
+def group_view(group: Any, base: str) -> dict[str, Any]:
+    return {"id": group.id, "name": group.name, "domain_id": group.domain_id,
+            "description": group.description or "", "links": {"self": f"{base}/v3/groups/{group.id}"}}
+
+
+def role_view(role: models.Role, base: str) -> dict[str, Any]:
+    return {"id": role.id, "name": role.name,
+            "domain_id": None if role.domain_id == models.GLOBAL else role.domain_id,
+            "description": role.description, "options": {}, "links": {"self": f"{base}/v3/roles/{role.id}"}}

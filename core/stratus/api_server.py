@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.api import composite
-from stratus.api.deps import build_deps
+from stratus.api.deps import build_deps, close_deps
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.service import IdentityService
 from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
@@ -21,15 +21,19 @@ class ApiWorker:
     def __init__(self, conf: Any) -> None:
         self.conf = conf
         self.plugins: Any = None
+        self.deps: Any = None
 
     def create_app(self) -> composite.CompositeApp:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="api")
-        return composite.build(build_deps(self.conf, self.plugins))
+        self.deps = build_deps(self.conf, self.plugins)
+        return composite.build(self.deps)
 
     def shutdown(self) -> None:
         if self.plugins is not None:
             call_safely(self.plugins, "stratus_shutdown", service="api")
+        if self.deps is not None:
+            close_deps(self.deps)
 
 
 def run_api(conf: Any, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:

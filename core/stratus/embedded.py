@@ -18,7 +18,7 @@ import yaml
 
 from stratus import __version__
 from stratus.api import composite
-from stratus.api.deps import build_deps
+from stratus.api.deps import build_deps, close_deps
 from stratus.db import migration
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.bootstrap import bootstrap
@@ -87,6 +87,7 @@ class Embedded:
     port: int
     out: Any = field(default=sys.stdout)
     plugins: Any = field(default=None, init=False)
+    deps: Any = field(default=None, init=False)
 
     @property
     def base_url(self) -> str:
@@ -117,11 +118,14 @@ class Embedded:
     def create_app(self) -> Any:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="embedded")
-        return composite.build(build_deps(self.conf, self.plugins))
+        self.deps = build_deps(self.conf, self.plugins)
+        return composite.build(self.deps)
 
     def stop_services(self) -> None:
         if self.plugins is not None:
             call_safely(self.plugins, "stratus_shutdown", service="embedded")
+        if self.deps is not None:
+            close_deps(self.deps)
 
     def announce(self, addresses: list[tuple[str, int]]) -> None:
         lines = [f"Stratus {__version__} embedded cloud is up (Ctrl-C stops it)",

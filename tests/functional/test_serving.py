@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -86,3 +87,42 @@ def test_wsgi_module_builds_the_composite_and_single_service_apps(tmp_path, monk
     assert image.simulate_get("/").json["versions"][0]["id"].startswith("v2")
     with pytest.raises(ValueError, match="no service named 'glance'; Stratus serves: compute, identity"):
         wsgi.create_app("glance")
+
+
+@pytest.mark.rabbitmq
+def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbit_url):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
+                    f"[messaging]\ntransport_url = {rabbit_url}\n"
+                    "[token]\nrevocation_cache_time = 3600\n")  # only the fanout can spread the revocation
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", "http://127.0.0.1")):
+        assert run("--config-file", str(conf), *command).returncode == 0
+    server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
+    try:
+        tokens_url = f"{server.base_url}/identity/v3/auth/tokens"
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "pw"}}}, "scope": {"system": {"all": True}}}}
+        caller = requests.post(tokens_url, json=body, timeout=30).headers["X-Subject-Token"]
+        subject = requests.post(tokens_url, json=body, timeout=30).headers["X-Subject-Token"]
+        catalog = f"{server.base_url}/identity/v3/auth/catalog"
+
+        def status() -> int:
+            with requests.Session() as fresh:  # a new connection may land on either worker
+                return fresh.get(catalog, headers={"X-Auth-Token": subject}, timeout=30).status_code
+
+        for _ in range(40):  # every worker validates the token and caches the revocation list
+            with requests.Session() as fresh:  # a new connection may land on either worker
+                response = fresh.get(catalog, headers={"X-Auth-Token": subject}, timeout=30)
+                assert response.status_code == 200
+        revoke = requests.delete(tokens_url, headers={"X-Auth-Token": caller, "X-Subject-Token": subject},
+                                 timeout=30)
+        assert revoke.status_code == 204
+        # the notice reaches the other worker asynchronously (milliseconds); without it that
+        # worker would accept the token for the whole hour its revocation cache lasts
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and {status() for _ in range(10)} != {401}:
+            time.sleep(0.05)
+        assert {status() for _ in range(40)} == {401}
+    finally:
+        assert server.stop() == 0

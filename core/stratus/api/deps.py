@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratus.api.app import ApiDeps
+from stratus.rpc import transport_from_conf
 
 
 def build_deps(conf: Any, plugins: Any) -> ApiDeps:
@@ -20,4 +21,12 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     from stratus.identity.service import IdentityService
 
     identity = IdentityService(conf)
+    identity.listen_for_revocations(transport_from_conf(conf))
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request, services={"identity": identity})
+
+
+def close_deps(deps: ApiDeps) -> None:
+    """Release what :func:`build_deps` started (listeners, connections)."""
+    identity = deps.services.get("identity")
+    if identity is not None:
+        identity.close()

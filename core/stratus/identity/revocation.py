@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,8 @@ class RevocationList:
         self._user_project: dict[tuple[str, str], int] = {}
         self._domain: dict[str, int] = {}
         self._role: dict[str, int] = {}
+        #: called after each revocation is stored, to tell other processes (set by the service)
+        self.on_revoke: Callable[[], None] | None = None
 
     def _index(self, events: Iterable[Revocation]) -> None:
         audit, user, project, user_project, domain, role = {}, {}, {}, {}, {}, {}
@@ -86,7 +88,7 @@ class RevocationList:
             self.reload()
 
     def revoke(self, event: Revocation) -> None:
-        """Record ``event`` (in the same process it applies at once)."""
+        """Record ``event``; it applies at once here and, through ``on_revoke``, elsewhere."""
         with self.db.transaction() as session:
             session.add(RevocationEvent(
                 audit_id=event.audit_id, user_id=event.user_id, project_id=event.project_id,
@@ -94,6 +96,8 @@ class RevocationList:
                 revoked_at_us=now_us(),
             ))
         self.reload()
+        if self.on_revoke is not None:
+            self.on_revoke()
 
     def is_revoked(self, issued_at_us: int, audit_ids: Iterable[str], user_id: str, project_id: str | None,
                    domain_ids: Iterable[str], role_ids: Iterable[str]) -> bool:

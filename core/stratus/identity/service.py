@@ -6,6 +6,8 @@ each service validates tokens locally with the same keys and revocation index.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 import falcon
@@ -13,13 +15,18 @@ import falcon
 from stratus import loading
 from stratus.context import RequestContext
 from stratus.db.engine import Database
-from stratus.exceptions import NotAuthenticated, NotFound
+from stratus.exceptions import BackendUnavailable, NotAuthenticated, NotFound
 from stratus.identity.authentication import Authenticator
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import Revocation, RevocationList, now_us
 from stratus.identity.store import IdentityStore
 from stratus.identity.tokens import TokenData, TokenProvider
 from stratus.interfaces.auth import AuthBackend
+from stratus.rpc import RPCClient, RPCServer, Transport
+
+LOG = logging.getLogger(__name__)
+
+REVOCATION_TOPIC = "identity_revocations"
 
 
 class IdentityService:
@@ -38,6 +45,8 @@ class IdentityService:
         self.tokens = TokenProvider(self.keys, self.revocations, conf.token.expiration,
                                     conf.token.allow_expired_window)
         self.authenticator = Authenticator(self.backend, self.store, self.tokens)
+        self._listener: RPCServer | None = None
+        self._notifier: RPCClient | None = None
 
     @staticmethod
     def context_for(data: TokenData, token: str) -> RequestContext:
@@ -66,5 +75,42 @@ class IdentityService:
         domain_id, role_id, or user_id with project_id)."""
         self.revocations.revoke(Revocation(now_us(), **match))
 
+    def listen_for_revocations(self, transport: Transport) -> None:
+        """Reload the revocation index whenever any process records a revocation.
+
+        Each process serves its own fanout queue on the ``identity_revocations`` topic, so a
+        token revoked through one API worker or host is refused by all of them at once. If
+        the broker is away the notice is dropped (logged) and the periodic reload
+        (``[token] revocation_cache_time``) still catches up.
+        """
+        host = f"{self.conf.host}.{os.getpid()}"
+        self._listener = RPCServer(transport, REVOCATION_TOPIC, host, [_RevocationEndpoint(self.revocations)],
+                                   workers=1)
+        self._listener.start()
+        notifier = self._notifier = RPCClient(
+            Transport(transport.url, max_retries=1, interval_start=0.1, interval_max=0.5,
+                      heartbeat=transport.heartbeat), REVOCATION_TOPIC)
+
+        def notify_others() -> None:
+            try:
+                notifier.fanout(None, "revocations_changed")
+            except BackendUnavailable as exc:
+                LOG.warning("could not announce a revocation (%s); other processes see it within "
+                            "[token] revocation_cache_time", exc)
+
+        self.revocations.on_revoke = notify_others
+
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        if self._notifier is not None:
+            self._notifier.close()
         self.db.dispose()
+
+
+class _RevocationEndpoint:
+    def __init__(self, revocations: RevocationList) -> None:
+        self.revocations = revocations
+
+    def revocations_changed(self, context: RequestContext) -> None:
+        self.revocations.reload()

@@ -41,7 +41,7 @@ class RevocationList:
         self.cache_seconds = cache_seconds
         self.max_token_age_us = int(max_token_age_s * 1e6)
         self._lock = threading.Lock()
-        self._loaded_at = 0.0
+        self._loaded_at: float | None = None  # never loaded: load on first use
         self._audit: dict[str, int] = {}
         self._user: dict[str, int] = {}
         self._project: dict[str, int] = {}
@@ -84,7 +84,7 @@ class RevocationList:
             self._loaded_at = time.monotonic()
 
     def _fresh(self) -> None:
-        if time.monotonic() - self._loaded_at > self.cache_seconds:
+        if self._loaded_at is None or time.monotonic() - self._loaded_at > self.cache_seconds:
             self.reload()
 
     def revoke(self, event: Revocation) -> None:

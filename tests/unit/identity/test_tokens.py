@@ -138,12 +138,22 @@ def test_a_token_issued_right_after_a_revocation_is_valid(provider, revocations)
 
 def test_revocations_by_another_process_apply_after_the_cache_time(provider, revocations):
     token, data = issue(provider)
+    assert provider.validate(token)  # loads this process's index
     other = RevocationList(revocations.db, cache_seconds=0, max_token_age_s=7200)
     other.revoke(Revocation(data.issued_at_us, audit_id=data.audit_ids[0]))
     assert provider.validate(token)  # this process's index is cached for an hour
     revocations.cache_seconds = 0
     with pytest.raises(NotFound):
         provider.validate(token)
+
+
+def test_a_new_process_loads_existing_revocations_on_first_use(provider, revocations):
+    token, data = issue(provider)
+    revocations.revoke(Revocation(data.issued_at_us, user_id="u1"))
+    fresh = TokenProvider(provider.keys, RevocationList(revocations.db, cache_seconds=1e9, max_token_age_s=7200),
+                          3600, 0)
+    with pytest.raises(NotFound):
+        fresh.validate(token)
 
 
 def test_payload_format_is_versioned():

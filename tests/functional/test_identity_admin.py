@@ -266,3 +266,31 @@ def test_openstack_cli_manages_identity(cloud_env):
     cli("role", "remove", "--project", project, "--user", user, "member")
     cli("user", "delete", user)
     cli("project", "delete", project)
+
+
+def test_application_credentials_delegate_a_subset_of_roles(member, cloud, admin):
+    user, project, connection = member
+    credential = connection.identity.create_application_credential(
+        user.id, name=unique("ci"), roles=[{"name": "reader"}], description="for CI")
+    assert credential.secret and [r["name"] for r in credential.roles] == ["reader"]
+    assert credential.project_id == project.id
+    listed = list(connection.identity.application_credentials(user.id))
+    assert [c.id for c in listed] == [credential.id] and not listed[0].secret
+    body = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": {
+        "id": credential.id, "secret": credential.secret}}}}
+    issued = requests.post(f"{cloud.base_url}/identity/v3/auth/tokens", json=body, timeout=30)
+    assert issued.status_code == 201
+    token = issued.json()["token"]
+    assert [r["name"] for r in token["roles"]] == ["reader"] and token["project"]["id"] == project.id
+    assert token["application_credential"]["id"] == credential.id
+    by_name = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": {
+        "name": credential.name, "user": {"id": user.id}, "secret": credential.secret}}}}
+    assert requests.post(f"{cloud.base_url}/identity/v3/auth/tokens", json=by_name, timeout=30).status_code == 201
+    wrong = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": {
+        "id": credential.id, "secret": "guess"}}}}
+    assert requests.post(f"{cloud.base_url}/identity/v3/auth/tokens", json=wrong, timeout=30).status_code == 401
+    with pytest.raises(sdk_exceptions.ForbiddenException, match="not held"):
+        connection.identity.create_application_credential(user.id, name=unique("x"), roles=[{"name": "admin"}])
+    connection.identity.delete_application_credential(user.id, credential)
+    assert not still_valid(cloud, issued.headers["X-Subject-Token"])
+    assert requests.post(f"{cloud.base_url}/identity/v3/auth/tokens", json=body, timeout=30).status_code == 401

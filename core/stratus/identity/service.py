@@ -16,6 +16,7 @@ from stratus import loading
 from stratus.context import RequestContext
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, NotAuthenticated, NotFound
+from stratus.identity import passwords
 from stratus.identity.authentication import Authenticator
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import Revocation, RevocationList, now_us
@@ -69,6 +70,12 @@ class IdentityService:
         except NotFound:
             raise NotAuthenticated("The request you have made requires authentication.") from None
         return self.context_for(data, token)
+
+    def hash_secret(self, secret: str) -> str:
+        """Argon2id hash of a password or credential secret, with the configured cost."""
+        settings = self.conf.identity
+        return passwords.hash_password(secret, settings.argon2_memory_cost, settings.argon2_time_cost,
+                                       settings.max_password_length)
 
     def revoke(self, **match: str) -> None:
         """Revoke every token issued until now that matches ``match`` (user_id, project_id,

@@ -147,9 +147,11 @@ class IdentityStore:
                 models.Domain.id.in_(ids), models.Domain.enabled.is_(True)).order_by(models.Domain.name)))
 
     def delete_assignments_of(self, actor_id: str) -> None:
-        """Forget every role assignment of a user or group (it was deleted)."""
+        """Forget every role assignment and application credential of a deleted user or group."""
         with self.db.transaction() as session:
             session.execute(sa.delete(models.Assignment).where(models.Assignment.actor_id == actor_id))
+            session.execute(sa.delete(models.ApplicationCredential).where(
+                models.ApplicationCredential.user_id == actor_id))
 
     # -- catalog ------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.identity import policies
-from stratus.identity.api import auth, catalog, projects, roles, users
+from stratus.identity.api import app_creds, auth, catalog, projects, roles, users
 
 SPEC = ServiceSpec("identity", "/identity", "identity", ErrorStyle.IDENTITY)
 
@@ -54,6 +54,9 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/users/{user_id}/password", users.UserPassword(identity, policy))
     app.add_route("/v3/users/{user_id}/projects", users.UserProjects(identity, policy))
     app.add_route("/v3/users/{user_id}/groups", users.UserGroups(identity, policy))
+    app.add_route("/v3/users/{user_id}/application_credentials", app_creds.AppCredentials(identity, policy))
+    app.add_route("/v3/users/{user_id}/application_credentials/{credential_id}",
+                  app_creds.AppCredential(identity, policy))
     app.add_route("/v3/groups", users.Groups(identity, policy))
     app.add_route("/v3/groups/{group_id}", users.GroupItem(identity, policy))
     app.add_route("/v3/groups/{group_id}/users", users.GroupUsers(identity, policy))

@@ -289,3 +289,21 @@ def test_falcon_errors_raised_by_resources_use_the_style(make_client, conf):
     app.add_route("/tea", Teapot())
     result = testing.TestClient(app).simulate_get("/tea")
     assert result.json == {"NeutronError": {"type": "HTTPBadRequest", "message": "no tea here", "detail": ""}}
+
+
+def test_policy_sample_matches_the_code_and_loads_as_a_policy_file(tmp_path):
+    import os
+
+    import yaml
+
+    from stratus.api.policy import all_rules, sample_yaml
+
+    text = sample_yaml(all_rules())
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "etc", "policy.yaml.sample")) as f:
+        assert f.read() == text, "etc/policy.yaml.sample is out of date: run `stratus policy sample " \
+                                 "--output-file etc/policy.yaml.sample`"
+    uncommented = "\n".join(line[1:] for line in text.splitlines() if line.startswith('#"'))
+    loaded = yaml.safe_load(uncommented)
+    assert loaded["identity:create_project"] == "rule:admin"
+    assert len(loaded) == len({rule.name for rule in all_rules()})

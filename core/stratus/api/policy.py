@@ -54,6 +54,33 @@ class Policy:
             raise Forbidden(f"Policy doesn't allow {action} to be performed.") from None
 
 
+#: modules whose ``RULES`` list a service's default policy; each service adds its own
+RULE_MODULES = ("stratus.identity.policies",)
+
+
+def all_rules() -> list[oslo_policy.RuleDefault]:
+    import importlib
+
+    rules = list(BASE_RULES)
+    for name in RULE_MODULES:
+        rules += importlib.import_module(name).RULES
+    return rules
+
+
+def sample_yaml(rules: Iterable[oslo_policy.RuleDefault]) -> str:
+    """A policy file listing every default, commented out, with its description and API calls.
+
+    Uncomment and change a line to override that rule; rules left commented keep the default.
+    """
+    lines = ["# Stratus policy defaults. Uncomment a rule to override it; see [oslo_policy] policy_file.", ""]
+    for rule in rules:
+        lines += [f"# {line}" for line in (rule.description or "").splitlines()]
+        for operation in getattr(rule, "operations", None) or []:
+            lines.append(f"# {operation['method']:<7}{operation['path']}")
+        lines += [f'#"{rule.name}": "{rule.check_str}"', ""]
+    return "\n".join(lines)
+
+
 def enforce(req: falcon.Request, policy: Policy, action: str, target: Mapping[str, Any] | None = None) -> None:
     """Authorize ``action`` for the request's context (set by the auth middleware)."""
     policy.authorize(req.context.stratus, action, target)

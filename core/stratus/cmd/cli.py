@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
                              "not those of installed driver packages")
     config_sub.add_parser("check", help="read the configuration and report every invalid value")
 
+    policy = sub.add_parser("policy", help="policy tools")
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    policy_sample = policy_sub.add_parser("sample", help="write every default policy rule, commented out")
+    policy_sample.add_argument("--output-file", help="write here instead of stdout")
+
     manage = sub.add_parser("manage", help="administrative tasks")
     manage_sub = manage.add_subparsers(dest="manage_command", metavar="AREA", required=True)
     db = manage_sub.add_parser("db", help="database schema")
@@ -130,6 +135,16 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         _load_conf(args)
         print("configuration is valid")
+        return 0
+    if args.command == "policy":
+        from stratus.api.policy import all_rules, sample_yaml
+
+        text = sample_yaml(all_rules())
+        if args.output_file:
+            with open(args.output_file, "w") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
         return 0
     if args.command == "manage":
         from stratus.db import migration

@@ -68,3 +68,22 @@ def test_bad_arguments_are_usage_errors(site, tmp_path):
     result = run_kit(site, "--stratus-driver", "stratus.volume:memory", "--stratus-config", "nope.conf",
                      cwd=tmp_path)
     assert result.returncode == 4 and "no such file" in result.stderr
+
+
+def test_the_sql_auth_backend_passes_the_auth_suite(tmp_path):
+    from tests.functional.servers import run
+
+    config = tmp_path / "sql.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n"
+                      f"[database]\nconnection = sqlite:///{tmp_path}/identity.sqlite\n"
+                      "[identity]\nargon2_memory_cost = 8192\nargon2_time_cost = 1\n")
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", "http://127.0.0.1")):
+        assert run("--config-file", str(config), *command).returncode == 0
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "stratus.conformance", "-q", "-rfs",
+                             "-p", "no:cacheprovider", "--stratus-driver", "stratus.auth:sql",
+                             "--stratus-config", str(config)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("19 passed") and "skipped" not in summary, summary  # 6 common + 13 auth

@@ -26,6 +26,7 @@ SUITES_DIR = os.path.join(os.path.dirname(__file__), "suites")
 
 #: suite modules per namespace; every namespace also runs the common suite
 SUITES: dict[str, tuple[str, ...]] = {namespace: () for namespace in loading.NAMESPACES}
+SUITES["stratus.auth"] = ("test_auth_backend.py",)
 COMMON_SUITE = "test_driver_common.py"
 
 

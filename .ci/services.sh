@@ -11,10 +11,15 @@ missing=()
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+[ -x /usr/sbin/slapd ] || missing+=(slapd)          # the stratus-ldap tests start their own slapd
+command -v ldapsearch >/dev/null || missing+=(ldap-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq
+  # packages must not start system daemons here (slapd would take port 389): policy-rc.d says no
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
 fi
 
 if ! up 5432; then

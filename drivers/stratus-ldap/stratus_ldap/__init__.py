@@ -1,0 +1,1 @@
+"""Stratus's ``ldap`` auth backend (entry point ``stratus.auth:ldap``)."""

@@ -102,10 +102,15 @@ def start_keystone(workdir: str, workers: int, venv_dir: str | None) -> Target:
                  ["bootstrap", "--bootstrap-password", PASSWORD, "--bootstrap-public-url",
                   f"http://127.0.0.1:{port}/v3"]):
         subprocess.run(manage + args, check=True, capture_output=True)
+    # Keystone parses sys.argv for its own options; under gunicorn that holds gunicorn's flags
+    with open(os.path.join(workdir, "keystone_app.py"), "w") as f:
+        f.write("import sys\nsys.argv = sys.argv[:1]\n"
+                "from keystone.server.wsgi import initialize_public_application\n"
+                "application = initialize_public_application()\n")
     env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=conf)
     process = subprocess.Popen(
         [os.path.join(venv_dir, "bin", "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "-k", "gthread", "--threads", "8", "keystone.server.wsgi:initialize_public_application()"],
+         "-k", "gthread", "--threads", "8", "--chdir", workdir, "keystone_app:application"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(f"http://127.0.0.1:{port}/v3")
     return Target("keystone", f"http://127.0.0.1:{port}/v3", process)

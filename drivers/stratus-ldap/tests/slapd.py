@@ -33,15 +33,59 @@ def available() -> str | None:
     return None if os.path.exists(SLAPD) else f"{SLAPD} is not installed (Debian packages slapd and ldap-utils)"
 
 
+def make_certificates(directory: str) -> tuple[str, str, str]:
+    """A throwaway CA and a server certificate for 127.0.0.1; returns (ca, cert, key) paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stratus test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = tuple(os.path.join(directory, name) for name in ("ca.pem", "server.pem", "server.key"))
+    with open(paths[0], "wb") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(paths[1], "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths[2], "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()))
+    os.chmod(paths[2], 0o600)
+    return paths
+
+
 class Slapd:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, tls: bool = False) -> None:
         self.base = base
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_url = None
         os.makedirs(os.path.join(base, "db"))
         self.pid_file = os.path.join(base, "slapd.pid")
+        tls_lines = ""
+        if tls:
+            self.ca_file, cert, key = make_certificates(base)
+            self.ldaps_url = f"ldaps://127.0.0.1:{free_port()}"
+            tls_lines = f"TLSCACertificateFile {self.ca_file}\nTLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n"
         with open(os.path.join(base, "slapd.conf"), "w") as f:
-            f.write(f"""include /etc/ldap/schema/core.schema
+            f.write(tls_lines + f"""include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
@@ -61,7 +105,8 @@ access to * by * read
 """)
 
     def start(self) -> None:
-        subprocess.run([SLAPD, "-f", os.path.join(self.base, "slapd.conf"), "-h", f"{self.url}/"], check=True,
+        listen = f"{self.url}/" + (f" {self.ldaps_url}/" if self.ldaps_url else "")
+        subprocess.run([SLAPD, "-f", os.path.join(self.base, "slapd.conf"), "-h", listen], check=True,
                        capture_output=True, timeout=30)
         import ldap3
 

@@ -96,3 +96,46 @@ def test_empty_url_is_a_load_error(tmp_path):
     path = slapd_fixture.stratus_conf(str(tmp_path / "nourl.conf"), " , ", str(tmp_path))
     with pytest.raises(DriverLoadError, match=r"\[ldap\] url names no directory"):
         loading.load_driver("stratus.auth", "ldap", stratus_conf.build([path]))
+
+
+@pytest.fixture(scope="module")
+def tls_slapd(tmp_path_factory):
+    reason = slapd_fixture.available()
+    if reason:
+        pytest.skip(reason)
+    server = slapd_fixture.Slapd(str(tmp_path_factory.mktemp("tls-slapd")), tls=True)
+    server.start()
+    server.load(slapd_fixture.conformance_entries())
+    yield server
+    server.stop()
+
+
+def tls_backend(tmp_path, url, **options):
+    from stratus import conf as stratus_conf
+    from stratus import loading
+
+    path = slapd_fixture.stratus_conf(str(tmp_path / "tls.conf"), url, str(tmp_path))
+    with open(path, "a") as f:
+        f.writelines(f"{key} = {value}\n" for key, value in options.items())
+    return loading.load_driver("stratus.auth", "ldap", stratus_conf.build([path]))
+
+
+@pytest.mark.parametrize("how", ["ldaps", "starttls"])
+def test_tls_with_the_directory_ca_verifies_and_authenticates(tls_slapd, tmp_path, how):
+    url = tls_slapd.ldaps_url if how == "ldaps" else tls_slapd.url
+    options = {"tls_cacertfile": tls_slapd.ca_file}
+    if how == "starttls":
+        options["use_tls"] = "true"
+    backend = tls_backend(tmp_path, url, **options)
+    assert backend.authenticate("conformance-alice", "alice-secret-1").name == "conformance-alice"
+
+
+@pytest.mark.parametrize("how", ["ldaps", "starttls"])
+def test_an_unknown_certificate_is_refused_unless_told_not_to_check(tls_slapd, tmp_path, how):
+    url = tls_slapd.ldaps_url if how == "ldaps" else tls_slapd.url
+    starttls = {"use_tls": "true"} if how == "starttls" else {}
+    strict = tls_backend(tmp_path, url, **starttls)  # system CAs only: the test CA is unknown
+    with pytest.raises(BackendUnavailable):
+        strict.get_user("conformance-alice")
+    lax = tls_backend(tmp_path, url, tls_req_cert="never", **starttls)
+    assert lax.get_user("conformance-alice").name == "conformance-alice"

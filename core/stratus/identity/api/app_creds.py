@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound
+from stratus.exceptions import Forbidden, Invalid, NotFound
 from stratus.identity import models
-from stratus.identity.api.common import base_url, collection, new_id
+from stratus.identity.api.common import base_url, collection, conflict_on_duplicate, new_id
 from stratus.identity.service import IdentityService
 
 CREATE = {"type": "object", "required": ["application_credential"], "properties": {"application_credential": {
@@ -105,12 +105,9 @@ class AppCredentials:
             expires_at=_parse_expiry(body.get("expires_at")), unrestricted=body.get("unrestricted", False),
             role_ids=sorted(set(wanted)),
         )
-        try:
-            with self.identity.db.transaction() as session:
-                session.add(row)
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store application_credential - Duplicate name, "
-                           f"{body['name']}.") from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store application_credential - Duplicate "
+                                   f"name, {body['name']}."), self.identity.db.transaction() as session:
+            session.add(row)
         resp.status = 201
         resp.media = {"application_credential": {**view(row, self._roles(), base_url(req, self.identity.conf)),
                                                  "secret": secret}}

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import OperationSchema, read_json, validate
-from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.exceptions import Invalid, NotFound
 from stratus.identity import models
-from stratus.identity.api.common import base_url, collection, new_id
+from stratus.identity.api.common import base_url, collection, conflict_on_duplicate, new_id
 
 REGION_FIELDS = {"id": {"type": "string", "minLength": 1, "maxLength": 255},
                  "description": {"type": ["string", "null"]},
@@ -135,14 +135,11 @@ class CatalogCollection:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, f"identity:create_{self.kind.key}")
         body = _body(req, self.create_schema, self.kind.key)
-        try:
-            with self.identity.db.transaction() as session:
-                self.kind.check(body, session)
-                row = self.kind.make_row(body, session)
-                session.add(row)
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store {self.kind.key} - Duplicate ID, "
-                           f"{body.get('id', '')}.") from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store {self.kind.key} - Duplicate ID, "
+                                   f"{body.get('id', '')}."), self.identity.db.transaction() as session:
+            self.kind.check(body, session)
+            row = self.kind.make_row(body, session)
+            session.add(row)
         resp.status = 201
         resp.media = {self.kind.key: self.kind.view(row, base_url(req, self.identity.conf))}
 
@@ -192,10 +189,7 @@ class CatalogItem:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, item_id: str) -> None:
         enforce(req, self.policy, f"identity:delete_{self.kind.key}")
-        try:
-            with self.identity.db.transaction() as session:
-                session.delete(self._load(session, item_id))
-        except sa.exc.IntegrityError:
-            raise Conflict(f"The {self.kind.key} {item_id} is still referenced (by endpoints or child regions) "
-                           "and cannot be deleted.") from None
+        with conflict_on_duplicate(f"The {self.kind.key} {item_id} is still referenced (by endpoints or child "
+                                   "regions) and cannot be deleted."), self.identity.db.transaction() as session:
+            session.delete(self._load(session, item_id))
         resp.status = 204

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import falcon
+import sqlalchemy as sa
 
 from stratus.api.versions import service_root
-from stratus.exceptions import Invalid
+from stratus.exceptions import Conflict, Invalid
 
 #: Keystone's string-matching filter suffixes
 _MATCHERS: dict[str, Callable[[str, str], bool]] = {
@@ -21,6 +23,15 @@ _MATCHERS: dict[str, Callable[[str, str], bool]] = {
     "endswith": lambda value, wanted: value.endswith(wanted),
     "iendswith": lambda value, wanted: value.lower().endswith(wanted.lower()),
 }
+
+
+@contextlib.contextmanager
+def conflict_on_duplicate(message: str) -> Iterator[None]:
+    """Turn a unique-constraint violation inside the block into a 409 with ``message``."""
+    try:
+        yield
+    except sa.exc.IntegrityError:
+        raise Conflict(message) from None
 
 
 def new_id() -> str:

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound
+from stratus.exceptions import Forbidden, Invalid, NotFound
 from stratus.identity import models
-from stratus.identity.api.common import base_url, collection, new_id
+from stratus.identity.api.common import base_url, collection, conflict_on_duplicate, new_id
 from stratus.identity.api.views import domain_view, project_view
 from stratus.identity.service import IdentityService
 
@@ -37,6 +37,11 @@ PROJECT_UPDATE = {"type": "object", "required": ["project"], "properties": {"pro
 _ENTITY = {"type": "object", "required": ["id", "name", "links"]}
 
 
+def _project_conflict(name: str | None) -> str:
+    return ("Conflict occurred attempting to store project - it is not permitted to have two projects with the "
+            f"same name in the same domain : {name}.")
+
+
 def _extra(body: dict[str, Any], known: set[str]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in known}
 
@@ -51,12 +56,9 @@ class Domains:
         body = req.context.body["domain"]
         row = models.Domain(id=body.get("id") or new_id(), name=body["name"], enabled=body.get("enabled", True),
                             description=body.get("description"), extra=_extra(body, set(_DOMAIN_FIELDS)))
-        try:
-            with self.identity.db.transaction() as session:
-                session.add(row)
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store domain - Duplicate entry for {body['name']}.") \
-                from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store domain - Duplicate entry for "
+                                   f"{body['name']}."), self.identity.db.transaction() as session:
+            session.add(row)
         resp.status = 201
         resp.media = {"domain": domain_view(row, base_url(req, self.identity.conf))}
 
@@ -85,19 +87,16 @@ class Domain:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, domain_id: str) -> None:
         enforce(req, self.policy, "identity:update_domain")
         body = req.context.body["domain"]
-        try:
-            with self.identity.db.transaction() as session:
-                row = session.get(models.Domain, domain_id)
-                if row is None:
-                    raise NotFound(f"Could not find domain: {domain_id}.")
-                was_enabled = row.enabled
-                for field in ("name", "description", "enabled"):
-                    if field in body:
-                        setattr(row, field, body[field])
-                row.extra = {**(row.extra or {}), **_extra(body, set(_DOMAIN_FIELDS))}
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store domain - Duplicate entry for {body['name']}.") \
-                from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store domain - Duplicate entry for "
+                                   f"{body.get('name')}."), self.identity.db.transaction() as session:
+            row = session.get(models.Domain, domain_id)
+            if row is None:
+                raise NotFound(f"Could not find domain: {domain_id}.")
+            was_enabled = row.enabled
+            for field in ("name", "description", "enabled"):
+                if field in body:
+                    setattr(row, field, body[field])
+            row.extra = {**(row.extra or {}), **_extra(body, set(_DOMAIN_FIELDS))}
         if was_enabled and not row.enabled:
             self.identity.revoke(domain_id=domain_id)
         resp.media = {"domain": domain_view(row, base_url(req, self.identity.conf))}
@@ -157,12 +156,8 @@ class Projects:
         row = models.Project(id=new_id(), name=body["name"], domain_id=domain_id, parent_id=parent_id,
                              enabled=body.get("enabled", True), description=body.get("description"),
                              tags=sorted(set(body.get("tags", []))), extra=_extra(body, set(_PROJECT_FIELDS)))
-        try:
-            with self.identity.db.transaction() as session:
-                session.add(row)
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store project - it is not permitted to have two "
-                           f"projects with the same name in the same domain : {body['name']}.") from None
+        with conflict_on_duplicate(_project_conflict(body.get("name"))), self.identity.db.transaction() as session:
+            session.add(row)
         resp.status = 201
         resp.media = {"project": project_view(row, base_url(req, self.identity.conf))}
 
@@ -195,21 +190,17 @@ class Project:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         enforce(req, self.policy, "identity:update_project")
         body = req.context.body["project"]
-        try:
-            with self.identity.db.transaction() as session:
-                row = session.get(models.Project, project_id)
-                if row is None:
-                    raise NotFound(f"Could not find project: {project_id}.")
-                was_enabled = row.enabled
-                for field in ("name", "description", "enabled"):
-                    if field in body:
-                        setattr(row, field, body[field])
-                if "tags" in body:
-                    row.tags = sorted(set(body["tags"]))
-                row.extra = {**(row.extra or {}), **_extra(body, set(_PROJECT_FIELDS))}
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store project - it is not permitted to have two "
-                           f"projects with the same name in the same domain : {body.get('name')}.") from None
+        with conflict_on_duplicate(_project_conflict(body.get("name"))), self.identity.db.transaction() as session:
+            row = session.get(models.Project, project_id)
+            if row is None:
+                raise NotFound(f"Could not find project: {project_id}.")
+            was_enabled = row.enabled
+            for field in ("name", "description", "enabled"):
+                if field in body:
+                    setattr(row, field, body[field])
+            if "tags" in body:
+                row.tags = sorted(set(body["tags"]))
+            row.extra = {**(row.extra or {}), **_extra(body, set(_PROJECT_FIELDS))}
         if was_enabled and not row.enabled:
             self.identity.revoke(project_id=project_id)
         resp.media = {"project": project_view(row, base_url(req, self.identity.conf))}

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.exceptions import Invalid, NotFound
 from stratus.identity import models
-from stratus.identity.api.common import base_url, collection, new_id, parse_bool
+from stratus.identity.api.common import base_url, collection, conflict_on_duplicate, new_id, parse_bool
 from stratus.identity.api.views import role_view
 from stratus.identity.service import IdentityService
 
@@ -48,12 +48,9 @@ class Roles:
             self.identity.store.get_domain(body["domain_id"])
         row = models.Role(id=new_id(), name=body["name"], domain_id=body.get("domain_id") or models.GLOBAL,
                           description=body.get("description"))
-        try:
-            with self.identity.db.transaction() as session:
-                session.add(row)
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry for {body['name']}.") \
-                from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store role - Duplicate entry for "
+                                   f"{body['name']}."), self.identity.db.transaction() as session:
+            session.add(row)
         resp.status = 201
         resp.media = {"role": role_view(row, base_url(req, self.identity.conf))}
 
@@ -81,17 +78,14 @@ class RoleItem:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, role_id: str) -> None:
         enforce(req, self.policy, "identity:update_role")
         body = req.context.body["role"]
-        try:
-            with self.identity.db.transaction() as session:
-                row = session.get(models.Role, role_id)
-                if row is None:
-                    raise NotFound(f"Could not find role: {role_id}.")
-                for field in ("name", "description"):
-                    if field in body:
-                        setattr(row, field, body[field])
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Conflict occurred attempting to store role - Duplicate entry for {body['name']}.") \
-                from None
+        with conflict_on_duplicate(f"Conflict occurred attempting to store role - Duplicate entry for "
+                                   f"{body.get('name')}."), self.identity.db.transaction() as session:
+            row = session.get(models.Role, role_id)
+            if row is None:
+                raise NotFound(f"Could not find role: {role_id}.")
+            for field in ("name", "description"):
+                if field in body:
+                    setattr(row, field, body[field])
         self.identity.revoke(role_id=role_id)  # tokens carry role names
         resp.media = {"role": role_view(row, base_url(req, self.identity.conf))}
 

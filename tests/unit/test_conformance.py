@@ -87,3 +87,42 @@ def test_the_sql_auth_backend_passes_the_auth_suite(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
     assert summary.startswith("19 passed") and "skipped" not in summary, summary  # 6 common + 13 auth
+
+
+def run_suite(driver, config, cwd):
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "stratus.conformance", "-q", "-rfs",
+                             "-p", "no:cacheprovider", "--stratus-driver", driver, "--stratus-config", str(config)],
+                            cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+def test_the_file_image_store_passes_the_image_store_suite(tmp_path):
+    config = tmp_path / "file.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance]\ndatadir = {tmp_path}/images\n")
+    summary = run_suite("stratus.image_store:file", config, tmp_path)
+    assert summary.startswith("22 passed") and "skipped" not in summary, summary  # 6 common + 16 store
+    assert not [n for n in os.listdir(tmp_path / "images")], "the suite left data or temporary files behind"
+
+
+def test_the_http_image_store_passes_the_read_only_part(tmp_path):
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    data = os.urandom(2 * 1024 * 1024 + 7)
+    (tmp_path / "image.raw").write_bytes(data)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "http.conf"
+        config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance_data]\n"
+                          f"location = http://127.0.0.1:{server.server_port}/image.raw\nsize = {len(data)}\n"
+                          f"sha256 = {hashlib.sha256(data).hexdigest()}\n")
+        summary = run_suite("stratus.image_store:http", config, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert summary.startswith("18 passed, 4 skipped"), summary  # the 4 WRITE tests skip: http is read-only

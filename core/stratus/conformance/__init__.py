@@ -27,6 +27,13 @@ SUITES_DIR = os.path.join(os.path.dirname(__file__), "suites")
 #: suite modules per namespace; every namespace also runs the common suite
 SUITES: dict[str, tuple[str, ...]] = {namespace: () for namespace in loading.NAMESPACES}
 SUITES["stratus.auth"] = ("test_auth_backend.py",)
+SUITES["stratus.image_store"] = ("test_image_store.py",)
+
+#: constructor arguments a namespace's drivers need besides ``conf``
+DRIVER_KWARGS: dict[str, dict[str, Any]] = {
+    # an image store reads its options from the group named after it: [conformance]
+    "stratus.image_store": {"store_name": "conformance"},
+}
 COMMON_SUITE = "test_driver_common.py"
 
 
@@ -120,4 +127,5 @@ def driver_class(driver_under_test: DriverUnderTest) -> type:
 @pytest.fixture
 def driver(driver_under_test: DriverUnderTest, driver_conf: Any) -> Any:
     """A fresh driver instance, loaded as a service would load it."""
-    return loading.load_driver(driver_under_test.namespace, driver_under_test.name, driver_conf)
+    kwargs = DRIVER_KWARGS.get(driver_under_test.namespace, {})
+    return loading.load_driver(driver_under_test.namespace, driver_under_test.name, driver_conf, **kwargs)

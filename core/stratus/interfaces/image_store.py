@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
@@ -48,8 +48,10 @@ class StoredImage:
 class ImageStore(Driver):
     """Reads image data from one configured store.
 
-    Stores are instantiated per configured store name (``[image] enabled_stores``); a
-    store reads its options from the group named after that store name.
+    Stores are instantiated once per configured store (``[image] enabled_stores =
+    fast:file, cheap:swift``) as ``cls(conf, store_name="fast")``; each reads the options it
+    lists in :meth:`store_opts` from the group named after its store name (``[fast]``),
+    registering them there itself. Several stores of one driver can thus coexist.
     """
 
     API_VERSION: ClassVar[ApiVersion] = API_VERSION
@@ -58,6 +60,17 @@ class ImageStore(Driver):
 
     #: URL schemes this store answers for (``file``, ``http``/``https``, ``swift+https``...)
     schemes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, conf: Any, store_name: str) -> None:
+        super().__init__(conf)
+        self.store_name = store_name
+        conf.register_opts(list(self.store_opts()), group=store_name)
+        self.options = conf[store_name]
+
+    @classmethod
+    def store_opts(cls) -> Sequence[Any]:
+        """The ``oslo_config.cfg.Opt`` objects read from the store's own group."""
+        return []
 
     @abc.abstractmethod
     def get(

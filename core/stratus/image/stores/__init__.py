@@ -1,0 +1,1 @@
+"""Image stores shipped in the core (entry points in stratus.image_store)."""

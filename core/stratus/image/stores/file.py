@@ -1,0 +1,118 @@
+"""The ``file`` image store: one file per image in a directory.
+
+Data is written to a hidden temporary file in the same directory and renamed into place
+once complete (and, by default, fsync'ed), so a reader never sees part of an image and a
+crash leaves at most a temporary file that the next start removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from oslo_config import cfg
+
+from stratus.exceptions import Conflict, Invalid, NotFound, PayloadTooLarge
+from stratus.interfaces import image_store
+from stratus.interfaces.image_store import ImageStoreCapability, Location, StoredImage
+
+OPTS = [
+    cfg.StrOpt("datadir", help="Directory holding this store's images (default: $state_path/images/<store name>)."),
+    cfg.BoolOpt("fsync", default=True, help="Flush each image to disk before it becomes readable."),
+]
+_TEMP_PREFIX = ".incoming-"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+class FileStore(image_store.ImageStore, image_store.WritableStore):
+    api_version = (1, 0)
+    capabilities = ImageStoreCapability.WRITE | ImageStoreCapability.READ_RANGE
+    schemes = ("file",)
+
+    @classmethod
+    def store_opts(cls) -> list[cfg.Opt]:
+        return OPTS
+
+    def __init__(self, conf: Any, store_name: str) -> None:
+        super().__init__(conf, store_name)
+        self.datadir = os.path.abspath(self.options.datadir or os.path.join(conf.state_path, "images", store_name))
+        os.makedirs(self.datadir, mode=0o750, exist_ok=True)
+        for name in os.listdir(self.datadir):  # leftovers of writes a crash interrupted
+            if name.startswith(_TEMP_PREFIX):
+                os.remove(os.path.join(self.datadir, name))
+
+    def _path(self, location: Location) -> str:
+        if not location.url.startswith("file://"):
+            raise Invalid(f"{location.url} is not a file:// location")
+        path = os.path.abspath(location.url[len("file://"):])
+        if os.path.dirname(path) != self.datadir:
+            raise NotFound(f"{location.url} is not in the {self.store_name!r} store")
+        return path
+
+    def get(self, location: Location, offset: int = 0, length: int | None = None,
+            chunk_size: int = 65536) -> Iterator[bytes]:
+        path = self._path(location)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
+        except FileNotFoundError:
+            raise NotFound(f"Image data at {location.url} not found") from None
+        size = os.fstat(handle.fileno()).st_size
+        if offset < 0 or offset > size or (length is not None and length < 0):
+            handle.close()
+            raise Invalid(f"Range offset {offset} length {length} is outside an image of {size} bytes")
+        return self._read(handle, offset, size - offset if length is None else min(length, size - offset),
+                          chunk_size)
+
+    @staticmethod
+    def _read(handle: Any, offset: int, remaining: int, chunk_size: int) -> Iterator[bytes]:
+        with handle:
+            handle.seek(offset)
+            while remaining > 0:
+                chunk = handle.read(min(chunk_size, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                yield chunk
+
+    def get_size(self, location: Location) -> int:
+        try:
+            return os.path.getsize(self._path(location))
+        except FileNotFoundError:
+            raise NotFound(f"Image data at {location.url} not found") from None
+
+    def add(self, image_id: str, data: Iterable[bytes], size_hint: int | None = None) -> StoredImage:
+        if not _SAFE_ID.match(image_id):
+            raise Invalid(f"{image_id!r} cannot name an image file")
+        final = os.path.join(self.datadir, image_id)
+        if os.path.exists(final):
+            raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}")
+        handle, temporary = tempfile.mkstemp(dir=self.datadir, prefix=_TEMP_PREFIX)
+        size = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in data:
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                if self.options.fsync:
+                    os.fsync(out.fileno())
+            try:
+                os.link(temporary, final)  # fails if another writer got there first
+            except FileExistsError:
+                raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}") from None
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise PayloadTooLarge(f"The {self.store_name!r} store is full; nothing was kept") from None
+            raise
+        finally:
+            os.remove(temporary)
+        return StoredImage(Location(f"file://{final}"), size)
+
+    def delete(self, location: Location) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._path(location))

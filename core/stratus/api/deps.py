@@ -19,14 +19,16 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     :raises ConfigError: the token keys are missing.
     """
     from stratus.identity.service import IdentityService
+    from stratus.image.service import ImageService
 
     identity = IdentityService(conf)
     identity.listen_for_revocations(transport_from_conf(conf))
-    return ApiDeps(conf, plugins, authenticator=identity.authenticate_request, services={"identity": identity})
+    image = ImageService(conf)
+    return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
+                   services={"identity": identity, "image": image})
 
 
 def close_deps(deps: ApiDeps) -> None:
     """Release what :func:`build_deps` started (listeners, connections)."""
-    identity = deps.services.get("identity")
-    if identity is not None:
-        identity.close()
+    for service in deps.services.values():
+        service.close()

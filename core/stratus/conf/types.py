@@ -68,3 +68,28 @@ class TransportURL(types.String):
                 known = ", ".join(sorted(k for k in TRANSPORT_ALIASES if k in {"memory", "amqp", "amqps", "pyamqp"}))
                 raise ValueError(f"{part!r} is not a transport URL (schemes: {known})")
         return url
+
+
+class StoreSpec(types.String):
+    """``name:driver`` of an image store, e.g. ``fast:file``; the driver must be installed."""
+
+    def __init__(self) -> None:
+        super().__init__(type_name="store name:driver")
+
+    def __call__(self, value: object) -> str:
+        from stratus import loading
+
+        spec = super().__call__(value).strip()
+        name, _, driver = spec.partition(":")
+        if not name.isidentifier() or not driver:
+            raise ValueError(f"{spec!r} is not name:driver (e.g. fast:file)")
+        installed = loading.installed_names("stratus.image_store")
+        if driver not in installed:
+            raise ValueError(f"no 'stratus.image_store' driver named {driver!r}; installed: "
+                             f"{', '.join(installed) or 'none'}")
+        return spec
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoreSpec)
+
+    __hash__ = types.String.__hash__

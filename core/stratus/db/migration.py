@@ -25,6 +25,7 @@ from stratus.db.engine import Database
 SERVICES: dict[str, str] = {
     "servicegroup": "stratus.servicegroup",
     "identity": "stratus.identity",
+    "image": "stratus.image",
 }
 
 

@@ -113,6 +113,10 @@ def test_list_filters_sort_and_pages(conn):
     assert names == [f"page-{i}" for i in range(5)]
     paged = list(conn.image.images(name="page-3"))
     assert [i.name for i in paged] == ["page-3"]
+    spaced = conn.image.create_image(name="a & b", data=b"y", disk_format="raw", container_format="bare")
+    twin = conn.image.create_image(name="a & b", data=b"z", disk_format="raw", container_format="bare")
+    assert {i.id for i in conn.image.images(name="a & b", limit=1)} == {spaced.id, twin.id}  # via the next link
+    made += [spaced, twin]
     assert len(list(conn.image.images(limit=2))) >= 5  # the SDK follows "next" links
     for image in made:
         conn.image.delete_image(image)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -153,8 +154,9 @@ class Images:
         body: dict[str, Any] = {"images": [view(r) for r in page], "first": "/v2/images",
                                 "schema": "/v2/schemas/images"}
         if len(rows) > limit and page:
-            query_string = "&".join(f"{k}={v}" for k, v in req.params.items() if k != "marker")
-            body["next"] = f"/v2/images?{query_string + '&' if query_string else ''}marker={page[-1].id}"
+            query = {k: v for k, v in req.params.items() if k != "marker"}
+            query["marker"] = page[-1].id
+            body["next"] = f"/v2/images?{urllib.parse.urlencode(query, doseq=True)}"
         resp.media = body
 
 

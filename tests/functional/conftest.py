@@ -10,14 +10,24 @@ import pytest
 from tests.functional.servers import Server
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    """``stratus up`` on a free port with its own data directory."""
+def start_cloud(tmp_path_factory, config: str | None = None) -> Server:
+    """``stratus up`` on a free port with its own data directory (and ``config`` as its stratus.conf)."""
     data_dir = tmp_path_factory.mktemp("data")
-    server = Server("up", "--port", "0", "--data-dir", str(data_dir))
+    args = []
+    if config is not None:
+        (data_dir / "stratus.conf").write_text(config)
+        args = ["--config-file", str(data_dir / "stratus.conf")]
+    server = Server(*args, "up", "--port", "0", "--data-dir", str(data_dir))
     server.data_dir = data_dir
     server.clouds_yaml = str(data_dir / "clouds.yaml")
     assert server.wait_for(re.compile("token issue"), 30), server.text
+    return server
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    """``stratus up`` with the default configuration."""
+    server = start_cloud(tmp_path_factory)
     yield server
     server.stop()
 

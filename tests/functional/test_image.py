@@ -82,7 +82,13 @@ def test_upload_rules_and_bad_input(conn, cloud):
                                timeout=30)
     assert bad_format.status_code == 400 and "disk_format" in bad_format.text
     read_only = requests.post(image_url(cloud), json={"name": "x", "status": "active"}, headers=token, timeout=30)
-    assert read_only.status_code == 400
+    assert read_only.status_code == 403 and "'status' is read-only" in read_only.text
+    reserved = requests.post(image_url(cloud), json={"os_glance_x": "1"}, headers=token, timeout=30)
+    assert reserved.status_code == 403 and "reserved" in reserved.text
+    formatless = requests.post(image_url(cloud), json={"name": "formatless"}, headers=token, timeout=30).json()
+    no_format = requests.put(image_url(cloud, f"/{formatless['id']}/file"), data=b"abc",
+                             headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert no_format.status_code == 400 and "disk_format, container_format" in no_format.text
     image = requests.post(image_url(cloud), json={"name": "rules", "disk_format": "raw", "container_format": "bare"},
                           headers=token, timeout=30).json()
     assert image["status"] == "queued"
@@ -91,10 +97,10 @@ def test_upload_rules_and_bad_input(conn, cloud):
     wrong_type = requests.put(image_url(cloud, f"/{image['id']}/file"), data=b"abc",
                               headers={**token, "Content-Type": "application/json"}, timeout=30)
     assert wrong_type.status_code == 415
-    mismatch = requests.put(image_url(cloud, f"/{image['id']}/file"), data=b"abc",
-                            headers={**token, "Content-Type": "application/octet-stream", "Content-MD5": "0" * 32},
-                            timeout=30)
-    assert mismatch.status_code == 400
+    unknown_store = requests.put(image_url(cloud, f"/{image['id']}/file"), data=b"abc",
+                                 headers={**token, "Content-Type": "application/octet-stream",
+                                          "X-Image-Meta-Store": "nowhere"}, timeout=30)
+    assert unknown_store.status_code == 400 and "nowhere" in unknown_store.text
     assert requests.get(image_url(cloud, f"/{image['id']}"), headers=token, timeout=30).json()["status"] == "queued"
     ok = requests.put(image_url(cloud, f"/{image['id']}/file"), data=iter([b"chunk-"] * 1000),
                       headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
@@ -104,6 +110,23 @@ def test_upload_rules_and_bad_input(conn, cloud):
     assert again.status_code == 409  # data goes only to queued images
     assert requests.get(image_url(cloud, f"/{image['id']}"), headers=token, timeout=30).json()["size"] == 6000
     requests.delete(image_url(cloud, f"/{image['id']}"), headers=token, timeout=30)
+
+
+def test_data_failing_content_md5_kills_the_image(conn, cloud):
+    token = {"X-Auth-Token": conn.session.get_token()}
+    image = requests.post(image_url(cloud), json={"name": "md5", "disk_format": "raw", "container_format": "bare"},
+                          headers=token, timeout=30).json()
+    mismatch = requests.put(image_url(cloud, f"/{image['id']}/file"), data=b"abc",
+                            headers={**token, "Content-Type": "application/octet-stream", "Content-MD5": "0" * 32},
+                            timeout=30)
+    assert mismatch.status_code == 400 and "Content-MD5" in mismatch.text
+    assert requests.get(image_url(cloud, f"/{image['id']}"), headers=token, timeout=30).json()["status"] == "killed"
+    assert requests.get(image_url(cloud, f"/{image['id']}/file"), headers=token, timeout=30).status_code == 204
+    retry = requests.put(image_url(cloud, f"/{image['id']}/file"), data=b"abc",
+                         headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert retry.status_code == 409
+    assert not [p for p in (cloud.data_dir / "images" / "local").iterdir() if image["id"] in p.name]
+    assert requests.delete(image_url(cloud, f"/{image['id']}"), headers=token, timeout=30).status_code == 204
 
 
 def test_list_filters_sort_and_pages(conn):

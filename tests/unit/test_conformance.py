@@ -106,23 +106,16 @@ def test_the_file_image_store_passes_the_image_store_suite(tmp_path):
 
 
 def test_the_http_image_store_passes_the_read_only_part(tmp_path):
-    import functools
     import hashlib
-    import http.server
-    import threading
+
+    from tests.fixtures import file_server
 
     data = os.urandom(2 * 1024 * 1024 + 7)
     (tmp_path / "image.raw").write_bytes(data)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with file_server.serve(tmp_path) as base_url:
         config = tmp_path / "http.conf"
         config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance_data]\n"
-                          f"location = http://127.0.0.1:{server.server_port}/image.raw\nsize = {len(data)}\n"
+                          f"location = {base_url}/image.raw\nsize = {len(data)}\n"
                           f"sha256 = {hashlib.sha256(data).hexdigest()}\n")
         summary = run_suite("stratus.image_store:http", config, tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert summary.startswith("18 passed, 4 skipped"), summary  # the 4 WRITE tests skip: http is read-only

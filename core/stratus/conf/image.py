@@ -22,6 +22,29 @@ opts = [
     cfg.IntOpt("chunk_size", default=65536, min=4096, help="Bytes per read and write when streaming image data."),
     cfg.IntOpt("limit_param_default", default=25, min=1, help="Images per page when a list gives no limit."),
     cfg.IntOpt("api_limit_max", default=1000, min=1, help="Most images one list call returns."),
+    cfg.IntOpt("quota_images", default=-1, min=-1,
+               help="Images a project may have (any status but deleted); -1 is unlimited. Over it, creating "
+               "an image answers 413."),
+    cfg.IntOpt("quota_image_bytes", default=-1, min=-1,
+               help="Bytes a project's images (and staged data) may occupy; -1 is unlimited. An upload that "
+               "would exceed it is cut off with 413 and nothing is kept."),
+    cfg.IntOpt("image_member_quota", default=128, min=-1, help="Members one image may have; -1 is unlimited."),
+    cfg.IntOpt("image_tag_quota", default=128, min=-1, help="Tags one image may have; -1 is unlimited."),
+    cfg.IntOpt("image_property_quota", default=128, min=-1,
+               help="Extra properties one image may have; -1 is unlimited."),
+    cfg.ListOpt("enabled_import_methods", default=["glance-direct", "web-download", "copy-image"],
+                item_type=cfg.types.String(choices=["glance-direct", "web-download", "copy-image"]),
+                help="Interoperable image import methods offered (GET /v2/info/import)."),
+    cfg.IntOpt("import_workers", default=2, min=1, help="Imports one API process runs at a time."),
+    cfg.ListOpt("import_allowed_schemes", default=["http", "https"],
+                help="URL schemes web-download may fetch from."),
+    cfg.ListOpt("import_allowed_hosts", default=[],
+                help="If set, the only hosts (names or addresses) web-download may fetch from."),
+    cfg.ListOpt("import_disallowed_hosts", default=[], help="Hosts web-download must not fetch from."),
+    cfg.ListOpt("import_allowed_ports", default=[80, 443], item_type=cfg.types.Integer(min=1, max=65535),
+                help="Ports web-download may fetch from (empty: any port not disallowed)."),
+    cfg.ListOpt("import_disallowed_ports", default=[], item_type=cfg.types.Integer(min=1, max=65535),
+                help="Ports web-download must not fetch from."),
 ]
 
 

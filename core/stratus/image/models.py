@@ -1,11 +1,16 @@
-"""Tables owned by the image service."""
+"""Tables owned by the image service.
+
+Tags, extra properties, locations and members are rows of their own (as in Glance), so
+list filters on them run in SQL. Deleted images stay as rows with status ``deleted`` so
+their ids are never reused; every API query leaves them out.
+"""
 
 from __future__ import annotations
 
 import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stratus.db.engine import service_base
 
@@ -30,9 +35,47 @@ class Image(Base):
     os_hash_value: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
     min_disk: Mapped[int] = mapped_column(sa.Integer, default=0)
     min_ram: Mapped[int] = mapped_column(sa.Integer, default=0)
-    properties: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
-    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    store: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
-    location: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+    tags: Mapped[list[ImageTag]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                order_by="ImageTag.value")
+    extra: Mapped[list[ImageProperty]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                      order_by="ImageProperty.name")
+    locations: Mapped[list[ImageLocation]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                          order_by="ImageLocation.id")
+
+
+class ImageTag(Base):
+    __tablename__ = "image_tags"
+    image_id: Mapped[str] = mapped_column(sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
+
+
+class ImageProperty(Base):
+    __tablename__ = "image_properties"
+    image_id: Mapped[str] = mapped_column(sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ImageLocation(Base):
+    """One copy of an image's data: ``store`` names an enabled store, ``url`` is its location."""
+
+    __tablename__ = "image_locations"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(sa.ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    store: Mapped[str] = mapped_column(sa.String(255))
+    url: Mapped[str] = mapped_column(sa.Text)
+
+
+class ImageMember(Base):
+    """A project an image is shared with, and whether that project accepted it."""
+
+    __tablename__ = "image_members"
+    image_id: Mapped[str] = mapped_column(sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    member: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)

@@ -1,13 +1,16 @@
 """Default policy rules of the image API.
 
-Visibility (own, public, community) decides which images a caller sees; these rules decide
-what a caller may do: members of the owning project write, readers read, and only
-administrators publish images to everyone.
+Visibility (own, public, community, shared with one's project) decides which images a
+caller sees; these rules decide what a caller may do: members of the owning project write,
+readers read, only administrators publish images to everyone, deactivate them or copy them
+between stores, and members of a project accept or reject what is shared with it.
 """
 
 from __future__ import annotations
 
 from oslo_policy import policy
+
+IMAGE = "/v2/images/{image_id}"
 
 
 def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
@@ -16,13 +19,35 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 
 RULES = [
     _rule("add_image", "rule:admin_or_member", "Create an image in one's project.", "POST", "/v2/images"),
-    _rule("publicize_image", "rule:admin", "Create or make an image public.", "POST", "/v2/images"),
+    _rule("publicize_image", "rule:admin", "Make an image public.", "PATCH", IMAGE),
+    _rule("communitize_image", "rule:admin_or_member", "Make an image community (usable by id by anyone).",
+          "PATCH", IMAGE),
     _rule("get_images", "rule:admin_or_reader", "List visible images.", "GET", "/v2/images"),
-    _rule("get_image", "rule:admin_or_reader", "Show a visible image.", "GET", "/v2/images/{image_id}"),
-    _rule("delete_image", "rule:admin_or_member", "Delete an image of one's project.", "DELETE",
-          "/v2/images/{image_id}"),
-    _rule("upload_image", "rule:admin_or_member", "Upload data to an image of one's project.", "PUT",
-          "/v2/images/{image_id}/file"),
-    _rule("download_image", "rule:admin_or_reader", "Download a visible image's data.", "GET",
-          "/v2/images/{image_id}/file"),
+    _rule("get_image", "rule:admin_or_reader", "Show a visible image.", "GET", IMAGE),
+    _rule("modify_image", "rule:admin_or_member", "Update an image of one's project (attributes, tags).",
+          "PATCH", IMAGE),
+    _rule("delete_image", "rule:admin_or_member", "Delete an image of one's project.", "DELETE", IMAGE),
+    _rule("upload_image", "rule:admin_or_member", "Upload or stage data for an image of one's project.", "PUT",
+          f"{IMAGE}/file"),
+    _rule("download_image", "rule:admin_or_reader", "Download a visible image's data.", "GET", f"{IMAGE}/file"),
+    _rule("import_image", "rule:admin_or_member", "Import data into an image of one's project.", "POST",
+          f"{IMAGE}/import"),
+    _rule("copy_image", "rule:admin", "Copy an active image into more stores (copy-image import).", "POST",
+          f"{IMAGE}/import"),
+    _rule("add_image_location", "rule:admin_or_member",
+          "Register data a store can read (e.g. an http URL) for a queued image of one's project.", "POST",
+          f"{IMAGE}/locations"),
+    _rule("get_image_locations", "rule:admin", "List where an image's data is stored.", "GET",
+          f"{IMAGE}/locations"),
+    _rule("deactivate", "rule:admin", "Deactivate an image.", "POST", f"{IMAGE}/actions/deactivate"),
+    _rule("reactivate", "rule:admin", "Reactivate an image.", "POST", f"{IMAGE}/actions/reactivate"),
+    _rule("add_member", "rule:admin_or_member", "Share an image of one's project with another project.", "POST",
+          f"{IMAGE}/members"),
+    _rule("get_members", "rule:admin_or_reader", "List an image's members.", "GET", f"{IMAGE}/members"),
+    _rule("get_member", "rule:admin_or_reader", "Show one member of an image.", "GET",
+          f"{IMAGE}/members/{{member_id}}"),
+    _rule("modify_member", "rule:admin_or_member", "Accept or reject an image shared with one's project.", "PUT",
+          f"{IMAGE}/members/{{member_id}}"),
+    _rule("delete_member", "rule:admin_or_member", "Stop sharing an image of one's project.", "DELETE",
+          f"{IMAGE}/members/{{member_id}}"),
 ]

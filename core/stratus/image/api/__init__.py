@@ -1,9 +1,4 @@
-"""Image API app, mounted at ``/image`` (an unversioned root: clients discover ``v2``).
-
-Implemented so far: create, list (filters, sort, marker/limit), show and delete images, and
-streaming upload/download of their data. Not yet: PATCH, members, tags API, import,
-schemas, info, quotas, deactivation.
-"""
+"""Image API app, mounted at ``/image`` (an unversioned root: clients discover ``v2``)."""
 
 from __future__ import annotations
 
@@ -12,7 +7,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.image import policies
-from stratus.image.api import images
+from stratus.image.api import actions, data, images, imports, locations, members, schemas, tags
 
 SPEC = ServiceSpec("image", "/image", "image", ErrorStyle.COMPUTE)
 
@@ -37,5 +32,17 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         policy = Policy(deps.conf, policies.RULES)
         app.add_route("/v2/images", images.Images(service, policy))
         app.add_route("/v2/images/{image_id}", images.ImageItem(service, policy))
-        app.add_route("/v2/images/{image_id}/file", images.ImageData(service, policy))
+        app.add_route("/v2/images/{image_id}/file", data.ImageData(service, policy))
+        app.add_route("/v2/images/{image_id}/stage", data.ImageStage(service, policy))
+        app.add_route("/v2/images/{image_id}/import", imports.ImageImport(service, policy))
+        app.add_route("/v2/images/{image_id}/locations", locations.ImageLocations(service, policy))
+        app.add_route("/v2/images/{image_id}/tags/{tag}", tags.ImageTag(service, policy))
+        app.add_route("/v2/images/{image_id}/members", members.Members(service, policy))
+        app.add_route("/v2/images/{image_id}/members/{member_id}", members.Member(service, policy))
+        for action in ("deactivate", "reactivate"):
+            app.add_route(f"/v2/images/{{image_id}}/actions/{action}", actions.ImageAction(service, policy, action))
+        app.add_route("/v2/info/import", imports.ImportInfo(service))
+        app.add_route("/v2/info/stores", imports.StoresInfo(service))
+    for name in schemas.ALL:
+        app.add_route(f"/v2/schemas/{name}", schemas.Schema(name))
     return finish(app)

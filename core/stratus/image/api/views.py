@@ -1,0 +1,35 @@
+"""How images and members look in responses."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from stratus.image import models
+from stratus.image.service import STAGING
+
+
+def iso(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def image(row: models.Image) -> dict[str, Any]:
+    body = {
+        "id": row.id, "name": row.name, "status": row.status, "visibility": row.visibility,
+        "protected": row.protected, "os_hidden": row.os_hidden, "owner": row.owner,
+        "disk_format": row.disk_format, "container_format": row.container_format, "size": row.size,
+        "virtual_size": row.virtual_size, "checksum": row.checksum, "os_hash_algo": row.os_hash_algo,
+        "os_hash_value": row.os_hash_value, "min_disk": row.min_disk, "min_ram": row.min_ram,
+        "tags": [t.value for t in row.tags], "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
+        "self": f"/v2/images/{row.id}", "file": f"/v2/images/{row.id}/file", "schema": "/v2/schemas/image",
+    }
+    stores = [loc.store for loc in row.locations if loc.store != STAGING]
+    if stores:
+        body["stores"] = ",".join(dict.fromkeys(stores))
+    body.update({p.name: p.value for p in row.extra})
+    return body
+
+
+def member(row: models.ImageMember) -> dict[str, Any]:
+    return {"image_id": row.image_id, "member_id": row.member, "status": row.status,
+            "created_at": iso(row.created_at), "updated_at": iso(row.updated_at), "schema": "/v2/schemas/member"}

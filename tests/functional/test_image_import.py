@@ -1,0 +1,222 @@
+"""Several stores, the interoperable import flow, registered locations and quotas."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import pytest
+import requests
+from openstack import exceptions as sdk_exceptions
+
+from tests.fixtures import file_server
+from tests.functional.accounts import connect
+from tests.functional.conftest import start_cloud
+
+STORES = """[image]
+enabled_stores = local:file, fast:file, web:http
+import_allowed_ports =
+[fast]
+description = Fast local disk
+"""
+QUOTAS = """[image]
+quota_images = 3
+quota_image_bytes = 100000
+"""
+
+
+@pytest.fixture(scope="module")
+def stores_cloud(tmp_path_factory):
+    server = start_cloud(tmp_path_factory, STORES)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def conn(stores_cloud):
+    connection = connect(stores_cloud.clouds_yaml)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """A web server with a file to download, and the file's bytes."""
+    directory = tmp_path_factory.mktemp("www")
+    data = os.urandom(300 * 1024 + 3)
+    (directory / "disk.raw").write_bytes(data)
+    with file_server.serve(directory) as base_url:
+        yield base_url, data
+
+
+def settled(conn, image, timeout=30):
+    """The image once no import is running any more."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current = conn.image.get_image(image)
+        if current.status not in ("importing", "uploading") or time.monotonic() > deadline:
+            return current
+        time.sleep(0.2)
+
+
+def files(cloud, store):
+    directory = cloud.data_dir / "images" / store
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def test_stores_are_listed_with_the_default(conn):
+    stores = {s.id: s for s in conn.image.stores()}
+    assert set(stores) == {"local", "fast", "web"}
+    assert stores["local"].is_default and stores["fast"].description == "Fast local disk"
+
+
+def test_upload_to_a_named_store(conn, stores_cloud):
+    image = conn.image.create_image(name="to-fast", allow_duplicates=True, disk_format="raw",
+                                    container_format="bare")
+    token = {"X-Auth-Token": conn.session.get_token()}
+    response = requests.put(f"{stores_cloud.base_url}/image/v2/images/{image.id}/file", data=b"fast bytes",
+                            headers={**token, "Content-Type": "application/octet-stream",
+                                     "X-Image-Meta-Store": "fast"}, timeout=30)
+    assert response.status_code == 204
+    assert conn.image.get_image(image).properties["stores"] == "fast"
+    assert image.id in files(stores_cloud, "fast") and image.id not in files(stores_cloud, "local")
+    read_only = conn.image.create_image(name="to-web", allow_duplicates=True, disk_format="raw",
+                                        container_format="bare")
+    refused = requests.put(f"{stores_cloud.base_url}/image/v2/images/{read_only.id}/file", data=b"x",
+                           headers={**token, "Content-Type": "application/octet-stream",
+                                    "X-Image-Meta-Store": "web"}, timeout=30)
+    assert refused.status_code == 400 and "web" in refused.text
+    conn.image.delete_image(image)
+    conn.image.delete_image(read_only)
+
+
+def test_glance_direct_import_into_a_chosen_store(conn, stores_cloud):
+    data = os.urandom(200 * 1024)
+    image = conn.image.create_image(name="direct", data=data, disk_format="qcow2", container_format="bare",
+                                    use_import=True, stores=["fast"], allow_duplicates=True)
+    image = settled(conn, image)
+    assert image.status == "active" and image.properties["stores"] == "fast"
+    assert image.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest() and image.size == len(data)
+    assert conn.image.download_image(image).content == data
+    assert files(stores_cloud, "os_glance_staging_store") == []  # the staged copy is gone
+    conn.image.delete_image(image)
+    assert image.id not in files(stores_cloud, "fast")
+
+
+def test_import_rules(conn, stores_cloud):
+    image = conn.image.create_image(name="rules", disk_format="raw", container_format="bare", allow_duplicates=True)
+    unstaged = conn.image.import_image(image, method="glance-direct")  # the SDK hands back the response
+    assert unstaged.status_code == 409 and "staged" in unstaged.text
+    token = {"X-Auth-Token": conn.session.get_token()}
+    target = f"{stores_cloud.base_url}/image/v2/images/{image.id}/import"
+    unknown = requests.post(target, json={"method": {"name": "floppy-disk"}}, headers=token, timeout=30)
+    assert unknown.status_code == 400 and "floppy-disk" in unknown.text
+    no_uri = requests.post(target, json={"method": {"name": "web-download"}}, headers=token, timeout=30)
+    assert no_uri.status_code == 400 and "uri" in no_uri.text
+    bad_store = requests.post(target, json={"method": {"name": "web-download", "uri": "http://127.0.0.1/x"},
+                                            "stores": ["nowhere"]}, headers=token, timeout=30)
+    assert bad_store.status_code == 400 and "nowhere" in bad_store.text
+    assert conn.image.get_image(image).status == "queued"  # refused requests changed nothing
+    conn.image.stage_image(image, data=b"staged")
+    assert conn.image.get_image(image).status == "uploading"
+    assert files(stores_cloud, "os_glance_staging_store") == [image.id]
+    conn.image.delete_image(image)
+    assert files(stores_cloud, "os_glance_staging_store") == []
+
+
+def test_web_download_into_every_store(conn, web):
+    base_url, data = web
+    image = conn.image.create_image(name="from-web", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    conn.image.import_image(image, method="web-download", uri=f"{base_url}/disk.raw", all_stores=True)
+    image = settled(conn, image)
+    assert image.status == "active" and set(image.properties["stores"].split(",")) == {"local", "fast"}
+    assert image.properties.get("os_glance_failed_import") is None
+    assert image.properties.get("os_glance_importing_to_stores") is None
+    assert image.hash_value == hashlib.sha512(data).hexdigest()
+    assert conn.image.download_image(image).content == data
+    conn.image.delete_image(image)
+
+
+def test_a_failed_web_download_returns_the_image_to_queued(conn, stores_cloud, web):
+    base_url, _ = web
+    image = conn.image.create_image(name="from-nowhere", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    conn.image.import_image(image, method="web-download", uri=f"{base_url}/missing.raw")
+    image = settled(conn, image)
+    assert image.status == "queued" and image.properties["os_glance_failed_import"] == "local"
+    assert files(stores_cloud, "os_glance_staging_store") == [] and image.id not in files(stores_cloud, "local")
+    conn.image.delete_image(image)
+
+
+def test_copy_image_adds_a_store(conn, stores_cloud):
+    image = conn.image.create_image(name="copied", data=b"copy me" * 100, disk_format="raw",
+                                    container_format="bare", allow_duplicates=True)
+    conn.image.import_image(image, method="copy-image", stores=["fast"])
+    deadline = time.monotonic() + 30
+    while "fast" not in conn.image.get_image(image).properties["stores"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert conn.image.get_image(image).properties["stores"] == "local,fast"
+    assert image.id in files(stores_cloud, "fast")
+    assert conn.image.import_image(image, method="copy-image", stores=["fast"]).status_code == 409
+    conn.image.delete_image(image)
+    assert image.id not in files(stores_cloud, "fast") and image.id not in files(stores_cloud, "local")
+
+
+def test_registering_an_http_location(conn, web):
+    base_url, data = web
+    image = conn.image.create_image(name="by-url", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    conn.image.add_image_location(image, f"{base_url}/disk.raw")
+    deadline = time.monotonic() + 30
+    while conn.image.get_image(image).checksum is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shown = conn.image.get_image(image)
+    assert shown.status == "active" and shown.size == len(data) and shown.properties["stores"] == "web"
+    assert shown.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert conn.image.download_image(shown).content == data
+    with pytest.raises(sdk_exceptions.HttpException):
+        conn.image.add_image_location(image, f"{base_url}/disk.raw")  # no longer queued
+    conn.image.delete_image(image)
+
+
+@pytest.fixture(scope="module")
+def quota_cloud(tmp_path_factory):
+    server = start_cloud(tmp_path_factory, QUOTAS)
+    yield server
+    server.stop()
+
+
+def test_quotas_on_count_and_bytes(quota_cloud, web):
+    conn = connect(quota_cloud.clouds_yaml)
+    token = {"X-Auth-Token": conn.session.get_token()}
+    base = f"{quota_cloud.base_url}/image/v2/images"
+    first = conn.image.create_image(name="q1", data=b"a" * 60000, disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    second = conn.image.create_image(name="q2", disk_format="raw", container_format="bare", allow_duplicates=True)
+    over = requests.put(f"{base}/{second.id}/file", data=iter([b"b" * 10000] * 5),  # chunked: no length known
+                        headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert over.status_code == 413 and "quota" in over.text
+    assert conn.image.get_image(second).status == "queued"
+    assert files(quota_cloud, "local") == [first.id]  # nothing of the cut-off upload was kept
+    declared = requests.put(f"{base}/{second.id}/file", data=b"c" * 50000,
+                            headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert declared.status_code == 413
+    staged = requests.put(f"{base}/{second.id}/stage", data=b"d" * 50000,
+                          headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert staged.status_code == 413 and conn.image.get_image(second).status == "queued"
+    fits = requests.put(f"{base}/{second.id}/file", data=b"e" * 40000,
+                        headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert fits.status_code == 204
+    third = conn.image.create_image(name="q3", disk_format="raw", container_format="bare", allow_duplicates=True)
+    fourth = requests.post(base, json={"name": "q4"}, headers=token, timeout=30)
+    assert fourth.status_code == 413 and "Maximum number of images" in fourth.text
+    base_url, _ = web
+    refused = requests.post(f"{base}/{third.id}/import", json={"method": {"name": "web-download",
+                                                                          "uri": f"{base_url}/disk.raw"}},
+                            headers=token, timeout=30)
+    assert refused.status_code == 403 and "import_allowed_ports" in refused.text  # default filter: 80, 443
+    conn.image.delete_image(first)
+    assert requests.post(base, json={"name": "q4"}, headers=token, timeout=30).status_code == 201
+    conn.close()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the tests use are installed and running on 127.0.0.1:
-# PostgreSQL (5432), MariaDB (3306), RabbitMQ (5672). Machines of this project's kind
+# PostgreSQL (5432), MariaDB (3306), RabbitMQ (5672), plus what driver tests start themselves
+# (slapd, Swift). Machines of this project's kind
 # start them at boot; this starts whichever has stopped and installs whichever is absent.
 set -euo pipefail
 
@@ -13,6 +14,11 @@ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 [ -x /usr/sbin/slapd ] || missing+=(slapd)          # the stratus-ldap tests start their own slapd
 command -v ldapsearch >/dev/null || missing+=(ldap-utils)
+# the stratus-swift tests start their own Swift (and memcached for its tokens); keystonemiddleware
+# lets one of them make that Swift trust Stratus's tokens
+for pkg in swift-proxy swift-account swift-container swift-object memcached python3-keystonemiddleware; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq

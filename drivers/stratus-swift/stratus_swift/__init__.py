@@ -1,0 +1,1 @@
+"""Swift-compatible object storage as a Stratus image store."""

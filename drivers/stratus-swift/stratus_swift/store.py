@@ -1,0 +1,259 @@
+"""The ``swift`` image store: image data as objects in a Swift-compatible object store.
+
+Images up to ``large_object_size`` MiB with a known size go up as one object; larger ones,
+and any upload of unknown length, as segments of ``large_object_chunk_size`` MiB in the
+``<container>_segments`` container behind a Static Large Object manifest. Every PUT
+streams (chunked), so memory stays bounded. A failed or interrupted upload deletes the
+segments it wrote. Locations are ``swift://<store name>/<container>/<object>``: the
+credentials stay in the configuration, never in the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+from oslo_config import cfg
+
+from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound, PayloadTooLarge
+from stratus.interfaces import image_store
+from stratus.interfaces.image_store import ImageStoreCapability, Location, StoredImage
+from stratus_swift.auth import PreauthenticatedUrl, V1Auth
+
+MiB = 1024 * 1024
+OPTS = [
+    cfg.StrOpt("auth_version", default="3", choices=["3", "1", "preauth"],
+               help="3: Keystone v3 credentials and the catalog's object-store endpoint; 1: v1 (tempauth-style) "
+               "user and key; preauth: preauth_url (and preauth_token) as given."),
+    cfg.URIOpt("auth_address", help="Keystone v3 URL (auth_version 3) or v1 auth URL (auth_version 1)."),
+    cfg.StrOpt("user", help="User name (v1: account:user)."),
+    cfg.StrOpt("key", secret=True, help="Password (v3) or key (v1)."),
+    cfg.StrOpt("project_name", help="Project to scope to (auth_version 3)."),
+    cfg.StrOpt("user_domain_name", default="Default", help="Domain of the user (auth_version 3)."),
+    cfg.StrOpt("project_domain_name", default="Default", help="Domain of the project (auth_version 3)."),
+    cfg.StrOpt("region_name", help="Catalog region of the object-store endpoint (auth_version 3)."),
+    cfg.StrOpt("endpoint_type", default="public", choices=["public", "internal", "admin"],
+               help="Catalog interface of the object-store endpoint (auth_version 3)."),
+    cfg.URIOpt("preauth_url",
+               help="Storage URL, e.g. https://swift.example.org/v1/AUTH_images (auth_version preauth)."),
+    cfg.StrOpt("preauth_token", secret=True, help="Token sent with every request (auth_version preauth; optional)."),
+    cfg.StrOpt("container", default="images", help="Container holding the images."),
+    cfg.BoolOpt("create_container", default=True, help="Create the containers on first write if missing."),
+    cfg.IntOpt("large_object_size", default=5120, min=1,
+               help="Images above this many MiB (or of unknown size) are stored as segmented SLOs."),
+    cfg.IntOpt("large_object_chunk_size", default=200, min=1, help="Segment size in MiB."),
+    cfg.StrOpt("ca_file", help="CA certificates (PEM) for https; the system's when unset."),
+    cfg.BoolOpt("insecure", default=False, help="Do not verify https certificates (testing only)."),
+    cfg.FloatOpt("timeout", default=60.0, min=1, help="Seconds to wait for Swift on each request."),
+]
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+class _Source:
+    """Hands out an iterable of byte chunks in pieces of at most ``limit`` bytes.
+
+    An exception the iterable raises is kept in :attr:`error`: the HTTP library wraps it
+    in a connection error, and the caller must see the original (a quota's 413, say).
+    """
+
+    def __init__(self, data: Iterable[bytes]) -> None:
+        self._chunks = iter(data)
+        self._pending = b""
+        self.error: BaseException | None = None
+
+    def exhausted(self) -> bool:
+        while not self._pending:
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException as exc:
+                self.error = exc
+                raise
+            if chunk is None:
+                return True
+            self._pending = bytes(chunk)
+        return False
+
+    def take(self, limit: int | None, counter: list[int]) -> Iterator[bytes]:
+        sent = 0
+        while limit is None or sent < limit:
+            if self.exhausted():
+                return
+            piece = self._pending if limit is None else self._pending[:limit - sent]
+            self._pending = self._pending[len(piece):]
+            sent += len(piece)
+            counter[0] += len(piece)
+            yield piece
+
+
+class SwiftStore(image_store.ImageStore, image_store.WritableStore):
+    api_version = (1, 0)
+    capabilities = ImageStoreCapability.WRITE | ImageStoreCapability.READ_RANGE
+    schemes = ("swift",)
+
+    @classmethod
+    def store_opts(cls) -> list[cfg.Opt]:
+        return OPTS
+
+    def __init__(self, conf: Any, store_name: str) -> None:
+        super().__init__(conf, store_name)
+        o = self.options
+        self.container, self.segments = o.container, f"{o.container}_segments"
+        self.session = ks_session.Session(auth=self._auth(), verify=o.ca_file or not o.insecure, timeout=o.timeout)
+        self.endpoint_filter = {"service_type": "object-store", "interface": o.endpoint_type}
+        if o.region_name:
+            self.endpoint_filter["region_name"] = o.region_name
+        self._containers_ready = False
+
+    def _auth(self) -> Any:
+        o, group = self.options, self.store_name
+        if o.auth_version == "preauth":
+            if not o.preauth_url:
+                raise Invalid(f"[{group}] auth_version = preauth needs preauth_url")
+            return PreauthenticatedUrl(o.preauth_url.rstrip("/"), o.preauth_token)
+        missing = [name for name in ("auth_address", "user", "key") if not o[name]]
+        if o.auth_version == "3" and not o.project_name:
+            missing.append("project_name")
+        if missing:
+            raise Invalid(f"[{group}] auth_version = {o.auth_version} needs {', '.join(missing)}")
+        if o.auth_version == "1":
+            return V1Auth(o.auth_address, o.user, o.key)
+        return v3.Password(auth_url=o.auth_address, username=o.user, password=o.key, project_name=o.project_name,
+                           user_domain_name=o.user_domain_name, project_domain_name=o.project_domain_name)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return self.session.request(path, method, endpoint_filter=self.endpoint_filter, raise_exc=False,
+                                        **kwargs)
+        except ks_exceptions.EndpointNotFound:
+            raise BackendUnavailable(f"store {self.store_name}: no object-store endpoint in the catalog") from None
+        except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.UnknownConnectionError,
+                ks_exceptions.RetriableConnectionFailure) as exc:
+            raise BackendUnavailable(f"store {self.store_name}: Swift unreachable: {exc}") from None
+        except ks_exceptions.Unauthorized as exc:
+            raise BackendUnavailable(f"store {self.store_name}: Swift credentials refused: {exc}") from None
+
+    @staticmethod
+    def _check(response: Any, what: str) -> Any:
+        if response.status_code == 404:
+            raise NotFound(f"{what} not found")
+        if response.status_code == 413:
+            raise PayloadTooLarge(f"{what}: Swift refused the size (quota or object size limit)")
+        if response.status_code == 507:
+            raise PayloadTooLarge(f"{what}: Swift is out of space")
+        if response.status_code >= 400:
+            raise BackendUnavailable(f"{what}: Swift answered {response.status_code} {response.text[:200]}")
+        return response
+
+    def _object(self, location: Location) -> str:
+        prefix = f"swift://{self.store_name}/{self.container}/"
+        if not location.url.startswith(prefix):
+            raise Invalid(f"{location.url} is not a location of the {self.store_name!r} store ({prefix}...)")
+        return location.url[len(prefix):]
+
+    def _location(self, name: str) -> Location:
+        return Location(f"swift://{self.store_name}/{self.container}/{name}")
+
+    def _ensure_containers(self) -> None:
+        if self._containers_ready or not self.options.create_container:
+            return
+        for container in (self.container, self.segments):
+            self._check(self._request("PUT", container), f"container {container}")
+        self._containers_ready = True
+
+    def get(self, location: Location, offset: int = 0, length: int | None = None,
+            chunk_size: int = 65536) -> Iterator[bytes]:
+        name = self._object(location)
+        if offset < 0 or (length is not None and length < 0):
+            raise Invalid(f"Range offset {offset} length {length} is not valid")
+        headers = {}
+        if offset or length is not None:
+            if length == 0:
+                self.get_size(location)
+                return iter(())
+            headers["Range"] = f"bytes={offset}-{'' if length is None else offset + length - 1}"
+        response = self._request("GET", f"{self.container}/{name}", headers=headers, stream=True)
+        if response.status_code == 416:
+            response.close()
+            if offset == self.get_size(location):
+                return iter(())
+            raise Invalid(f"Range offset {offset} is past the end of {location.url}")
+        try:
+            self._check(response, f"image data at {location.url}")
+        except Exception:
+            response.close()
+            raise
+        return self._read(response, chunk_size)
+
+    @staticmethod
+    def _read(response: Any, chunk_size: int) -> Iterator[bytes]:
+        with response:
+            yield from response.iter_content(chunk_size)
+
+    def get_size(self, location: Location) -> int:
+        response = self._request("HEAD", f"{self.container}/{self._object(location)}")
+        self._check(response, f"image data at {location.url}")
+        return int(response.headers["Content-Length"])
+
+    def add(self, image_id: str, data: Iterable[bytes], size_hint: int | None = None) -> StoredImage:
+        if not _SAFE_ID.match(image_id):
+            raise Invalid(f"{image_id!r} cannot name an image object")
+        self._ensure_containers()
+        path = f"{self.container}/{image_id}"
+        if self._request("HEAD", path).status_code != 404:
+            raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}")
+        source, total = _Source(data), [0]
+        segments: list[dict[str, Any]] = []
+        try:
+            if size_hint is not None and size_hint <= self.options.large_object_size * MiB:
+                self._put(path, source.take(None, total))
+                return StoredImage(self._location(image_id), total[0])
+            while not source.exhausted() or not segments:
+                segment = f"{self.segments}/{image_id}/{len(segments) + 1:08d}"
+                before = total[0]
+                response = self._put(segment, source.take(self.options.large_object_chunk_size * MiB, total),
+                                     conditional=False)
+                segments.append({"path": f"/{segment}", "etag": response.headers["Etag"].strip('"'),
+                                 "size_bytes": total[0] - before})
+                if total[0] == before:  # an empty image: one empty object suffices
+                    break
+            if len(segments) == 1 and segments[0]["size_bytes"] == 0:
+                self._delete(segments[0]["path"].lstrip("/"))
+                segments.clear()
+                self._put(path, iter([b""]))
+            else:
+                self._put(f"{path}?multipart-manifest=put", iter([json.dumps(segments).encode()]))
+        except BaseException as exc:
+            for segment in segments:
+                self._delete(segment["path"].lstrip("/"))
+            if source.error is not None and source.error is not exc:
+                raise source.error from None
+            raise
+        return StoredImage(self._location(image_id), total[0])
+
+    def _put(self, path: str, body: Iterator[bytes], conditional: bool = True) -> Any:
+        headers = {"If-None-Match": "*"} if conditional else {}
+        response = self._request("PUT", path, data=body, headers=headers)
+        if response.status_code == 412:
+            raise Conflict(f"The {self.store_name!r} store already holds {path}")
+        return self._check(response, path)
+
+    def _delete(self, path: str) -> None:
+        with contextlib.suppress(BackendUnavailable):  # best effort while cleaning up after a failure
+            self._request("DELETE", path)
+
+    def delete(self, location: Location) -> None:
+        path = f"{self.container}/{self._object(location)}"
+        head = self._request("HEAD", path)
+        if head.status_code == 404:
+            return
+        self._check(head, location.url)
+        large = head.headers.get("X-Static-Large-Object", "").lower() == "true"
+        response = self._request("DELETE", f"{path}?multipart-manifest=delete" if large else path)
+        if response.status_code != 404:
+            self._check(response, location.url)

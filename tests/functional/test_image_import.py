@@ -16,6 +16,7 @@ from tests.functional.conftest import start_cloud
 
 STORES = """[image]
 enabled_stores = local:file, fast:file, web:http
+image_size_cap = 2000000
 import_allowed_ports =
 [fast]
 description = Fast local disk
@@ -89,6 +90,18 @@ def test_upload_to_a_named_store(conn, stores_cloud):
     assert refused.status_code == 400 and "web" in refused.text
     conn.image.delete_image(image)
     conn.image.delete_image(read_only)
+
+
+def test_an_image_over_the_size_cap_is_cut_off(conn, stores_cloud):
+    image = conn.image.create_image(name="too-big", allow_duplicates=True, disk_format="raw",
+                                    container_format="bare")
+    token = {"X-Auth-Token": conn.session.get_token()}
+    response = requests.put(f"{stores_cloud.base_url}/image/v2/images/{image.id}/file",
+                            data=(b"x" * 65536 for _ in range(40)),
+                            headers={**token, "Content-Type": "application/octet-stream"}, timeout=30)
+    assert response.status_code == 413 and "size limit of 2000000" in response.text
+    assert conn.image.get_image(image).status == "queued" and image.id not in files(stores_cloud, "local")
+    conn.image.delete_image(image)
 
 
 def test_glance_direct_import_into_a_chosen_store(conn, stores_cloud):

@@ -19,7 +19,8 @@ opts = [
     cfg.StrOpt("default_store", default="local", help="Store new images go to unless the request names one."),
     cfg.IntOpt("image_size_cap", default=1099511627776, min=1,
                help="Largest image in bytes; a bigger upload is cut off with 413 and nothing kept."),
-    cfg.IntOpt("chunk_size", default=65536, min=4096, help="Bytes per read and write when streaming image data."),
+    cfg.IntOpt("chunk_size", default=1048576, min=4096,
+               help="Bytes per read and write when streaming image data (bench/image_throughput.py measures it)."),
     cfg.IntOpt("limit_param_default", default=25, min=1, help="Images per page when a list gives no limit."),
     cfg.IntOpt("api_limit_max", default=1000, min=1, help="Most images one list call returns."),
     cfg.IntOpt("quota_images", default=-1, min=-1,
@@ -48,9 +49,27 @@ opts = [
 ]
 
 
+#: options every store's group has, whatever its driver
+STORE_OPTS = [cfg.StrOpt("description", help="What GET /v2/info/stores says about this store.")]
+#: the import flow's staging area is a file store of this name, as in Glance
+STAGING_STORE = "os_glance_staging_store"
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts, group=GROUP)
 
 
+def store_groups(conf: cfg.ConfigOpts) -> set[str]:
+    """The groups stores read their options from: one per enabled store, and the staging area."""
+    return {spec.partition(":")[0] for spec in conf.image.enabled_stores} | {STAGING_STORE}
+
+
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(GROUP, opts)]
+    from stratus.image.stores.file import OPTS as FILE_OPTS
+
+    # Store groups are named by the operator; the sample shows the default configuration's
+    # (a store named "local" of driver "file") and the staging area's.
+    local = cfg.OptGroup("local", help="The store named 'local' in [image] enabled_stores (driver file). A store "
+                         "named N of driver D reads D's options, and description, from [N].")
+    staging = cfg.OptGroup(STAGING_STORE, help="The import flow's staging area (a file store).")
+    return [(GROUP, opts), (local, [*STORE_OPTS, *FILE_OPTS]), (staging, FILE_OPTS)]

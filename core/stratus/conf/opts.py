@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from oslo_config import cfg
 
 from stratus.conf import MODULES
@@ -36,7 +38,10 @@ def all_opts(extra_namespaces: tuple[str, ...] = ()) -> list[tuple[str | None, l
 
 def unknown_sections(conf: cfg.ConfigOpts) -> list[str]:
     """Sections of the files read that no installed part of Stratus has options for (typos)."""
+    from stratus.conf.image import store_groups
     from stratus.conf.sample import CORE_NAMESPACES
 
-    known = {group or "DEFAULT" for group, _ in all_opts(CORE_NAMESPACES)} | {"DEFAULT"}
+    known = {getattr(group, "name", group) or "DEFAULT" for group, _ in all_opts(CORE_NAMESPACES)} | {"DEFAULT"}
+    with contextlib.suppress(cfg.Error):  # an invalid enabled_stores is reported by validation, naming it
+        known |= store_groups(conf)
     return sorted(set(conf.list_all_sections()) - known)

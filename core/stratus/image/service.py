@@ -6,18 +6,15 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
-from oslo_config import cfg
-
 from stratus import loading
+from stratus.conf.image import STAGING_STORE, STORE_OPTS
 from stratus.db.engine import Database
 from stratus.exceptions import ConfigError
 from stratus.image.stores.file import FileStore
 from stratus.interfaces.image_store import ImageStore, ImageStoreCapability, WritableStore
 
 #: the staging area is a file store of this name (as in Glance): ``[os_glance_staging_store] datadir``
-STAGING = "os_glance_staging_store"
-#: options every store's group has, whatever its driver
-STORE_OPTS = [cfg.StrOpt("description", help="What GET /v2/info/stores says about this store.")]
+STAGING = STAGING_STORE
 
 
 class ImageService:

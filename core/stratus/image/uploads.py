@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -14,6 +16,27 @@ from stratus.exceptions import PayloadTooLarge
 from stratus.image import models
 
 UNLIMITED = -1
+
+
+class _BackgroundHash:
+    """Feeds chunks to a hash object on a thread of its own; at most ``depth`` chunks wait."""
+
+    def __init__(self, hasher: Any, depth: int = 8) -> None:
+        self.hasher = hasher
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._run, name="image-hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self.hasher.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self.queue.put(chunk)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
 
 
 @dataclass
@@ -41,13 +64,17 @@ class HashingReader:
             yield chunk
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks():
-            self.size += len(chunk)
-            if self.limit is not None and self.size > self.limit:
-                raise PayloadTooLarge(self.why)
-            self.md5.update(chunk)
-            self.sha512.update(chunk)
-            yield chunk
+        sha512 = _BackgroundHash(self.sha512)  # hashlib frees the GIL: the two digests run on two cores
+        try:
+            for chunk in self._chunks():
+                self.size += len(chunk)
+                if self.limit is not None and self.size > self.limit:
+                    raise PayloadTooLarge(self.why)
+                sha512.update(chunk)
+                self.md5.update(chunk)
+                yield chunk
+        finally:
+            sha512.finish()
 
     @property
     def checksums(self) -> dict[str, Any]:

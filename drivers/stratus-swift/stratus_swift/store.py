@@ -257,3 +257,10 @@ class SwiftStore(image_store.ImageStore, image_store.WritableStore):
         response = self._request("DELETE", f"{path}?multipart-manifest=delete" if large else path)
         if response.status_code != 404:
             self._check(response, location.url)
+
+
+def list_opts() -> list[tuple[Any, list[cfg.Opt]]]:
+    """For ``stratus config sample``: the options of a swift store, shown for a store named ``swift``."""
+    group = cfg.OptGroup("swift", help="A store of driver swift named 'swift' in [image] enabled_stores; a store "
+                         "named N reads these from [N].")
+    return [(group, OPTS)]

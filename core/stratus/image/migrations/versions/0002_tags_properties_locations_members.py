@@ -73,16 +73,19 @@ def upgrade() -> None:
     with op.batch_alter_table("image_tags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_image_tags_value"), ["value"], unique=False)
 
-    _copy_json_columns()
+    # read before and write after the batch alter: on SQLite it recreates "images", and dropping
+    # the old table cascades (foreign keys are on) to rows already in the new child tables
+    rows = _read_json_columns()
     with op.batch_alter_table("images", schema=None) as batch_op:
         batch_op.add_column(sa.Column("deleted_at", sa.DateTime(), nullable=True))
         batch_op.drop_column("properties")
         batch_op.drop_column("location")
         batch_op.drop_column("tags")
         batch_op.drop_column("store")
+    _insert(rows)
 
 
-def _copy_json_columns() -> None:
+def _read_json_columns() -> dict[str, list[dict]]:
     images = sa.table(
         "images",
         sa.column("id", sa.String),
@@ -98,7 +101,11 @@ def _copy_json_columns() -> None:
         properties += [{"image_id": row.id, "name": k, "value": v} for k, v in (row.properties or {}).items()]
         if row.location:
             locations.append({"image_id": row.id, "store": row.store or "", "url": row.location})
-    for name, rows in (("image_tags", tags), ("image_properties", properties), ("image_locations", locations)):
+    return {"image_tags": tags, "image_properties": properties, "image_locations": locations}
+
+
+def _insert(tables: dict[str, list[dict]]) -> None:
+    for name, rows in tables.items():
         if rows:
             table = sa.table(name, *(sa.column(key) for key in rows[0]))
-            bind.execute(table.insert(), rows)
+            op.get_bind().execute(table.insert(), rows)

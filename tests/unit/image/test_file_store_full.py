@@ -1,0 +1,36 @@
+"""The file store on a full disk: a real 1 MiB tmpfs (mounting needs root; skipped otherwise)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from stratus import loading
+from stratus.exceptions import PayloadTooLarge
+from stratus.image.stores.file import FileStore
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mountpoint)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield mountpoint
+    subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_full_disk_is_413_and_leaves_nothing(conf, small_disk):
+    conf.register_opts(FileStore.store_opts(), group="tiny")
+    conf.set_override("datadir", str(small_disk), group="tiny")
+    store = loading.load_driver("stratus.image_store", "file", conf, store_name="tiny")
+    with pytest.raises(PayloadTooLarge, match="full"):
+        store.add(str(uuid.uuid4()), (os.urandom(65536) for _ in range(32)), 2 * 1024 * 1024)
+    assert os.listdir(small_disk) == []
+    kept = store.add(str(uuid.uuid4()), iter([b"small enough"]))  # space was given back
+    assert b"".join(store.get(kept.location)) == b"small enough"

@@ -53,6 +53,8 @@ opts = [
 STORE_OPTS = [cfg.StrOpt("description", help="What GET /v2/info/stores says about this store.")]
 #: the import flow's staging area is a file store of this name, as in Glance
 STAGING_STORE = "os_glance_staging_store"
+#: groups list_opts shows for the sample; the stores register them themselves when loaded
+SAMPLE_ONLY_GROUPS = frozenset({"local", STAGING_STORE})
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -9,7 +9,7 @@ from stratus.api.validation import schema
 from stratus.exceptions import Conflict, Invalid
 from stratus.image import imports, states
 from stratus.image.api.images import load
-from stratus.image.service import ImageService
+from stratus.image.service import STAGING, ImageService
 
 METHODS = ["glance-direct", "web-download", "copy-image"]
 IMPORT = {
@@ -77,6 +77,8 @@ class ImageImport:
             if method == "glance-direct":
                 raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
             raise Conflict(f"Image {image_id} is {row.status}; {method} needs a {SOURCE_STATUS[method]} image")
+        if method == "glance-direct" and not any(loc.store == STAGING for loc in row.locations):
+            raise Conflict(f"Image {image_id} is still being staged")
         stores = self._stores(req, method, {loc.store for loc in row.locations})
         job = imports.ImportJob(image_id, row.owner, method, stores, body.get("all_stores_must_succeed", True), uri)
         if method != "copy-image" and not states.move(self.images.db, image_id, row.status, "importing"):

@@ -76,7 +76,7 @@ def test_responses_match_each_service_openapi_document(cloud, service, paths):
 def test_errors_use_each_service_style(cloud):
     compute = requests.get(f"{cloud.base_url}/compute/v2.1/servers", timeout=10)
     assert compute.status_code == 404 and "itemNotFound" in compute.json()
-    network = requests.get(f"{cloud.base_url}/network/v2.0/networks", timeout=10)
+    network = requests.get(f"{cloud.base_url}/network/v2.0/no-such-resources", timeout=10)
     assert network.status_code == 404 and network.json()["NeutronError"]["type"] == "HTTPNotFound"
     nothing = requests.get(f"{cloud.base_url}/nothing", timeout=10)
     assert nothing.status_code == 404 and nothing.json()["error"]["code"] == 404

@@ -119,3 +119,10 @@ def test_the_http_image_store_passes_the_read_only_part(tmp_path):
                           f"sha256 = {hashlib.sha256(data).hexdigest()}\n")
         summary = run_suite("stratus.image_store:http", config, tmp_path)
     assert summary.startswith("18 passed, 4 skipped"), summary  # the 4 WRITE tests skip: http is read-only
+
+
+def test_the_logical_network_plugin_passes_the_network_suite(tmp_path):
+    config = tmp_path / "logical.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    summary = run_suite("stratus.network:logical", config, tmp_path)
+    assert summary.startswith("11 passed, 1 skipped"), summary  # 6 common + 5 plugin; DATA_PLANE skips: no plugging

@@ -20,12 +20,14 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     """
     from stratus.identity.service import IdentityService
     from stratus.image.service import ImageService
+    from stratus.network.service import NetworkService
 
     identity = IdentityService(conf)
     identity.listen_for_revocations(transport_from_conf(conf))
     image = ImageService(conf)
+    network = NetworkService(conf)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
-                   services={"identity": identity, "image": image})
+                   services={"identity": identity, "image": image, "network": network})
 
 
 def close_deps(deps: ApiDeps) -> None:

@@ -55,7 +55,7 @@ class Policy:
 
 
 #: modules whose ``RULES`` list a service's default policy; each service adds its own
-RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies")
+RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies", "stratus.network.policies")
 
 
 def all_rules() -> list[oslo_policy.RuleDefault]:

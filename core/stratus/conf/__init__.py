@@ -13,10 +13,11 @@ from types import ModuleType
 
 from oslo_config import cfg
 
-from stratus.conf import api, database, default, identity, image, messaging, plugins, service, token
+from stratus.conf import api, database, default, identity, image, messaging, network, plugins, service, token
 from stratus.exceptions import ConfigError
 
-MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image)
+MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
+                                   network)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

@@ -28,6 +28,7 @@ SUITES_DIR = os.path.join(os.path.dirname(__file__), "suites")
 SUITES: dict[str, tuple[str, ...]] = {namespace: () for namespace in loading.NAMESPACES}
 SUITES["stratus.auth"] = ("test_auth_backend.py",)
 SUITES["stratus.image_store"] = ("test_image_store.py",)
+SUITES["stratus.network"] = ("test_network_plugin.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {

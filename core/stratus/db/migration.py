@@ -26,6 +26,7 @@ SERVICES: dict[str, str] = {
     "servicegroup": "stratus.servicegroup",
     "identity": "stratus.identity",
     "image": "stratus.image",
+    "network": "stratus.network",
 }
 
 

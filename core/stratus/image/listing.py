@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from stratus.db import paging
 from stratus.exceptions import Invalid
 from stratus.image import models
 
@@ -118,33 +119,9 @@ def sort_order(params: Mapping[str, Any]) -> list[tuple[str, bool]]:
     return order
 
 
-def _keys(order: list[tuple[str, bool]]) -> list[tuple[Any, bool, Any]]:
-    """``(expression, ascending, how to read its value off a row)`` for each sort position.
-
-    A nullable column is preceded by an is-not-null flag, so NULLs sort first ascending on
-    every database and a marker row with NULLs still splits the order exactly.
-    """
-    keys: list[tuple[Any, bool, Any]] = []
-    for name, ascending in order:
-        column = SORT_KEYS[name]
-        if name in NULLABLE:
-            keys.append((sa.case((column.is_(None), 0), else_=1), ascending,
-                         lambda row, n=name: 0 if getattr(row, n) is None else 1))
-        keys.append((column, ascending, lambda row, n=name: getattr(row, n)))
-    if "id" not in dict(order):
-        keys.append((Image.id, order[-1][1], lambda row: row.id))
-    return keys
-
-
-def _after(keys: list[tuple[Any, bool, Any]], marker: models.Image) -> sa.ColumnElement[bool]:
-    clauses = []
-    for i, (expression, ascending, read) in enumerate(keys):
-        value = read(marker)
-        if value is None:
-            continue  # NULL is never strictly after; the flag key before it already split NULLs
-        equal = [expr.is_(None) if read(marker) is None else expr == read(marker) for expr, _, read in keys[:i]]
-        clauses.append(sa.and_(*equal, expression > value if ascending else expression < value))
-    return sa.or_(*clauses) if clauses else sa.false()
+def _keys(order: list[tuple[str, bool]]) -> list[paging.SortKey]:
+    return paging.sort_keys([(name, SORT_KEYS[name], ascending, name in NULLABLE) for name, ascending in order],
+                            ("id", Image.id))
 
 
 def query(session: Session, params: Mapping[str, Any], context: Any, limit: int) -> Page:
@@ -216,8 +193,7 @@ def query(session: Session, params: Mapping[str, Any], context: Any, limit: int)
         marker = load(session, marker_id, context)
         if marker is None:
             raise Invalid(f"marker {marker_id} could not be found")
-        where.append(_after(keys, marker))
-    statement = sa.select(Image).where(*where).order_by(
-        *[expr.asc() if ascending else expr.desc() for expr, ascending, _ in keys]).limit(limit + 1)
+        where.append(paging.after(keys, marker))
+    statement = sa.select(Image).where(*where).order_by(*paging.order_by(keys)).limit(limit + 1)
     rows = list(session.scalars(statement))
     return Page(rows[:limit], len(rows) > limit)

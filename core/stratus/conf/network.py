@@ -1,0 +1,29 @@
+"""Options of the ``[network]`` group: the plugin and the defaults of new resources."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from stratus.conf.types import DriverName
+
+GROUP = "network"
+
+opts = [
+    cfg.Opt("plugin", default="logical", type=DriverName("stratus.network"),
+               help="Network plugin (entry point in stratus.network): logical, or ovs with stratus-ovs."),
+    cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00",
+               help="MAC addresses of new ports start with this prefix's first three octets."),
+    cfg.IntOpt("global_physnet_mtu", default=1500, min=68, help="MTU of new networks."),
+    cfg.IntOpt("pagination_max_limit", default=1000, min=1, help="Most items one list call returns."),
+    cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1, help="Fixed IPs one port may have."),
+    cfg.IntOpt("ip_allocation_retries", default=20, min=1,
+               help="Attempts to allocate an address when concurrent requests keep taking the candidate."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [(GROUP, opts)]

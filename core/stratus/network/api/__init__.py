@@ -1,0 +1,36 @@
+"""Networking API app, mounted at ``/network`` (clients append ``v2.0``)."""
+
+from __future__ import annotations
+
+from stratus.api import versions
+from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
+from stratus.api.errors import ErrorStyle
+from stratus.api.policy import Policy
+from stratus.network import policies
+from stratus.network.api import extensions, networks, ports, subnets
+
+SPEC = ServiceSpec("network", "/network", "network", ErrorStyle.NETWORK)
+
+V2_0 = versions.Version(
+    id="v2.0", path="v2.0", status="CURRENT", updated="2014-01-01T00:00:00Z",
+    media_type="application/json",
+)
+
+
+def create_app(deps: ApiDeps) -> ServiceApp:
+    app = create_service_app(SPEC, deps)
+    app.add_route("/", versions.VersionDocument(
+        deps.conf, lambda root: (200, {"versions": [V2_0.document(root)]}),
+        "Networking API versions", versions.VERSIONS_LIST_SCHEMA,
+    ))
+    service = deps.services.get("network")
+    if service is not None:
+        policy = Policy(deps.conf, policies.RULES)
+        app.add_route("/v2.0/extensions", extensions.Extensions())
+        app.add_route("/v2.0/extensions/{alias}", extensions.Extension())
+        for name, collection, item in (("networks", networks.Networks, networks.NetworkItem),
+                                       ("subnets", subnets.Subnets, subnets.SubnetItem),
+                                       ("ports", ports.Ports, ports.PortItem)):
+            app.add_route(f"/v2.0/{name}", collection(service, policy))
+            app.add_route(f"/v2.0/{name}/{{{name[:-1]}_id}}", item(service, policy))
+    return finish(app)

@@ -1,0 +1,48 @@
+"""``/v2.0/extensions``: the aliases of what this API implements (clients gate features on them)."""
+
+from __future__ import annotations
+
+import falcon
+
+from stratus.api.validation import schema
+from stratus.exceptions import NotFound
+
+#: alias -> (name, description); only what is implemented is listed
+EXTENSIONS = {
+    "provider": ("Provider Network", "Expose mapping of virtual networks to physical networks"),
+    "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
+    "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
+    "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
+    "port-security": ("Port Security", "Provides port security"),
+    "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
+    "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard "
+                                                               "attributes"),
+    "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at fields to all Neutron "
+                                                       "resources that have Neutron standard attributes."),
+    "standard-attr-revisions": ("Resource revision numbers", "This extension will display the revision number of "
+                                                             "neutron resources."),
+    "project-id": ("project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    "pagination": ("Pagination support", "Extension that indicates that pagination is enabled."),
+    "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),
+}
+
+
+def document(alias: str) -> dict[str, object]:
+    name, description = EXTENSIONS[alias]
+    return {"alias": alias, "name": name, "description": description, "links": [],
+            "updated": "2026-11-22T00:00:00-00:00"}
+
+
+class Extensions:
+    @schema("List the implemented extensions", responses={200: {"type": "object", "required": ["extensions"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"extensions": [document(alias) for alias in EXTENSIONS]}
+
+
+class Extension:
+    @schema("Show one extension", responses={200: {"type": "object", "required": ["extension"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, alias: str) -> None:
+        if alias not in EXTENSIONS:
+            raise NotFound(f"Extension with alias {alias} does not exist")
+        resp.media = {"extension": document(alias)}

@@ -1,0 +1,186 @@
+"""``/v2.0/networks``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.exceptions import Invalid
+from stratus.interfaces.network import Operation, ResourceType, Segment
+from stratus.network import errors, models
+from stratus.network.api import common, views
+from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.service import NetworkService
+
+Network = models.Network
+_NAME = {"type": "string", "maxLength": 255}
+_WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "boolean"},
+             "shared": {"type": "boolean"}, "router:external": {"type": "boolean"},
+             "mtu": {"type": "integer", "minimum": 68, "maximum": 65535}, "port_security_enabled": {"type": "boolean"}}
+CREATE = {"type": "object", "required": ["network"], "properties": {"network": {
+    "type": "object", "additionalProperties": False, "properties": {
+        **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": {"type": "array"},
+        "provider:network_type": {"type": "string", "maxLength": 32},
+        "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},
+        "provider:segmentation_id": {"type": ["integer", "null"], "minimum": 0}}}}}
+UPDATE = {"type": "object", "required": ["network"], "properties": {"network": {
+    "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
+COLLECTION = Collection("networks", Network, {
+    "id": Attribute(Network.id), "name": Attribute(Network.name), "description": Attribute(Network.description),
+    "tenant_id": Attribute(Network.project_id), "project_id": Attribute(Network.project_id),
+    "status": Attribute(Network.status), "admin_state_up": Attribute(Network.admin_state_up, parse_bool),
+    "shared": Attribute(Network.shared, parse_bool), "router:external": Attribute(Network.router_external, parse_bool),
+    "mtu": Attribute(Network.mtu, int), "port_security_enabled": Attribute(Network.port_security_enabled, parse_bool),
+    "provider:network_type": Attribute(Network.network_type, nullable=True),
+    "provider:physical_network": Attribute(Network.physical_network, nullable=True),
+    "provider:segmentation_id": Attribute(Network.segmentation_id, int, nullable=True),
+    "created_at": Attribute(Network.created_at), "updated_at": Attribute(Network.updated_at),
+    "revision_number": Attribute(Network.revision_number, int)})
+SEGMENT_RANGES = {"vlan": (1, 4094), "vxlan": (1, 2**24 - 1), "geneve": (1, 2**24 - 1)}
+
+
+def segments(row: Network) -> tuple[Segment, ...]:
+    return (Segment(row.network_type, row.physical_network, row.segmentation_id),) if row.network_type else ()
+
+
+def _provider(body: dict[str, Any]) -> dict[str, Any]:
+    kind = body.get("provider:network_type")
+    physnet, seg_id = body.get("provider:physical_network"), body.get("provider:segmentation_id")
+    if kind is None:
+        if physnet is not None or seg_id is not None:
+            raise Invalid("Invalid input for operation: provider:network_type is required with "
+                          "provider:physical_network or provider:segmentation_id.")
+        return {"network_type": "local"}
+    if kind in ("flat", "vlan") and not physnet:
+        raise Invalid(f"Invalid input for operation: provider:physical_network is required for {kind} networks.")
+    if kind in SEGMENT_RANGES:
+        low, high = SEGMENT_RANGES[kind]
+        if seg_id is None or not low <= seg_id <= high:
+            raise Invalid(f"Invalid input for operation: provider:segmentation_id must be {low}-{high} for "
+                          f"{kind} networks.")
+    elif seg_id is not None:
+        raise Invalid(f"Invalid input for operation: {kind} networks have no provider:segmentation_id.")
+    return {"network_type": kind, "physical_network": physnet, "segmentation_id": seg_id}
+
+
+def find(session: Any, req: falcon.Request, network_id: str) -> Network:
+    row = session.scalars(sa.select(Network).where(Network.id == network_id,
+                                                   common.network_visible(common.context(req)))).first()
+    if row is None:
+        raise errors.NetworkNotFound(f"Network {network_id} could not be found.")
+    return row
+
+
+class Networks:
+    def __init__(self, service: NetworkService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Create a network", request=CREATE, responses={201: {"type": "object", "required": ["network"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = req.context.body["network"]
+        ctx = common.context(req)
+        enforce(req, self.policy, "network:create_network")
+        for flag, rule in (("shared", "network:create_network:shared"),
+                           ("router:external", "network:create_network:router:external")):
+            if body.get(flag):
+                enforce(req, self.policy, rule)
+        if any(k.startswith("provider:") for k in body):
+            enforce(req, self.policy, "network:create_network:provider")
+        now = common.now()
+        row = Network(id=common.new_id(), project_id=common.owner_for(req, body), name=body.get("name", ""),
+                      description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
+                      shared=body.get("shared", False), router_external=body.get("router:external", False),
+                      mtu=body.get("mtu", self.service.conf.network.global_physnet_mtu),
+                      port_security_enabled=body.get("port_security_enabled", True), status="ACTIVE",
+                      created_at=now, updated_at=now, revision_number=1, subnets=[], **_provider(body))
+        with self.service.change() as change:
+            change.session.add(row)
+            change.session.flush()
+            current = views.network(row, True)
+            change.events.append(self.service.event(ResourceType.NETWORK, Operation.CREATE, current,
+                                                    segments=segments(row)))
+        if change.failed:
+            mark_error(self.service, Network, row.id)
+            row.status = "ERROR"
+        resp.status = 201
+        resp.media = {"network": project(views.network(row, ctx.is_admin), fields_of(req))}
+
+    @schema("List networks", responses={200: {"type": "object", "required": ["networks"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        enforce(req, self.policy, "network:get_network")
+        ctx = common.context(req)
+        with self.service.db.transaction() as session:
+            rows, links = COLLECTION.page(session, req, common.network_visible(ctx),
+                                          self.service.conf.network.pagination_max_limit)
+            fields = fields_of(req)
+            body: dict[str, Any] = {"networks": [project(views.network(r, ctx.is_admin), fields) for r in rows]}
+        if links is not None:
+            body["networks_links"] = links
+        resp.media = body
+
+
+def mark_error(service: NetworkService, model: Any, resource_id: str) -> None:
+    with service.db.transaction() as session:
+        session.execute(sa.update(model).where(model.id == resource_id).values(status="ERROR"))
+
+
+class NetworkItem:
+    def __init__(self, service: NetworkService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Show a network", responses={200: {"type": "object", "required": ["network"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
+        enforce(req, self.policy, "network:get_network")
+        with self.service.db.transaction() as session:
+            row = find(session, req, network_id)
+            resp.media = {"network": project(views.network(row, common.context(req).is_admin), fields_of(req))}
+
+    @schema("Update a network", request=UPDATE, responses={200: {"type": "object", "required": ["network"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
+        body = req.context.body["network"]
+        ctx = common.context(req)
+        with self.service.change() as change:
+            row = find(change.session, req, network_id)
+            enforce(req, self.policy, "network:update_network", {"project_id": row.project_id})
+            if "router:external" in body and body["router:external"] != row.router_external:
+                enforce(req, self.policy, "network:update_network:router:external")
+            if body.get("shared") is False and row.shared and change.session.scalar(
+                    sa.select(sa.func.count()).select_from(models.Port).where(
+                        models.Port.network_id == row.id, models.Port.project_id != row.project_id)):
+                raise errors.InvalidSharedSetting(
+                    f"Unable to reconfigure sharing settings for network {row.id}. Multiple tenants are using it.")
+            original = views.network(row, True)
+            for key, value in body.items():
+                setattr(row, {"router:external": "router_external"}.get(key, key), value)
+            row.updated_at, row.revision_number = common.now(), row.revision_number + 1
+            change.session.flush()
+            change.events.append(self.service.event(ResourceType.NETWORK, Operation.UPDATE,
+                                                    views.network(row, True), original, segments(row)))
+            result = views.network(row, ctx.is_admin)
+        if change.failed:
+            mark_error(self.service, Network, network_id)
+            result["status"] = "ERROR"
+        resp.media = {"network": result}
+
+    @schema("Delete a network and its subnets", responses={204: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
+        with self.service.change() as change:
+            row = find(change.session, req, network_id)
+            enforce(req, self.policy, "network:delete_network", {"project_id": row.project_id})
+            in_use = change.session.scalar(sa.select(sa.func.count()).select_from(models.Port).where(
+                models.Port.network_id == row.id, models.Port.device_owner != "network:dhcp"))
+            if in_use:
+                raise errors.NetworkInUse(f"Unable to complete operation on network {row.id}. There are one or "
+                                          "more ports still in use on the network.")
+            original = views.network(row, True)
+            change.session.execute(sa.delete(models.Port).where(models.Port.network_id == row.id))
+            for subnet in row.subnets:
+                change.session.delete(subnet)
+            change.session.delete(row)
+            change.events.append(self.service.event(ResourceType.NETWORK, Operation.DELETE, None, original,
+                                                    segments(row)))
+        resp.status = 204

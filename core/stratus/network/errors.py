@@ -1,0 +1,58 @@
+"""Networking errors, named as Neutron names them: the class name is the ``type`` in the
+``NeutronError`` body, which clients match on."""
+
+from __future__ import annotations
+
+from stratus.exceptions import Conflict, Invalid, NotFound
+
+
+class NetworkNotFound(NotFound):
+    pass
+
+
+class SubnetNotFound(NotFound):
+    pass
+
+
+class PortNotFound(NotFound):
+    pass
+
+
+class NetworkInUse(Conflict):
+    pass
+
+
+class SubnetInUse(Conflict):
+    pass
+
+
+class IpAddressGenerationFailure(Conflict):
+    pass
+
+
+class IpAddressAlreadyAllocated(Conflict):
+    pass
+
+
+class MacAddressInUse(Conflict):
+    pass
+
+
+class InvalidAllocationPool(Invalid):
+    pass
+
+
+class InvalidIpForSubnet(Invalid):
+    pass
+
+
+class InvalidCIDR(Invalid):
+    pass
+
+
+class InvalidSharedSetting(Conflict):
+    pass
+
+
+class PortBound(Conflict):
+    pass

@@ -1,0 +1,124 @@
+"""Tables owned by the networking service.
+
+``ip_allocations`` has (subnet_id, ip_address) as its primary key: the database itself
+refuses a second holder of an address, which is what makes IPAM exact when API
+processes allocate concurrently.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from stratus.db.engine import service_base
+
+Base = service_base("network")
+
+
+class _Standard:
+    """Columns every Neutron resource has."""
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Network(_Standard, Base):
+    __tablename__ = "networks"
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="ACTIVE")
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    router_external: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    mtu: Mapped[int] = mapped_column(sa.Integer, default=1500)
+    port_security_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    network_type: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    physical_network: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+    subnets: Mapped[list[Subnet]] = relationship(lazy="selectin", order_by="Subnet.created_at",
+                                                 back_populates="network")
+
+
+class Subnet(_Standard, Base):
+    __tablename__ = "subnets"
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id"), index=True)
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+    cidr: Mapped[str] = mapped_column(sa.String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    enable_dhcp: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    ipv6_ra_mode: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    ipv6_address_mode: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+
+    network: Mapped[Network] = relationship(back_populates="subnets", lazy="raise")
+    pools: Mapped[list[AllocationPool]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                       order_by="AllocationPool.position")
+    dns: Mapped[list[DnsNameserver]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                    order_by="DnsNameserver.position")
+    routes: Mapped[list[HostRoute]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                   order_by="HostRoute.position")
+
+
+class AllocationPool(Base):
+    __tablename__ = "subnet_allocation_pools"
+    subnet_id: Mapped[str] = mapped_column(sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    first_ip: Mapped[str] = mapped_column(sa.String(64))
+    last_ip: Mapped[str] = mapped_column(sa.String(64))
+
+
+class DnsNameserver(Base):
+    __tablename__ = "subnet_dns_nameservers"
+    subnet_id: Mapped[str] = mapped_column(sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(128))
+
+
+class HostRoute(Base):
+    __tablename__ = "subnet_host_routes"
+    subnet_id: Mapped[str] = mapped_column(sa.ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(sa.String(64))
+    nexthop: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Port(_Standard, Base):
+    __tablename__ = "ports"
+    __table_args__ = (sa.UniqueConstraint("network_id", "mac_address"),)
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id"), index=True)
+    mac_address: Mapped[str] = mapped_column(sa.String(32))
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN")
+    device_id: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
+    device_owner: Mapped[str] = mapped_column(sa.String(255), default="", index=True)
+    port_security_enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    binding_host_id: Mapped[str] = mapped_column(sa.String(255), default="")
+    binding_vif_type: Mapped[str] = mapped_column(sa.String(64), default="unbound")
+    binding_vif_details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    binding_vnic_type: Mapped[str] = mapped_column(sa.String(64), default="normal")
+    binding_profile: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    fixed_ips: Mapped[list[IpAllocation]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                         order_by="IpAllocation.position")
+    address_pairs: Mapped[list[AllowedAddressPair]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+
+class IpAllocation(Base):
+    __tablename__ = "ip_allocations"
+    subnet_id: Mapped[str] = mapped_column(sa.ForeignKey("subnets.id"), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), index=True)
+    network_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class AllowedAddressPair(Base):
+    __tablename__ = "port_allowed_address_pairs"
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    mac_address: Mapped[str] = mapped_column(sa.String(32), primary_key=True)

@@ -1,0 +1,1 @@
+"""Network plugins shipped with the core (``logical``)."""

@@ -1,0 +1,38 @@
+"""Default policy rules of the networking API.
+
+Visibility (own, shared, external) decides what a caller sees; these rules decide what a
+caller may do: members write in their project, only administrators create shared or
+external networks, choose provider segments or bind ports to hosts.
+"""
+
+from __future__ import annotations
+
+from oslo_policy import policy
+
+
+def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(f"network:{name}", check, description, [{"method": method, "path": path}])
+
+
+RULES = []
+for _kind in ("network", "subnet", "port"):
+    _path = f"/v2.0/{_kind}s"
+    RULES += [
+        _rule(f"create_{_kind}", "rule:admin_or_member", f"Create a {_kind}.", "POST", _path),
+        _rule(f"get_{_kind}", "rule:admin_or_reader", f"List or show visible {_kind}s.", "GET", _path),
+        _rule(f"update_{_kind}", "rule:admin_or_member", f"Update a {_kind} of one's project.", "PUT",
+              f"{_path}/{{id}}"),
+        _rule(f"delete_{_kind}", "rule:admin_or_member", f"Delete a {_kind} of one's project.", "DELETE",
+              f"{_path}/{{id}}"),
+    ]
+RULES += [
+    _rule("create_network:shared", "rule:admin", "Create a shared network.", "POST", "/v2.0/networks"),
+    _rule("create_network:router:external", "rule:admin", "Create an external network.", "POST", "/v2.0/networks"),
+    _rule("update_network:router:external", "rule:admin", "Make a network external or not.", "PUT",
+          "/v2.0/networks/{id}"),
+    _rule("create_network:provider", "rule:admin", "Choose a network's provider segment.", "POST",
+          "/v2.0/networks"),
+    _rule("create_port:binding", "rule:admin", "Bind a new port to a host.", "POST", "/v2.0/ports"),
+    _rule("update_port:binding", "rule:admin", "Bind a port to a host.", "PUT", "/v2.0/ports/{id}"),
+    _rule("update_port:mac_address", "rule:admin", "Change a port's MAC address.", "PUT", "/v2.0/ports/{id}"),
+]

@@ -38,8 +38,9 @@ def neutron(cloud, conn, method, path, **kwargs):
 def test_discovery_and_extensions(conn, cloud):
     assert requests.get(f"{cloud.base_url}/network", timeout=30).json()["versions"][0]["id"] == "v2.0"
     aliases = {e.alias for e in conn.network.extensions()}
-    assert {"provider", "external-net", "binding", "allowed-address-pairs", "port-security"} <= aliases
-    assert "security-group" not in aliases  # only what is implemented is advertised
+    assert {"provider", "external-net", "binding", "allowed-address-pairs", "port-security",
+            "security-group"} <= aliases
+    assert "router" not in aliases  # only what is implemented is advertised
 
 
 def test_network_subnet_port_lifecycle(conn):

@@ -56,3 +56,35 @@ class InvalidSharedSetting(Conflict):
 
 class PortBound(Conflict):
     pass
+
+
+class SecurityGroupNotFound(NotFound):
+    pass
+
+
+class SecurityGroupRuleNotFound(NotFound):
+    pass
+
+
+class SecurityGroupInUse(Conflict):
+    pass
+
+
+class SecurityGroupCannotRemoveDefault(Conflict):
+    pass
+
+
+class SecurityGroupRuleExists(Conflict):
+    pass
+
+
+class SecurityGroupInvalidPortRange(Invalid):
+    pass
+
+
+class SecurityGroupRemoteGroupAndRemoteIpPrefix(Invalid):
+    pass
+
+
+class PortSecurityAndIPRequiredForSecurityGroups(Invalid):
+    pass

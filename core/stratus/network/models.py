@@ -106,6 +106,8 @@ class Port(_Standard, Base):
     fixed_ips: Mapped[list[IpAllocation]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                          order_by="IpAllocation.position")
     address_pairs: Mapped[list[AllowedAddressPair]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    security_groups: Mapped[list[PortSecurityGroup]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                                    order_by="PortSecurityGroup.security_group_id")
 
 
 class IpAllocation(Base):
@@ -122,3 +124,47 @@ class AllowedAddressPair(Base):
     port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
     ip_address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     mac_address: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+
+
+class SecurityGroup(_Standard, Base):
+    __tablename__ = "security_groups"
+    stateful: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    rules: Mapped[list[SecurityGroupRule]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                          order_by="SecurityGroupRule.created_at",
+                                                          foreign_keys="SecurityGroupRule.security_group_id")
+
+
+class DefaultSecurityGroup(Base):
+    """One row per project: the primary key makes creating the default group race-free."""
+
+    __tablename__ = "default_security_groups"
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(sa.ForeignKey("security_groups.id", ondelete="CASCADE"))
+
+
+class SecurityGroupRule(Base):
+    __tablename__ = "security_group_rules"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    security_group_id: Mapped[str] = mapped_column(sa.ForeignKey("security_groups.id", ondelete="CASCADE"),
+                                                   index=True)
+    direction: Mapped[str] = mapped_column(sa.String(8))
+    ethertype: Mapped[str] = mapped_column(sa.String(4))
+    protocol: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(sa.ForeignKey("security_groups.id", ondelete="CASCADE"),
+                                                        nullable=True, index=True)
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class PortSecurityGroup(Base):
+    __tablename__ = "port_security_groups"
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(sa.ForeignKey("security_groups.id"), primary_key=True,
+                                                   index=True)

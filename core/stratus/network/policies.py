@@ -15,8 +15,8 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 
 
 RULES = []
-for _kind in ("network", "subnet", "port"):
-    _path = f"/v2.0/{_kind}s"
+for _kind in ("network", "subnet", "port", "security_group", "security_group_rule"):
+    _path = f"/v2.0/{_kind.replace('_', '-')}s"
     RULES += [
         _rule(f"create_{_kind}", "rule:admin_or_member", f"Create a {_kind}.", "POST", _path),
         _rule(f"get_{_kind}", "rule:admin_or_reader", f"List or show visible {_kind}s.", "GET", _path),

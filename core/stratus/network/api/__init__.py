@@ -7,7 +7,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.network import policies
-from stratus.network.api import extensions, networks, ports, subnets
+from stratus.network.api import extensions, networks, ports, security_groups, subnets
 
 SPEC = ServiceSpec("network", "/network", "network", ErrorStyle.NETWORK)
 
@@ -30,7 +30,11 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.0/extensions/{alias}", extensions.Extension())
         for name, collection, item in (("networks", networks.Networks, networks.NetworkItem),
                                        ("subnets", subnets.Subnets, subnets.SubnetItem),
-                                       ("ports", ports.Ports, ports.PortItem)):
+                                       ("ports", ports.Ports, ports.PortItem),
+                                       ("security-groups", security_groups.SecurityGroups,
+                                        security_groups.SecurityGroupItem),
+                                       ("security-group-rules", security_groups.SecurityGroupRules,
+                                        security_groups.SecurityGroupRuleItem)):
             app.add_route(f"/v2.0/{name}", collection(service, policy))
-            app.add_route(f"/v2.0/{name}/{{{name[:-1]}_id}}", item(service, policy))
+            app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
     return finish(app)

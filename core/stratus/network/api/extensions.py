@@ -14,6 +14,8 @@ EXTENSIONS = {
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "port-security": ("Port Security", "Provides port security"),
+    "security-group": ("security-group", "The security groups extension."),
+    "stateful-security-group": ("Stateful security group", "Indicates if the security group is stateful or not"),
     "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
     "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard "
                                                                "attributes"),

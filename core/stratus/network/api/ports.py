@@ -15,11 +15,12 @@ from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces import network as iface
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models
+from stratus.network import errors, ipam, models, security
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.api.security_groups import find_group
 from stratus.network.service import NetworkService
 
 Port = models.Port
@@ -35,7 +36,8 @@ _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "bo
              "device_id": _NAME, "device_owner": _NAME, "fixed_ips": _FIXED_IPS, "allowed_address_pairs": _PAIRS,
              "port_security_enabled": {"type": "boolean"}, "mac_address": {"type": "string"},
              "binding:host_id": _NAME, "binding:vnic_type": {"enum": ["normal", "direct", "macvtap", "baremetal"]},
-             "binding:profile": {"type": "object"}, "security_groups": {"type": "array", "maxItems": 0}}
+             "binding:profile": {"type": "object"},
+             "security_groups": {"type": "array", "items": {"type": "string"}}}
 CREATE = {"type": "object", "required": ["port"], "properties": {"port": {
     "type": "object", "required": ["network_id"], "additionalProperties": False, "properties": {
         **_WRITABLE, "network_id": {"type": "string"}, "tenant_id": _NAME, "project_id": _NAME}}}}
@@ -153,12 +155,26 @@ def _pairs(row: Port, pairs: list[dict[str, str]]) -> list[models.AllowedAddress
     return result
 
 
+def _set_groups(session: Any, req: falcon.Request, row: Port, requested: list[str] | None) -> None:
+    """Attach ``requested`` groups, or (None, on a new port) the project's default group."""
+    if requested is None:
+        secured = row.port_security_enabled and not row.device_owner.startswith("network:")
+        ids = [security.ensure_default(session, row.project_id, common.now()).id] if secured else []
+    else:
+        ids = list(dict.fromkeys(find_group(session, req, group_id).id for group_id in requested))
+    if ids and not row.port_security_enabled:
+        raise errors.PortSecurityAndIPRequiredForSecurityGroups(
+            "Port security must be enabled and port must have an IP address in order to use security groups.")
+    row.security_groups = [models.PortSecurityGroup(security_group_id=group_id) for group_id in ids]
+
+
 def as_interface(row: Port, network: models.Network) -> iface.Port:
     return iface.Port(id=row.id, network_id=row.network_id, project_id=row.project_id, mac_address=row.mac_address,
                       fixed_ips=tuple(iface.FixedIP(a.subnet_id, a.ip_address) for a in row.fixed_ips),
                       device_id=row.device_id, device_owner=row.device_owner, admin_state_up=row.admin_state_up,
                       host=row.binding_host_id, port_security_enabled=row.port_security_enabled,
                       allowed_address_pairs=tuple((p.ip_address, p.mac_address) for p in row.address_pairs),
+                      security_group_ids=tuple(g.security_group_id for g in row.security_groups),
                       mtu=network.mtu, segments=segments(network))
 
 
@@ -207,6 +223,7 @@ class Ports:
             change.session.flush()
             _allocate(self.service, change.session, row, network, body.get("fixed_ips"))
             row.address_pairs = _pairs(row, body.get("allowed_address_pairs", []))
+            _set_groups(change.session, req, row, body.get("security_groups"))
             change.session.flush()
             change.session.refresh(row)
             _bind(self.service, row, network)
@@ -287,6 +304,12 @@ class PortItem:
                 _allocate(self.service, change.session, row, network, body["fixed_ips"])
             if "allowed_address_pairs" in body:
                 row.address_pairs = _pairs(row, body["allowed_address_pairs"])
+            if "security_groups" in body:
+                _set_groups(change.session, req, row, body["security_groups"])
+            elif row.security_groups and not row.port_security_enabled:
+                raise errors.PortSecurityAndIPRequiredForSecurityGroups(
+                    "Port has security group associated. Cannot disable port security until security group is "
+                    "removed.")
             row.updated_at, row.revision_number = common.now(), row.revision_number + 1
             change.session.flush()
             change.session.refresh(row)

@@ -42,8 +42,24 @@ def port(row: models.Port, is_admin: bool) -> dict[str, Any]:
             "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips],
             "allowed_address_pairs": [{"ip_address": p.ip_address, "mac_address": p.mac_address}
                                       for p in row.address_pairs],
-            "extra_dhcp_opts": [], "security_groups": [], "binding:vnic_type": row.binding_vnic_type}
+            "extra_dhcp_opts": [], "security_groups": [g.security_group_id for g in row.security_groups],
+            "binding:vnic_type": row.binding_vnic_type}
     if is_admin:
         body.update({"binding:host_id": row.binding_host_id, "binding:vif_type": row.binding_vif_type,
                      "binding:vif_details": row.binding_vif_details, "binding:profile": row.binding_profile})
     return body
+
+
+def rule(row: models.SecurityGroupRule, default_group: bool = False) -> dict[str, Any]:
+    return {"id": row.id, "security_group_id": row.security_group_id, "direction": row.direction,
+            "ethertype": row.ethertype, "protocol": row.protocol, "port_range_min": row.port_range_min,
+            "port_range_max": row.port_range_max, "remote_ip_prefix": row.remote_ip_prefix,
+            "normalized_cidr": row.remote_ip_prefix, "remote_group_id": row.remote_group_id,
+            "remote_address_group_id": None, "description": row.description, "project_id": row.project_id,
+            "tenant_id": row.project_id, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
+            "revision_number": row.revision_number, "belongs_to_default_sg": default_group}
+
+
+def security_group(row: models.SecurityGroup, default_group: bool = False) -> dict[str, Any]:
+    return {**_standard(row), "stateful": row.stateful, "shared": False,
+            "security_group_rules": [rule(r, default_group) for r in row.rules]}

@@ -40,7 +40,7 @@ def test_discovery_and_extensions(conn, cloud):
     aliases = {e.alias for e in conn.network.extensions()}
     assert {"provider", "external-net", "binding", "allowed-address-pairs", "port-security",
             "security-group"} <= aliases
-    assert "router" not in aliases  # only what is implemented is advertised
+    assert "qos" not in aliases and "dns-integration" not in aliases  # only what is implemented is listed
 
 
 def test_network_subnet_port_lifecycle(conn):

@@ -88,3 +88,51 @@ class SecurityGroupRemoteGroupAndRemoteIpPrefix(Invalid):
 
 class PortSecurityAndIPRequiredForSecurityGroups(Invalid):
     pass
+
+
+class RouterNotFound(NotFound):
+    pass
+
+
+class FloatingIPNotFound(NotFound):
+    pass
+
+
+class RouterInUse(Conflict):
+    pass
+
+
+class RouterInterfaceNotFound(NotFound):
+    pass
+
+
+class RouterInterfaceNotFoundForSubnet(NotFound):
+    pass
+
+
+class RouterInterfaceInUseByFloatingIP(Conflict):
+    pass
+
+
+class RouterExternalGatewayInUseByFloatingIp(Conflict):
+    pass
+
+
+class PortInUse(Conflict):
+    pass
+
+
+class ServicePortInUse(Conflict):
+    pass
+
+
+class ExternalGatewayForFloatingIPNotFound(NotFound):
+    pass
+
+
+class FloatingIPPortAlreadyAssociated(Conflict):
+    pass
+
+
+class BadRequest(Invalid):
+    pass

@@ -168,3 +168,40 @@ class PortSecurityGroup(Base):
     port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
     security_group_id: Mapped[str] = mapped_column(sa.ForeignKey("security_groups.id"), primary_key=True,
                                                    index=True)
+
+
+class Router(_Standard, Base):
+    __tablename__ = "routers"
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="ACTIVE")
+    gw_port_id: Mapped[str | None] = mapped_column(sa.ForeignKey("ports.id"), nullable=True)
+    enable_snat: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+    interfaces: Mapped[list[RouterPort]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+
+class RouterPort(Base):
+    """A port attached to a router as one of its interfaces."""
+
+    __tablename__ = "router_ports"
+    port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    router_id: Mapped[str] = mapped_column(sa.ForeignKey("routers.id", ondelete="CASCADE"), index=True)
+
+
+class FloatingIP(Base):
+    __tablename__ = "floating_ips"
+    __table_args__ = (sa.UniqueConstraint("fixed_port_id", "fixed_ip_address"),)
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    floating_ip_address: Mapped[str] = mapped_column(sa.String(64))
+    floating_network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id"), index=True)
+    floating_port_id: Mapped[str] = mapped_column(sa.ForeignKey("ports.id"))
+    fixed_port_id: Mapped[str | None] = mapped_column(sa.ForeignKey("ports.id", ondelete="SET NULL"), nullable=True,
+                                                      index=True)
+    fixed_ip_address: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(sa.ForeignKey("routers.id"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="DOWN")
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -15,7 +15,7 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 
 
 RULES = []
-for _kind in ("network", "subnet", "port", "security_group", "security_group_rule"):
+for _kind in ("network", "subnet", "port", "security_group", "security_group_rule", "router", "floatingip"):
     _path = f"/v2.0/{_kind.replace('_', '-')}s"
     RULES += [
         _rule(f"create_{_kind}", "rule:admin_or_member", f"Create a {_kind}.", "POST", _path),
@@ -34,5 +34,13 @@ RULES += [
           "/v2.0/networks"),
     _rule("create_port:binding", "rule:admin", "Bind a new port to a host.", "POST", "/v2.0/ports"),
     _rule("update_port:binding", "rule:admin", "Bind a port to a host.", "PUT", "/v2.0/ports/{id}"),
+    _rule("add_router_interface", "rule:admin_or_member", "Attach a subnet or port to a router of one's project.",
+          "PUT", "/v2.0/routers/{id}/add_router_interface"),
+    _rule("remove_router_interface", "rule:admin_or_member", "Detach an interface from a router of one's project.",
+          "PUT", "/v2.0/routers/{id}/remove_router_interface"),
+    _rule("update_router:external_gateway_info", "rule:admin",
+          "Choose a router gateway's fixed IPs or SNAT mode.", "PUT", "/v2.0/routers/{id}"),
+    _rule("create_floatingip:floating_ip_address", "rule:admin", "Allocate a specific floating IP address.", "POST",
+          "/v2.0/floatingips"),
     _rule("update_port:mac_address", "rule:admin", "Change a port's MAC address.", "PUT", "/v2.0/ports/{id}"),
 ]

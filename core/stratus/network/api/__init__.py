@@ -7,7 +7,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.network import policies
-from stratus.network.api import extensions, networks, ports, security_groups, subnets
+from stratus.network.api import extensions, floating_ips, networks, ports, routers, security_groups, subnets
 
 SPEC = ServiceSpec("network", "/network", "network", ErrorStyle.NETWORK)
 
@@ -34,7 +34,11 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                                        ("security-groups", security_groups.SecurityGroups,
                                         security_groups.SecurityGroupItem),
                                        ("security-group-rules", security_groups.SecurityGroupRules,
-                                        security_groups.SecurityGroupRuleItem)):
+                                        security_groups.SecurityGroupRuleItem),
+                                       ("routers", routers.Routers, routers.RouterItem),
+                                       ("floatingips", floating_ips.FloatingIPs, floating_ips.FloatingIPItem)):
             app.add_route(f"/v2.0/{name}", collection(service, policy))
             app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
+        for action, adding in (("add_router_interface", True), ("remove_router_interface", False)):
+            app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.RouterInterface(service, policy, adding))
     return finish(app)

@@ -14,6 +14,11 @@ EXTENSIONS = {
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "port-security": ("Port Security", "Provides port security"),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
+                                    "access to external networks via a NAT gateway."),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for "
+                                                                     "specifying whether SNAT should occur on the "
+                                                                     "external gateway"),
     "security-group": ("security-group", "The security groups extension."),
     "stateful-security-group": ("Stateful security group", "Indicates if the security group is stateful or not"),
     "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),

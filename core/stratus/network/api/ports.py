@@ -190,6 +190,27 @@ def _bind(service: NetworkService, row: Port, network: models.Network) -> None:
     row.status = "ACTIVE" if row.admin_state_up else "DOWN"
 
 
+def internal_port(service: NetworkService, session: Any, network: models.Network, project_id: str,
+                  device_owner: str, device_id: str, fixed_ips: list[dict[str, Any]] | None) -> Port:
+    """A port Stratus makes for itself (router interfaces and gateways, floating IPs)."""
+    now = common.now()
+    row = Port(id=common.new_id(), project_id=project_id, network_id=network.id, name="", description="",
+               admin_state_up=True, device_id=device_id, device_owner=device_owner, port_security_enabled=False,
+               binding_host_id="", binding_vnic_type="normal", binding_profile={}, binding_vif_details={},
+               status="ACTIVE", created_at=now, updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[],
+               security_groups=[])
+    _set_mac(session, row, None, service.conf.network.base_mac)
+    session.add(row)
+    session.flush()
+    _allocate(service, session, row, network, fixed_ips)
+    session.flush()
+    session.refresh(row)
+    return row
+
+
+SERVICE_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip")
+
+
 class Ports:
     def __init__(self, service: NetworkService, policy: Policy) -> None:
         self.service, self.policy = service, policy
@@ -328,7 +349,12 @@ class PortItem:
         with self.service.change() as change:
             row = find(change.session, req, port_id)
             enforce(req, self.policy, "network:delete_port", {"project_id": row.project_id})
+            if row.device_owner in SERVICE_OWNERS:
+                raise errors.ServicePortInUse(f"Port {row.id} cannot be deleted directly via the port API: has "
+                                              f"device owner {row.device_owner}.")
             original = views.port(row, True)
+            change.session.execute(sa.update(models.FloatingIP).where(models.FloatingIP.fixed_port_id == row.id)
+                                   .values(fixed_port_id=None, fixed_ip_address=None, router_id=None, status="DOWN"))
             change.session.delete(row)
             change.events.append(self.service.event(ResourceType.PORT, Operation.DELETE, None, original))
         resp.status = 204

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import openstack.config
 import openstack.connection
+import requests
 
 
 def connect(clouds_yaml: str) -> openstack.connection.Connection:
@@ -24,3 +25,10 @@ def member_of_new_project(admin: openstack.connection.Connection, name: str,
         auth_url=auth["auth_url"], username=user.name, password=password, project_id=project.id,
         user_domain_id="default", region_name=admin.config.get_region_name(), identity_api_version="3")
     return project, connection
+
+
+def neutron(cloud: object, conn: openstack.connection.Connection, method: str, path: str,
+            **kwargs: object) -> requests.Response:
+    """A raw request to the networking API as ``conn``'s user (to see status codes and bodies)."""
+    return requests.request(method, f"{cloud.base_url}/network/v2.0{path}",  # type: ignore[attr-defined]
+                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=30, **kwargs)

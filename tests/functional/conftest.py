@@ -32,6 +32,16 @@ def cloud(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def conn(cloud):
+    """openstacksdk connected to the cloud as its admin."""
+    from tests.functional.accounts import connect
+
+    connection = connect(cloud.clouds_yaml)
+    yield connection
+    connection.close()
+
+
 @pytest.fixture
 def cloud_env(cloud):
     """Environment for the `openstack` CLI pointing at the cloud."""

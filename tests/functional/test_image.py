@@ -8,19 +8,9 @@ import os
 import subprocess
 import sys
 
-import openstack.config
-import openstack.connection
 import pytest
 import requests
 from openstack import exceptions as sdk_exceptions
-
-
-@pytest.fixture(scope="module")
-def conn(cloud):
-    config = openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml])
-    connection = openstack.connection.Connection(config=config.get_one("stratus"))
-    yield connection
-    connection.close()
 
 
 def image_url(cloud, path=""):

@@ -12,16 +12,10 @@ import pytest
 import requests
 from openstack import exceptions as sdk_exceptions
 
-from tests.functional.accounts import connect, member_of_new_project
+from tests.functional.accounts import member_of_new_project
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 
-
-@pytest.fixture(scope="module")
-def conn(cloud):
-    connection = connect(cloud.clouds_yaml)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture(scope="module")

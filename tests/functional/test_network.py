@@ -13,14 +13,7 @@ import pytest
 import requests
 from openstack import exceptions as sdk_exceptions
 
-from tests.functional.accounts import connect, member_of_new_project
-
-
-@pytest.fixture(scope="module")
-def conn(cloud):
-    connection = connect(cloud.clouds_yaml)
-    yield connection
-    connection.close()
+from tests.functional.accounts import member_of_new_project, neutron
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +22,6 @@ def other(conn):
     yield project, connection
     connection.close()
 
-
-def neutron(cloud, conn, method, path, **kwargs):
-    return requests.request(method, f"{cloud.base_url}/network/v2.0{path}",
-                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=30, **kwargs)
 
 
 def test_discovery_and_extensions(conn, cloud):

@@ -7,22 +7,9 @@ import subprocess
 import sys
 
 import pytest
-import requests
 from openstack import exceptions as sdk_exceptions
 
-from tests.functional.accounts import connect, member_of_new_project
-
-
-@pytest.fixture(scope="module")
-def conn(cloud):
-    connection = connect(cloud.clouds_yaml)
-    yield connection
-    connection.close()
-
-
-def neutron(cloud, conn, method, path, **kwargs):
-    return requests.request(method, f"{cloud.base_url}/network/v2.0{path}",
-                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=30, **kwargs)
+from tests.functional.accounts import member_of_new_project, neutron
 
 
 def default_group(conn):

@@ -18,7 +18,7 @@ from stratus.network.api import common
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
 from stratus.network.api.ports import internal_port
-from stratus.network.api.query import Attribute, Collection, fields_of, iso, project
+from stratus.network.api.query import Attribute, Collection, fields_of, iso, project, respond_list
 from stratus.network.service import NetworkService
 
 FIP = models.FloatingIP
@@ -144,14 +144,7 @@ class FloatingIPs:
     @schema("List floating IPs", responses={200: {"type": "object", "required": ["floatingips"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_floatingip")
-        with self.service.db.transaction() as session:
-            rows, links = COLLECTION.page(session, req, visible(common.context(req)),
-                                          self.service.conf.network.pagination_max_limit)
-            fields = fields_of(req)
-            body: dict[str, Any] = {"floatingips": [project(view(r), fields) for r in rows]}
-        if links is not None:
-            body["floatingips_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, COLLECTION, visible(common.context(req)), lambda _, row: view(row))
 
 
 class FloatingIPItem:

@@ -13,7 +13,7 @@ from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType, Segment
 from stratus.network import errors, models
 from stratus.network.api import common, views
-from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
 
 Network = models.Network
@@ -113,14 +113,8 @@ class Networks:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_network")
         ctx = common.context(req)
-        with self.service.db.transaction() as session:
-            rows, links = COLLECTION.page(session, req, common.network_visible(ctx),
-                                          self.service.conf.network.pagination_max_limit)
-            fields = fields_of(req)
-            body: dict[str, Any] = {"networks": [project(views.network(r, ctx.is_admin), fields) for r in rows]}
-        if links is not None:
-            body["networks_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, COLLECTION, common.network_visible(ctx),
+                     lambda _, row: views.network(row, ctx.is_admin))
 
 
 def mark_error(service: NetworkService, model: Any, resource_id: str) -> None:

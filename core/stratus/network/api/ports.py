@@ -19,7 +19,7 @@ from stratus.network import errors, ipam, models, security
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
-from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.api.security_groups import find_group
 from stratus.network.service import NetworkService
 
@@ -264,22 +264,16 @@ class Ports:
         enforce(req, self.policy, "network:get_port")
         ctx = common.context(req)
         fixed = req.params.get("fixed_ips", [])
-        with self.service.db.transaction() as session:
-            visible = common.port_visible(ctx)
-            for raw in [fixed] if isinstance(fixed, str) else fixed:
-                key, _, wanted = raw.partition("=")
-                column = {"ip_address": models.IpAllocation.ip_address,
-                          "subnet_id": models.IpAllocation.subnet_id}.get(key)
-                if column is None:
-                    raise Invalid(f"fixed_ips filter {raw!r}: use ip_address=... or subnet_id=...")
-                visible = sa.and_(visible, sa.exists().where(models.IpAllocation.port_id == Port.id, column == wanted))
-            rows, links = COLLECTION.page(session, req, visible, self.service.conf.network.pagination_max_limit,
-                                          skip=("fixed_ips",))
-            fields = fields_of(req)
-            body: dict[str, Any] = {"ports": [project(views.port(r, ctx.is_admin), fields) for r in rows]}
-        if links is not None:
-            body["ports_links"] = links
-        resp.media = body
+        visible = common.port_visible(ctx)
+        for raw in [fixed] if isinstance(fixed, str) else fixed:
+            key, _, wanted = raw.partition("=")
+            column = {"ip_address": models.IpAllocation.ip_address,
+                      "subnet_id": models.IpAllocation.subnet_id}.get(key)
+            if column is None:
+                raise Invalid(f"fixed_ips filter {raw!r}: use ip_address=... or subnet_id=...")
+            visible = sa.and_(visible, sa.exists().where(models.IpAllocation.port_id == Port.id, column == wanted))
+        respond_list(self.service, req, resp, COLLECTION, visible, lambda _, row: views.port(row, ctx.is_admin),
+                     skip=("fixed_ips",))
 
 
 class PortItem:

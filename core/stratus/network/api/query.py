@@ -128,3 +128,17 @@ class Collection:
 
 def iso(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def respond_list(service: Any, req: falcon.Request, resp: falcon.Response, collection: Collection,
+                 visible: sa.ColumnElement[bool], render: Callable[[Session, Any], dict[str, Any]],
+                 skip: tuple[str, ...] = ()) -> None:
+    """Answer a list request: one page of ``collection`` as ``render`` shows each row, ``fields``
+    applied, and ``<name>_links`` when the caller paged."""
+    with service.db.transaction() as session:
+        rows, links = collection.page(session, req, visible, service.conf.network.pagination_max_limit, skip)
+        fields = fields_of(req)
+        body: dict[str, Any] = {collection.name: [project(render(session, row), fields) for row in rows]}
+    if links is not None:
+        body[f"{collection.name}_links"] = links
+    resp.media = body

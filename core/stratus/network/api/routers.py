@@ -17,7 +17,7 @@ from stratus.network.api import common
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
 from stratus.network.api.ports import internal_port
-from stratus.network.api.query import Attribute, Collection, fields_of, iso, parse_bool, project
+from stratus.network.api.query import Attribute, Collection, fields_of, iso, parse_bool, project, respond_list
 from stratus.network.api.subnets import find as find_subnet
 from stratus.network.service import NetworkService
 
@@ -127,14 +127,7 @@ class Routers(_RouterBase):
     @schema("List routers", responses={200: {"type": "object", "required": ["routers"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_router")
-        with self.service.db.transaction() as session:
-            rows, links = COLLECTION.page(session, req, visible(common.context(req)),
-                                          self.service.conf.network.pagination_max_limit)
-            fields = fields_of(req)
-            body: dict[str, Any] = {"routers": [project(view(session, r), fields) for r in rows]}
-        if links is not None:
-            body["routers_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, COLLECTION, visible(common.context(req)), view)
 
 
 class RouterItem(_RouterBase):

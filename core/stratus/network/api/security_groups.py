@@ -14,7 +14,7 @@ from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType
 from stratus.network import errors, models, security
 from stratus.network.api import common, views
-from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
 
 Group, Rule = models.SecurityGroup, models.SecurityGroupRule
@@ -97,14 +97,8 @@ class SecurityGroups:
         ctx = common.context(req)
         with self.service.db.transaction() as session:
             security.ensure_default(session, ctx.project_id, common.now())
-        with self.service.db.transaction() as session:
-            rows, links = GROUPS.page(session, req, group_visible(ctx), self.service.conf.network.pagination_max_limit)
-            default_ids, fields = defaults(session), fields_of(req)
-            body: dict[str, Any] = {"security_groups": [project(views.security_group(r, r.id in default_ids), fields)
-                                                        for r in rows]}
-        if links is not None:
-            body["security_groups_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, GROUPS, group_visible(ctx),
+                     lambda session, row: views.security_group(row, security.is_default(session, row)))
 
 
 class SecurityGroupItem:
@@ -192,14 +186,8 @@ class SecurityGroupRules:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_security_group_rule")
         ctx = common.context(req)
-        with self.service.db.transaction() as session:
-            rows, links = RULES.page(session, req, rule_visible(ctx), self.service.conf.network.pagination_max_limit)
-            default_ids, fields = defaults(session), fields_of(req)
-            body: dict[str, Any] = {"security_group_rules": [
-                project(views.rule(r, r.security_group_id in default_ids), fields) for r in rows]}
-        if links is not None:
-            body["security_group_rules_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, RULES, rule_visible(ctx),
+                     lambda session, row: views.rule(row, row.security_group_id in defaults(session)))
 
 
 class SecurityGroupRuleItem:

@@ -16,7 +16,7 @@ from stratus.network import errors, ipam, models
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
-from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project
+from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
 
 Subnet = models.Subnet
@@ -143,14 +143,8 @@ class Subnets:
     @schema("List subnets", responses={200: {"type": "object", "required": ["subnets"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_subnet")
-        with self.service.db.transaction() as session:
-            rows, links = COLLECTION.page(session, req, common.subnet_visible(common.context(req)),
-                                          self.service.conf.network.pagination_max_limit)
-            fields = fields_of(req)
-            body: dict[str, Any] = {"subnets": [project(views.subnet(r), fields) for r in rows]}
-        if links is not None:
-            body["subnets_links"] = links
-        resp.media = body
+        respond_list(self.service, req, resp, COLLECTION, common.subnet_visible(common.context(req)),
+                     lambda _, row: views.subnet(row))
 
 
 class SubnetItem:

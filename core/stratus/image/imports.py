@@ -164,6 +164,10 @@ def run(images: ImageService, job: ImportJob) -> None:
         failed = list(job.stores)
     succeeded = bool(done) and not (failed and job.all_must_succeed)
     locations = [(name, stored.location.url) for name, stored in done]
+    # everything else first: a client sees the status change last, when the rest is settled
+    if not active_before:
+        _drop_staged(images, job.image_id)
+    set_properties(images, job.image_id, {IMPORTING: None, FAILED: ",".join(failed) or None})
     if succeeded and active_before:
         with images.db.transaction() as session:
             ok = session.scalar(sa.select(models.Image.status).where(models.Image.id == job.image_id)) == "active"
@@ -177,9 +181,6 @@ def run(images: ImageService, job: ImportJob) -> None:
             states.move(images.db, job.image_id, "importing", "queued", size=None)
     if not ok:
         _discard(images, done)
-    if not active_before:
-        _drop_staged(images, job.image_id)
-    set_properties(images, job.image_id, {IMPORTING: None, FAILED: ",".join(failed) or None})
 
 
 def _discard(images: ImageService, done: Iterable[tuple[str, StoredImage]]) -> None:

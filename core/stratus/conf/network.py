@@ -16,6 +16,10 @@ opts = [
     cfg.IntOpt("global_physnet_mtu", default=1500, min=68, help="MTU of new networks."),
     cfg.IntOpt("pagination_max_limit", default=1000, min=1, help="Most items one list call returns."),
     cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1, help="Fixed IPs one port may have."),
+    *(cfg.IntOpt(f"quota_{resource}", default=default, min=-1,
+                 help=f"Default {resource} quota of a project (-1: unlimited); /v2.0/quotas overrides it.")
+      for resource, default in (("network", 100), ("subnet", 100), ("port", 500), ("router", 10),
+                                ("floatingip", 50), ("security_group", 10), ("security_group_rule", 100))),
     cfg.IntOpt("ip_allocation_retries", default=20, min=1,
                help="Attempts to allocate an address when concurrent requests keep taking the candidate."),
 ]

@@ -136,3 +136,7 @@ class FloatingIPPortAlreadyAssociated(Conflict):
 
 class BadRequest(Invalid):
     pass
+
+
+class OverQuota(Conflict):
+    pass

@@ -205,3 +205,20 @@ class FloatingIP(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Quota(Base):
+    """A project's limit for one resource, where it differs from the configured default."""
+
+    __tablename__ = "quotas"
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaLock(Base):
+    """One row per project, locked while a create counts the project's resources: creates
+    of one project take turns, so concurrent requests cannot exceed a quota together."""
+
+    __tablename__ = "quota_locks"
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

@@ -42,5 +42,9 @@ RULES += [
           "Choose a router gateway's fixed IPs or SNAT mode.", "PUT", "/v2.0/routers/{id}"),
     _rule("create_floatingip:floating_ip_address", "rule:admin", "Allocate a specific floating IP address.", "POST",
           "/v2.0/floatingips"),
+    _rule("get_quotas", "rule:admin", "List the projects with their own quotas.", "GET", "/v2.0/quotas"),
+    _rule("get_quota", "rule:admin_or_reader", "Show a project's quotas.", "GET", "/v2.0/quotas/{project_id}"),
+    _rule("update_quota", "rule:admin", "Set a project's quotas.", "PUT", "/v2.0/quotas/{project_id}"),
+    _rule("delete_quota", "rule:admin", "Reset a project's quotas.", "DELETE", "/v2.0/quotas/{project_id}"),
     _rule("update_port:mac_address", "rule:admin", "Change a port's MAC address.", "PUT", "/v2.0/ports/{id}"),
 ]

@@ -7,7 +7,16 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.network import policies
-from stratus.network.api import extensions, floating_ips, networks, ports, routers, security_groups, subnets
+from stratus.network.api import (
+    extensions,
+    floating_ips,
+    networks,
+    ports,
+    quotas,
+    routers,
+    security_groups,
+    subnets,
+)
 
 SPEC = ServiceSpec("network", "/network", "network", ErrorStyle.NETWORK)
 
@@ -39,6 +48,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                                        ("floatingips", floating_ips.FloatingIPs, floating_ips.FloatingIPItem)):
             app.add_route(f"/v2.0/{name}", collection(service, policy))
             app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
+        app.add_route("/v2.0/quotas", quotas.Quotas(service, policy))
+        for suffix in ("", "default", "details"):
+            app.add_route(f"/v2.0/quotas/{{project_id}}{'/' + suffix if suffix else ''}",
+                          quotas.ProjectQuota(service, policy, suffix))
         for action, adding in (("add_router_interface", True), ("remove_router_interface", False)):
             app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.RouterInterface(service, policy, adding))
     return finish(app)

@@ -14,6 +14,9 @@ EXTENSIONS = {
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "port-security": ("Port Security", "Provides port security"),
+    "quotas": ("Quota management support", "Expose functions for quotas management per project"),
+    "quota_details": ("Quota details management support", "Expose functions for quotas usage statistics per "
+                                                           "project"),
     "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
                                     "access to external networks via a NAT gateway."),
     "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for "

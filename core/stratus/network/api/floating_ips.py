@@ -13,7 +13,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models
+from stratus.network import errors, models, quotas
 from stratus.network.api import common
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
@@ -122,6 +122,7 @@ class FloatingIPs:
                 raise Invalid(f"Bad floatingip request: Network {network.id} is not a valid external network.")
             request = {k: v for k, v in (("subnet_id", body.get("subnet_id")),
                                          ("ip_address", body.get("floating_ip_address"))) if v}
+            quotas.check(self.service.db, change.session, self.service.conf, owner, "floatingip")
             fip_id, now = common.new_id(), common.now()
             port = internal_port(self.service, change.session, network, "", "network:floatingip", fip_id,
                                  [request] if request else None)

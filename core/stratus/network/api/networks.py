@@ -11,7 +11,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType, Segment
-from stratus.network import errors, models
+from stratus.network import errors, models, quotas
 from stratus.network.api import common, views
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
@@ -98,6 +98,7 @@ class Networks:
                       port_security_enabled=body.get("port_security_enabled", True), status="ACTIVE",
                       created_at=now, updated_at=now, revision_number=1, subnets=[], **_provider(body))
         with self.service.change() as change:
+            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "network")
             change.session.add(row)
             change.session.flush()
             current = views.network(row, True)

@@ -15,7 +15,7 @@ from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces import network as iface
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models, security
+from stratus.network import errors, ipam, models, quotas, security
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
@@ -240,6 +240,7 @@ class Ports:
                        binding_profile=body.get("binding:profile", {}), binding_vif_details={},
                        created_at=now, updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[])
             _set_mac(change.session, row, body.get("mac_address"), self.service.conf.network.base_mac)
+            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "port")
             change.session.add(row)
             change.session.flush()
             _allocate(self.service, change.session, row, network, body.get("fixed_ips"))

@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models
+from stratus.network import errors, models, quotas
 from stratus.network.api import common
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
@@ -115,6 +115,7 @@ class Routers(_RouterBase):
             row = Router(id=common.new_id(), project_id=common.owner_for(req, body), name=body.get("name", ""),
                          description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
                          status="ACTIVE", created_at=now, updated_at=now, revision_number=1, interfaces=[])
+            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "router")
             change.session.add(row)
             change.session.flush()
             if body.get("external_gateway_info"):

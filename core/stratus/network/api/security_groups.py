@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models, security
+from stratus.network import errors, models, quotas, security
 from stratus.network.api import common, views
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
@@ -84,6 +84,7 @@ class SecurityGroups:
         with self.service.change() as change:
             security.ensure_default(change.session, owner, common.now())
             row = security.new_group(owner, body.get("name", ""), body.get("description", ""), common.now())
+            quotas.check(self.service.db, change.session, self.service.conf, owner, "security_group")
             change.session.add(row)
             change.session.flush()
             current = views.security_group(row)
@@ -170,6 +171,7 @@ class SecurityGroupRules:
                 if all(getattr(existing, key) == value for key, value in fields.items()):
                     raise errors.SecurityGroupRuleExists(f"Security group rule already exists. Rule id is "
                                                          f"{existing.id}.")
+            quotas.check(self.service.db, change.session, self.service.conf, group.project_id, "security_group_rule")
             now = common.now()
             row = Rule(id=str(uuid.uuid4()), project_id=group.project_id, security_group_id=group.id,
                        description=body.get("description", ""), created_at=now, updated_at=now, revision_number=1,

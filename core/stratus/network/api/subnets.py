@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models
+from stratus.network import errors, ipam, models, quotas
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
@@ -130,6 +130,7 @@ class Subnets:
                          ipv6_ra_mode=body.get("ipv6_ra_mode"), ipv6_address_mode=body.get("ipv6_address_mode"),
                          created_at=now, updated_at=now, revision_number=1, pools=[], dns=[], routes=[])
             _apply(row, body, network, creating=True)
+            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "subnet")
             change.session.add(row)
             change.session.flush()
             current = views.subnet(row)

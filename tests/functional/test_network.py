@@ -212,3 +212,22 @@ def test_openstack_cli(cloud_env):
                    check=True, timeout=120)
     subprocess.run([sys.executable, "-m", "openstackclient.shell", "network", "delete", "cli-net"], env=cloud_env,
                    check=True, timeout=120)
+
+
+def test_segments_for_tenant_and_provider_networks(conn, cloud):
+    first, second = conn.network.create_network(name="seg-1"), conn.network.create_network(name="seg-2")
+    assert first.provider_network_type == "vxlan" and first.mtu == 1450
+    assert first.provider_segmentation_id != second.provider_segmentation_id
+    vlan = conn.network.create_network(name="vlan-100", provider_network_type="vlan",
+                                       provider_physical_network="physnet1", provider_segmentation_id=100)
+    assert (vlan.provider_segmentation_id, vlan.mtu) == (100, 1500)
+    again = neutron(cloud, conn, "POST", "/networks", json={"network": {
+        "provider:network_type": "vlan", "provider:physical_network": "physnet1", "provider:segmentation_id": 100}})
+    assert again.status_code == 409 and again.json()["NeutronError"]["type"] == "SegmentationIdInUse"
+    big = neutron(cloud, conn, "POST", "/networks", json={"network": {"mtu": 9000}})
+    assert big.status_code == 400 and "maximum is 1450" in big.text
+    for network in (first, second, vlan):
+        conn.network.delete_network(network)
+    reused = conn.network.create_network(name="vlan-100-again", provider_network_type="vlan",
+                                         provider_physical_network="physnet1", provider_segmentation_id=100)
+    conn.network.delete_network(reused)

@@ -148,3 +148,17 @@ def service_base(service: str) -> type[DeclarativeBase]:
         (DeclarativeBase,),
         {"metadata": sa.MetaData(naming_convention=naming), "__abstract__": True},
     )
+
+
+def insert_unless_taken(session: Session, row: Any) -> bool:
+    """Add ``row`` in a savepoint; False (and nothing added) if a unique key is already taken.
+
+    The way to claim a scarce thing (an address, a segment id) exactly once when several
+    transactions race for it: the database's unique constraint decides.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except sa.exc.IntegrityError:
+        return False
+    return True

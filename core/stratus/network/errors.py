@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.exceptions import Conflict, Invalid, NotFound, StratusError
 
 
 class NetworkNotFound(NotFound):
@@ -140,3 +140,11 @@ class BadRequest(Invalid):
 
 class OverQuota(Conflict):
     pass
+
+
+class SegmentationIdInUse(Conflict):
+    pass
+
+
+class NoNetworkAvailable(StratusError):
+    http_status = 503

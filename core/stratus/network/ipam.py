@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from stratus.db.engine import insert_unless_taken
 from stratus.exceptions import Conflict, Invalid
 from stratus.network import errors, models
 
@@ -93,16 +94,6 @@ def _candidates(subnet: models.Subnet) -> Iterator[Address]:
             current += 1
 
 
-def _insert(session: Session, allocation: models.IpAllocation) -> bool:
-    """Add the row in a savepoint; False if the address is already taken."""
-    try:
-        with session.begin_nested():
-            session.add(allocation)
-    except sa.exc.IntegrityError:
-        return False
-    return True
-
-
 def allocate(session: Session, subnet: models.Subnet, port: models.Port, position: int,
              requested: Address | None = None, allow_gateway: bool = False) -> str:
     """Give ``port`` an address on ``subnet``: ``requested``, the SLAAC one, or the first free.
@@ -122,7 +113,7 @@ def allocate(session: Session, subnet: models.Subnet, port: models.Port, positio
                 f"IP address {requested} already allocated in subnet {subnet.id}: it is the gateway")
         row = models.IpAllocation(subnet_id=subnet.id, ip_address=str(requested), port_id=port.id,
                                   network_id=subnet.network_id, position=position)
-        if not _insert(session, row):
+        if not insert_unless_taken(session, row):
             raise errors.IpAddressAlreadyAllocated(f"IP address {requested} already allocated in subnet {subnet.id}")
         return str(requested)
     taken = set(session.scalars(sa.select(models.IpAllocation.ip_address).where(
@@ -133,7 +124,7 @@ def allocate(session: Session, subnet: models.Subnet, port: models.Port, positio
             continue
         row = models.IpAllocation(subnet_id=subnet.id, ip_address=text, port_id=port.id,
                                   network_id=subnet.network_id, position=position)
-        if _insert(session, row):
+        if insert_unless_taken(session, row):
             return text
         taken.add(text)  # a concurrent request took it first
     raise errors.IpAddressGenerationFailure(f"No more IP addresses available on network {subnet.network_id}.")

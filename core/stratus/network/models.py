@@ -222,3 +222,14 @@ class QuotaLock(Base):
 
     __tablename__ = "quota_locks"
     project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class SegmentAllocation(Base):
+    """Who holds a segment (a VNI, a VLAN id on a physical network, a flat physical network):
+    the primary key lets one network at most hold each."""
+
+    __tablename__ = "segment_allocations"
+    network_type: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    physical_network: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    segmentation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True)

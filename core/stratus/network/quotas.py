@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from stratus.db.engine import Database
+from stratus.db.engine import Database, insert_unless_taken
 from stratus.network import errors, models
 
 MODELS: dict[str, Any] = {
@@ -45,11 +45,7 @@ def _lock(db: Database, session: Session, project_id: str) -> None:
         return
     with db.transaction() as own:
         if own.get(models.QuotaLock, project_id) is None:
-            try:
-                with own.begin_nested():
-                    own.add(models.QuotaLock(project_id=project_id))
-            except sa.exc.IntegrityError:
-                pass  # a concurrent request made it
+            insert_unless_taken(own, models.QuotaLock(project_id=project_id))  # or a concurrent request did
     session.scalars(sa.select(models.QuotaLock).where(models.QuotaLock.project_id == project_id)
                     .with_for_update()).one()
 

@@ -3,26 +3,11 @@ transaction, on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
-import threading
 
-import pytest
-
-from stratus.db import migration
-from stratus.db.engine import Database
 from stratus.network import errors, ipam, models
-
-NOW = datetime.datetime(2026, 1, 1)
-
-
-@pytest.fixture
-def network_db(conf, db_url):
-    conf.set_override("connection", db_url, group="database")
-    migration.sync(conf, ["network"])
-    db = Database.for_service(conf, "network")
-    yield db
-    db.dispose()
+from tests.fixtures.concurrency import run_together
+from tests.unit.network.conftest import NOW
 
 
 def make_subnet(db, cidr, pools):
@@ -35,27 +20,18 @@ def make_subnet(db, cidr, pools):
 
 
 def allocate_concurrently(db, count):
-    results, failures, barrier = [], [], threading.Barrier(count)
-
     def one(i):
-        barrier.wait()
-        try:
-            with db.transaction() as session:
-                port = models.Port(id=f"port-{i}", project_id="p", network_id="net",
-                                   mac_address=f"fa:16:3e:00:00:{i:02x}", created_at=NOW, updated_at=NOW)
-                session.add(port)
-                session.flush()
-                subnet = session.get(models.Subnet, "sub")
-                results.append(ipam.allocate(session, subnet, port, 0))
-        except errors.IpAddressGenerationFailure as exc:
-            failures.append(exc)
+        with db.transaction() as session:
+            port = models.Port(id=f"port-{i}", project_id="p", network_id="net",
+                               mac_address=f"fa:16:3e:00:00:{i:02x}", created_at=NOW, updated_at=NOW)
+            session.add(port)
+            session.flush()
+            return ipam.allocate(session, session.get(models.Subnet, "sub"), port, 0)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, failures
+    results = run_together(one, count)
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(f, errors.IpAddressGenerationFailure) for f in failures), failures
+    return [r for r in results if isinstance(r, str)], failures
 
 
 def test_parallel_allocations_never_share_an_address(network_db):

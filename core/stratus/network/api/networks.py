@@ -12,6 +12,7 @@ from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType, Segment
 from stratus.network import errors, models, quotas
+from stratus.network import segments as segment_ids
 from stratus.network.api import common, views
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
@@ -40,6 +41,8 @@ COLLECTION = Collection("networks", Network, {
     "provider:segmentation_id": Attribute(Network.segmentation_id, int, nullable=True),
     "created_at": Attribute(Network.created_at), "updated_at": Attribute(Network.updated_at),
     "revision_number": Attribute(Network.revision_number, int)})
+#: bytes of encapsulation a segment type takes from the physical MTU
+OVERHEAD = {"vxlan": 50, "geneve": 58}
 SEGMENT_RANGES = {"vlan": (1, 4094), "vxlan": (1, 2**24 - 1), "geneve": (1, 2**24 - 1)}
 
 
@@ -47,14 +50,15 @@ def segments(row: Network) -> tuple[Segment, ...]:
     return (Segment(row.network_type, row.physical_network, row.segmentation_id),) if row.network_type else ()
 
 
-def _provider(body: dict[str, Any]) -> dict[str, Any]:
+def _provider(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The segment an administrator asked for, or None for a tenant network (allocated)."""
     kind = body.get("provider:network_type")
     physnet, seg_id = body.get("provider:physical_network"), body.get("provider:segmentation_id")
     if kind is None:
         if physnet is not None or seg_id is not None:
             raise Invalid("Invalid input for operation: provider:network_type is required with "
                           "provider:physical_network or provider:segmentation_id.")
-        return {"network_type": "local"}
+        return None
     if kind in ("flat", "vlan") and not physnet:
         raise Invalid(f"Invalid input for operation: provider:physical_network is required for {kind} networks.")
     if kind in SEGMENT_RANGES:
@@ -91,15 +95,27 @@ class Networks:
         if any(k.startswith("provider:") for k in body):
             enforce(req, self.policy, "network:create_network:provider")
         now = common.now()
+        provider = _provider(body)
         row = Network(id=common.new_id(), project_id=common.owner_for(req, body), name=body.get("name", ""),
                       description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
                       shared=body.get("shared", False), router_external=body.get("router:external", False),
-                      mtu=body.get("mtu", self.service.conf.network.global_physnet_mtu),
                       port_security_enabled=body.get("port_security_enabled", True), status="ACTIVE",
-                      created_at=now, updated_at=now, revision_number=1, subnets=[], **_provider(body))
+                      created_at=now, updated_at=now, revision_number=1, subnets=[])
         with self.service.change() as change:
             quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "network")
             change.session.add(row)
+            change.session.flush()
+            if provider is None:
+                provider = segment_ids.allocate(change.session, self.service.conf, row.id)
+            else:
+                segment_ids.reserve(change.session, row.id, provider["network_type"], provider["physical_network"],
+                                    provider["segmentation_id"])
+            for key, value in provider.items():
+                setattr(row, key, value)
+            largest = self.service.conf.network.global_physnet_mtu - OVERHEAD.get(row.network_type, 0)
+            row.mtu = body.get("mtu", largest)
+            if row.mtu > largest:
+                raise Invalid(f"Invalid input for operation: Requested MTU is too big, maximum is {largest}.")
             change.session.flush()
             current = views.network(row, True)
             change.events.append(self.service.event(ResourceType.NETWORK, Operation.CREATE, current,
@@ -148,6 +164,9 @@ class NetworkItem:
                         models.Port.network_id == row.id, models.Port.project_id != row.project_id)):
                 raise errors.InvalidSharedSetting(
                     f"Unable to reconfigure sharing settings for network {row.id}. Multiple tenants are using it.")
+            largest = self.service.conf.network.global_physnet_mtu - OVERHEAD.get(row.network_type or "", 0)
+            if body.get("mtu", 0) > largest:
+                raise Invalid(f"Invalid input for operation: Requested MTU is too big, maximum is {largest}.")
             original = views.network(row, True)
             for key, value in body.items():
                 setattr(row, {"router:external": "router_external"}.get(key, key), value)

@@ -26,8 +26,6 @@ opts = [
                  help=f"Default {resource} quota of a project (-1: unlimited); /v2.0/quotas overrides it.")
       for resource, default in (("network", 100), ("subnet", 100), ("port", 500), ("router", 10),
                                 ("floatingip", 50), ("security_group", 10), ("security_group_rule", 100))),
-    cfg.IntOpt("ip_allocation_retries", default=20, min=1,
-               help="Attempts to allocate an address when concurrent requests keep taking the candidate."),
 ]
 
 

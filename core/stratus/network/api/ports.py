@@ -93,7 +93,6 @@ def _allocate(service: NetworkService, session: Any, row: Port, network: models.
     subnets = {s.id: s for s in network.subnets}
     gateway_ok = row.device_owner.startswith("network:router")
     if requests is None:
-        chosen: list[tuple[models.Subnet, ipaddress.IPv4Address | ipaddress.IPv6Address | None]] = []
         v4 = [s for s in network.subnets if s.ip_version == 4]
         stateful = [s for s in network.subnets if s.ip_version == 6 and s.ipv6_address_mode not in ipam.SLAAC_MODES]
         automatic = [s for s in network.subnets if s.ip_version == 6 and s.ipv6_address_mode in ipam.SLAAC_MODES]
@@ -116,7 +115,7 @@ def _allocate(service: NetworkService, session: Any, row: Port, network: models.
         return
     if len(requests) > service.conf.network.max_fixed_ips_per_port:
         raise Invalid(f"Exceeded maximum amount of fixed ips per port ({service.conf.network.max_fixed_ips_per_port})")
-    chosen = []
+    chosen: list[tuple[models.Subnet, ipaddress.IPv4Address | ipaddress.IPv6Address | None]] = []
     for request in requests:
         address = ipam.parse_ip(request["ip_address"], "fixed_ips") if "ip_address" in request else None
         if "subnet_id" in request:

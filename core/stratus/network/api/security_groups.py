@@ -98,8 +98,9 @@ class SecurityGroups:
         ctx = common.context(req)
         with self.service.db.transaction() as session:
             security.ensure_default(session, ctx.project_id, common.now())
+            default_ids = defaults(session)
         respond_list(self.service, req, resp, GROUPS, group_visible(ctx),
-                     lambda session, row: views.security_group(row, security.is_default(session, row)))
+                     lambda _, row: views.security_group(row, row.id in default_ids))
 
 
 class SecurityGroupItem:
@@ -188,8 +189,10 @@ class SecurityGroupRules:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_security_group_rule")
         ctx = common.context(req)
+        with self.service.db.transaction() as session:
+            default_ids = defaults(session)
         respond_list(self.service, req, resp, RULES, rule_visible(ctx),
-                     lambda session, row: views.rule(row, row.security_group_id in defaults(session)))
+                     lambda _, row: views.rule(row, row.security_group_id in default_ids))
 
 
 class SecurityGroupRuleItem:

@@ -88,6 +88,7 @@ class Embedded:
     out: Any = field(default=sys.stdout)
     plugins: Any = field(default=None, init=False)
     deps: Any = field(default=None, init=False)
+    agent: Any = field(default=None, init=False)
 
     @property
     def base_url(self) -> str:
@@ -119,11 +120,17 @@ class Embedded:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="embedded")
         self.deps = build_deps(self.conf, self.plugins)
+        network = self.deps.services["network"]
+        self.agent = network.plugin.create_agent(self.conf)
+        if self.agent is not None:
+            self.agent.start()  # this host's data plane, served by the same process
         return composite.build(self.deps)
 
     def stop_services(self) -> None:
         if self.plugins is not None:
             call_safely(self.plugins, "stratus_shutdown", service="embedded")
+        if self.agent is not None:
+            self.agent.stop()
         if self.deps is not None:
             close_deps(self.deps)
 

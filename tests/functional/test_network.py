@@ -231,3 +231,23 @@ def test_segments_for_tenant_and_provider_networks(conn, cloud):
     reused = conn.network.create_network(name="vlan-100-again", provider_network_type="vlan",
                                          provider_physical_network="physnet1", provider_segmentation_id=100)
     conn.network.delete_network(reused)
+
+
+def test_availability_zones_and_agents(conn, cloud, other):
+    _, member = other
+    zones = {(z.name, z.resource, z.state) for z in conn.network.availability_zones()}
+    assert zones == {("nova", "network", "available"), ("nova", "router", "available")}
+    network = conn.network.create_network(name="zoned", availability_zone_hints=["nova"])
+    assert network.availability_zones == ["nova"]
+    conn.network.delete_network(network)
+    answer = neutron(cloud, conn, "POST", "/networks", json={"network": {"name": "x",
+                                                                         "availability_zone_hints": ["mars"]}})
+    assert answer.status_code == 404 and answer.json()["NeutronError"]["type"] == "AvailabilityZoneNotFound"
+    answer = neutron(cloud, conn, "POST", "/routers", json={"router": {"availability_zone_hints": ["mars"]}})
+    assert answer.status_code == 404
+    assert not [n for n in conn.network.networks(name="x")]  # nothing half-made
+    assert {"agent", "availability_zone"} <= {e.alias for e in conn.network.extensions()}
+    # the logical plugin has no host agents; only administrators may look
+    assert list(conn.network.agents()) == []
+    assert neutron(cloud, member, "GET", "/agents").status_code == 403
+    assert neutron(cloud, conn, "GET", "/agents/nope").status_code == 404

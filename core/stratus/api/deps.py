@@ -22,10 +22,12 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     from stratus.image.service import ImageService
     from stratus.network.service import NetworkService
 
+    transport = transport_from_conf(conf)
     identity = IdentityService(conf)
-    identity.listen_for_revocations(transport_from_conf(conf))
+    identity.listen_for_revocations(transport)
     image = ImageService(conf)
     network = NetworkService(conf)
+    network.serve_agents(transport)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
                    services={"identity": identity, "image": image, "network": network})
 

@@ -21,6 +21,8 @@ opts = [
                 help="physnet:min:max entries: VLAN ids tenant networks are given (tenant_network_type vlan)."),
     cfg.IntOpt("global_physnet_mtu", default=1500, min=68, help="MTU of new networks."),
     cfg.IntOpt("pagination_max_limit", default=1000, min=1, help="Most items one list call returns."),
+    cfg.IntOpt("agent_down_time", default=75, min=1,
+               help="Seconds after an agent's last report that it counts as down (its DHCP and routers move)."),
     cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1, help="Fixed IPs one port may have."),
     *(cfg.IntOpt(f"quota_{resource}", default=default, min=-1,
                  help=f"Default {resource} quota of a project (-1: unlimited); /v2.0/quotas overrides it.")

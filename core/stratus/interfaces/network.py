@@ -149,6 +149,29 @@ class NetworkPlugin(Driver):
         port and host.
         """
 
+    def create_agent(self, conf: object) -> HostAgent | None:
+        """The agent that realises this host's share of the model, or None (no data plane).
+
+        The embedded cloud starts it in its own process (it talks to the networking service
+        over the in-memory transport); other deployments run the plugin's own agent command
+        on every host. Agents fetch their host's state with the RPC methods of
+        :mod:`stratus.network.agents`.
+        """
+        return None
+
+
+class HostAgent(abc.ABC):
+    """A plugin's per-host agent (see :meth:`NetworkPlugin.create_agent`)."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Register with the networking service and start realising this host's state in the
+        background; raise if the host cannot carry it (e.g. the switch is not running)."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the background work; what is on the host stays (it keeps carrying traffic)."""
+
 
 class HostPlugging(abc.ABC):
     """Capability ``DATA_PLANE``: run on a compute host by the compute service."""

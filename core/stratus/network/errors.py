@@ -10,6 +10,10 @@ class NetworkNotFound(NotFound):
     pass
 
 
+class AvailabilityZoneNotFound(NotFound):
+    pass
+
+
 class SubnetNotFound(NotFound):
     pass
 

@@ -233,3 +233,21 @@ class SegmentAllocation(Base):
     physical_network: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     segmentation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     network_id: Mapped[str] = mapped_column(sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+
+
+class Agent(Base):
+    """A host-side agent of a data-plane plugin, as it last reported itself."""
+
+    __tablename__ = "network_agents"
+    __table_args__ = (sa.UniqueConstraint("host", "agent_type"),)
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    agent_type: Mapped[str] = mapped_column(sa.String(64))
+    binary: Mapped[str] = mapped_column(sa.String(255))
+    topic: Mapped[str] = mapped_column(sa.String(255))
+    admin_state_up: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    configurations: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    started_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    heartbeat_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    description: Mapped[str] = mapped_column(sa.String(255), default="")

@@ -46,5 +46,10 @@ RULES += [
     _rule("get_quota", "rule:admin_or_reader", "Show a project's quotas.", "GET", "/v2.0/quotas/{project_id}"),
     _rule("update_quota", "rule:admin", "Set a project's quotas.", "PUT", "/v2.0/quotas/{project_id}"),
     _rule("delete_quota", "rule:admin", "Reset a project's quotas.", "DELETE", "/v2.0/quotas/{project_id}"),
+    _rule("get_agent", "rule:admin", "List or show host agents.", "GET", "/v2.0/agents"),
+    _rule("update_agent", "rule:admin", "Enable or disable a host agent.", "PUT", "/v2.0/agents/{id}"),
+    _rule("delete_agent", "rule:admin", "Forget a host agent.", "DELETE", "/v2.0/agents/{id}"),
+    _rule("get_availability_zone", "rule:admin_or_reader", "List availability zones.", "GET",
+          "/v2.0/availability_zones"),
     _rule("update_port:mac_address", "rule:admin", "Change a port's MAC address.", "PUT", "/v2.0/ports/{id}"),
 ]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from stratus import loading
 from stratus.db.engine import Database
-from stratus.exceptions import StratusError
-from stratus.interfaces.network import NetworkPlugin, Operation, ResourceEvent, ResourceType, Segment
+from stratus.exceptions import BackendUnavailable, StratusError
+from stratus.interfaces.network import NetworkCapability, NetworkPlugin, Operation, ResourceEvent, ResourceType, Segment
 
 LOG = logging.getLogger(__name__)
 
@@ -33,6 +33,38 @@ class NetworkService:
         self.conf = conf
         self.db = db or Database.for_service(conf, "network")
         self.plugin: NetworkPlugin = loading.load_driver("stratus.network", conf.network.plugin, conf)
+        self._agent_server: Any = None
+        self._agent_client: Any = None
+
+    @property
+    def has_agents(self) -> bool:
+        """Whether the plugin's data plane is realised by host agents that sync from us."""
+        return bool(self.plugin.capabilities & NetworkCapability.DATA_PLANE)
+
+    def serve_agents(self, transport: Any) -> None:
+        """Answer the plugin's host agents (:mod:`stratus.network.agents`) on ``transport``
+        and tell them when something changed; nothing for plugins without a data plane."""
+        if not self.has_agents:
+            return
+        import os
+
+        from stratus.network import agents
+        from stratus.rpc import RPCClient, RPCServer, Transport
+
+        self._agent_client = RPCClient(Transport(transport.url, max_retries=1, interval_start=0.1, interval_max=0.5,
+                                                 heartbeat=transport.heartbeat), agents.AGENT_TOPIC)
+        endpoint = agents.AgentEndpoint(self, self.notify_agents)
+        self._agent_server = RPCServer(transport, agents.TOPIC, f"{self.conf.host}.{os.getpid()}", [endpoint])
+        self._agent_server.start()
+
+    def notify_agents(self) -> None:
+        """Tell every agent to resync; if the broker is away they catch up on their periodic sync."""
+        if self._agent_client is None:
+            return
+        try:
+            self._agent_client.fanout(None, "resync")
+        except BackendUnavailable as exc:
+            LOG.warning("could not tell the network agents to resync (%s); their periodic sync catches up", exc)
 
     @contextlib.contextmanager
     def change(self) -> Iterator[Change]:
@@ -50,6 +82,8 @@ class NetworkService:
             except StratusError as exc:
                 LOG.error("%s %s postcommit failed: %s", event.resource, event.operation, exc)
                 change.failed.append(event)
+        if change.events:
+            self.notify_agents()
 
     @staticmethod
     def event(resource: ResourceType, operation: Operation, current: Mapping[str, Any] | None,
@@ -57,4 +91,8 @@ class NetworkService:
         return ResourceEvent(resource, operation, current, original, segments)
 
     def close(self) -> None:
+        if self._agent_server is not None:
+            self._agent_server.stop()
+        if self._agent_client is not None:
+            self._agent_client.close()
         self.db.dispose()

@@ -8,6 +8,7 @@ from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.network import policies
 from stratus.network.api import (
+    agents,
     extensions,
     floating_ips,
     networks,
@@ -49,6 +50,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
             app.add_route(f"/v2.0/{name}", collection(service, policy))
             app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
         app.add_route("/v2.0/quotas", quotas.Quotas(service, policy))
+        app.add_route("/v2.0/agents", agents.Agents(service, policy))
+        app.add_route("/v2.0/agents/{agent_id}", agents.AgentItem(service, policy))
+        app.add_route("/v2.0/availability_zones", agents.AvailabilityZones(service, policy))
         for suffix in ("", "default", "details"):
             app.add_route(f"/v2.0/quotas/{{project_id}}{'/' + suffix if suffix else ''}",
                           quotas.ProjectQuota(service, policy, suffix))

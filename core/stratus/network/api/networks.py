@@ -14,6 +14,7 @@ from stratus.interfaces.network import Operation, ResourceType, Segment
 from stratus.network import errors, models, quotas
 from stratus.network import segments as segment_ids
 from stratus.network.api import common, views
+from stratus.network.api.agents import check_hints
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
 
@@ -22,9 +23,10 @@ _NAME = {"type": "string", "maxLength": 255}
 _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "boolean"},
              "shared": {"type": "boolean"}, "router:external": {"type": "boolean"},
              "mtu": {"type": "integer", "minimum": 68, "maximum": 65535}, "port_security_enabled": {"type": "boolean"}}
+_HINTS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
 CREATE = {"type": "object", "required": ["network"], "properties": {"network": {
     "type": "object", "additionalProperties": False, "properties": {
-        **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": {"type": "array"},
+        **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": _HINTS,
         "provider:network_type": {"type": "string", "maxLength": 32},
         "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},
         "provider:segmentation_id": {"type": ["integer", "null"], "minimum": 0}}}}}
@@ -88,6 +90,7 @@ class Networks:
         body = req.context.body["network"]
         ctx = common.context(req)
         enforce(req, self.policy, "network:create_network")
+        check_hints(body)
         for flag, rule in (("shared", "network:create_network:shared"),
                            ("router:external", "network:create_network:router:external")):
             if body.get(flag):

@@ -186,7 +186,10 @@ def _bind(service: NetworkService, row: Port, network: models.Network) -> None:
         row.binding_vif_type, row.binding_vif_details, row.status = "binding_failed", {}, "DOWN"
         return
     row.binding_vif_type, row.binding_vif_details = binding.vif_type, dict(binding.vif_details)
-    row.status = "ACTIVE" if row.admin_state_up else "DOWN"
+    if not service.has_agents:
+        row.status = "ACTIVE" if row.admin_state_up else "DOWN"
+    elif not row.admin_state_up:
+        row.status = "DOWN"  # with agents, a port is ACTIVE once its host's agent has wired it
 
 
 def internal_port(service: NetworkService, session: Any, network: models.Network, project_id: str,

@@ -14,6 +14,7 @@ from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
 from stratus.network import errors, models, quotas
 from stratus.network.api import common
+from stratus.network.api.agents import check_hints
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
 from stratus.network.api.ports import internal_port
@@ -32,7 +33,8 @@ _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "bo
              "external_gateway_info": _GATEWAY}
 CREATE = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "additionalProperties": False,
-    "properties": {**_WRITABLE, "tenant_id": _NAME, "project_id": _NAME}}}}
+    "properties": {**_WRITABLE, "tenant_id": _NAME, "project_id": _NAME,
+                   "availability_zone_hints": {"type": "array", "items": {"type": "string", "maxLength": 255}}}}}}
 UPDATE = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
 INTERFACE = {"type": "object", "additionalProperties": False,
@@ -110,6 +112,7 @@ class Routers(_RouterBase):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.context.body["router"]
         enforce(req, self.policy, "network:create_router")
+        check_hints(body)
         now = common.now()
         with self.service.change() as change:
             row = Router(id=common.new_id(), project_id=common.owner_for(req, body), name=body.get("name", ""),

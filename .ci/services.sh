@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the tests use are installed and running on 127.0.0.1:
 # PostgreSQL (5432), MariaDB (3306), RabbitMQ (5672), plus what driver tests start themselves
-# (slapd, Swift). Machines of this project's kind
+# (slapd, Swift, Open vSwitch). Machines of this project's kind
 # start them at boot; this starts whichever has stopped and installs whichever is absent.
 set -euo pipefail
 
@@ -17,6 +17,11 @@ command -v ldapsearch >/dev/null || missing+=(ldap-utils)
 # the stratus-swift tests start their own Swift (and memcached for its tokens); keystonemiddleware
 # lets one of them make that Swift trust Stratus's tokens
 for pkg in swift-proxy swift-account swift-container swift-object memcached python3-keystonemiddleware; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+# the stratus-ovs tests start their own ovsdb-server + ovs-vswitchd (userspace datapath) and build
+# hosts, DHCP servers and routers out of network namespaces
+for pkg in openvswitch-switch dnsmasq-base iproute2 iptables ethtool busybox; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,1 @@
+"""Open vSwitch network plugin for Stratus (entry point ``ovs`` in ``stratus.network``)."""

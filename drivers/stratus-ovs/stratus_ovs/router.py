@@ -1,0 +1,104 @@
+"""A router: a network namespace with an interface per subnet, forwarding, and NAT.
+
+Interfaces are ``qr-<port>`` (one per router interface port, the subnet's gateway
+address) and ``qg-<port>`` (the gateway port on the external network, plus each floating
+IP as a /32). iptables' nat table (the kernel's NAT, replaced whole with
+``iptables-restore`` so it is never half-written) does the rest: each floating IP is a
+DNAT to its fixed address and an SNAT back, and with ``enable_snat`` every other address
+of the internal subnets leaves as the gateway address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from stratus_ovs import ovs
+
+
+def namespace(router_id: str) -> str:
+    return f"qrouter-{router_id}"
+
+
+def prefixes(port: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    result = []
+    for fixed in port["fixed_ips"]:
+        subnet = subnets.get(fixed["subnet_id"])
+        if subnet is not None:
+            result.append(f"{fixed['ip_address']}/{ipaddress.ip_network(subnet['cidr']).prefixlen}")
+    return result
+
+
+def addresses(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Interface name -> the addresses it must carry."""
+    wanted: dict[str, list[str]] = {}
+    for port in router["interfaces"]:
+        wanted[f"qr-{port['id'][:11]}"] = prefixes(port, subnets)
+    gateway = router.get("gateway")
+    if gateway:
+        gw_addresses = prefixes(gateway, subnets)
+        gw_addresses += [f"{f['floating_ip_address']}/32" for f in router["floating_ips"]
+                         if f"{f['floating_ip_address']}/32" not in gw_addresses]
+        wanted[f"qg-{gateway['id'][:11]}"] = gw_addresses
+    return wanted
+
+
+def configure_addresses(ns: str, device: str, wanted: list[str]) -> None:
+    """Make ``wanted`` (address/prefix) the global addresses of ``device`` in ``ns``, and bring it up."""
+    present = set()
+    for line in ovs.run(["ip", "-o", "addr", "show", "dev", device], netns=ns).splitlines():
+        parts = line.split()
+        if parts[2] in ("inet", "inet6") and not parts[3].startswith("fe80:"):
+            present.add(parts[3])
+    for address in present - set(wanted):
+        ovs.run(["ip", "addr", "del", address, "dev", device], netns=ns, check=False)
+    for address in [a for a in wanted if a not in present]:
+        ovs.run(["ip", "addr", "add", address, "dev", device], netns=ns)
+    ovs.run(["ip", "link", "set", device, "up"], netns=ns)
+
+
+def nat_rules(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> str:
+    """The router's whole nat table, in iptables-restore's format."""
+    pre, post = [], []
+    gateway = router.get("gateway")
+    if gateway:
+        device = f"qg-{gateway['id'][:11]}"
+        for fip in sorted(router["floating_ips"], key=lambda f: f["floating_ip_address"]):
+            pre.append(f"-A PREROUTING -d {fip['floating_ip_address']}/32 -j DNAT "
+                       f"--to-destination {fip['fixed_ip_address']}")
+            post.append(f"-A POSTROUTING -s {fip['fixed_ip_address']}/32 -o {device} -j SNAT "
+                        f"--to-source {fip['floating_ip_address']}")
+        gw_v4 = [f["ip_address"] for f in gateway["fixed_ips"] if ipaddress.ip_address(f["ip_address"]).version == 4]
+        if router["enable_snat"] and gw_v4:
+            for port in router["interfaces"]:
+                for fixed in port["fixed_ips"]:
+                    subnet = subnets.get(fixed["subnet_id"])
+                    if subnet and subnet["ip_version"] == 4:
+                        post.append(f"-A POSTROUTING -s {subnet['cidr']} -o {device} -j SNAT "
+                                    f"--to-source {gw_v4[0]}")
+    return "\n".join(["*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+                      ":POSTROUTING ACCEPT [0:0]", *pre, *post, "COMMIT", ""])
+
+
+def configure(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> None:
+    """Bring the namespace's addresses, default route and NAT to ``router`` (interfaces are
+    already plugged)."""
+    ns = namespace(router["id"])
+    ovs.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], netns=ns)
+    ovs.run(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"], netns=ns, check=False)
+    for device, wanted in addresses(router, subnets).items():
+        if ovs.link_exists(device, ns):
+            configure_addresses(ns, device, wanted)
+    gateway = router.get("gateway")
+    default = None
+    if gateway:
+        for fixed in gateway["fixed_ips"]:
+            subnet = subnets.get(fixed["subnet_id"])
+            if subnet and subnet["ip_version"] == 4 and subnet["gateway_ip"]:
+                default = (subnet["gateway_ip"], f"qg-{gateway['id'][:11]}")
+    if default:
+        ovs.run(["ip", "route", "replace", "default", "via", default[0], "dev", default[1]], netns=ns)
+    else:
+        ovs.run(["ip", "route", "del", "default"], netns=ns, check=False)
+    ovs.run(["iptables-restore"], input=nat_rules(router, subnets), netns=ns)

@@ -1,5 +1,8 @@
 """The embedded cloud (``stratus up``): one process, SQLite, ``memory://``, reference drivers.
 
+The transport stays whatever ``[messaging] transport_url`` says (``memory://`` unless the
+configuration names a broker): with a broker, agents on other hosts can join the cloud.
+
 The gunicorn master binds the port and runs migrations; a single gthread worker holds
 the composite app and every in-process service, so the in-memory transport connects them.
 """
@@ -42,7 +45,6 @@ def embedded_overrides(data_dir: str) -> dict[str, dict[str, object]]:
     return {
         "DEFAULT": {"state_path": data_dir},
         "database": {"connection": f"sqlite:///{os.path.join(data_dir, 'stratus.sqlite')}"},
-        "messaging": {"transport_url": "memory://"},
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import threading
@@ -33,6 +34,7 @@ AGENT_TYPE = "Open vSwitch agent"
 BINARY = "stratus-ovs-agent"
 OWNER = "stratus-owner"
 LIDS = "stratus-lids"
+TUNNEL = "stratus-vxlan"
 
 
 def service_device(port_id: str) -> tuple[str, str]:
@@ -55,6 +57,7 @@ class Agent(HostAgent):
         self.host: str = conf.host
         self.bridge: str = conf.ovs.integration_bridge
         self.vswitch = ovs.Vswitch(conf.ovs.ovsdb_connection, conf.ovs.ovs_rundir)
+        self.cmd = ovs.Host(shlex.split(conf.ovs.root_helper))
         self.dir = os.path.join(conf.state_path, "ovs-agent")
         self.transport = transport_from_conf(conf)
         self.client = RPCClient(self.transport, TOPIC)
@@ -80,6 +83,10 @@ class Agent(HostAgent):
         """Prepare the bridge, register, and start syncing in the background."""
         os.makedirs(self.dir, exist_ok=True)
         self.vswitch.ensure_bridge(self.bridge, self.conf.ovs.datapath_type)
+        if self.conf.ovs.tunnel_ip:
+            self.vswitch.vsctl("--may-exist", "add-port", self.bridge, TUNNEL, "--", "set", "Interface", TUNNEL,
+                               "type=vxlan", "options:remote_ip=flow", "options:key=flow",
+                               f"options:local_ip={self.conf.ovs.tunnel_ip}", f"external_ids:{OWNER}=tunnel")
         self.report(start=True)
         self.server = RPCServer(self.transport, AGENT_TOPIC, self.host, [_Endpoint(self)], workers=1)
         self.server.start()
@@ -101,7 +108,7 @@ class Agent(HostAgent):
             self._monitor.terminate()
             self._monitor.wait(10)
         for thread in self._threads:
-            thread.join(30)
+            thread.join(5)  # a sync waiting on an RPC reply may take longer; the threads are daemons
         if self.server is not None:
             self.server.stop()
         self.client.close()
@@ -195,20 +202,21 @@ class Agent(HostAgent):
                 continue
             port_id = existing.external_ids.get("iface-id", "")
             spec = wanted.get(port_id)
-            if spec and existing.external_ids.get("stratus-netns") == spec[1] and ovs.link_exists(spec[2], spec[1]):
+            if spec and existing.external_ids.get("stratus-netns") == spec[1] \
+                    and self.cmd.link_exists(spec[2], spec[1]):
                 intact.add(port_id)
                 continue
             self.vswitch.del_port(self.bridge, existing.name)
-            ovs.run(["ip", "link", "del", existing.name], check=False)
+            self.cmd.run(["ip", "link", "del", existing.name], check=False)
         for port_id, (port, namespace, name) in wanted.items():
             if port_id in intact:
                 continue
             outside, inside = service_device(port_id)
-            ovs.ensure_namespace(namespace)
-            ovs.run(["ip", "link", "del", name], check=False, netns=namespace)
-            ovs.make_veth(outside, inside, port["mac_address"], networks[port["network_id"]]["mtu"])
-            ovs.move_to_namespace(inside, namespace, name)
-            ovs.run(["ip", "link", "set", name, "up"], netns=namespace)
+            self.cmd.ensure_namespace(namespace)
+            self.cmd.run(["ip", "link", "del", name], check=False, netns=namespace)
+            self.cmd.make_veth(outside, inside, port["mac_address"], networks[port["network_id"]]["mtu"])
+            self.cmd.move_to_namespace(inside, namespace, name)
+            self.cmd.run(["ip", "link", "set", name, "up"], netns=namespace)
             self.vswitch.add_port(self.bridge, outside, {"iface-id": port_id, "attached-mac": port["mac_address"],
                                                          OWNER: "agent", "stratus-netns": namespace})
 
@@ -221,19 +229,20 @@ class Agent(HostAgent):
                 continue
             network = state["networks"][port["network_id"]]
             subnets = {s["id"]: s for s in network["subnets"]}
-            router.configure_addresses(namespace, name, router.prefixes(port, subnets))
-            server = dhcp.Dnsmasq(os.path.join(base, network["id"]), network, name,
+            router.configure_addresses(self.cmd, namespace, name, router.prefixes(port, subnets))
+            server = dhcp.Dnsmasq(self.cmd, os.path.join(base, network["id"]), network, name,
                                   self.conf.ovs.dnsmasq_lease_duration)
             server.write(state["neighbours"].get(network["id"], []))
             server.ensure()
             serving.add(network["id"])
         for network_id in os.listdir(base):
             if network_id not in serving:
-                server = dhcp.Dnsmasq(os.path.join(base, network_id), {"id": network_id, "subnets": []}, "", "")
+                server = dhcp.Dnsmasq(self.cmd, os.path.join(base, network_id), {"id": network_id, "subnets": []},
+                                      "", "")
                 pid = server.pid()
                 if pid is not None:
                     dhcp.stop_pid(pid)
-                ovs.delete_namespace(dhcp.namespace(network_id))
+                self.cmd.delete_namespace(dhcp.namespace(network_id))
                 shutil.rmtree(os.path.join(base, network_id), ignore_errors=True)
 
     def _settle_routers(self, state: Mapping[str, Any], subnets: Mapping[str, Any]) -> None:
@@ -241,22 +250,25 @@ class Agent(HostAgent):
         os.makedirs(base, exist_ok=True)
         hosted = set()
         for r in state["routers"]:
-            ovs.ensure_namespace(router.namespace(r["id"]))
+            self.cmd.ensure_namespace(router.namespace(r["id"]))
             os.makedirs(os.path.join(base, r["id"]), exist_ok=True)
-            router.configure(r, subnets)
+            router.configure(self.cmd, r, subnets)
             hosted.add(r["id"])
         for router_id in os.listdir(base):
             if router_id not in hosted:
-                ovs.delete_namespace(router.namespace(router_id))
+                self.cmd.delete_namespace(router.namespace(router_id))
                 os.rmdir(os.path.join(base, router_id))
 
     def _program(self, state: Mapping[str, Any], lids: Mapping[str, int], report: bool) -> None:
-        ofports = {p.external_ids.get("iface-id"): p.ofport for p in self.vswitch.ports(self.bridge)}
+        present = self.vswitch.ports(self.bridge)
+        ofports = {p.external_ids.get("iface-id"): p.ofport for p in present}
+        tunnel_port = next((p.ofport for p in present if p.name == TUNNEL and p.ofport > 0), None)
         ports = list(state["ports"]) + [p for r in state["routers"] for p in
                                         [*r["interfaces"], *([r["gateway"]] if r.get("gateway") else [])]]
         local = [flows.LocalPort(p, ofports[p["id"]], lids[p["network_id"]]) for p in ports
                  if ofports.get(p["id"], -1) > 0 and p["network_id"] in lids]
-        table = flows.build(local, state["security_groups"], state["group_members"])
+        table = flows.build(local, state["security_groups"], state["group_members"], tunnel_port,
+                            self._tunnels(state, lids))
         self.vswitch.replace_flows(self.bridge, table.flows)
         for zone, previous in self._rules.items():
             if previous - table.rules_by_zone.get(zone, set()):
@@ -268,6 +280,20 @@ class Agent(HostAgent):
         if report and (up, down) != self._reported:
             self.client.call(None, "update_port_status", host=self.host, up=sorted(up), down=sorted(down))
             self._reported = (up, down)
+
+    def _tunnels(self, state: Mapping[str, Any], lids: Mapping[str, int]) -> list[flows.Tunnel]:
+        """For each VXLAN network here, where its ports on other hosts are."""
+        endpoints = {a["host"]: a["tunnel_ip"] for a in state.get("agents", [])
+                     if a["agent_type"] == AGENT_TYPE and a.get("tunnel_ip") and a["host"] != self.host}
+        result = []
+        for network_id, network in state["networks"].items():
+            if network["network_type"] != "vxlan" or network_id not in lids:
+                continue
+            macs = {n["mac_address"]: endpoints[n["host"]] for n in state["neighbours"].get(network_id, [])
+                    if n["host"] in endpoints}
+            result.append(flows.Tunnel(lids[network_id], network["segmentation_id"], macs,
+                                       tuple(sorted(set(macs.values())))))
+        return result
 
     def cleanup(self) -> None:
         """Remove everything the agent made on this host (namespaces, dnsmasq, its OVS ports)."""

@@ -31,7 +31,9 @@ def _tag(subnet_id: str) -> str:
 
 
 class Dnsmasq:
-    def __init__(self, directory: str, network: Mapping[str, Any], interface: str, lease: str) -> None:
+    def __init__(self, host: ovs.Host, directory: str, network: Mapping[str, Any], interface: str,
+                 lease: str) -> None:
+        self.host = host
         self.dir, self.network, self.interface, self.lease = directory, network, interface, lease
         self.subnets = [s for s in network["subnets"] if s["enable_dhcp"] and s["ip_version"] == 4]
 
@@ -104,7 +106,7 @@ class Dnsmasq:
                 os.kill(pid, signal.SIGHUP)
                 return
             stop_pid(pid)
-        ovs.run(argv, netns=namespace(self.network["id"]))
+        self.host.run(argv, netns=namespace(self.network["id"]))
         LOG.info("dnsmasq started for network %s", self.network["id"])
 
 

@@ -53,6 +53,17 @@ class LocalPort:
                                                                           ).startswith("network:")
 
 
+@dataclass(frozen=True)
+class Tunnel:
+    """Where a VXLAN network's ports on other hosts are: MAC -> their host's tunnel address,
+    and every such host (broadcast and multicast are replicated to each)."""
+
+    lid: int
+    vni: int
+    remote_macs: Mapping[str, str]
+    remote_hosts: tuple[str, ...]
+
+
 @dataclass
 class FlowSet:
     flows: list[str] = field(default_factory=list)
@@ -135,9 +146,15 @@ def _link_local(mac: str) -> str:
 
 
 def build(ports: Iterable[LocalPort], groups: Mapping[str, Mapping[str, Any]],
-          members: Mapping[str, list[str]]) -> FlowSet:
+          members: Mapping[str, list[str]], tunnel_port: int | None = None,
+          tunnels: Iterable[Tunnel] = ()) -> FlowSet:
     """Every flow of the integration bridge for ``ports`` (security groups from ``groups``,
-    remote-group addresses from ``members``)."""
+    remote-group addresses from ``members``), and VXLAN to other hosts through
+    ``tunnel_port`` (a ``remote_ip=flow key=flow`` port) for ``tunnels``.
+
+    Frames from the tunnel carry ``reg7=1``: they are delivered to local ports only (never
+    flooded back into the tunnel), after the ingress rules of their destination; egress rules
+    ran on the sending host."""
     out = FlowSet()
     ports = [p for p in ports if p.ofport > 0]
     by_network: dict[int, list[LocalPort]] = {}
@@ -161,11 +178,24 @@ def build(ports: Iterable[LocalPort], groups: Mapping[str, Mapping[str, Any]],
         for mac in sorted(macs):
             out.add(f"table=30,priority=100,reg6={lp.lid},dl_dst={mac},"
                     f"actions=load:{lp.ofport}->NXM_NX_REG5[],goto_table:40")
+    remote = {t.lid: t for t in tunnels} if tunnel_port else {}
+    multicast = "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00"
     for lid, members_here in sorted(by_network.items()):
         outputs = ",".join(f"output:{p.ofport}" for p in sorted(members_here, key=lambda p: p.ofport)
-                           if p.port.get("admin_state_up", True))
-        if outputs:
-            out.add(f"table=30,priority=50,reg6={lid},dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions={outputs}")
+                           if p.port.get("admin_state_up", True)) or "drop"
+        tunnel = remote.get(lid)
+        if tunnel is None:
+            out.add(f"table=30,priority=50,reg6={lid},{multicast},actions={outputs}")
+            continue
+        out.add(f"table=0,priority=100,in_port={tunnel_port},tun_id={tunnel.vni},"
+                f"actions=load:{lid}->NXM_NX_REG6[],load:1->NXM_NX_REG7[],goto_table:30")
+        out.add(f"table=30,priority=60,reg6={lid},reg7=1,{multicast},actions={outputs}")
+        replicas = "".join(f",set_field:{ip}->tun_dst,output:{tunnel_port}" for ip in tunnel.remote_hosts)
+        flood = f"{outputs + ',' if outputs != 'drop' else ''}set_field:{tunnel.vni}->tun_id{replicas}"
+        out.add(f"table=30,priority=50,reg6={lid},{multicast},actions={flood}")
+        for mac, ip in sorted(tunnel.remote_macs.items()):
+            out.add(f"table=30,priority=90,reg6={lid},reg7=0,dl_dst={mac},"
+                    f"actions=set_field:{tunnel.vni}->tun_id,set_field:{ip}->tun_dst,output:{tunnel_port}")
     for ip in ("ip", "ipv6"):
         out.add(f"table=20,priority=100,{ip},actions=ct(table=21,zone={CT_ZONE})")
     for table, then in ((21, "goto_table:30"), (41, "output:NXM_NX_REG5[]")):

@@ -17,6 +17,9 @@ opts = [
                help="Where ovsdb-server listens (unix:PATH or tcp:IP:PORT)."),
     cfg.StrOpt("ovs_rundir", default="/var/run/openvswitch",
                help="ovs-vswitchd's run directory (bridge management sockets, its control socket)."),
+    cfg.StrOpt("root_helper", default="",
+               help="Prefix of every command on the host's network stack: empty when the agent runs as root, "
+               "'sudo' otherwise, 'ip netns exec NS' when this host's switch lives in namespace NS."),
     cfg.BoolOpt("enable_dhcp", default=True, help="Serve DHCP on this host (dnsmasq per network namespace)."),
     cfg.BoolOpt("enable_l3", default=True, help="Host routers on this host (a namespace per router, NAT)."),
     cfg.StrOpt("tunnel_ip", default=None, help="This host's VXLAN endpoint address (reported to the other agents)."),

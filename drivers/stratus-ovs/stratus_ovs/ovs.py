@@ -115,48 +115,54 @@ class Vswitch:
         self.appctl("dpctl/flush-conntrack", f"zone={zone}")
 
 
-def link_exists(name: str, netns: str | None = None) -> bool:
-    return bool(run(["ip", "-o", "link", "show", name], check=False, netns=netns).strip())
+class Host:
+    """Commands on this host's network stack, each prefixed with ``root_helper`` (``sudo``,
+    or ``ip netns exec NS`` where the host's switch lives in a namespace)."""
 
+    def __init__(self, root_helper: Sequence[str] = ()) -> None:
+        self.prefix = list(root_helper)
 
-def namespaces() -> set[str]:
-    return {line.split()[0] for line in run(["ip", "netns", "list"]).splitlines() if line.strip()}
+    def run(self, argv: Sequence[str], *, check: bool = True, input: str | None = None,
+            netns: str | None = None) -> str:
+        inside = ["ip", "netns", "exec", netns] if netns else []
+        return run([*self.prefix, *inside, *argv], check=check, input=input)
 
+    def link_exists(self, name: str, netns: str | None = None) -> bool:
+        return bool(self.run(["ip", "-o", "link", "show", name], check=False, netns=netns).strip())
 
-def ensure_namespace(name: str) -> None:
-    if name not in namespaces():
-        run(["ip", "netns", "add", name])
-    run(["ip", "link", "set", "lo", "up"], netns=name)
+    def namespaces(self) -> set[str]:
+        return {line.split()[0] for line in run(["ip", "netns", "list"]).splitlines() if line.strip()}
 
+    def ensure_namespace(self, name: str) -> None:
+        if name not in self.namespaces():
+            run(["ip", "netns", "add", name])
+        self.run(["ip", "link", "set", "lo", "up"], netns=name)
 
-def delete_namespace(name: str) -> None:
-    if name in namespaces():
-        for pid in run(["ip", "netns", "pids", name], check=False).split():
-            run(["kill", "-9", pid], check=False)
-        run(["ip", "netns", "delete", name], check=False)
+    def delete_namespace(self, name: str) -> None:
+        if name in self.namespaces():
+            for pid in run(["ip", "netns", "pids", name], check=False).split():
+                run(["kill", "-9", pid], check=False)
+            run(["ip", "netns", "delete", name], check=False)
 
+    def make_veth(self, outside: str, inside: str, mac: str | None = None, mtu: int | None = None) -> None:
+        """A veth pair; checksum offload off on both ends (the userspace datapath forwards
+        frames with unfilled checksums otherwise, and DHCP replies get dropped)."""
+        if self.link_exists(outside):
+            self.run(["ip", "link", "del", outside], check=False)
+        self.run(["ip", "link", "add", outside, "type", "veth", "peer", "name", inside])
+        if mac:
+            self.run(["ip", "link", "set", inside, "address", mac])
+        for name in (outside, inside):
+            if mtu:
+                self.run(["ip", "link", "set", name, "mtu", str(mtu)])
+            self.run(["ethtool", "-K", name, "tx", "off"], check=False)
+        self.run(["ip", "link", "set", outside, "up"])
 
-def make_veth(outside: str, inside: str, mac: str | None = None, mtu: int | None = None) -> None:
-    """A veth pair; checksum offload off on both ends (the userspace datapath forwards
-    frames with unfilled checksums otherwise, and DHCP replies get dropped)."""
-    if link_exists(outside):
-        run(["ip", "link", "del", outside], check=False)
-    argv = ["ip", "link", "add", outside, "type", "veth", "peer", "name", inside]
-    run(argv)
-    if mac:
-        run(["ip", "link", "set", inside, "address", mac])
-    for name in (outside, inside):
-        if mtu:
-            run(["ip", "link", "set", name, "mtu", str(mtu)])
-        run(["ethtool", "-K", name, "tx", "off"], check=False)
-    run(["ip", "link", "set", outside, "up"])
-
-
-def move_to_namespace(device: str, netns: str, name: str | None = None) -> str:
-    run(["ip", "link", "set", device, "netns", netns])
-    if name and name != device:
-        run(["ip", "link", "set", device, "name", name], netns=netns)
-    return name or device
+    def move_to_namespace(self, device: str, netns: str, name: str | None = None) -> str:
+        self.run(["ip", "link", "set", device, "netns", netns])
+        if name and name != device:
+            self.run(["ip", "link", "set", device, "name", name], netns=netns)
+        return name or device
 
 
 def as_json(value: Any) -> str:

@@ -8,6 +8,7 @@ port turns ``ACTIVE`` only when its host's agent has wired it.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from stratus.exceptions import Invalid
@@ -57,6 +58,9 @@ class OvsPlugin(network.NetworkPlugin, network.HostPlugging):
 
         return Agent(conf)
 
+    def _host(self) -> ovs.Host:
+        return ovs.Host(shlex.split(self.conf.ovs.root_helper))
+
     def _vswitch(self) -> ovs.Vswitch:
         return ovs.Vswitch(self.conf.ovs.ovsdb_connection, self.conf.ovs.ovs_rundir)
 
@@ -65,7 +69,7 @@ class OvsPlugin(network.NetworkPlugin, network.HostPlugging):
         how the agent finds it), the other, with the port's MAC, for the guest."""
         outside, inside = vm_devices(port.id)
         try:
-            ovs.make_veth(outside, inside, port.mac_address, port.mtu)
+            self._host().make_veth(outside, inside, port.mac_address, port.mtu)
             self._vswitch().add_port(str(binding.vif_details.get("bridge_name", self.conf.ovs.integration_bridge)),
                                      outside, {"iface-id": port.id, "attached-mac": port.mac_address,
                                                "vm-uuid": instance_uuid, "iface-status": "active"})
@@ -78,4 +82,4 @@ class OvsPlugin(network.NetworkPlugin, network.HostPlugging):
         outside, _ = vm_devices(port.id)
         self._vswitch().del_port(str(binding.vif_details.get("bridge_name", self.conf.ovs.integration_bridge)),
                                  outside)
-        ovs.run(["ip", "link", "del", outside], check=False)
+        self._host().run(["ip", "link", "del", outside], check=False)

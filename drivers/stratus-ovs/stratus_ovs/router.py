@@ -44,18 +44,18 @@ def addresses(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]
     return wanted
 
 
-def configure_addresses(ns: str, device: str, wanted: list[str]) -> None:
+def configure_addresses(host: ovs.Host, ns: str, device: str, wanted: list[str]) -> None:
     """Make ``wanted`` (address/prefix) the global addresses of ``device`` in ``ns``, and bring it up."""
     present = set()
-    for line in ovs.run(["ip", "-o", "addr", "show", "dev", device], netns=ns).splitlines():
+    for line in host.run(["ip", "-o", "addr", "show", "dev", device], netns=ns).splitlines():
         parts = line.split()
         if parts[2] in ("inet", "inet6") and not parts[3].startswith("fe80:"):
             present.add(parts[3])
     for address in present - set(wanted):
-        ovs.run(["ip", "addr", "del", address, "dev", device], netns=ns, check=False)
+        host.run(["ip", "addr", "del", address, "dev", device], netns=ns, check=False)
     for address in [a for a in wanted if a not in present]:
-        ovs.run(["ip", "addr", "add", address, "dev", device], netns=ns)
-    ovs.run(["ip", "link", "set", device, "up"], netns=ns)
+        host.run(["ip", "addr", "add", address, "dev", device], netns=ns)
+    host.run(["ip", "link", "set", device, "up"], netns=ns)
 
 
 def nat_rules(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> str:
@@ -81,15 +81,15 @@ def nat_rules(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]
                       ":POSTROUTING ACCEPT [0:0]", *pre, *post, "COMMIT", ""])
 
 
-def configure(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> None:
+def configure(host: ovs.Host, router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]]) -> None:
     """Bring the namespace's addresses, default route and NAT to ``router`` (interfaces are
     already plugged)."""
     ns = namespace(router["id"])
-    ovs.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], netns=ns)
-    ovs.run(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"], netns=ns, check=False)
+    host.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"], netns=ns)
+    host.run(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"], netns=ns, check=False)
     for device, wanted in addresses(router, subnets).items():
-        if ovs.link_exists(device, ns):
-            configure_addresses(ns, device, wanted)
+        if host.link_exists(device, ns):
+            configure_addresses(host, ns, device, wanted)
     gateway = router.get("gateway")
     default = None
     if gateway:
@@ -98,7 +98,7 @@ def configure(router: Mapping[str, Any], subnets: Mapping[str, Mapping[str, Any]
             if subnet and subnet["ip_version"] == 4 and subnet["gateway_ip"]:
                 default = (subnet["gateway_ip"], f"qg-{gateway['id'][:11]}")
     if default:
-        ovs.run(["ip", "route", "replace", "default", "via", default[0], "dev", default[1]], netns=ns)
+        host.run(["ip", "route", "replace", "default", "via", default[0], "dev", default[1]], netns=ns)
     else:
-        ovs.run(["ip", "route", "del", "default"], netns=ns, check=False)
-    ovs.run(["iptables-restore"], input=nat_rules(router, subnets), netns=ns)
+        host.run(["ip", "route", "del", "default"], netns=ns, check=False)
+    host.run(["iptables-restore"], input=nat_rules(router, subnets), netns=ns)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -8,48 +9,63 @@ import pytest
 from tests.switch import Switch, missing
 
 
+def require(reason: str | None, service: str = "ovs") -> None:
+    if reason:
+        if service in os.environ.get("STRATUS_TEST_REQUIRE", "").split(","):
+            pytest.fail(f"{service} is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def switch(tmp_path_factory):
-    reason = missing()
-    if reason:
-        if "ovs" in os.environ.get("STRATUS_TEST_REQUIRE", "").split(","):
-            pytest.fail(f"Open vSwitch is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
-        pytest.skip(reason)
+    require(missing())
     directory = tmp_path_factory.mktemp("ovs")
     started = Switch(directory)
     yield started
     started.stop()
 
 
-@pytest.fixture(scope="module")
-def ovs_cloud(switch, tmp_path_factory):
+@contextlib.contextmanager
+def ovs_cloud_running(switch, tmp_path_factory, extra: str = "", **ovs_options: str):
     """The embedded cloud with ``[network] plugin = ovs``; its agent runs in the cloud's
-    process and wires this machine (``host`` below) through the test's own switch."""
-    from tests.cloud import EmbeddedCloud
-
-    host = f"ovs-test-{uuid.uuid4().hex[:8]}"
-    config = f"[DEFAULT]\nhost = {host}\n[network]\nplugin = ovs\n{switch.config()}"
-    data_dir = tmp_path_factory.mktemp("cloud")
-    cloud = EmbeddedCloud(data_dir, config)
-    cloud.host = host
-    cloud.config_file = str(data_dir / "stratus.conf")
-    yield cloud
-    cloud.stop()
+    process and wires this machine (``cloud.host``) through ``switch``. Whatever the agent
+    leaves on the host is removed afterwards."""
     from stratus_ovs.agent import Agent
     from stratus_ovs.opts import register_opts
 
     from stratus import conf as config_module
+    from tests.cloud import EmbeddedCloud
 
-    conf = config_module.build([cloud.config_file], overrides={"DEFAULT": {"state_path": str(data_dir)}})
-    register_opts(conf)
-    Agent(conf).cleanup()  # whatever a failed test left on the host
+    host = f"ovs-test-{uuid.uuid4().hex[:8]}"
+    config = f"[DEFAULT]\nhost = {host}\n[network]\nplugin = ovs\n{extra}{switch.config(**ovs_options)}"
+    data_dir = tmp_path_factory.mktemp("cloud")
+    cloud = EmbeddedCloud(data_dir, config)
+    cloud.host = host
+    cloud.config_file = str(data_dir / "stratus.conf")
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
+        conf = config_module.build([cloud.config_file], overrides={"DEFAULT": {"state_path": str(data_dir)}})
+        register_opts(conf)
+        Agent(conf).cleanup()
+
+
+def connect(cloud):
+    import openstack
+
+    config = openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml])
+    return openstack.connection.Connection(config=config.get_one("stratus"))
+
+
+@pytest.fixture(scope="module")
+def ovs_cloud(switch, tmp_path_factory):
+    with ovs_cloud_running(switch, tmp_path_factory) as cloud:
+        yield cloud
 
 
 @pytest.fixture(scope="module")
 def conn(ovs_cloud):
-    import openstack
-
-    config = openstack.config.OpenStackConfig(config_files=[ovs_cloud.clouds_yaml])
-    connection = openstack.connection.Connection(config=config.get_one("stratus"))
+    connection = connect(ovs_cloud)
     yield connection
     connection.close()

@@ -26,7 +26,7 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
 class Guest:
     """Namespace ``name`` holding ``port``'s guest-side device."""
 
-    def __init__(self, plugin, port, name: str) -> None:
+    def __init__(self, plugin, port, name: str, host_netns: str | None = None) -> None:
         self.plugin, self.name = plugin, name
         self.port = Port(id=port.id, network_id=port.network_id, project_id=port.project_id,
                          mac_address=port.mac_address,
@@ -34,7 +34,8 @@ class Guest:
         self.binding = PortBinding(port.binding_vif_type, port.binding_vif_details)
         sh("ip", "netns", "add", name)
         self.device = plugin.plug(self.port, self.binding, f"instance-{name}")
-        sh("ip", "link", "set", self.device, "netns", name)
+        inside = ["ip", "netns", "exec", host_netns] if host_netns else []
+        sh(*inside, "ip", "link", "set", self.device, "netns", name)
         self.run("ip", "link", "set", "lo", "up")
         self.run("ip", "link", "set", self.device, "up")
 

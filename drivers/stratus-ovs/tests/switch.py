@@ -30,8 +30,9 @@ def missing() -> str | None:
 class Switch:
     """``ovsdb-server`` and ``ovs-vswitchd`` started in ``directory``; :meth:`stop` ends both."""
 
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
+    def __init__(self, directory: Path, netns: str | None = None) -> None:
+        self.dir, self.netns = directory, netns
+        inside = ["ip", "netns", "exec", netns] if netns else []
         self.db_sock = f"unix:{directory}/db.sock"
         env = {**os.environ, "OVS_RUNDIR": str(directory), "OVS_LOGDIR": str(directory),
                "OVS_DBDIR": str(directory), "OVS_SYSCONFDIR": str(directory)}
@@ -41,7 +42,7 @@ class Switch:
                         f"--pidfile={directory}/ovsdb-server.pid", f"--log-file={directory}/ovsdb-server.log",
                         "-vconsole:off", "--detach", "--no-chdir"], check=True, env=env)
         subprocess.run(["ovs-vsctl", f"--db={self.db_sock}", "--no-wait", "init"], check=True, env=env)
-        subprocess.run(["ovs-vswitchd", self.db_sock, f"--pidfile={directory}/ovs-vswitchd.pid",
+        subprocess.run([*inside, "ovs-vswitchd", self.db_sock, f"--pidfile={directory}/ovs-vswitchd.pid",
                         f"--log-file={directory}/ovs-vswitchd.log", "-vconsole:off", "--detach", "--no-chdir"],
                        check=True, env=env)
         subprocess.run(["ovs-vsctl", f"--db={self.db_sock}", "--timeout=10", "wait-until", "Open_vSwitch", ".",
@@ -51,11 +52,23 @@ class Switch:
         return subprocess.run(["ovs-vsctl", f"--db={self.db_sock}", "--timeout=10", *args], check=True,
                               env=self.env, capture_output=True, text=True).stdout
 
-    def config(self) -> str:
+    def config(self, **extra: str) -> str:
+        lines = [f"{k} = {v}" for k, v in extra.items()]
+        if self.netns:
+            lines.append(f"root_helper = ip netns exec {self.netns}")
         return (f"[ovs]\ndatapath_type = netdev\novsdb_connection = {self.db_sock}\n"
-                f"ovs_rundir = {self.dir}\nreport_interval = 2\nresync_interval = 5\n")
+                f"ovs_rundir = {self.dir}\nreport_interval = 2\nresync_interval = 5\n" + "\n".join(lines) + "\n")
 
     def stop(self) -> None:
+        """Remove every bridge and the datapath (their tap devices outlive a plain SIGTERM),
+        then stop both daemons."""
+        pid_file = self.dir / "ovs-vswitchd.pid"
+        if pid_file.exists():
+            subprocess.run(["ovs-vsctl", f"--db={self.db_sock}", "--timeout=10", "--", "--if-exists", "del-br",
+                            "br-int", "--", "--if-exists", "del-br", "br-phy"], env=self.env, capture_output=True)
+            control = self.dir / f"ovs-vswitchd.{pid_file.read_text().strip()}.ctl"
+            subprocess.run(["ovs-appctl", "-t", str(control), "exit", "--cleanup"], env=self.env,
+                           capture_output=True, timeout=30)
         for name in ("ovs-vswitchd", "ovsdb-server"):
             pid_file = self.dir / f"{name}.pid"
             if not pid_file.exists():

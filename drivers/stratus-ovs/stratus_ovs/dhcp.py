@@ -8,11 +8,11 @@ command line (subnets) changes.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import os
 import signal
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -110,18 +110,22 @@ class Dnsmasq:
         LOG.info("dnsmasq started for network %s", self.network["id"])
 
 
-def stop_pid(pid: int) -> None:
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: dnsmasq daemonises, so whoever reaps it is not us)."""
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(50):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_pid(pid: int) -> None:
+    """SIGTERM, then SIGKILL after 2.5 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.kill(pid, 0)
+            os.kill(pid, sig)
         except ProcessLookupError:
             return
-        import time
-
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        for _ in range(50):
+            if not alive(pid):
+                return
+            time.sleep(0.05)

@@ -34,7 +34,7 @@ def ovs_cloud_running(switch, tmp_path_factory, extra: str = "", **ovs_options: 
     from stratus_ovs.opts import register_opts
 
     from stratus import conf as config_module
-    from tests.cloud import EmbeddedCloud
+    from stratus.testing import EmbeddedCloud
 
     host = f"ovs-test-{uuid.uuid4().hex[:8]}"
     config = f"[DEFAULT]\nhost = {host}\n[network]\nplugin = ovs\n{extra}{switch.config(**ovs_options)}"

@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from stratus_ovs.dhcp import alive
+
 NEEDED = ("ovsdb-server", "ovs-vswitchd", "ovsdb-tool", "ovs-vsctl", "ovs-ofctl", "dnsmasq", "ip", "ethtool",
           "iptables-restore", "busybox")
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
@@ -79,16 +81,8 @@ class Switch:
             except ProcessLookupError:
                 continue
             for _ in range(100):
-                if not _alive(pid):
+                if not alive(pid):
                     break
                 time.sleep(0.05)
             else:
                 os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # this sandbox's PID 1 reaps orphans lazily

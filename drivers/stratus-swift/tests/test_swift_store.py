@@ -14,8 +14,8 @@ import requests
 
 from stratus.exceptions import DriverLoadError, Invalid, NotAuthenticated, PayloadTooLarge
 from stratus.interfaces.image_store import Location
+from stratus.testing import EmbeddedCloud
 from tests import swift as swift_fixture
-from tests.cloud import EmbeddedCloud
 
 MiB = 1024 * 1024
 

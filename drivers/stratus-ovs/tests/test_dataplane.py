@@ -39,8 +39,8 @@ def guests(plugin, conn, ovs_cloud):
         conn.network.delete_port(guest.api_port.id, ignore_missing=True)
 
 
-def _network(conn, cidr: str, **subnet_args):
-    network = conn.network.create_network(name=f"n-{uuid.uuid4().hex[:6]}")
+def _network(conn, cidr: str, network=None, **subnet_args):
+    network = network or conn.network.create_network(name=f"n-{uuid.uuid4().hex[:6]}")
     subnet = conn.network.create_subnet(network_id=network.id, ip_version=4, cidr=cidr, **subnet_args)
     return network, subnet
 
@@ -125,9 +125,14 @@ def test_a_floating_ip_reaches_a_port_through_a_router(conn, guests, tmp_path):
 def test_the_agent_removes_what_it_no_longer_needs(conn, ovs_cloud):
     import subprocess
 
-    network, _ = _network(conn, "10.54.0.0/24")
+    network, subnet = _network(conn, "10.54.0.0/24")
     namespace = f"qdhcp-{network.id}"
     listed = lambda: subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout  # noqa: E731
+    assert wait(lambda: namespace in listed(), timeout=30)
+    conn.network.delete_subnet(subnet)  # the DHCP port's address does not hold the subnet
+    assert wait(lambda: namespace not in listed(), timeout=30)
+    assert list(conn.network.ports(network_id=network.id)) == []
+    _network(conn, "10.55.0.0/24", network=network)
     assert wait(lambda: namespace in listed(), timeout=30)
     conn.network.delete_network(network)
     assert wait(lambda: namespace not in listed(), timeout=30)

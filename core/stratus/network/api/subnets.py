@@ -180,12 +180,15 @@ class SubnetItem:
         with self.service.change() as change:
             row = find(change.session, req, subnet_id)
             enforce(req, self.policy, "network:delete_subnet", {"project_id": row.project_id})
+            dhcp_ports = sa.select(models.Port.id).where(models.Port.device_owner == "network:dhcp")
             in_use = change.session.scalar(sa.select(sa.func.count()).select_from(models.IpAllocation).where(
-                models.IpAllocation.subnet_id == row.id))
+                models.IpAllocation.subnet_id == row.id, models.IpAllocation.port_id.not_in(dhcp_ports)))
             if in_use:
                 raise errors.SubnetInUse(f"Unable to complete operation on subnet {row.id}: One or more ports have "
                                          "an IP allocation from this subnet.")
             original = views.subnet(row)
+            # as Neutron: DHCP ports give their addresses up (their agents follow at the next sync)
+            change.session.execute(sa.delete(models.IpAllocation).where(models.IpAllocation.subnet_id == row.id))
             change.session.delete(row)
             change.events.append(self.service.event(ResourceType.SUBNET, Operation.DELETE, None, original))
         resp.status = 204

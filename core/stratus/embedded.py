@@ -22,7 +22,9 @@ import yaml
 from stratus import __version__
 from stratus.api import composite
 from stratus.api.deps import build_deps, close_deps
+from stratus.compute.bootstrap import ensure_standard_flavors
 from stratus.db import migration
+from stratus.db.engine import Database
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.bootstrap import bootstrap
 from stratus.identity.keys import KeyRepository
@@ -116,6 +118,11 @@ class Embedded:
             bootstrap(identity, password, self.base_url, self.conf.identity.region_name)
         finally:
             identity.close()
+        compute_db = Database.for_service(self.conf, "compute")
+        try:
+            ensure_standard_flavors(compute_db)
+        finally:
+            compute_db.dispose()
         write_clouds_yaml(self.clouds_yaml, f"{self.base_url}/identity", password, self.conf.identity.region_name)
 
     def create_app(self) -> Any:

@@ -8,7 +8,7 @@ and embedders build apps with whatever fakes they like.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,7 @@ class Route:
 class ServiceApp:
     """A falcon app plus the routes it serves (the OpenAPI document is built from them)."""
 
-    def __init__(self, spec: ServiceSpec, deps: ApiDeps) -> None:
+    def __init__(self, spec: ServiceSpec, deps: ApiDeps, extra_middleware: Sequence[object] = ()) -> None:
         self.spec = spec
         self.deps = deps
         self.routes: list[Route] = []
@@ -73,6 +73,7 @@ class ServiceApp:
                 middleware.RequestId(spec.request_id_header),
                 middleware.BodyLimit(deps.conf.api.max_request_body_size),
                 middleware.AuthContext(deps.authenticator),
+                *extra_middleware,
                 middleware.RequestFinished(spec.name, notify),
             ],
         )
@@ -88,12 +89,13 @@ class ServiceApp:
         return self.falcon(environ, start_response)
 
 
-def create_service_app(spec: ServiceSpec, deps: ApiDeps) -> ServiceApp:
-    """Build the app with the shared middleware and error handlers.
+def create_service_app(spec: ServiceSpec, deps: ApiDeps, extra_middleware: Sequence[object] = ()) -> ServiceApp:
+    """Build the app with the shared middleware (then ``extra_middleware``, after
+    authentication) and error handlers.
 
     The caller adds its routes, then calls :func:`finish`.
     """
-    return ServiceApp(spec, deps)
+    return ServiceApp(spec, deps, extra_middleware)
 
 
 def finish(app: ServiceApp) -> ServiceApp:

@@ -18,6 +18,7 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     :raises DriverError: the configured auth backend does not load.
     :raises ConfigError: the token keys are missing.
     """
+    from stratus.compute.service import ComputeService
     from stratus.identity.service import IdentityService
     from stratus.image.service import ImageService
     from stratus.network.service import NetworkService
@@ -29,7 +30,8 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     network = NetworkService(conf)
     network.serve_agents(transport)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
-                   services={"identity": identity, "image": image, "network": network})
+                   services={"identity": identity, "image": image, "network": network,
+                             "compute": ComputeService(conf)})
 
 
 def close_deps(deps: ApiDeps) -> None:

@@ -55,7 +55,8 @@ class Policy:
 
 
 #: modules whose ``RULES`` list a service's default policy; each service adds its own
-RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies", "stratus.network.policies")
+RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies", "stratus.network.policies",
+                "stratus.compute.policies")
 
 
 def all_rules() -> list[oslo_policy.RuleDefault]:

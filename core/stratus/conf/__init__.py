@@ -13,11 +13,23 @@ from types import ModuleType
 
 from oslo_config import cfg
 
-from stratus.conf import api, database, default, identity, image, messaging, network, plugins, service, token
+from stratus.conf import (
+    api,
+    compute,
+    database,
+    default,
+    identity,
+    image,
+    messaging,
+    network,
+    plugins,
+    service,
+    token,
+)
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network)
+                                   network, compute)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

@@ -27,6 +27,7 @@ SERVICES: dict[str, str] = {
     "identity": "stratus.identity",
     "image": "stratus.image",
     "network": "stratus.network",
+    "compute": "stratus.compute",
 }
 
 

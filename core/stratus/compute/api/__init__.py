@@ -1,0 +1,50 @@
+"""Compute API app, mounted at ``/compute``.
+
+Serves Nova's version documents. The advertised microversion range is the one really
+implemented (see :mod:`stratus.compute.api.microversions`).
+"""
+
+from __future__ import annotations
+
+from stratus.api import versions
+from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
+from stratus.api.errors import ErrorStyle
+from stratus.api.policy import Policy
+from stratus.compute import policies
+from stratus.compute.api import flavors, keypairs, microversions
+
+SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
+
+MIN_MICROVERSION = str(microversions.MIN)
+MAX_MICROVERSION = str(microversions.MAX)
+
+V2_1 = versions.Version(
+    id="v2.1", path="v2.1", status="CURRENT", updated="2013-07-23T11:33:21Z",
+    media_type="application/vnd.openstack.compute+json;version=2.1",
+    version=MAX_MICROVERSION, min_version=MIN_MICROVERSION,
+)
+
+
+def create_app(deps: ApiDeps) -> ServiceApp:
+    app = create_service_app(SPEC, deps, [microversions.Negotiation()])
+    app.add_route("/", versions.VersionDocument(
+        deps.conf, lambda root: (200, {"versions": [V2_1.document(root)]}),
+        "Compute API versions", versions.VERSIONS_LIST_SCHEMA,
+    ))
+    app.add_route("/v2.1", versions.VersionDocument(
+        deps.conf, lambda root: (200, {"version": V2_1.document(root)}),
+        "Compute v2.1 version document with the microversion range", versions.VERSION_SINGLE_SCHEMA,
+    ))
+    service = deps.services.get("compute")
+    if service is not None:
+        policy = Policy(deps.conf, policies.RULES)
+        app.add_route("/v2.1/flavors", flavors.Flavors(service, policy, detail=False))
+        app.add_route("/v2.1/flavors/detail", flavors.Flavors(service, policy, detail=True))
+        app.add_route("/v2.1/flavors/{flavor_id}", flavors.FlavorItem(service, policy))
+        app.add_route("/v2.1/flavors/{flavor_id}/os-extra_specs", flavors.ExtraSpecs(service, policy))
+        app.add_route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", flavors.ExtraSpec(service, policy))
+        app.add_route("/v2.1/flavors/{flavor_id}/os-flavor-access", flavors.FlavorAccess(service, policy))
+        app.add_route("/v2.1/flavors/{flavor_id}/action", flavors.FlavorAction(service, policy))
+        app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
+        app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
+    return finish(app)

@@ -1,0 +1,95 @@
+"""Compute API microversions: what a request asked for, answered in every response.
+
+A request names its version with ``OpenStack-API-Version: compute 2.x`` (the header may
+list several services) or the legacy ``X-OpenStack-Nova-API-Version: 2.x``; none means
+the minimum, ``latest`` the maximum. A version outside the advertised range is 406, a
+malformed one 400, as in Nova. Handlers read ``req.context.microversion`` (a
+:class:`Version`, comparable with ``>=``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import total_ordering
+from typing import Any
+
+import falcon
+
+from stratus.exceptions import Invalid, StratusError
+
+HEADER = "OpenStack-API-Version"
+LEGACY_HEADER = "X-OpenStack-Nova-API-Version"
+_VERSION = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+
+
+@total_ordering
+class Version:
+    def __init__(self, text: str) -> None:
+        match = _VERSION.match(text.strip())
+        if not match:
+            raise Invalid(f"API Version String {text} is of invalid format. Must be of format "
+                          "MajorNum.MinorNum.")
+        self.major, self.minor = int(match.group(1)), int(match.group(2))
+
+    def __eq__(self, other: object) -> bool:
+        other = Version(other) if isinstance(other, str) else other
+        return isinstance(other, Version) and (self.major, self.minor) == (other.major, other.minor)
+
+    def __lt__(self, other: object) -> bool:
+        other = Version(other) if isinstance(other, str) else other
+        if not isinstance(other, Version):
+            return NotImplemented
+        return (self.major, self.minor) < (other.major, other.minor)
+
+    def __hash__(self) -> int:
+        return hash((self.major, self.minor))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+MIN = Version("2.1")
+MAX = Version("2.1")
+"""The advertised range: a version enters it only once every implemented resource
+behaves as the reference says at that version."""
+
+
+class NotAcceptable(StratusError):
+    http_status = 406
+    title = "Not Acceptable"
+
+
+def requested(headers: dict[str, str]) -> Version:
+    """The version a request asked for (see the module docstring)."""
+    value = None
+    for part in (headers.get(HEADER.upper()) or "").split(","):
+        service, _, version = part.strip().partition(" ")
+        if service.lower() == "compute":
+            value = version.strip()
+    if value is None:
+        value = headers.get(LEGACY_HEADER.upper())
+    if not value:
+        return MIN
+    if value.lower() == "latest":
+        return MAX
+    version = Version(value)
+    if not MIN <= version <= MAX:
+        raise NotAcceptable(f"Version {version} is not supported by the API. Minimum is {MIN} and maximum is {MAX}.")
+    return version
+
+
+class Negotiation:
+    """Falcon middleware: the request's version into ``req.context.microversion``, and the
+    version served into every response's headers."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.microversion = MIN
+        if req.path.startswith("/v2.1/"):  # the version documents answer whatever is asked
+            req.context.microversion = requested(req.headers)
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         req_succeeded: bool) -> None:
+        version = getattr(req.context, "microversion", MIN)
+        resp.set_header(HEADER, f"compute {version}")
+        resp.set_header(LEGACY_HEADER, str(version))
+        resp.append_header("Vary", f"{HEADER}, {LEGACY_HEADER}")

@@ -1,0 +1,38 @@
+"""Default policy rules of the compute API, named as Nova names them (operators' policy
+files carry over)."""
+
+from __future__ import annotations
+
+from oslo_policy import policy
+
+
+def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(f"os_compute_api:{name}", check, description,
+                                        [{"method": method, "path": path}])
+
+
+_OWNER = "rule:admin or user_id:%(user_id)s"
+RULES = [
+    _rule("os-flavor-manage:create", "rule:admin", "Create a flavor.", "POST", "/flavors"),
+    _rule("os-flavor-manage:delete", "rule:admin", "Delete a flavor.", "DELETE", "/flavors/{flavor_id}"),
+    _rule("os-flavor-extra-specs:index", "rule:admin_or_reader", "List a flavor's extra specs.", "GET",
+          "/flavors/{flavor_id}/os-extra_specs"),
+    _rule("os-flavor-extra-specs:show", "rule:admin_or_reader", "Show an extra spec.", "GET",
+          "/flavors/{flavor_id}/os-extra_specs/{key}"),
+    _rule("os-flavor-extra-specs:create", "rule:admin", "Add extra specs.", "POST",
+          "/flavors/{flavor_id}/os-extra_specs"),
+    _rule("os-flavor-extra-specs:update", "rule:admin", "Set an extra spec.", "PUT",
+          "/flavors/{flavor_id}/os-extra_specs/{key}"),
+    _rule("os-flavor-extra-specs:delete", "rule:admin", "Delete an extra spec.", "DELETE",
+          "/flavors/{flavor_id}/os-extra_specs/{key}"),
+    _rule("os-flavor-access", "rule:admin", "List the projects with access to a private flavor.", "GET",
+          "/flavors/{flavor_id}/os-flavor-access"),
+    _rule("os-flavor-access:add_tenant_access", "rule:admin", "Give a project a private flavor.", "POST",
+          "/flavors/{flavor_id}/action (addTenantAccess)"),
+    _rule("os-flavor-access:remove_tenant_access", "rule:admin", "Take a private flavor from a project.", "POST",
+          "/flavors/{flavor_id}/action (removeTenantAccess)"),
+    _rule("os-keypairs:index", _OWNER, "List one's key pairs.", "GET", "/os-keypairs"),
+    _rule("os-keypairs:create", _OWNER, "Import or generate a key pair.", "POST", "/os-keypairs"),
+    _rule("os-keypairs:show", _OWNER, "Show a key pair.", "GET", "/os-keypairs/{keypair_name}"),
+    _rule("os-keypairs:delete", _OWNER, "Delete a key pair.", "DELETE", "/os-keypairs/{keypair_name}"),
+]

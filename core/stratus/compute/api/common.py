@@ -28,17 +28,22 @@ def page_links(req: falcon.Request, marker: str) -> list[dict[str, str]]:
     return [{"rel": "next", "href": f"{req.prefix}{req.path}?{urllib.parse.urlencode(query, doseq=True)}"}]
 
 
-def int_param(req: falcon.Request, name: str, minimum: int = 0) -> int:
-    value = req.params.get(name)
+def integer(value: Any, name: str, minimum: int = 0, kind: str = "field/attribute") -> int:
+    """``value`` as an int in [minimum, 2**31-1], or Nova's 400 naming ``name``."""
+    prefix = f"Invalid input for {kind} {name}. Value: {value}."
     try:
-        number = int(value)  # type: ignore[arg-type]
+        number = int(value)
     except (TypeError, ValueError):
-        raise Invalid(f"Invalid input for query parameters {name}. Value: {value}. '{value}' is not an integer"
-                      ) from None
+        raise Invalid(f"{prefix} '{value}' is not an integer") from None
     if number < minimum:
-        raise Invalid(f"Invalid input for query parameters {name}. Value: {value}. {value} is less than the "
-                      f"minimum of {minimum}")
+        raise Invalid(f"{prefix} {value} is less than the minimum of {minimum}")
+    if number > 2 ** 31 - 1:
+        raise Invalid(f"{prefix} {value} is greater than the maximum of 2147483647")
     return number
+
+
+def int_param(req: falcon.Request, name: str, minimum: int = 0) -> int:
+    return integer(req.params.get(name), name, minimum, "query parameters")
 
 
 def bool_param(name: str, value: Any) -> bool:

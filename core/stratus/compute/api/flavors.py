@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
-from stratus.compute.api.common import bool_param, context, int_param, links, page_links
+from stratus.compute.api.common import bool_param, context, int_param, integer, links, page_links
 from stratus.compute.service import ComputeService
 from stratus.db import paging
 from stratus.db.engine import insert_unless_taken
@@ -47,21 +47,6 @@ ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1, "properties"
 SORT_KEYS = {"flavorid": Flavor.flavorid, "id": Flavor.flavorid, "name": Flavor.name, "memory_mb": Flavor.memory_mb,
              "vcpus": Flavor.vcpus, "root_gb": Flavor.root_gb, "created_at": Flavor.created_at,
              "swap": Flavor.swap, "rxtx_factor": Flavor.rxtx_factor, "ephemeral_gb": Flavor.ephemeral_gb}
-
-
-def _int(value: Any, name: str, minimum: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"Invalid input for field/attribute {name}. Value: {value}. '{value}' is not an integer"
-                      ) from None
-    if number < minimum:
-        raise Invalid(f"Invalid input for field/attribute {name}. Value: {value}. {value} is less than the minimum "
-                      f"of {minimum}")
-    if number > 2 ** 31 - 1:
-        raise Invalid(f"Invalid input for field/attribute {name}. Value: {value}. {value} is greater than the "
-                      "maximum of 2147483647")
-    return number
 
 
 def view(req: falcon.Request, conf: Any, row: Flavor, detail: bool = True) -> dict[str, Any]:
@@ -141,10 +126,10 @@ class Flavors:
             rxtx = float(rxtx)
         except ValueError:
             raise Invalid(f"Invalid input for field/attribute rxtx_factor. Value: {rxtx}.") from None
-        row = Flavor(flavorid=flavor_id, name=body["name"], memory_mb=_int(body["ram"], "ram", 1),
-                     vcpus=_int(body["vcpus"], "vcpus", 1), root_gb=_int(body["disk"], "disk", 0),
-                     ephemeral_gb=_int(body.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
-                     swap=_int(body.get("swap") or 0, "swap", 0), rxtx_factor=rxtx,
+        row = Flavor(flavorid=flavor_id, name=body["name"], memory_mb=integer(body["ram"], "ram", 1),
+                     vcpus=integer(body["vcpus"], "vcpus", 1), root_gb=integer(body["disk"], "disk", 0),
+                     ephemeral_gb=integer(body.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
+                     swap=integer(body.get("swap") or 0, "swap", 0), rxtx_factor=rxtx,
                      is_public=body.get("os-flavor-access:is_public", True), disabled=False,
                      created_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
         with self.service.db.transaction() as session:

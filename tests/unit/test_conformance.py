@@ -126,3 +126,10 @@ def test_the_logical_network_plugin_passes_the_network_suite(tmp_path):
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.network:logical", config, tmp_path)
     assert summary.startswith("11 passed, 1 skipped"), summary  # 6 common + 5 plugin; DATA_PLANE skips: no plugging
+
+
+def test_the_fake_hypervisor_passes_the_hypervisor_suite(tmp_path):
+    config = tmp_path / "fake.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    summary = run_suite("stratus.hypervisor:fake", config, tmp_path)
+    assert summary.startswith("18 passed") and "skipped" not in summary, summary  # 6 common + 12 hypervisor

@@ -11,8 +11,11 @@ from stratus.conf import MODULES
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     result: list[tuple[str | None, list[cfg.Opt]]] = []
+    from stratus.compute.drivers import fake
+
     for module in MODULES:
         result.extend(module.list_opts())
+    result.extend(fake.list_opts())  # the core's reference drivers' options are in the sample too
     return result
 
 

@@ -29,6 +29,7 @@ SUITES: dict[str, tuple[str, ...]] = {namespace: () for namespace in loading.NAM
 SUITES["stratus.auth"] = ("test_auth_backend.py",)
 SUITES["stratus.image_store"] = ("test_image_store.py",)
 SUITES["stratus.network"] = ("test_network_plugin.py",)
+SUITES["stratus.hypervisor"] = ("test_hypervisor.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {

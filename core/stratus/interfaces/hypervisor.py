@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 0)
+API_VERSION: ApiVersion = (1, 1)
 
 
 class HypervisorCapability(enum.Flag):
@@ -99,6 +99,9 @@ class InstanceSpec:
     metadata: Mapping[str, str] = field(default_factory=dict)
     key_data: str | None = None
     config_drive: bool = False
+    #: the image and flavor the server was built from (API 1.1), for logs and fault injection
+    image_id: str | None = None
+    flavor_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""The core's hypervisor drivers (entry points in ``stratus.hypervisor``)."""

@@ -1,0 +1,156 @@
+"""The hypervisor suite (namespace ``stratus.hypervisor``).
+
+The lifecycle contract of :mod:`stratus.interfaces.hypervisor` on a real (or fake) host:
+spawn/destroy idempotence, power state transitions, unknown UUIDs, and each optional
+capability the driver declares. The driver must be able to boot a server from
+``InstanceSpec`` alone (no image) — a driver that needs an image file reads the path from
+``[conformance] image_path`` in the configuration given with ``--stratus-config``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from stratus.exceptions import Conflict, NotFound
+from stratus.interfaces.hypervisor import (
+    BlockDevice,
+    HostResources,
+    InstanceInfo,
+    InstanceSpec,
+    NetworkInterface,
+    PowerState,
+)
+
+
+@pytest.fixture
+def host(driver):
+    driver.init_host("conformance-host")
+    return driver
+
+
+@pytest.fixture
+def server(host, driver_conf):
+    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="conformance", vcpus=1, memory_mb=64, root_gb=1,
+                        image_path=image_path, image_id="conformance-image", flavor_name="conformance-flavor")
+    nic = NetworkInterface(port_id=str(uuid.uuid4()), mac_address="fa:16:3e:00:00:01", vif_type="logical",
+                           fixed_ips=("10.0.0.5",))
+    host.spawn(spec, [nic], [])
+    yield spec
+    host.destroy(spec.uuid)
+
+
+def test_host_resources_are_positive(host):
+    resources = host.get_host_resources()
+    assert isinstance(resources, HostResources)
+    assert resources.vcpus > 0 and resources.memory_mb > 0 and resources.local_gb > 0
+    assert resources.hypervisor_hostname and resources.hypervisor_type
+
+
+def test_a_spawned_server_runs_and_is_listed(host, server):
+    assert server.uuid in host.list_instances()
+    info = host.get_info(server.uuid)
+    assert isinstance(info, InstanceInfo) and info.power_state is PowerState.RUNNING
+    assert (info.vcpus, info.memory_mb) == (server.vcpus, server.memory_mb)
+
+
+def test_spawning_the_same_uuid_twice_conflicts(host, server):
+    with pytest.raises(Conflict):
+        host.spawn(server, [], [])
+    assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+
+
+def test_power_off_on_and_reboot(host, server):
+    host.power_off(server.uuid)
+    host.power_off(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.SHUTDOWN
+    host.power_on(server.uuid)
+    host.power_on(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+    for hard in (False, True):
+        host.reboot(server.uuid, hard)
+        assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+
+
+def test_destroy_is_idempotent(host, server):
+    host.destroy(server.uuid)
+    host.destroy(server.uuid)
+    assert server.uuid not in host.list_instances()
+    with pytest.raises(NotFound):
+        host.get_info(server.uuid)
+
+
+def test_unknown_uuids_are_not_found(host):
+    unknown = str(uuid.uuid4())
+    for call in (host.get_info, host.power_on, host.power_off, lambda u: host.reboot(u, False)):
+        with pytest.raises(NotFound):
+            call(unknown)
+    host.destroy(unknown)
+
+
+@pytest.mark.requires_capability("CONSOLE_LOG")
+def test_console_output(host, server):
+    output = host.get_console_output(server.uuid)
+    assert isinstance(output, str)
+    assert len(host.get_console_output(server.uuid, tail_lines=1).splitlines()) <= 1
+
+
+@pytest.mark.requires_capability("SNAPSHOT")
+def test_snapshot_streams_the_disk(host, server):
+    chunks: list[bytes] = []
+    disk_format = host.snapshot(server.uuid, chunks.append)
+    assert disk_format in ("raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx", "iso") and b"".join(chunks)
+    assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+
+
+@pytest.mark.requires_capability("PAUSE")
+def test_pause_and_unpause(host, server):
+    host.pause(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.PAUSED
+    with pytest.raises(Conflict):
+        host.pause(server.uuid)
+    host.unpause(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+    with pytest.raises(Conflict):
+        host.unpause(server.uuid)
+
+
+@pytest.mark.requires_capability("SUSPEND")
+def test_suspend_and_resume(host, server):
+    host.suspend(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.SUSPENDED
+    with pytest.raises(Conflict):
+        host.suspend(server.uuid)
+    host.resume(server.uuid)
+    assert host.get_info(server.uuid).power_state is PowerState.RUNNING
+
+
+@pytest.mark.requires_capability("RESIZE")
+def test_resize_confirm_and_revert(host, server):
+    from dataclasses import replace
+
+    bigger = replace(server, vcpus=2, memory_mb=128, root_gb=2)
+    host.resize(server.uuid, bigger)
+    assert (host.get_info(server.uuid).vcpus, host.get_info(server.uuid).memory_mb) == (2, 128)
+    host.revert_resize(server.uuid)
+    assert host.get_info(server.uuid).vcpus == 1
+    host.resize(server.uuid, bigger)
+    host.confirm_resize(server.uuid)
+    host.confirm_resize(server.uuid)
+    host.revert_resize(server.uuid)  # nothing kept after a confirm: the new sizes stay
+    assert host.get_info(server.uuid).vcpus == 2
+
+
+@pytest.mark.requires_capability("VOLUME_ATTACH")
+def test_attach_and_detach_volumes(host, server):
+    first = BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb", driver_volume_type="fake")
+    host.attach_volume(server.uuid, first)
+    with pytest.raises(Conflict):
+        host.attach_volume(server.uuid, BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb",
+                                                    driver_volume_type="fake"))
+    host.detach_volume(server.uuid, first.volume_id)
+    host.detach_volume(server.uuid, first.volume_id)
+    host.attach_volume(server.uuid, BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb",
+                                                driver_volume_type="fake"))

@@ -133,3 +133,18 @@ def test_the_fake_hypervisor_passes_the_hypervisor_suite(tmp_path):
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.hypervisor:fake", config, tmp_path)
     assert summary.startswith("18 passed") and "skipped" not in summary, summary  # 6 common + 12 hypervisor
+
+
+def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):
+    from stratus.scheduler import filters, weighers
+
+    config = tmp_path / "scheduler.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    for namespace, module, expected in (("stratus.scheduler.filters", filters, "8 passed, 1 skipped"),
+                                        ("stratus.scheduler.weighers", weighers, "7 passed, 2 skipped")):
+        names = [n for n, cls in vars(module).items() if isinstance(cls, type) and cls.__module__ == module.__name__
+                 and not n.startswith("_")]
+        assert len(names) >= 4
+        for name in names:
+            summary = run_suite(f"{namespace}:{name}", config, tmp_path)
+            assert summary.startswith(expected), f"{name}: {summary}"

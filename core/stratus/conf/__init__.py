@@ -23,13 +23,14 @@ from stratus.conf import (
     messaging,
     network,
     plugins,
+    scheduler,
     service,
     token,
 )
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute)
+                                   network, compute, scheduler)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

@@ -30,6 +30,8 @@ SUITES["stratus.auth"] = ("test_auth_backend.py",)
 SUITES["stratus.image_store"] = ("test_image_store.py",)
 SUITES["stratus.network"] = ("test_network_plugin.py",)
 SUITES["stratus.hypervisor"] = ("test_hypervisor.py",)
+SUITES["stratus.scheduler.filters"] = ("test_scheduler.py",)
+SUITES["stratus.scheduler.weighers"] = ("test_scheduler.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {

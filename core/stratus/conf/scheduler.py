@@ -1,0 +1,42 @@
+"""Options of the ``[scheduler]`` group: which filters and weighers choose hosts, and how."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+GROUP = "scheduler"
+
+DEFAULT_FILTERS = ["ComputeFilter", "AvailabilityZoneFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+                   "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "RamFilter", "CoreFilter",
+                   "DiskFilter", "SameHostFilter", "DifferentHostFilter"]
+
+opts = [
+    cfg.ListOpt("enabled_filters", default=DEFAULT_FILTERS,
+                help="Filters (entry points in stratus.scheduler.filters) every host must pass, in this order; "
+                "cheap and selective ones first."),
+    cfg.ListOpt("weighers", default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher"],
+                help="Weighers (entry points in stratus.scheduler.weighers) whose normalised scores, times their "
+                "multipliers, rank the hosts that passed."),
+    cfg.FloatOpt("ram_weight_multiplier", default=1.0,
+                 help="Positive spreads servers over hosts by free RAM; negative stacks them."),
+    cfg.FloatOpt("cpu_weight_multiplier", default=1.0,
+                 help="Positive spreads servers over hosts by free vCPUs; negative stacks them."),
+    cfg.FloatOpt("disk_weight_multiplier", default=1.0,
+                 help="Positive spreads servers over hosts by free disk; negative stacks them."),
+    cfg.FloatOpt("io_ops_weight_multiplier", default=-1.0,
+                 help="Negative prefers hosts with fewer builds, resizes and snapshots under way."),
+    cfg.IntOpt("max_instances_per_host", default=50, min=1, help="NumInstancesFilter's limit."),
+    cfg.IntOpt("max_io_ops_per_host", default=8, min=1, help="IoOpsFilter's limit of concurrent I/O-heavy tasks."),
+    cfg.IntOpt("max_attempts", default=3, min=1,
+               help="Hosts a build is tried on (the first and its reschedules) before the server goes to ERROR."),
+    cfg.IntOpt("host_subset_size", default=1, min=1,
+               help="Pick at random among this many best hosts (more than 1 lessens races between schedulers)."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [(GROUP, opts)]

@@ -1,0 +1,1 @@
+"""The scheduler: standard filters and weighers (entry points) and host selection."""

@@ -1,0 +1,227 @@
+"""The standard filters (entry points in ``stratus.scheduler.filters``), as Nova's.
+
+Resource filters compare what a flavor asks with what a host has left after its
+allocation ratio: usable = total * ratio - used.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from stratus.interfaces.scheduler import Filter, FilterCapability, HostState, RequestSpec
+
+
+def free_vcpus(host: HostState) -> float:
+    return host.vcpus_total * host.cpu_allocation_ratio - host.vcpus_used
+
+
+def free_ram(host: HostState) -> float:
+    return host.memory_mb_total * host.ram_allocation_ratio - host.memory_mb_used
+
+
+def free_disk_gb(host: HostState) -> float:
+    return host.disk_gb_total * host.disk_allocation_ratio - host.disk_gb_used
+
+
+def _requested_disk_gb(spec: RequestSpec) -> float:
+    return spec.flavor.root_gb + spec.flavor.ephemeral_gb + spec.flavor.swap_mb / 1024
+
+
+class _Base(Filter):
+    api_version = (1, 0)
+
+    def __init__(self, conf: object = None) -> None:
+        super().__init__(conf)
+
+
+class ComputeFilter(_Base):
+    """The host's compute service is up and enabled."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return host.service_up and not host.service_disabled
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        return f"{host.host}: compute service {'disabled' if host.service_disabled else 'down'}"
+
+
+class RamFilter(_Base):
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return free_ram(host) >= spec.flavor.memory_mb
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        return f"{host.host}: {free_ram(host):.0f} MiB RAM usable, {spec.flavor.memory_mb} requested"
+
+
+class CoreFilter(_Base):
+    """vCPUs (Nova's VCPU resource)."""
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return free_vcpus(host) >= spec.flavor.vcpus
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        return f"{host.host}: {free_vcpus(host):.0f} vCPUs usable, {spec.flavor.vcpus} requested"
+
+
+class DiskFilter(_Base):
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return free_disk_gb(host) >= _requested_disk_gb(spec)
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        return f"{host.host}: {free_disk_gb(host):.0f} GiB disk usable, {_requested_disk_gb(spec):g} requested"
+
+
+class AvailabilityZoneFilter(_Base):
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return not spec.availability_zone or spec.availability_zone == host.availability_zone
+
+
+def _dotted(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(p) for p in text.split("."))
+    except ValueError:
+        return None
+
+
+def _host_version(number: int) -> tuple[int, int, int]:
+    """Nova's integer hypervisor version (major*1e6 + minor*1e3 + micro) as a tuple."""
+    return number // 1000000, number // 1000 % 1000, number % 1000
+
+
+def _pad(version: tuple[int, ...]) -> tuple[int, ...]:
+    return (*version, 0, 0, 0)[:3]
+
+
+class ImagePropertiesFilter(_Base):
+    """The image's ``hw_architecture``, ``img_hv_type`` and ``img_hv_requested_version``
+    (``>=``, ``<=`` or ``==`` a dotted version; bare means ``>=``) match the host."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        props = spec.image_properties
+        arch = props.get("hw_architecture") or props.get("architecture")
+        if arch and arch != host.capabilities.get("cpu_arch", arch):
+            return False
+        hv_type = props.get("img_hv_type") or props.get("hypervisor_type")
+        if hv_type and hv_type != host.hypervisor_type:
+            return False
+        wanted = (props.get("img_hv_requested_version") or "").strip()
+        if not wanted:
+            return True
+        op = next((o for o in (">=", "<=", "==") if wanted.startswith(o)), "")
+        target = _dotted(wanted[len(op):].strip())
+        if target is None:
+            return False
+        have, target = _host_version(host.hypervisor_version), _pad(target)
+        return {"": have >= target, ">=": have >= target, "<=": have <= target, "==": have == target}[op]
+
+
+_OPERATORS = {
+    "=": lambda have, want: _float(have) is not None and _float(have) >= _float(want),
+    "==": lambda have, want: _float(have) == _float(want),
+    "!=": lambda have, want: _float(have) != _float(want),
+    ">=": lambda have, want: _float(have) is not None and _float(want) is not None and _float(have) >= _float(want),
+    "<=": lambda have, want: _float(have) is not None and _float(want) is not None and _float(have) <= _float(want),
+    "s==": lambda have, want: have == want,
+    "s!=": lambda have, want: have != want,
+    "s>=": lambda have, want: have >= want,
+    "s<=": lambda have, want: have <= want,
+    "s>": lambda have, want: have > want,
+    "s<": lambda have, want: have < want,
+    "<in>": lambda have, want: want in have,
+}
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def matches(have: str, requirement: str) -> bool:
+    """Nova's extra-spec operators: ``<or> a <or> b``, ``<in> x``, ``s== x``, ``>= 2``, or equality."""
+    words = requirement.split()
+    if not words:
+        return have == requirement
+    if words[0] == "<or>":
+        return have in words[1::2]
+    if words[0] in _OPERATORS and len(words) == 2:
+        return bool(_OPERATORS[words[0]](have, words[1]))
+    return have == requirement
+
+
+class ComputeCapabilitiesFilter(_Base):
+    """Flavor extra specs ``capabilities:KEY`` (or unscoped keys without ``:``) match the
+    host's capabilities."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        for key, requirement in spec.flavor.extra_specs.items():
+            scope, _, name = key.partition(":")
+            if name and scope != "capabilities":
+                continue
+            name = name or scope
+            have = host.capabilities.get(name)
+            if have is None or not matches(str(have), str(requirement)):
+                return False
+        return True
+
+
+def _hint(spec: RequestSpec, name: str) -> tuple[str, ...]:
+    value = spec.scheduler_hints.get(name, ())
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+class SameHostFilter(_Base):
+    """Hint ``same_host``: only hosts running one of the given servers."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.INSTANCE_LIST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        wanted = _hint(spec, "same_host")
+        return not wanted or bool(host.instances & set(wanted))
+
+
+class DifferentHostFilter(_Base):
+    """Hint ``different_host``: only hosts running none of the given servers."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.INSTANCE_LIST
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return not (host.instances & set(_hint(spec, "different_host")))
+
+
+class ServerGroupAffinityFilter(_Base):
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        group = spec.instance_group
+        if group is None or group.policy != "affinity" or not group.hosts:
+            return True
+        return host.host in group.hosts
+
+
+class ServerGroupAntiAffinityFilter(_Base):
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        group = spec.instance_group
+        if group is None or group.policy != "anti-affinity":
+            return True
+        return host.host not in group.hosts
+
+
+class NumInstancesFilter(_Base):
+    """At most ``[scheduler] max_instances_per_host`` servers on a host."""
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return host.num_instances < self.conf.scheduler.max_instances_per_host
+
+
+class IoOpsFilter(_Base):
+    """At most ``[scheduler] max_io_ops_per_host`` builds, resizes and snapshots at once."""
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return host.num_io_ops < self.conf.scheduler.max_io_ops_per_host

@@ -1,0 +1,46 @@
+"""The standard weighers (entry points in ``stratus.scheduler.weighers``), as Nova's:
+raw scores are what is free (or busy, for I/O); the multiplier, from ``[scheduler]``,
+decides spreading (positive) or stacking (negative)."""
+
+from __future__ import annotations
+
+from stratus.interfaces.scheduler import HostState, RequestSpec, Weigher
+from stratus.scheduler.filters import free_disk_gb, free_ram, free_vcpus
+
+
+class _Base(Weigher):
+    api_version = (1, 0)
+    option = ""
+
+    def multiplier(self) -> float:
+        return float(self.conf.scheduler[self.option])
+
+
+class RAMWeigher(_Base):
+    option = "ram_weight_multiplier"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return free_ram(host)
+
+
+class CPUWeigher(_Base):
+    option = "cpu_weight_multiplier"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return free_vcpus(host)
+
+
+class DiskWeigher(_Base):
+    option = "disk_weight_multiplier"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return free_disk_gb(host)
+
+
+class IoOpsWeigher(_Base):
+    """Busy hosts score high; the default multiplier (-1.0) prefers idle ones."""
+
+    option = "io_ops_weight_multiplier"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return float(host.num_io_ops)

@@ -14,12 +14,13 @@ import os
 import secrets
 import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from stratus import __version__
+from stratus import __version__, defaults
 from stratus.api import composite
 from stratus.api.deps import build_deps, close_deps
 from stratus.compute.bootstrap import ensure_standard_flavors
@@ -82,6 +83,25 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
     os.replace(temporary, path)
 
 
+def start_compute(conf: Any, deps: Any) -> list[Any]:
+    """The conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
+    from stratus.compute.conductor import Conductor
+    from stratus.compute.manager import ComputeManager
+
+    compute = deps.services["compute"]
+    conductor = Conductor(conf, compute.db, compute.transport, conf.host)
+    conductor.start()
+    started: list[Any] = [conductor]
+    count = conf.compute.simulated_hosts
+    names = [conf.host] if count == 1 else [f"{conf.host}-{i:04d}" for i in range(1, count + 1)]
+    for name in names:
+        manager = ComputeManager(conf, name, compute.db, deps.services["network"], deps.services["image"],
+                                 compute.transport)
+        manager.start()
+        started.append(manager)
+    return started
+
+
 @dataclass
 class Embedded:
     """Runs the embedded cloud with ``conf`` (already validated, overrides applied)."""
@@ -90,9 +110,11 @@ class Embedded:
     host: str
     port: int
     out: Any = field(default=sys.stdout)
+    defaults: bool = True
     plugins: Any = field(default=None, init=False)
     deps: Any = field(default=None, init=False)
     agent: Any = field(default=None, init=False)
+    hosts: list = field(default_factory=list, init=False)
 
     @property
     def base_url(self) -> str:
@@ -133,23 +155,39 @@ class Embedded:
         self.agent = network.plugin.create_agent(self.conf)
         if self.agent is not None:
             self.agent.start()  # this host's data plane, served by the same process
+        self.hosts = start_compute(self.conf, self.deps)
         return composite.build(self.deps)
 
     def stop_services(self) -> None:
         if self.plugins is not None:
             call_safely(self.plugins, "stratus_shutdown", service="embedded")
+        for service in reversed(self.hosts):
+            service.stop()
         if self.agent is not None:
             self.agent.stop()
         if self.deps is not None:
             close_deps(self.deps)
 
     def announce(self, addresses: list[tuple[str, int]]) -> None:
+        """Called when the port listens, before the worker serves: the defaults are made over
+        HTTP once it does, on a thread (the master must go on to start the worker)."""
+        threading.Thread(target=self._defaults_then_announce, name="stratus-defaults", daemon=True).start()
+
+    def _defaults_then_announce(self) -> None:
+        made = []
+        try:
+            if self.defaults:
+                made = defaults.ensure(self.base_url, read_admin_password(self.clouds_yaml) or "")
+        except (OSError, ValueError, KeyError) as exc:
+            made = [f"  could not create the default network and image: {exc}"]
         lines = [f"Stratus {__version__} embedded cloud is up (Ctrl-C stops it)",
                  f"  data dir       {self.conf.state_path}"]
         lines += [f"  {name:<14} {self.base_url}{path}" for name, path in ENDPOINT_PATHS]
-        lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)",
+        lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)", *made,
                   "",
                   f"  export OS_CLIENT_CONFIG_FILE={self.clouds_yaml}",
+                  f"  openstack --os-cloud stratus server create --image {defaults.IMAGE} --flavor m1.tiny "
+                  f"--network {defaults.NETWORK} demo --wait",
                   "  openstack --os-cloud stratus token issue"]
         print("\n".join(lines), file=self.out, flush=True)
 

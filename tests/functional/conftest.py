@@ -10,14 +10,15 @@ import pytest
 from tests.functional.servers import Server
 
 
-def start_cloud(tmp_path_factory, config: str | None = None) -> Server:
-    """``stratus up`` on a free port with its own data directory (and ``config`` as its stratus.conf)."""
+def start_cloud(tmp_path_factory, config: str | None = None, defaults: bool = True) -> Server:
+    """``stratus up`` on a free port with its own data directory (and ``config`` as its stratus.conf);
+    ``defaults=False``: without the default network and image (for tests that count)."""
     data_dir = tmp_path_factory.mktemp("data")
     args = []
     if config is not None:
         (data_dir / "stratus.conf").write_text(config)
         args = ["--config-file", str(data_dir / "stratus.conf")]
-    server = Server(*args, "up", "--port", "0", "--data-dir", str(data_dir))
+    server = Server(*args, "up", "--port", "0", "--data-dir", str(data_dir), *([] if defaults else ["--no-defaults"]))
     server.data_dir = data_dir
     server.clouds_yaml = str(data_dir / "clouds.yaml")
     assert server.wait_for(re.compile("token issue"), 30), server.text

@@ -74,7 +74,7 @@ def test_responses_match_each_service_openapi_document(cloud, service, paths):
 
 
 def test_errors_use_each_service_style(cloud):
-    compute = requests.get(f"{cloud.base_url}/compute/v2.1/servers", timeout=10)
+    compute = requests.get(f"{cloud.base_url}/compute/v2.1/no-such-resources", timeout=10)
     assert compute.status_code == 404 and "itemNotFound" in compute.json()
     network = requests.get(f"{cloud.base_url}/network/v2.0/no-such-resources", timeout=10)
     assert network.status_code == 404 and network.json()["NeutronError"]["type"] == "HTTPNotFound"

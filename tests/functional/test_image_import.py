@@ -196,7 +196,7 @@ def test_registering_an_http_location(conn, web):
 
 @pytest.fixture(scope="module")
 def quota_cloud(tmp_path_factory):
-    server = start_cloud(tmp_path_factory, QUOTAS)
+    server = start_cloud(tmp_path_factory, QUOTAS, defaults=False)  # the quotas count from an empty project
     yield server
     server.stop()
 

@@ -31,7 +31,7 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     network.serve_agents(transport)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
                    services={"identity": identity, "image": image, "network": network,
-                             "compute": ComputeService(conf)})
+                             "compute": ComputeService(conf, transport=transport, network=network)})
 
 
 def close_deps(deps: ApiDeps) -> None:

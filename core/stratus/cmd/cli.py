@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8770, help="port to bind; 0 picks a free one (default 8770)")
     up.add_argument("--data-dir", help="directory for the SQLite database and state "
                                        "(default: the user's data directory)")
+    up.add_argument("--no-defaults", action="store_true",
+                    help="do not create the default network and image for the admin project")
 
     api = sub.add_parser("api", help="serve the composite API with gunicorn (production shape)")
     api.add_argument("--host", help="address to bind (default [api] host)")
@@ -109,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         data_dir = os.path.abspath(args.data_dir or platformdirs.user_data_dir("stratus"))
         conf = _load_conf(args, embedded_overrides(data_dir))
         _setup_logging(conf.debug)
-        Embedded(conf, args.host, args.port).run()
+        Embedded(conf, args.host, args.port, defaults=not args.no_defaults).run()
         return 0
     if args.command == "api":
         conf = _load_conf(args)

@@ -62,3 +62,118 @@ class KeyPair(Base):
     public_key: Mapped[str] = mapped_column(sa.Text)
     type: Mapped[str] = mapped_column(sa.String(16), default="ssh")
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class ComputeNode(Base):
+    """A hypervisor node as its compute service last reported it, and what claims hold on it.
+
+    ``*_used`` only ever change through the conditional UPDATEs of
+    :mod:`stratus.compute.claims`, so two schedulers can never over-commit a node.
+    """
+
+    __tablename__ = "compute_nodes"
+    __table_args__ = (sa.UniqueConstraint("host", "nodename"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    host: Mapped[str] = mapped_column(sa.String(255), index=True)
+    nodename: Mapped[str] = mapped_column(sa.String(255))
+    hypervisor_type: Mapped[str] = mapped_column(sa.String(64))
+    hypervisor_version: Mapped[int] = mapped_column(sa.Integer)
+    vcpus: Mapped[int] = mapped_column(sa.Integer)
+    memory_mb: Mapped[int] = mapped_column(sa.Integer)
+    local_gb: Mapped[int] = mapped_column(sa.Integer)
+    vcpus_used: Mapped[int] = mapped_column(sa.Integer, default=0)
+    memory_mb_used: Mapped[int] = mapped_column(sa.Integer, default=0)
+    local_gb_used: Mapped[int] = mapped_column(sa.Integer, default=0)
+    running_vms: Mapped[int] = mapped_column(sa.Integer, default=0)
+    cpu_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
+    ram_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
+    disk_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
+    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
+    cpu_info: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class Instance(Base):
+    """A server. Soft-deleted (``deleted``) so ``changes-since`` can show deletions."""
+
+    __tablename__ = "instances"
+    uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    user_id: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(255))
+    display_description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255))
+    image_ref: Mapped[str] = mapped_column(sa.String(255), default="")
+    flavor: Mapped[dict] = mapped_column(sa.JSON)
+    vm_state: Mapped[str] = mapped_column(sa.String(32), index=True)
+    task_state: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    power_state: Mapped[int] = mapped_column(sa.Integer, default=0)
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True, index=True)
+    node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    key_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    key_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    user_data: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    config_drive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    locked_by: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    progress: Mapped[int] = mapped_column(sa.Integer, default=0)
+    launch_index: Mapped[int] = mapped_column(sa.Integer, default=0)
+    reservation_id: Mapped[str] = mapped_column(sa.String(255))
+    access_ip_v4: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    access_ip_v6: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    requested_networks: Mapped[list] = mapped_column(sa.JSON, default=list)
+    security_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    network_info: Mapped[list] = mapped_column(sa.JSON, default=list)
+    tried_hosts: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: what the scheduler needs again on a reschedule: image properties, zone, hints
+    request_spec: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    launched_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    terminated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, index=True)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+    metadata_items: Mapped[list[InstanceMetadata]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                                  order_by="InstanceMetadata.key")
+    faults: Mapped[list[InstanceFault]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                       order_by="InstanceFault.id")
+
+
+class InstanceMetadata(Base):
+    __tablename__ = "instance_metadata"
+    instance_uuid: Mapped[str] = mapped_column(sa.ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class InstanceFault(Base):
+    __tablename__ = "instance_faults"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(sa.ForeignKey("instances.uuid", ondelete="CASCADE"), index=True)
+    code: Mapped[int] = mapped_column(sa.Integer)
+    message: Mapped[str] = mapped_column(sa.Text)
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class Allocation(Base):
+    """What a server holds on a node (the claim); gone when the server is."""
+
+    __tablename__ = "allocations"
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    node_id: Mapped[int] = mapped_column(sa.ForeignKey("compute_nodes.id"), index=True)
+    vcpus: Mapped[int] = mapped_column(sa.Integer)
+    memory_mb: Mapped[int] = mapped_column(sa.Integer)
+    disk_gb: Mapped[int] = mapped_column(sa.Integer)
+
+
+class QuotaLock(Base):
+    """One row per project, locked while a create counts the project's usage."""
+
+    __tablename__ = "compute_quota_locks"
+    project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)

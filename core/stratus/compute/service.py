@@ -1,16 +1,43 @@
-"""The compute service's collaborators in an API process: its database."""
+"""The compute service's collaborators in an API process: its database, RPC clients, and
+what the API needs to know of hosts."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from stratus.db.engine import Database
+from stratus.rpc import RPCClient
+from stratus.servicegroup.registry import registry_from_conf
 
 
 class ComputeService:
-    def __init__(self, conf: Any, db: Database | None = None) -> None:
+    def __init__(self, conf: Any, db: Database | None = None, transport: Any = None,
+                 network: Any = None) -> None:
         self.conf = conf
         self.db = db or Database.for_service(conf, "compute")
+        self.transport, self.network = transport, network
+        self.registry = registry_from_conf(conf, self.db)
+        self._clients: dict[str, RPCClient] = {}
+        self._lock = threading.Lock()
+
+    def rpc(self, topic: str) -> RPCClient:
+        with self._lock:
+            if topic not in self._clients:
+                self._clients[topic] = RPCClient(self.transport, topic)
+            return self._clients[topic]
+
+    def host_is_up(self, host: str) -> bool:
+        return any(s.up for s in self.registry.list(binary="stratus-compute", host=host))
+
+    def release_ports(self, server_id: str, network_info: list[dict[str, Any]]) -> None:
+        """Give back a server's ports from here (its host is down)."""
+        if self.network is not None and network_info:
+            from stratus.network import attachments
+
+            attachments.detach(self.network, server_id, [(n["port_id"], n["created"]) for n in network_info])
 
     def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
         self.db.dispose()

@@ -11,6 +11,15 @@ opts = [
                  help="vCPUs a host may promise per physical vCPU it reports."),
     cfg.FloatOpt("ram_allocation_ratio", default=1.0, min=0.0, help="RAM a host may promise per MiB it reports."),
     cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0, help="Disk a host may promise per GiB it reports."),
+    cfg.StrOpt("hypervisor", default="fake", help="Hypervisor driver (entry point in stratus.hypervisor)."),
+    cfg.IntOpt("simulated_hosts", default=1, min=1,
+               help="Compute hosts this process runs (each with its own driver instance; for the fake "
+               "hypervisor's scale runs). Above 1 they are named HOST-0001, HOST-0002..."),
+    cfg.FloatOpt("resource_update_interval", default=10.0, min=0.1,
+                 help="Seconds between a compute host's resource reports and heartbeats."),
+    cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
+    cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_key_pairs", default=100, min=-1, help="Key pairs one user may hold (-1: unlimited)."),
 ]
 

@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from stratus.db.engine import Database, insert_unless_taken
+from stratus.db.engine import Database
+from stratus.db.locks import lock_project
 from stratus.network import errors, models
 
 MODELS: dict[str, Any] = {
@@ -34,22 +35,6 @@ def used(session: Session, resource: str, project_id: str) -> int:
                or 0)
 
 
-def _lock(db: Database, session: Session, project_id: str) -> None:
-    """Serialise this project's creates by locking its row in quota_locks.
-
-    SQLite transactions already take turns (BEGIN IMMEDIATE). Elsewhere the row is created
-    in a transaction of its own first: concurrent inserts of one key inside the creating
-    transactions deadlock on MariaDB.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        return
-    with db.transaction() as own:
-        if own.get(models.QuotaLock, project_id) is None:
-            insert_unless_taken(own, models.QuotaLock(project_id=project_id))  # or a concurrent request did
-    session.scalars(sa.select(models.QuotaLock).where(models.QuotaLock.project_id == project_id)
-                    .with_for_update()).one()
-
-
 def check(db: Database, session: Session, conf: Any, project_id: str, resource: str, adding: int = 1) -> None:
     """:raises OverQuota: ``project_id`` would have more ``resource`` than its quota allows."""
     if not project_id:
@@ -57,7 +42,7 @@ def check(db: Database, session: Session, conf: Any, project_id: str, resource: 
     limit = limits(session, conf, project_id)[resource]
     if limit < 0:
         return
-    _lock(db, session, project_id)
+    lock_project(db, session, models.QuotaLock, project_id)
     model = MODELS[resource]
     # a locking read sees rows committed since this transaction's snapshot (MariaDB's
     # REPEATABLE READ would otherwise count from a snapshot taken before the lock)

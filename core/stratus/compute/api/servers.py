@@ -1,0 +1,393 @@
+"""``/servers`` (Nova v2.1): create, list (``/servers``, ``/servers/detail``), show, update,
+delete. Creating writes the servers in ``BUILD`` and casts them to the conductor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import hashlib
+import re
+import secrets
+import uuid as uuidlib
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.compute import models, quotas, states
+from stratus.compute.api.common import bool_param, context, int_param, links, page_links
+from stratus.compute.api.flavors import find as find_flavor
+from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
+from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound
+
+Instance = models.Instance
+_NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
+_META = {"type": "object", "maxProperties": 128,
+         "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
+         "additionalProperties": {"type": "string", "maxLength": 255}}
+CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
+    "type": "object", "required": ["name", "flavorRef"], "properties": {
+        "name": _NAME, "imageRef": {"type": "string", "maxLength": 255},
+        "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+        "networks": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+            "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
+            "fixed_ip": {"type": "string"}}}},
+        "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "user_data": {"type": "string", "maxLength": 65535},
+        "metadata": _META,
+        "security_groups": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255}}}},
+        "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+        "min_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
+        "max_count": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
+        "return_reservation_id": {"type": ["boolean", "string"]},
+        "config_drive": {"type": ["boolean", "string"]},
+        "accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
+        "adminPass": {"type": "string"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+    }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
+UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
+    "type": "object", "additionalProperties": False, "properties": {
+        "name": _NAME, "accessIPv4": {"type": "string", "format": "ipv4"},
+        "accessIPv6": {"type": "string", "format": "ipv6"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}}}}
+SORT_KEYS = {"created_at": Instance.created_at, "display_name": Instance.display_name,
+             "updated_at": Instance.updated_at, "uuid": Instance.uuid, "vm_state": Instance.vm_state,
+             "host": Instance.host, "launched_at": Instance.launched_at}
+
+
+def _ref(value: Any) -> str:
+    """An id, or the last part of a URL to one (Nova accepts both)."""
+    return str(value).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _hostname(name: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    return hashlib.sha224((project_id + host).encode()).hexdigest() if host else ""
+
+
+def _addresses(instance: Instance) -> dict[str, list[dict[str, Any]]]:
+    result: dict[str, list[dict[str, Any]]] = {}
+    for nic in instance.network_info:
+        for fixed in nic["fixed_ips"]:
+            result.setdefault(nic["network_name"] or nic["network_id"], []).append({
+                "version": 6 if ":" in fixed["ip_address"] else 4, "addr": fixed["ip_address"],
+                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic["mac_address"]})
+    return result
+
+
+def _time(moment: datetime.datetime | None) -> str | None:
+    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+
+
+def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": row.uuid, "name": row.display_name, "links": links(req, conf, "servers", row.uuid)}
+    if not detail:
+        return body
+    ctx = context(req)
+    flavor = row.flavor
+    body.update({
+        "status": states.status(row.vm_state, row.task_state), "tenant_id": row.project_id, "user_id": row.user_id,
+        "metadata": {m.key: m.value for m in row.metadata_items}, "hostId": host_id(row.project_id, row.host),
+        "image": {"id": row.image_ref, "links": [{"rel": "bookmark", "href": links(
+            req, conf, "images", row.image_ref)[1]["href"]}]} if row.image_ref else "",
+        "flavor": {"id": flavor["id"], "links": [{"rel": "bookmark", "href": links(
+            req, conf, "flavors", flavor["id"])[1]["href"]}]},
+        "created": _time(row.created_at), "updated": _time(row.updated_at), "addresses": _addresses(row),
+        "accessIPv4": row.access_ip_v4 or "", "accessIPv6": row.access_ip_v6 or "", "OS-DCF:diskConfig": "MANUAL",
+        "progress": row.progress, "OS-EXT-AZ:availability_zone": row.availability_zone or "nova",
+        "config_drive": "True" if row.config_drive else "", "key_name": row.key_name,
+        "OS-SRV-USG:launched_at": row.launched_at.isoformat() if row.launched_at else None,
+        "OS-SRV-USG:terminated_at": row.terminated_at.isoformat() if row.terminated_at else None,
+        "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
+        "OS-EXT-STS:power_state": row.power_state, "os-extended-volumes:volumes_attached": [],
+        "security_groups": [{"name": name} for name in (row.security_groups or ["default"])]
+        if row.requested_networks else [],
+    })
+    if ctx.is_admin:
+        body.update({"OS-EXT-SRV-ATTR:host": row.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node,
+                     "OS-EXT-SRV-ATTR:instance_name": f"instance-{row.uuid[:8]}"})
+    if row.vm_state == states.ERROR and row.faults:
+        fault = row.faults[-1]
+        body["fault"] = {"code": fault.code, "created": _time(fault.created_at), "message": fault.message}
+        if ctx.is_admin:
+            body["fault"]["details"] = fault.details
+    return body
+
+
+def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
+    ctx = context(req)
+    row = session.get(Instance, server_id)
+    if row is None or row.deleted or not (ctx.is_admin or row.project_id == ctx.project_id):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return row
+
+
+class Servers:
+    def __init__(self, deps: Any, policy: Policy, detail: bool) -> None:
+        self.compute, self.policy, self.detail = deps.services["compute"], policy, detail
+        self.images, self.network = deps.services.get("image"), deps.services.get("network")
+        self.conf = deps.conf
+
+    # -- list ---------------------------------------------------------------------------
+
+    @schema("List servers (name regex, status, image, flavor, host, changes-since, all_tenants, sort, pages)",
+            responses={200: {"type": "object", "required": ["servers"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        enforce(req, self.policy, "os_compute_api:servers:" + ("detail" if self.detail else "index"),
+                {"project_id": ctx.project_id})
+        params = req.params
+        where: list[Any] = []
+        if bool_param("all_tenants", params.get("all_tenants", "false")) if "all_tenants" in params else False:
+            enforce(req, self.policy, "os_compute_api:servers:index:get_all_tenants")
+            if "project_id" in params or "tenant_id" in params:
+                where.append(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
+        else:
+            where.append(Instance.project_id == ctx.project_id)
+        if "changes-since" in params:
+            try:
+                since = datetime.datetime.fromisoformat(params["changes-since"].replace("Z", "+00:00"))
+            except ValueError:
+                raise Invalid(f"Invalid filter field: changes-since. '{params['changes-since']}' is not a "
+                              "valid date-time") from None
+            where.append(Instance.updated_at >= since.astimezone(datetime.UTC).replace(tzinfo=None)
+                         if since.tzinfo else Instance.updated_at >= since)
+        elif params.get("deleted") and ctx.is_admin and bool_param("deleted", params["deleted"]):
+            where.append(Instance.deleted.is_(True))
+        else:
+            where.append(Instance.deleted.is_(False))
+        if "status" in params:
+            wanted = [params["status"]] if isinstance(params["status"], str) else params["status"]
+            vm_states = [vm for s in wanted for vm in states.STATUS_FILTER.get(s.upper(), [])]
+            where.append(Instance.vm_state.in_(vm_states))
+        if "image" in params:
+            where.append(Instance.image_ref == _ref(params["image"]))
+        if "host" in params:
+            enforce(req, self.policy, "os_compute_api:servers:index:get_all_tenants")
+            where.append(Instance.host == params["host"])
+        sort_key, sort_dir = params.get("sort_key", "created_at"), params.get("sort_dir", "desc")
+        if sort_key not in SORT_KEYS or sort_dir not in ("asc", "desc"):
+            raise Invalid(f"Invalid sort_key {sort_key} or sort_dir {sort_dir}")
+        column = SORT_KEYS[sort_key]
+        order = [column.asc() if sort_dir == "asc" else column.desc(),
+                 Instance.uuid.asc() if sort_dir == "asc" else Instance.uuid.desc()]
+        limit = int_param(req, "limit") if "limit" in params else None
+        name = params.get("name")
+        try:
+            pattern = re.compile(name) if name else None
+        except re.error:
+            raise Invalid(f"Invalid name filter {name!r}: not a regular expression") from None
+        flavor = _ref(params["flavor"]) if "flavor" in params else None
+        with self.compute.db.transaction() as session:
+            rows = list(session.scalars(sa.select(Instance).where(*where).order_by(*order)))
+            rows = [r for r in rows if (not pattern or pattern.search(r.display_name))
+                    and (flavor is None or r.flavor["id"] == flavor)]
+            marker = params.get("marker")
+            if marker is not None:
+                ids = [r.uuid for r in rows]
+                if marker not in ids:
+                    raise Invalid(f"marker [{marker}] not found")
+                rows = rows[ids.index(marker) + 1:]
+            page = rows[:limit] if limit is not None else rows
+            body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail) for r in page]}
+        if limit is not None and len(page) == limit and len(rows) > limit:
+            body["servers_links"] = page_links(req, page[-1].uuid)
+        resp.media = body
+
+    # -- create -------------------------------------------------------------------------
+
+    @schema("Create servers (BUILD; the conductor places them)", request=CREATE,
+            responses={202: {"type": "object"}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        enforce(req, self.policy, "os_compute_api:servers:create", {"project_id": ctx.project_id})
+        body = req.context.body["server"]
+        hints = req.context.body.get("os:scheduler_hints") or req.context.body.get("OS-SCH-HNT:scheduler_hints") or {}
+        min_count, max_count = int(body.get("min_count", 1)), int(body.get("max_count", body.get("min_count", 1)))
+        if min_count > max_count:
+            raise Invalid("min_count must be <= max_count")
+        with self.compute.db.transaction() as session:
+            try:
+                flavor_row = find_flavor(session, req, _ref(body["flavorRef"]))
+            except NotFound as exc:
+                raise Invalid(str(exc)) from None  # Nova: 400 for a create naming an unknown flavor
+            flavor = {"id": flavor_row.flavorid, "original_name": flavor_row.name, "vcpus": flavor_row.vcpus,
+                      "ram": flavor_row.memory_mb, "disk": flavor_row.root_gb, "ephemeral": flavor_row.ephemeral_gb,
+                      "swap": flavor_row.swap, "extra_specs": {s.key: s.value for s in flavor_row.extra_specs}}
+            key_data = None
+            if "key_name" in body:
+                key = session.scalars(sa.select(models.KeyPair).where(models.KeyPair.user_id == ctx.user_id,
+                                                                      models.KeyPair.name == body["key_name"])).first()
+                if key is None:
+                    raise Invalid(f"Invalid key_name provided: {body['key_name']}")
+                key_data = key.public_key
+            zones = set(session.scalars(sa.select(models.ComputeNode.availability_zone))) | {"nova"}
+        if body.get("availability_zone") and body["availability_zone"] not in zones:
+            raise Invalid("The requested availability zone is not available")
+        image_ref, image_properties = self._image(ctx, body.get("imageRef", ""), flavor)
+        if "user_data" in body:
+            try:
+                base64.b64decode(body["user_data"], validate=True)
+            except (binascii.Error, ValueError):
+                raise Invalid("User data needs to be valid base 64.") from None
+        requested = self._networks(ctx, body.get("networks"), min_count)
+        groups = [g["name"] for g in body.get("security_groups", [])]
+        if groups and self.network is not None:
+            from stratus.network import attachments
+
+            try:
+                attachments.check_security_groups(self.network, ctx.project_id, groups)
+            except NotFound as exc:
+                raise Invalid(str(exc)) from None
+        reservation = f"r-{secrets.token_hex(4)}"
+        now = utcnow()
+        ids = [str(uuidlib.uuid4()) for _ in range(max_count)]
+        with self.compute.db.transaction() as session:
+            count = max_count
+            try:
+                quotas.check(self.compute.db, session, self.conf, ctx.project_id, max_count, flavor)
+            except Forbidden:
+                if min_count == max_count:
+                    raise
+                quotas.check(self.compute.db, session, self.conf, ctx.project_id, min_count, flavor)
+                count = min_count
+            ids = ids[:count]
+            for index, server_id in enumerate(ids):
+                name = body["name"] if count == 1 else f"{body['name']}-{index + 1}"
+                session.add(Instance(
+                    uuid=server_id, project_id=ctx.project_id, user_id=ctx.user_id, display_name=name,
+                    hostname=_hostname(name), image_ref=image_ref, flavor=flavor, vm_state=states.BUILDING,
+                    task_state=states.SCHEDULING, power_state=0, availability_zone=body.get("availability_zone"),
+                    key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
+                    config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
+                    launch_index=index, reservation_id=reservation, access_ip_v4=body.get("accessIPv4"),
+                    access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
+                    network_info=[], tried_hosts=[],
+                    request_spec={"image_properties": image_properties,
+                                  "scheduler_hints": {k: [v] if isinstance(v, str) else list(v)
+                                                      for k, v in hints.items()}},
+                    created_at=now, updated_at=now, deleted=False,
+                    metadata_items=[models.InstanceMetadata(key=k, value=v)
+                                    for k, v in body.get("metadata", {}).items()]))
+        self.compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "build_instances", instance_uuids=ids)
+        resp.status = 202
+        if str(body.get("return_reservation_id", False)).lower() == "true":
+            resp.media = {"reservation_id": reservation}
+            return
+        resp.media = {"server": {"id": ids[0], "links": links(req, self.conf, "servers", ids[0]),
+                                 "OS-DCF:diskConfig": "MANUAL", "adminPass": body.get("adminPass") or
+                                 secrets.token_urlsafe(9),
+                                 "security_groups": [{"name": g} for g in groups or ["default"]]}}
+
+    def _image(self, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        if not ref:
+            raise Invalid("Missing imageRef attribute: booting from a volume is not available yet.")
+        image_id = _ref(ref)
+        if self.images is None:
+            return image_id, {}
+        from stratus.image import listing
+
+        with self.images.db.transaction() as session:
+            image = listing.load(session, image_id, ctx)
+            if image is None:
+                raise Invalid(f"Image {image_id} could not be found.")
+            if image.status != "active":
+                raise Invalid(f"Image {image_id} is not active.")
+            if image.min_ram and flavor["ram"] < image.min_ram:
+                raise Invalid("Flavor's memory is too small for requested image.")
+            if image.min_disk and flavor["disk"] and flavor["disk"] < image.min_disk:
+                raise Invalid("Flavor's disk is too small for requested image.")
+            if image.size and flavor["disk"] and image.size > flavor["disk"] * 1024 ** 3:
+                raise Invalid("Flavor's disk is too small for requested image.")
+            return image_id, {p.name: p.value for p in image.extra}
+
+    def _networks(self, ctx: Any, requested: list[dict[str, Any]] | None, count: int) -> list[dict[str, Any]]:
+        if self.network is None:
+            return []
+        from stratus.network import attachments
+
+        if requested is None:
+            available = attachments.networks_for(self.network, ctx.project_id)
+            if len(available) > 1:
+                raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+            return [{"uuid": available[0][0]}] if available else []
+        result = []
+        for entry in requested:
+            if entry.get("port"):
+                if count > 1:
+                    raise Invalid("Unable to launch multiple instances with a single configured port ID. Please "
+                                  "launch your instance one by one with different ports.")
+                attachments.check_port(self.network, ctx.project_id, entry["port"], ctx.is_admin)
+                result.append({"port": entry["port"]})
+            elif entry.get("uuid"):
+                try:
+                    uuidlib.UUID(entry["uuid"])
+                except ValueError:
+                    raise Invalid(f"Bad networks format: network uuid is not in proper format "
+                                  f"({entry['uuid']})") from None
+                try:
+                    attachments.check_network(self.network, ctx.project_id, entry["uuid"], ctx.is_admin)
+                except NotFound:
+                    raise Invalid(f"Network {entry['uuid']} could not be found.") from None
+                item = {"uuid": entry["uuid"]}
+                if entry.get("fixed_ip"):
+                    item["fixed_ip"] = entry["fixed_ip"]
+                result.append(item)
+            else:
+                raise Invalid("Bad networks format: each entry needs uuid or port")
+        return result
+
+
+class ServerItem:
+    def __init__(self, deps: Any, policy: Policy) -> None:
+        self.compute, self.policy, self.conf = deps.services["compute"], policy, deps.conf
+
+    @schema("Show a server", responses={200: {"type": "object", "required": ["server"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            enforce(req, self.policy, "os_compute_api:servers:show", {"project_id": row.project_id})
+            resp.media = {"server": view(req, self.conf, row)}
+
+    @schema("Rename a server or set its access addresses", request=UPDATE,
+            responses={200: {"type": "object", "required": ["server"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        body = req.context.body["server"]
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            enforce(req, self.policy, "os_compute_api:servers:update", {"project_id": row.project_id})
+            if "name" in body:
+                row.display_name, row.hostname = body["name"], _hostname(body["name"])
+            for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+                if key in body:
+                    setattr(row, column, body[key])
+            row.updated_at = utcnow()
+            resp.media = {"server": view(req, self.conf, row)}
+
+    @schema("Delete a server", responses={204: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            enforce(req, self.policy, "os_compute_api:servers:delete", {"project_id": row.project_id})
+            if row.locked and not context(req).is_admin:
+                raise Conflict(f"Instance {server_id} is locked")
+            host, ports = row.host, list(row.network_info)
+        # outside the transaction: on SQLite another one would wait for this one's lock
+        if host is not None and not self.compute.host_is_up(host):
+            host = None  # its host is down: delete here, as Nova's local delete
+            self.compute.release_ports(server_id, ports)
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            if host is None or row.host is None:
+                finish_delete(session, row)  # never placed, its build gave everything back, or host down
+                host = None
+            else:
+                row.task_state, row.updated_at = states.DELETING, utcnow()
+        if host is not None:
+            self.compute.rpc(TOPIC).cast(context(req), "terminate_instance", server=host, instance_uuid=server_id)
+        resp.status = 204

@@ -1,0 +1,90 @@
+"""Claims: a server's share of a node, taken in one conditional UPDATE.
+
+``UPDATE compute_nodes SET used = used + x WHERE id = n AND used + x <= total * ratio``
+either changes the row or not, on every database (PostgreSQL re-checks the condition
+after waiting for a concurrent writer's lock; MySQL's UPDATE reads the latest row; SQLite
+serialises writers), so concurrent boots can never over-commit a node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from stratus.compute import models, states
+from stratus.db.engine import insert_unless_taken
+from stratus.interfaces.scheduler import HostState
+
+Node = models.ComputeNode
+
+
+def disk_gb(flavor: dict[str, Any]) -> int:
+    return int(flavor["disk"]) + int(flavor.get("ephemeral", 0)) + (int(flavor.get("swap", 0)) + 1023) // 1024
+
+
+def claim(session: Any, node_id: int, instance_uuid: str, flavor: dict[str, Any]) -> bool:
+    """Take ``flavor``'s resources on the node for the instance; False if they no longer fit."""
+    vcpus, memory, disk = int(flavor["vcpus"]), int(flavor["ram"]), disk_gb(flavor)
+    taken = session.execute(
+        sa.update(Node)
+        .where(Node.id == node_id, Node.vcpus_used + vcpus <= Node.vcpus * Node.cpu_allocation_ratio,
+               Node.memory_mb_used + memory <= Node.memory_mb * Node.ram_allocation_ratio,
+               Node.local_gb_used + disk <= Node.local_gb * Node.disk_allocation_ratio)
+        .values(vcpus_used=Node.vcpus_used + vcpus, memory_mb_used=Node.memory_mb_used + memory,
+                local_gb_used=Node.local_gb_used + disk, running_vms=Node.running_vms + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        return False
+    if not insert_unless_taken(session, models.Allocation(instance_uuid=instance_uuid, node_id=node_id,
+                                                          vcpus=vcpus, memory_mb=memory, disk_gb=disk)):
+        raise RuntimeError(f"instance {instance_uuid} already holds a claim")
+    return True
+
+
+def release(session: Any, instance_uuid: str) -> None:
+    """Give back what the instance holds, if anything. Idempotent."""
+    allocation = session.get(models.Allocation, instance_uuid)
+    if allocation is None:
+        return
+    # the DELETE decides who releases: a concurrent release finds nothing left to delete
+    gone = session.execute(sa.delete(models.Allocation).where(models.Allocation.instance_uuid == instance_uuid)
+                           .execution_options(synchronize_session=False)).rowcount
+    if gone != 1:
+        return
+    session.execute(sa.update(Node).where(Node.id == allocation.node_id).values(
+        vcpus_used=Node.vcpus_used - allocation.vcpus, memory_mb_used=Node.memory_mb_used - allocation.memory_mb,
+        local_gb_used=Node.local_gb_used - allocation.disk_gb, running_vms=Node.running_vms - 1)
+        .execution_options(synchronize_session=False))
+    session.expunge(allocation)
+
+
+def host_states(session: Any, services: list[Any]) -> list[HostState]:
+    """Every node as the scheduler sees it: claims, service liveness (``services``: the
+    compute services' statuses), servers and builds on it."""
+    services = {s.host: s for s in services}
+    placed: dict[str, set[str]] = {}
+    busy: dict[str, int] = {}
+    for uuid, host, task in session.execute(sa.select(models.Instance.uuid, models.Instance.host,
+                                                      models.Instance.task_state)
+                                            .where(models.Instance.deleted.is_(False),
+                                                   models.Instance.host.is_not(None))):
+        placed.setdefault(host, set()).add(uuid)
+        if task in (states.SCHEDULING, states.NETWORKING, states.BLOCK_DEVICE_MAPPING, states.SPAWNING):
+            busy[host] = busy.get(host, 0) + 1
+    result = []
+    for node in session.scalars(sa.select(Node).order_by(Node.host)):
+        service = services.get(node.host)
+        result.append(HostState(
+            host=node.host, nodename=node.nodename, availability_zone=node.availability_zone,
+            service_up=bool(service and service.up), service_disabled=bool(service and service.disabled),
+            vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
+            memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
+            cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
+            disk_allocation_ratio=node.disk_allocation_ratio, num_instances=len(placed.get(node.host, ())),
+            num_io_ops=busy.get(node.host, 0), hypervisor_type=node.hypervisor_type,
+            hypervisor_version=node.hypervisor_version,
+            capabilities={k: str(v) for k, v in (node.cpu_info or {}).items()} | {
+                "cpu_arch": str((node.cpu_info or {}).get("arch", ""))},
+            instances=frozenset(placed.get(node.host, ()))))
+    return result

@@ -1,0 +1,257 @@
+"""The compute service of one host: builds and deletes servers with its hypervisor driver.
+
+It serves ``compute.<host>`` over RPC, reports the host's resources into
+``compute_nodes`` and heartbeats every ``[compute] resource_update_interval``. A build
+takes ports (bound to this host), the image (cached per host), then ``driver.spawn``; on
+failure everything it took is given back and the conductor tries another host until
+``[scheduler] max_attempts``, after which the server is ``ERROR`` with a fault.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import logging
+import os
+import threading
+import uuid as uuidlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from stratus import loading
+from stratus.compute import claims, models, states
+from stratus.compute.images import ImageCache
+from stratus.exceptions import StratusError
+from stratus.interfaces.hypervisor import InstanceSpec, NetworkInterface, PowerState
+from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port
+from stratus.rpc import RPCClient, RPCServer
+from stratus.servicegroup.registry import registry_from_conf
+
+LOG = logging.getLogger(__name__)
+TOPIC = "compute"
+CONDUCTOR_TOPIC = "conductor"
+BINARY = "stratus-compute"
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def record_fault(session: Any, instance: models.Instance, code: int, message: str, details: str = "",
+                 host: str | None = None) -> None:
+    instance.faults.append(models.InstanceFault(code=code, message=message, details=details, host=host,
+                                                created_at=utcnow()))
+
+
+def finish_delete(session: Any, instance: models.Instance) -> None:
+    """The last step of every delete: nothing held, the row soft-deleted."""
+    claims.release(session, instance.uuid)
+    now = utcnow()
+    instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
+    instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now
+
+
+class ComputeManager:
+    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, transport: Any) -> None:
+        self.conf, self.host, self.db, self.network = conf, host, db, network
+        self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
+        self.driver.init_host(host)
+        self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
+        self.registry = registry_from_conf(conf, db)
+        self.transport = transport
+        self.conductor = RPCClient(transport, CONDUCTOR_TOPIC)
+        self.server: RPCServer | None = None
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.update_available_resource()
+        self.server = RPCServer(self.transport, TOPIC, self.host, [self], workers=4)
+        self.server.start()
+        self._thread = threading.Thread(target=self._periodic, name=f"compute-{self.host}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.server is not None:
+            self.server.stop()
+        self.conductor.close()
+
+    def _periodic(self) -> None:
+        while not self._stop.wait(self.conf.compute.resource_update_interval):
+            try:
+                self.update_available_resource()
+            except Exception:  # a failed report must not end the loop; the next one retries
+                LOG.exception("resource update of host %s failed", self.host)
+
+    def update_available_resource(self) -> None:
+        """Record the host's totals (never what claims hold) and heartbeat."""
+        resources = self.driver.get_host_resources()
+        ratios = self.conf.compute
+        now = utcnow()
+        values = dict(hypervisor_type=resources.hypervisor_type, hypervisor_version=resources.hypervisor_version,
+                      vcpus=resources.vcpus, memory_mb=resources.memory_mb, local_gb=resources.local_gb,
+                      cpu_allocation_ratio=ratios.cpu_allocation_ratio,
+                      ram_allocation_ratio=ratios.ram_allocation_ratio,
+                      disk_allocation_ratio=ratios.disk_allocation_ratio, cpu_info=dict(resources.cpu_info),
+                      updated_at=now)
+        Node = models.ComputeNode
+        with self.db.transaction() as session:
+            changed = session.execute(sa.update(Node).where(Node.host == self.host,
+                                                            Node.nodename == resources.hypervisor_hostname)
+                                      .values(**values)).rowcount
+            if not changed:
+                session.add(Node(uuid=str(uuidlib.uuid4()), host=self.host, nodename=resources.hypervisor_hostname,
+                                 vcpus_used=0, memory_mb_used=0, local_gb_used=0, running_vms=0,
+                                 availability_zone="nova", created_at=now, **values))
+        self.registry.heartbeat(self.host, BINARY, TOPIC)
+
+    @contextmanager
+    def _locked(self, instance_uuid: str) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(instance_uuid, threading.RLock())
+        with lock:
+            yield
+
+    def _load(self, session: Any, instance_uuid: str) -> models.Instance | None:
+        return session.get(models.Instance, instance_uuid)
+
+    def _set(self, instance_uuid: str, **values: Any) -> None:
+        with self.db.transaction() as session:
+            session.execute(sa.update(models.Instance).where(models.Instance.uuid == instance_uuid)
+                            .values(updated_at=utcnow(), **values))
+
+    # -- RPC ---------------------------------------------------------------------------
+
+    def build_and_run_instance(self, context: Any, instance_uuid: str) -> None:
+        with self._locked(instance_uuid):
+            self._build(context, instance_uuid)
+
+    def terminate_instance(self, context: Any, instance_uuid: str) -> None:
+        with self._locked(instance_uuid):
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                if instance is None or instance.deleted:
+                    return
+                network_info = list(instance.network_info)
+            self.driver.destroy(instance_uuid)
+            self._release_ports(instance_uuid, network_info)
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                if instance is not None and not instance.deleted:
+                    finish_delete(session, instance)
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build(self, context: Any, instance_uuid: str) -> None:
+        with self.db.transaction() as session:
+            instance = self._load(session, instance_uuid)
+            if instance is None or instance.deleted:
+                return
+            if instance.task_state == states.DELETING:
+                finish_delete(session, instance)
+                return
+            instance.task_state, instance.updated_at = states.NETWORKING, utcnow()
+            snapshot = {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}
+            metadata = {m.key: m.value for m in instance.metadata_items}
+        attachments: list[dict[str, Any]] = []
+        try:
+            nics = self._ports(snapshot, attachments)
+            self._set(instance_uuid, task_state=states.BLOCK_DEVICE_MAPPING, network_info=attachments)
+            image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
+            self._set(instance_uuid, task_state=states.SPAWNING)
+            flavor = snapshot["flavor"]
+            spec = InstanceSpec(
+                uuid=instance_uuid, name=f"instance-{instance_uuid[:8]}", vcpus=flavor["vcpus"],
+                memory_mb=flavor["ram"], root_gb=flavor["disk"], ephemeral_gb=flavor.get("ephemeral", 0),
+                swap_mb=flavor.get("swap", 0), image_path=image_path,
+                image_properties=snapshot["request_spec"].get("image_properties", {}),
+                user_data=base64.b64decode(snapshot["user_data"]) if snapshot["user_data"] else None,
+                metadata=metadata, key_data=snapshot["key_data"], config_drive=snapshot["config_drive"],
+                image_id=snapshot["image_ref"] or None, flavor_name=flavor.get("original_name"))
+            self.driver.spawn(spec, nics, [])
+        except Exception as exc:  # any failure: give back everything, then reschedule or fail
+            LOG.warning("build of %s on %s failed: %s", instance_uuid, self.host, exc)
+            self.driver.destroy(instance_uuid)
+            self._release_ports(instance_uuid, attachments)
+            self._reschedule(context, instance_uuid, exc)
+            return
+        with self.db.transaction() as session:
+            instance = self._load(session, instance_uuid)
+            if instance is None:
+                return
+            deleting = instance.deleted or instance.task_state == states.DELETING
+            if not deleting:
+                instance.vm_state, instance.task_state = states.ACTIVE, None
+                instance.power_state, instance.launched_at = PowerState.RUNNING, utcnow()
+                instance.updated_at = utcnow()
+        if deleting:  # deleted while it was being built: the lock is ours, so finish it here
+            self.terminate_instance(context, instance_uuid)
+
+    def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
+        from stratus.network import attachments as net
+
+        nics = []
+        plugin = self.network.plugin
+        for request in instance["requested_networks"]:
+            made = net.attach(self.network, instance["project_id"], instance["uuid"], self.host,
+                              network_id=request.get("uuid"), port_id=request.get("port"),
+                              fixed_ip=request.get("fixed_ip"), security_groups=instance["security_groups"])
+            attachments.append({"port_id": made.port_id, "network_id": made.network_id,
+                                "network_name": made.network_name, "mac_address": made.mac_address,
+                                "fixed_ips": list(made.fixed_ips), "created": made.created,
+                                "vif_type": made.binding.vif_type})
+            if plugin.capabilities & NetworkCapability.DATA_PLANE and isinstance(plugin, HostPlugging):
+                plugin.plug(Port(id=made.port_id, network_id=made.network_id, project_id=instance["project_id"],
+                                 mac_address=made.mac_address, mtu=made.mtu,
+                                 fixed_ips=tuple(FixedIP(f["subnet_id"], f["ip_address"]) for f in made.fixed_ips)),
+                            made.binding, instance["uuid"])
+            nics.append(NetworkInterface(port_id=made.port_id, mac_address=made.mac_address,
+                                         vif_type=made.binding.vif_type, vif_details=made.binding.vif_details,
+                                         fixed_ips=tuple(f["ip_address"] for f in made.fixed_ips), mtu=made.mtu))
+        return nics
+
+    def _release_ports(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
+        from stratus.network import attachments as net
+
+        if not attachments:
+            return
+        plugin = self.network.plugin
+        if plugin.capabilities & NetworkCapability.DATA_PLANE and isinstance(plugin, HostPlugging):
+            from stratus.interfaces.network import PortBinding
+
+            for a in attachments:
+                plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
+                                   mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
+        try:
+            net.detach(self.network, instance_uuid, [(a["port_id"], a["created"]) for a in attachments])
+        except StratusError:
+            LOG.exception("could not release the ports of %s", instance_uuid)
+
+    def _reschedule(self, context: Any, instance_uuid: str, failure: Exception) -> None:
+        with self.db.transaction() as session:
+            instance = self._load(session, instance_uuid)
+            if instance is None or instance.deleted:
+                return
+            claims.release(session, instance_uuid)
+            instance.host = instance.node = None
+            instance.network_info, instance.updated_at = [], utcnow()
+            if instance.task_state == states.DELETING:
+                finish_delete(session, instance)
+                return
+            if len(instance.tried_hosts) >= self.conf.scheduler.max_attempts:
+                instance.vm_state, instance.task_state = states.ERROR, None
+                record_fault(session, instance, 500,
+                             f"Exceeded maximum number of retries. Exhausted all hosts available for retrying "
+                             f"build failures for instance {instance_uuid}.", f"{type(failure).__name__}: {failure}",
+                             self.host)
+                return
+            instance.task_state = states.SCHEDULING
+        self.conductor.cast(context, "build_instances", instance_uuids=[instance_uuid])

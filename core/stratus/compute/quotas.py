@@ -1,0 +1,44 @@
+"""Compute quotas (instances, cores, ram), counted from the servers a project has, checked
+inside the creating transaction under the project's lock row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from stratus.compute import models
+from stratus.db.engine import Database
+from stratus.db.locks import lock_project
+from stratus.exceptions import QuotaExceeded
+
+RESOURCES = ("instances", "cores", "ram")
+
+
+def limits(conf: Any) -> dict[str, int]:
+    return {r: conf.compute[f"quota_{r}"] for r in RESOURCES}
+
+
+def usage(session: Session, project_id: str) -> dict[str, int]:
+    """What the project's servers hold: every one not deleted counts, ERROR ones too (as in Nova)."""
+    flavors = session.scalars(sa.select(models.Instance.flavor).where(models.Instance.project_id == project_id,
+                                                                      models.Instance.deleted.is_(False))
+                              .with_for_update(read=True)).all()
+    return {"instances": len(flavors), "cores": sum(int(f["vcpus"]) for f in flavors),
+            "ram": sum(int(f["ram"]) for f in flavors)}
+
+
+def check(db: Database, session: Session, conf: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
+    """:raises QuotaExceeded: ``count`` more servers of ``flavor`` would pass a limit (Nova's message)."""
+    wanted = {"instances": count, "cores": count * int(flavor["vcpus"]), "ram": count * int(flavor["ram"])}
+    limit = limits(conf)
+    if all(limit[r] < 0 for r in RESOURCES):
+        return
+    lock_project(db, session, models.QuotaLock, project_id)
+    used = usage(session, project_id)
+    over = [r for r in RESOURCES if limit[r] >= 0 and used[r] + wanted[r] > limit[r]]
+    if over:
+        details = ", ".join(f"{r}: Requested {wanted[r]}, but already used {used[r]} of {limit[r]} {r}"
+                            for r in over)
+        raise QuotaExceeded(f"Quota exceeded for {', '.join(over)}: {details}")

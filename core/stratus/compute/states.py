@@ -1,0 +1,35 @@
+"""Nova's server states: ``vm_state`` (what the server is), ``task_state`` (what is being
+done to it) and the API's ``status`` derived from both."""
+
+from __future__ import annotations
+
+ACTIVE, BUILDING, STOPPED, PAUSED, SUSPENDED = "active", "building", "stopped", "paused", "suspended"
+RESIZED, ERROR, DELETED, SOFT_DELETED, RESCUED = "resized", "error", "deleted", "soft-delete", "rescued"
+SHELVED, SHELVED_OFFLOADED = "shelved", "shelved_offloaded"
+
+SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING = ("scheduling", "networking", "block_device_mapping",
+                                                          "spawning")
+DELETING = "deleting"
+
+_STATUS = {ACTIVE: "ACTIVE", BUILDING: "BUILD", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
+           RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED", SOFT_DELETED: "SOFT_DELETED",
+           RESCUED: "RESCUE", SHELVED: "SHELVED", SHELVED_OFFLOADED: "SHELVED_OFFLOADED"}
+_TASK_STATUS = {"rebooting": "REBOOT", "reboot_pending": "REBOOT", "reboot_started": "REBOOT",
+                "rebooting_hard": "HARD_REBOOT", "reboot_pending_hard": "HARD_REBOOT",
+                "reboot_started_hard": "HARD_REBOOT", "rebuilding": "REBUILD",
+                "rebuild_block_device_mapping": "REBUILD", "rebuild_spawning": "REBUILD",
+                "resize_prep": "RESIZE", "resize_migrating": "RESIZE", "resize_migrated": "RESIZE",
+                "resize_finish": "RESIZE", "resize_reverting": "REVERT_RESIZE", "migrating": "MIGRATING",
+                "updating_password": "PASSWORD"}
+
+#: statuses the API's ``status`` filter accepts, with the vm_states each means
+STATUS_FILTER = {status: [vm for vm, s in _STATUS.items() if s == status] for status in set(_STATUS.values())}
+
+
+def status(vm_state: str, task_state: str | None) -> str:
+    """The API ``status`` of a server (Nova's mapping; active + a task shows the task)."""
+    if vm_state in (ACTIVE, STOPPED) and task_state in _TASK_STATUS:
+        return _TASK_STATUS[task_state]
+    if task_state == DELETING and vm_state != ERROR:
+        return _STATUS.get(vm_state, "UNKNOWN")
+    return _STATUS.get(vm_state, "UNKNOWN")

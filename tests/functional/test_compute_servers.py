@@ -227,7 +227,8 @@ def test_concurrent_boots_never_overcommit_a_host(tmp_path_factory):
 
 def test_a_failed_build_is_rescheduled_then_fails_with_everything_released(tmp_path_factory):
     cloud = start_cloud(tmp_path_factory, "[DEFAULT]\nhost = stratus\n" + CONFIG + "simulated_hosts = 3\n"
-                        "[fake_hypervisor]\nfail_spawn_hosts = stratus-0001\nfail_spawn_flavors = m1.cursed\n")
+                        "[fake_hypervisor]\nfail_spawn_hosts = stratus-0001\nfail_spawn_flavors = m1.cursed\n"
+                        "fail_reboot_hosts = stratus-0002\n")
     try:
         conn = connect(cloud.clouds_yaml)
         net = network(conn, "resched-net", "10.90.0.0/24")
@@ -243,6 +244,11 @@ def test_a_failed_build_is_rescheduled_then_fails_with_everything_released(tmp_p
         assert "injected failure" in failed.fault["details"]
         assert list(conn.network.ports(device_id=doomed.id)) == []
         assert sum(row[1] for row in node_usage(cloud)) == 3  # only the three ACTIVE servers hold vCPUs
+        flaky = next(s for s in servers if s.compute_host == "stratus-0002")
+        conn.compute.reboot_server(flaky, "HARD")
+        broken = conn.compute.wait_for_server(conn.compute.get_server(flaky.id), status="ERROR", failures=[],
+                                              wait=30, interval=0.3)
+        assert broken.status == "ERROR" and "Failed to reboot" in broken.fault["message"]
         conn.close()
     finally:
         cloud.stop()
@@ -258,3 +264,61 @@ def test_the_command_stratus_up_prints_boots_a_server(cloud, cloud_env):
     assert created["status"] == "ACTIVE" and "private" in json.dumps(created["addresses"])
     subprocess.run([sys.executable, "-m", "openstackclient.shell", "server", "delete", "--wait", "demo"],
                    env=cloud_env, check=True, timeout=120)
+
+
+def wait_status(conn, server, status):
+    return conn.compute.wait_for_server(conn.compute.get_server(server.id), status=status, wait=30, interval=0.2)
+
+
+def test_actions_follow_novas_state_rules(conn, cloud):
+    server = boot(conn, "acting")
+
+    def act(body):
+        return nova(cloud, conn, "POST", f"/servers/{server.id}/action", json=body)
+
+    conn.compute.stop_server(server)
+    stopped = wait_status(conn, server, "SHUTOFF")
+    assert (stopped.power_state, stopped.vm_state) == (4, "stopped")
+    again = act({"os-stop": None})
+    assert again.status_code == 409 and "vm_state stopped" in again.text and "conflictingRequest" in again.json()
+    assert act({"pause": None}).status_code == 409
+    assert act({"reboot": {"type": "SOFT"}}).status_code == 409  # soft reboot needs a running server
+    conn.compute.start_server(server)
+    assert wait_status(conn, server, "ACTIVE").power_state == 1
+    conn.compute.pause_server(server)
+    assert wait_status(conn, server, "PAUSED").power_state == 3
+    conn.compute.unpause_server(server)
+    wait_status(conn, server, "ACTIVE")
+    conn.compute.suspend_server(server)
+    assert wait_status(conn, server, "SUSPENDED").power_state == 7
+    conn.compute.resume_server(server)
+    wait_status(conn, server, "ACTIVE")
+    for kind in ("SOFT", "HARD"):
+        conn.compute.reboot_server(server, kind)
+        wait_status(conn, server, "ACTIVE")
+    output = conn.compute.get_server_console_output(server)["output"]
+    assert "login:" in output and "hard reboot" in output
+    assert conn.compute.get_server_console_output(server, length=1)["output"].strip() == "hard reboot"
+    assert act({"reboot": {"type": "sideways"}}).status_code == 400
+    assert act({"explode": {}}).status_code == 400
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30, interval=0.3)
+
+
+def test_locks(conn, cloud, member):
+    net = network(conn, "servers-net", "10.80.0.0/24")
+    conn.network.update_network(net, is_shared=True)
+    server = boot(member, "member-owned", networks=[{"uuid": net.id}])
+    conn.compute.lock_server(server)
+    refused = nova(cloud, member, "POST", f"/servers/{server.id}/action", json={"os-stop": None})
+    assert refused.status_code == 409 and "locked" in refused.text
+    assert nova(cloud, member, "DELETE", f"/servers/{server.id}").status_code == 409
+    assert nova(cloud, member, "POST", f"/servers/{server.id}/action", json={"unlock": None}).status_code == 409
+    conn.compute.unlock_server(server)
+    member.compute.lock_server(server)
+    member.compute.unlock_server(server)
+    member.compute.stop_server(server)
+    wait_status(member, server, "SHUTOFF")
+    member.compute.delete_server(server)
+    member.compute.wait_for_delete(server, wait=30, interval=0.3)
+    conn.network.update_network(net, is_shared=False)

@@ -148,6 +148,58 @@ class ComputeManager:
                 if instance is not None and not instance.deleted:
                     finish_delete(session, instance)
 
+    # -- power and lifecycle actions (the API took the task; these settle the state) -----
+
+    def _act(self, instance_uuid: str, operation: Any, vm_state: str, action: str) -> None:
+        with self._locked(instance_uuid):
+            try:
+                operation(instance_uuid)
+            except Exception as exc:  # the server stays as it was, the task ends, a fault says why
+                LOG.warning("%s of %s on %s failed: %s", action, instance_uuid, self.host, exc)
+                with self.db.transaction() as session:
+                    instance = self._load(session, instance_uuid)
+                    if instance is not None and not instance.deleted:
+                        failed_reboot = action == "reboot"
+                        instance.task_state, instance.updated_at = None, utcnow()
+                        if failed_reboot:
+                            instance.vm_state = states.ERROR  # as Nova: a failed reboot leaves it unknown
+                        record_fault(session, instance, 500, f"Failed to {action} instance: {exc}",
+                                     f"{type(exc).__name__}: {exc}", self.host)
+                return
+            power = self.driver.get_info(instance_uuid).power_state
+            self._set(instance_uuid, vm_state=vm_state, task_state=None, power_state=power)
+
+    def start_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self.driver.power_on, states.ACTIVE, "start")
+
+    def stop_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self.driver.power_off, states.STOPPED, "stop")
+
+    def reboot_instance(self, context: Any, instance_uuid: str, hard: bool) -> None:
+        self._act(instance_uuid, lambda u: self.driver.reboot(u, hard), states.ACTIVE, "reboot")
+
+    def pause_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self._capable("PAUSE").pause, states.PAUSED, "pause")
+
+    def unpause_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self._capable("PAUSE").unpause, states.ACTIVE, "unpause")
+
+    def suspend_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self._capable("SUSPEND").suspend, states.SUSPENDED, "suspend")
+
+    def resume_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(instance_uuid, self._capable("SUSPEND").resume, states.ACTIVE, "resume")
+
+    def get_console_output(self, context: Any, instance_uuid: str, tail_lines: int | None = None) -> str:
+        return self._capable("CONSOLE_LOG").get_console_output(instance_uuid, tail_lines)
+
+    def _capable(self, capability: str) -> Any:
+        from stratus.interfaces.base import require
+        from stratus.interfaces.hypervisor import HypervisorCapability
+
+        require(self.driver, HypervisorCapability[capability], capability.lower())
+        return self.driver
+
     # -- building ----------------------------------------------------------------------
 
     def _build(self, context: Any, instance_uuid: str) -> None:

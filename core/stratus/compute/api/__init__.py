@@ -11,7 +11,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.compute import policies
-from stratus.compute.api import flavors, keypairs, microversions, servers
+from stratus.compute.api import actions, flavors, keypairs, microversions, servers
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
 
@@ -48,6 +48,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers", servers.Servers(deps, policy, detail=False))
         app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True))
         app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/action", actions.ServerAction(deps, policy))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
     return finish(app)

@@ -90,6 +90,7 @@ def start_compute(conf: Any, deps: Any) -> list[Any]:
 
     compute = deps.services["compute"]
     conductor = Conductor(conf, compute.db, compute.transport, conf.host)
+    conductor.network = deps.services["network"]
     conductor.start()
     started: list[Any] = [conductor]
     count = conf.compute.simulated_hosts

@@ -322,3 +322,53 @@ def test_locks(conn, cloud, member):
     member.compute.delete_server(server)
     member.compute.wait_for_delete(server, wait=30, interval=0.3)
     conn.network.update_network(net, is_shared=False)
+
+
+def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env, member):
+    (node,) = list(conn.compute.hypervisors(details=True))
+    assert node.vcpus == 32 and node.memory_size == 32768 and node.state == "up" and node.status == "enabled"
+    assert conn.compute.get_hypervisor(node.id).name == node.name
+    stats = nova(cloud, conn, "GET", "/os-hypervisors/statistics").json()["hypervisor_statistics"]
+    assert stats["count"] == 1 and stats["vcpus"] == 32
+    (service,) = [s for s in conn.compute.services() if s.binary == "stratus-compute"]
+    assert (service.state, service.status, service.availability_zone) == ("up", "enabled", "nova")
+    assert nova(cloud, member, "GET", "/os-hypervisors").status_code == 403
+    assert nova(cloud, member, "GET", "/os-services").status_code == 403
+    zones = list(conn.compute.availability_zones())
+    assert [z.name for z in zones] == ["nova"] and zones[0].state["available"] is True
+
+    disabled = nova(cloud, conn, "PUT", "/os-services/disable-log-reason",
+                    json={"host": service.host, "binary": "stratus-compute", "disabled_reason": "maintenance"})
+    assert disabled.status_code == 200 and disabled.json()["service"]["status"] == "disabled"
+    try:
+        server = boot(conn, "nowhere", wait=False)
+        with pytest.raises(sdk_exceptions.ResourceFailure):
+            conn.compute.wait_for_server(server, wait=30, interval=0.3)
+        assert "ComputeFilter removed 1 of 1" in conn.compute.get_server(server.id).fault["message"]
+        conn.compute.delete_server(server)
+    finally:
+        nova(cloud, conn, "PUT", "/os-services/enable", json={"host": service.host, "binary": "stratus-compute"})
+
+    project = member.current_project_id
+    limits = member.compute.get_limits().absolute
+    assert limits.instances == 10 and limits.total_cores_used == 0
+    conn.compute.update_quota_set(project, instances=1, cores=4)
+    quota = member.compute.get_quota_set(project)
+    assert (quota.instances, quota.cores, quota.ram) == (1, 4, 51200)
+    assert nova(cloud, member, "PUT", f"/os-quota-sets/{project}", json={"quota_set": {"instances": 50}}
+                ).status_code == 403
+    assert nova(cloud, member, "GET", f"/os-quota-sets/{conn.current_project_id}").status_code == 403
+    net = network(conn, "servers-net", "10.80.0.0/24")
+    conn.network.update_network(net, is_shared=True)
+    first = boot(member, "only-one", networks=[{"uuid": net.id}])
+    over = nova(cloud, member, "POST", "/servers", json={"server": {
+        "name": "second", "imageRef": image(conn).id, "flavorRef": "1", "networks": [{"uuid": net.id}]}})
+    assert over.status_code == 403 and "instances" in over.text
+    detail = nova(cloud, member, "GET", f"/os-quota-sets/{project}/detail").json()["quota_set"]
+    assert detail["instances"] == {"limit": 1, "in_use": 1, "reserved": 0}
+    assert member.compute.get_limits().absolute.total_instances_used == 1
+    member.compute.delete_server(first)
+    member.compute.wait_for_delete(first, wait=30, interval=0.3)
+    assert nova(cloud, conn, "DELETE", f"/os-quota-sets/{project}").status_code == 202
+    assert member.compute.get_quota_set(project).instances == 10
+    conn.network.update_network(net, is_shared=False)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from typing import Any
 
 import sqlalchemy as sa
 
 from stratus.compute import claims, models, states
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
+from stratus.db.engine import Database
 from stratus.interfaces.scheduler import FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCClient, RPCServer
 from stratus.scheduler.selection import NoValidHost, Scheduler
@@ -44,18 +46,72 @@ class Conductor:
     def __init__(self, conf: Any, db: Any, transport: Any, host: str) -> None:
         self.conf, self.db, self.transport, self.host = conf, db, transport, host
         self.scheduler = Scheduler.from_conf(conf)
-        self.registry = registry_from_conf(conf, db)
+        self.services_db = Database.for_service(conf, "servicegroup")
+        self.registry = registry_from_conf(conf, self.services_db)
         self.compute = RPCClient(transport, TOPIC)
         self.server: RPCServer | None = None
+        self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self.server = RPCServer(self.transport, CONDUCTOR_TOPIC, self.host, [self], workers=8)
         self.server.start()
+        self._thread = threading.Thread(target=self._periodic, name="conductor-reaper", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
         if self.server is not None:
             self.server.stop()
         self.compute.close()
+        self.services_db.dispose()
+
+    def _periodic(self) -> None:
+        while not self._stop.wait(self.conf.service.report_interval):
+            try:
+                self.reap_builds()
+            except Exception:  # the next round retries; a reaper must not die
+                LOG.exception("reaping builds on dead hosts failed")
+
+    def reap_builds(self) -> list[str]:
+        """Builds whose host stopped heartbeating: give back what they held and reschedule
+        them (or ERROR once ``max_attempts`` hosts were tried). Returns their UUIDs."""
+        down = {s.host for s in self.registry.list(binary="stratus-compute") if not s.up}
+        if not down:
+            return []
+        with self.db.transaction() as session:
+            stuck = list(session.scalars(sa.select(models.Instance).where(
+                models.Instance.vm_state == states.BUILDING, models.Instance.deleted.is_(False),
+                models.Instance.host.in_(down))))
+            found = [(i.uuid, i.host, list(i.network_info)) for i in stuck]
+        again = []
+        for instance_uuid, host, ports in found:
+            if self.network is not None and ports:
+                from stratus.network import attachments
+
+                attachments.detach(self.network, instance_uuid, [(p["port_id"], p["created"]) for p in ports])
+            with self.db.transaction() as session:
+                instance = session.get(models.Instance, instance_uuid)
+                if instance is None or instance.host != host or instance.vm_state != states.BUILDING:
+                    continue  # it moved on meanwhile
+                claims.release(session, instance_uuid)
+                instance.host = instance.node = None
+                instance.network_info, instance.updated_at = [], utcnow()
+                if instance.task_state == states.DELETING:
+                    finish_delete(session, instance)
+                elif len(instance.tried_hosts) >= self.conf.scheduler.max_attempts:
+                    instance.vm_state, instance.task_state = states.ERROR, None
+                    record_fault(session, instance, 500, f"Compute host {host} went down while building instance "
+                                 f"{instance_uuid}, and no other host may be tried.")
+                else:
+                    instance.task_state = states.SCHEDULING
+                    again.append(instance_uuid)
+        for instance_uuid in again:
+            self.build_instances(None, [instance_uuid])
+        return [u for u, _, _ in found]
 
     def build_instances(self, context: Any, instance_uuids: list[str]) -> None:
         with self.db.transaction() as session:

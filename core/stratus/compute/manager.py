@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from stratus import loading
 from stratus.compute import claims, models, states
 from stratus.compute.images import ImageCache
+from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import InstanceSpec, NetworkInterface, PowerState
 from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port
@@ -60,7 +61,8 @@ class ComputeManager:
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
         self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
-        self.registry = registry_from_conf(conf, db)
+        self.services_db = Database.for_service(conf, "servicegroup")
+        self.registry = registry_from_conf(conf, self.services_db)
         self.transport = transport
         self.conductor = RPCClient(transport, CONDUCTOR_TOPIC)
         self.server: RPCServer | None = None
@@ -83,6 +85,7 @@ class ComputeManager:
         if self.server is not None:
             self.server.stop()
         self.conductor.close()
+        self.services_db.dispose()
 
     def _periodic(self) -> None:
         while not self._stop.wait(self.conf.compute.resource_update_interval):
@@ -205,8 +208,8 @@ class ComputeManager:
     def _build(self, context: Any, instance_uuid: str) -> None:
         with self.db.transaction() as session:
             instance = self._load(session, instance_uuid)
-            if instance is None or instance.deleted:
-                return
+            if instance is None or instance.deleted or instance.host != self.host:
+                return  # gone, or given to another host while this one was away
             if instance.task_state == states.DELETING:
                 finish_delete(session, instance)
                 return

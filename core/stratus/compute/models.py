@@ -177,3 +177,12 @@ class QuotaLock(Base):
 
     __tablename__ = "compute_quota_locks"
     project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+
+
+class Quota(Base):
+    """A project's compute limit for one resource, where it differs from the configured default."""
+
+    __tablename__ = "compute_quotas"
+    project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(sa.Integer)

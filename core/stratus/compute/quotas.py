@@ -14,10 +14,24 @@ from stratus.db.locks import lock_project
 from stratus.exceptions import QuotaExceeded
 
 RESOURCES = ("instances", "cores", "ram")
+#: every resource os-quota-sets shows, with its default (None: from [compute] quota_<name>)
+QUOTA_SET: dict[str, int | None] = {
+    "instances": None, "cores": None, "ram": None, "key_pairs": None, "metadata_items": 128,
+    "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
+    "server_groups": 10, "server_group_members": 10}
 
 
-def limits(conf: Any) -> dict[str, int]:
-    return {r: conf.compute[f"quota_{r}"] for r in RESOURCES}
+def defaults(conf: Any) -> dict[str, int]:
+    return {r: conf.compute[f"quota_{r}"] if d is None else d for r, d in QUOTA_SET.items()}
+
+
+def limits(session: Session | None, conf: Any, project_id: str | None = None) -> dict[str, int]:
+    """The project's limits: the defaults with its own settings on top."""
+    result = defaults(conf)
+    if session is not None and project_id:
+        result.update({q.resource: q.limit for q in session.scalars(
+            sa.select(models.Quota).where(models.Quota.project_id == project_id))})
+    return result
 
 
 def usage(session: Session, project_id: str) -> dict[str, int]:
@@ -32,7 +46,7 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
 def check(db: Database, session: Session, conf: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
     """:raises QuotaExceeded: ``count`` more servers of ``flavor`` would pass a limit (Nova's message)."""
     wanted = {"instances": count, "cores": count * int(flavor["vcpus"]), "ram": count * int(flavor["ram"])}
-    limit = limits(conf)
+    limit = limits(session, conf, project_id)
     if all(limit[r] < 0 for r in RESOURCES):
         return
     lock_project(db, session, models.QuotaLock, project_id)

@@ -17,7 +17,8 @@ class ComputeService:
         self.conf = conf
         self.db = db or Database.for_service(conf, "compute")
         self.transport, self.network = transport, network
-        self.registry = registry_from_conf(conf, self.db)
+        self.services_db = Database.for_service(conf, "servicegroup")
+        self.registry = registry_from_conf(conf, self.services_db)
         self._clients: dict[str, RPCClient] = {}
         self._lock = threading.Lock()
 
@@ -40,4 +41,5 @@ class ComputeService:
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
+        self.services_db.dispose()
         self.db.dispose()

@@ -59,6 +59,9 @@ class Scheduler:
         :raises NoValidHost: some instance fits nowhere.
         """
         states = {(h.host, h.nodename): h for h in hosts if h.host not in spec.ignore_hosts}
+        if hosts and not states:
+            raise NoValidHost(f"There are not enough hosts available: every known host was tried already "
+                              f"({', '.join(sorted({h.host for h in hosts}))}).")
         once: dict[int, set[tuple[str, str]]] = {}
         chosen: list[HostState] = []
         for _ in range(spec.num_instances):

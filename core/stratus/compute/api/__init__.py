@@ -11,7 +11,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.compute import policies
-from stratus.compute.api import actions, flavors, keypairs, microversions, servers
+from stratus.compute.api import actions, flavors, hosts, keypairs, microversions, servers
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
 
@@ -49,6 +49,19 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True))
         app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/action", actions.ServerAction(deps, policy))
+        app.add_route("/v2.1/os-hypervisors", hosts.Hypervisors(service, policy, ""))
+        app.add_route("/v2.1/os-hypervisors/detail", hosts.Hypervisors(service, policy, "detail"))
+        app.add_route("/v2.1/os-hypervisors/statistics", hosts.Hypervisors(service, policy, "statistics"))
+        app.add_route("/v2.1/os-hypervisors/{hypervisor_id}", hosts.HypervisorItem(service, policy))
+        app.add_route("/v2.1/os-services", hosts.Services(service, policy))
+        for action in ("enable", "disable", "disable-log-reason"):
+            app.add_route(f"/v2.1/os-services/{action}", hosts.ServiceChange(service, policy, action))
+        app.add_route("/v2.1/os-availability-zone", hosts.AvailabilityZones(service, policy, False))
+        app.add_route("/v2.1/os-availability-zone/detail", hosts.AvailabilityZones(service, policy, True))
+        app.add_route("/v2.1/limits", hosts.Limits(service, policy))
+        app.add_route("/v2.1/os-quota-sets/{project_id}", hosts.QuotaSet(service, policy))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", hosts.QuotaSet(service, policy, "defaults"))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
     return finish(app)

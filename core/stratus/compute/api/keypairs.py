@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import models
+from stratus.compute import models, quotas
 from stratus.compute.api.common import context
 from stratus.compute.service import ComputeService
 from stratus.db.engine import insert_unless_taken
@@ -83,8 +83,8 @@ class KeyPairs:
             private, public = generate()
         row = KeyPair(user_id=ctx.user_id, name=body["name"], public_key=public, fingerprint=fingerprint(public),
                       type="ssh", created_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
-        limit = self.service.conf.compute.quota_key_pairs
         with self.service.db.transaction() as session:
+            limit = quotas.limits(session, self.service.conf, ctx.project_id)["key_pairs"]
             count = session.scalar(sa.select(sa.func.count()).where(KeyPair.user_id == ctx.user_id))
             if 0 <= limit <= count:
                 raise QuotaExceeded("Quota exceeded, too many key pairs.")

@@ -372,3 +372,66 @@ def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env
     assert nova(cloud, conn, "DELETE", f"/os-quota-sets/{project}").status_code == 202
     assert member.compute.get_quota_set(project).instances == 10
     conn.network.update_network(net, is_shared=False)
+
+
+def test_server_metadata_and_ips(conn, cloud):
+    net = network(conn, "servers-net", "10.80.0.0/24")
+    server = boot(conn, "meta", networks=[{"uuid": net.id}], metadata={"a": "1"})
+    conn.compute.set_server_metadata(server, b="2")
+    assert conn.compute.get_server_metadata(server).metadata == {"a": "1", "b": "2"}
+    replaced = nova(cloud, conn, "PUT", f"/servers/{server.id}/metadata", json={"metadata": {"c": "3"}})
+    assert replaced.json() == {"metadata": {"c": "3"}}
+    assert nova(cloud, conn, "PUT", f"/servers/{server.id}/metadata/c", json={"meta": {"d": "4"}}
+                ).status_code == 400
+    conn.compute.delete_server_metadata(conn.compute.get_server(server.id), ["c"])
+    assert conn.compute.get_server_metadata(server).metadata == {}
+    assert nova(cloud, conn, "GET", f"/servers/{server.id}/metadata/c").status_code == 404
+    too_many = nova(cloud, conn, "POST", f"/servers/{server.id}/metadata",
+                    json={"metadata": {f"k{i}": "v" for i in range(129)}})
+    assert too_many.status_code == 403 and "metadata_items" in too_many.text
+    ips = nova(cloud, conn, "GET", f"/servers/{server.id}/ips").json()["addresses"]
+    assert list(ips) == ["servers-net"] and ips["servers-net"][0]["addr"].startswith("10.80.0.")
+    assert nova(cloud, conn, "GET", f"/servers/{server.id}/ips/servers-net").json()["servers-net"] == ips[
+        "servers-net"]
+    assert nova(cloud, conn, "GET", f"/servers/{server.id}/ips/elsewhere").status_code == 404
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30, interval=0.3)
+
+
+def test_server_groups_place_members_by_policy(tmp_path_factory):
+    cloud = start_cloud(tmp_path_factory, CONFIG + "simulated_hosts = 3\n")
+    try:
+        conn = connect(cloud.clouds_yaml)
+        apart = conn.compute.create_server_group(name="apart", policies=["anti-affinity"])
+        image(conn)  # made once, before the racing boots look it up
+
+        def member(i):
+            return boot(conn, f"apart-{i}", flavor="m1.nano", wait=False, scheduler_hints={"group": apart.id}).id
+
+        ids = run_together(member, 3)  # racing placements: the late check keeps them apart
+        hosts = [conn.compute.wait_for_server(conn.compute.get_server(i), wait=60, interval=0.3).compute_host
+                 for i in ids]
+        assert len(set(hosts)) == 3
+        assert sorted(conn.compute.get_server_group(apart.id).member_ids) == sorted(ids)
+        fourth = boot(conn, "apart-4", flavor="m1.nano", wait=False, scheduler_hints={"group": apart.id})
+        with pytest.raises(sdk_exceptions.ResourceFailure):
+            conn.compute.wait_for_server(fourth, wait=30, interval=0.3)
+        assert "ServerGroupAntiAffinityFilter removed 3 of 3" in conn.compute.get_server(fourth.id).fault["message"]
+        together = conn.compute.create_server_group(name="together", policies=["affinity"])
+        pair = [boot(conn, f"pair-{i}", flavor="m1.nano", scheduler_hints={"group": together.id}) for i in range(2)]
+        assert pair[0].compute_host == pair[1].compute_host
+        conn.compute.delete_server(pair[0])
+        conn.compute.wait_for_delete(pair[0], wait=30, interval=0.3)
+        assert conn.compute.get_server_group(together.id).member_ids == [pair[1].id]
+        bad = nova(cloud, conn, "POST", "/os-server-groups", json={"server_group": {"name": "x",
+                                                                                 "policies": ["nearby"]}})
+        assert bad.status_code == 400
+        unknown = nova(cloud, conn, "POST", "/servers", json={
+            "server": {"name": "lost", "imageRef": image(conn).id, "flavorRef": "42", "networks": []},
+            "os:scheduler_hints": {"group": "6f0e0a8c-0000-4000-8000-000000000000"}})
+        assert unknown.status_code == 400
+        conn.compute.delete_server_group(apart)
+        assert apart.id not in [g.id for g in conn.compute.server_groups()]
+        conn.close()
+    finally:
+        cloud.stop()

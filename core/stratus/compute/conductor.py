@@ -27,7 +27,15 @@ from stratus.servicegroup.registry import registry_from_conf
 LOG = logging.getLogger(__name__)
 
 
-def request_spec(instance: models.Instance, count: int) -> RequestSpec:
+def group_hosts(session: Any, group_uuid: str, excluding: set[str]) -> set[str]:
+    """Hosts of the group's placed members other than ``excluding``."""
+    return set(session.scalars(sa.select(models.Instance.host).join(
+        models.InstanceGroupMember, models.InstanceGroupMember.instance_uuid == models.Instance.uuid).where(
+        models.InstanceGroupMember.group_uuid == group_uuid, models.Instance.host.is_not(None),
+        models.Instance.deleted.is_(False), models.Instance.uuid.not_in(excluding))))
+
+
+def request_spec(instance: models.Instance, count: int, hosts: set[str] | None = None) -> RequestSpec:
     flavor, spec = instance.flavor, instance.request_spec
     group = spec.get("group")
     return RequestSpec(
@@ -38,7 +46,7 @@ def request_spec(instance: models.Instance, count: int) -> RequestSpec:
         image_properties=spec.get("image_properties", {}), availability_zone=instance.availability_zone,
         scheduler_hints={k: tuple(v) for k, v in spec.get("scheduler_hints", {}).items()},
         instance_group=InstanceGroupSpec(uuid=group["uuid"], policy=group["policy"],
-                                         hosts=frozenset(group.get("hosts", ()))) if group else None,
+                                         hosts=frozenset(hosts or ())) if group else None,
         ignore_hosts=frozenset(instance.tried_hosts))
 
 
@@ -119,7 +127,9 @@ class Conductor:
                          if i is not None and not i.deleted]
             if not instances:
                 return
-            spec = request_spec(instances[0], len(instances))
+            group = instances[0].request_spec.get("group")
+            hosts = group_hosts(session, group["uuid"], {i.uuid for i in instances}) if group else None
+            spec = request_spec(instances[0], len(instances), hosts)
         placed: list[tuple[str, str]] = []
         try:
             for instance_uuid, host in zip([i.uuid for i in instances], self._place(spec, instances), strict=True):
@@ -163,6 +173,9 @@ class Conductor:
             if instance.task_state == states.DELETING:
                 finish_delete(session, instance)
                 return "gone"
+            group = instance.request_spec.get("group")
+            if group and not self._group_allows(session, group, instance_uuid, host):
+                return "lost"
             node = session.scalars(sa.select(models.ComputeNode).where(models.ComputeNode.host == host,
                                                                        models.ComputeNode.nodename == nodename)).one()
             if not claims.claim(session, node.id, instance_uuid, instance.flavor):
@@ -172,6 +185,17 @@ class Conductor:
             instance.tried_hosts = [*instance.tried_hosts, host]
             instance.updated_at = utcnow()
         return "claimed"
+
+    @staticmethod
+    def _group_allows(session: Any, group: dict[str, Any], instance_uuid: str, host: str) -> bool:
+        """The late policy check, under the group's row lock: concurrent placements of one
+        group's members take turns here, so anti-affinity holds even when they race."""
+        session.scalars(sa.select(models.InstanceGroup).where(models.InstanceGroup.uuid == group["uuid"])
+                        .with_for_update()).first()
+        others = group_hosts(session, group["uuid"], {instance_uuid})
+        if group["policy"] == "anti-affinity":
+            return host not in others
+        return not others or others == {host}
 
     def _fail(self, instance_uuids: list[str], message: str) -> None:
         with self.db.transaction() as session:

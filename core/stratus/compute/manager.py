@@ -48,8 +48,10 @@ def record_fault(session: Any, instance: models.Instance, code: int, message: st
 
 
 def finish_delete(session: Any, instance: models.Instance) -> None:
-    """The last step of every delete: nothing held, the row soft-deleted."""
+    """The last step of every delete: nothing held, no group membership, the row soft-deleted."""
     claims.release(session, instance.uuid)
+    session.execute(sa.delete(models.InstanceGroupMember).where(
+        models.InstanceGroupMember.instance_uuid == instance.uuid))
     now = utcnow()
     instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
     instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now

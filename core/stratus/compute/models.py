@@ -186,3 +186,24 @@ class Quota(Base):
     project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     limit: Mapped[int] = mapped_column(sa.Integer)
+
+
+class InstanceGroup(Base):
+    """A server group: its members are placed by ``policy`` (affinity, anti-affinity)."""
+
+    __tablename__ = "instance_groups"
+    uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    user_id: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    policy: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+    members: Mapped[list[InstanceGroupMember]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                              order_by="InstanceGroupMember.instance_uuid")
+
+
+class InstanceGroupMember(Base):
+    __tablename__ = "instance_group_members"
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    group_uuid: Mapped[str] = mapped_column(sa.ForeignKey("instance_groups.uuid", ondelete="CASCADE"), index=True)

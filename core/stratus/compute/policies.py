@@ -70,6 +70,16 @@ RULES = [
     _rule("os-quota-sets:update", "rule:admin", "Set a project's quotas.", "PUT", "/os-quota-sets/{project_id}"),
     _rule("os-quota-sets:delete", "rule:admin", "Reset a project's quotas.", "DELETE",
           "/os-quota-sets/{project_id}"),
+    *(_rule(f"os-server-groups:{a}", check, f"{a.capitalize()} server groups.", m, path) for a, check, m, path in (
+        ("index", "rule:admin_or_reader", "GET", "/os-server-groups"),
+        ("show", "rule:admin_or_reader", "GET", "/os-server-groups/{id}"),
+        ("create", "rule:admin_or_member", "POST", "/os-server-groups"),
+        ("delete", "rule:admin_or_member", "DELETE", "/os-server-groups/{id}"))),
+    *(_rule(f"server-metadata:{a}", check, f"Server metadata: {a}.", m, "/servers/{server_id}/metadata")
+      for a, check, m in (("index", "rule:admin_or_reader", "GET"), ("show", "rule:admin_or_reader", "GET"),
+                          ("create", "rule:admin_or_member", "POST"), ("update_all", "rule:admin_or_member", "PUT"),
+                          ("update", "rule:admin_or_member", "PUT"), ("delete", "rule:admin_or_member", "DELETE"))),
+    _rule("ips:index", "rule:admin_or_reader", "List a server's addresses.", "GET", "/servers/{server_id}/ips"),
     _rule("os-keypairs:index", _OWNER, "List one's key pairs.", "GET", "/os-keypairs"),
     _rule("os-keypairs:create", _OWNER, "Import or generate a key pair.", "POST", "/os-keypairs"),
     _rule("os-keypairs:show", _OWNER, "Show a key pair.", "GET", "/os-keypairs/{keypair_name}"),

@@ -43,13 +43,18 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
             "ram": sum(int(f["ram"]) for f in flavors)}
 
 
+def lock(db: Database, session: Session, project_id: str) -> None:
+    """Take the project's lock row: its creates take turns while they count."""
+    lock_project(db, session, models.QuotaLock, project_id)
+
+
 def check(db: Database, session: Session, conf: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
     """:raises QuotaExceeded: ``count`` more servers of ``flavor`` would pass a limit (Nova's message)."""
     wanted = {"instances": count, "cores": count * int(flavor["vcpus"]), "ram": count * int(flavor["ram"])}
     limit = limits(session, conf, project_id)
     if all(limit[r] < 0 for r in RESOURCES):
         return
-    lock_project(db, session, models.QuotaLock, project_id)
+    lock(db, session, project_id)
     used = usage(session, project_id)
     over = [r for r in RESOURCES if limit[r] >= 0 and used[r] + wanted[r] > limit[r]]
     if over:

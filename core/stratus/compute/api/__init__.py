@@ -11,7 +11,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.compute import policies
-from stratus.compute.api import actions, flavors, hosts, keypairs, microversions, servers
+from stratus.compute.api import actions, flavors, groups, hosts, keypairs, microversions, servers
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
 
@@ -49,6 +49,12 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True))
         app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/action", actions.ServerAction(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/metadata", groups.ServerMetadata(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/metadata/{key}", groups.ServerMetadataItem(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/ips", groups.ServerIps(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/ips/{label}", groups.ServerIps(service, policy))
+        app.add_route("/v2.1/os-server-groups", groups.ServerGroups(service, policy))
+        app.add_route("/v2.1/os-server-groups/{group_id}", groups.ServerGroupItem(service, policy))
         app.add_route("/v2.1/os-hypervisors", hosts.Hypervisors(service, policy, ""))
         app.add_route("/v2.1/os-hypervisors/detail", hosts.Hypervisors(service, policy, "detail"))
         app.add_route("/v2.1/os-hypervisors/statistics", hosts.Hypervisors(service, policy, "statistics"))

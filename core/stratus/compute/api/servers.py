@@ -21,7 +21,7 @@ from stratus.compute import models, quotas, states
 from stratus.compute.api.common import bool_param, context, int_param, links, page_links
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
-from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound
+from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
 
 Instance = models.Instance
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
@@ -227,6 +227,13 @@ class Servers:
                     raise Invalid(f"Invalid key_name provided: {body['key_name']}")
                 key_data = key.public_key
             zones = set(session.scalars(sa.select(models.ComputeNode.availability_zone))) | {"nova"}
+            group = None
+            if hints.get("group"):
+                group_id = hints["group"] if isinstance(hints["group"], str) else hints["group"][0]
+                row = session.get(models.InstanceGroup, group_id)
+                if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
+                    raise Invalid(f"Invalid server group {group_id}: it could not be found.")
+                group = {"uuid": row.uuid, "policy": row.policy}
         if body.get("availability_zone") and body["availability_zone"] not in zones:
             raise Invalid("The requested availability zone is not available")
         image_ref, image_properties = self._image(ctx, body.get("imageRef", ""), flavor)
@@ -257,6 +264,14 @@ class Servers:
                 quotas.check(self.compute.db, session, self.conf, ctx.project_id, min_count, flavor)
                 count = min_count
             ids = ids[:count]
+            if group is not None:
+                limit = quotas.limits(session, self.conf, ctx.project_id)["server_group_members"]
+                members = session.scalar(sa.select(sa.func.count()).select_from(models.InstanceGroupMember)
+                                         .where(models.InstanceGroupMember.group_uuid == group["uuid"]))
+                if 0 <= limit < members + count:
+                    raise QuotaExceeded(f"Quota exceeded, too many servers in group {group['uuid']}.")
+                for server_id in ids:
+                    session.add(models.InstanceGroupMember(instance_uuid=server_id, group_uuid=group["uuid"]))
             for index, server_id in enumerate(ids):
                 name = body["name"] if count == 1 else f"{body['name']}-{index + 1}"
                 session.add(Instance(
@@ -268,7 +283,7 @@ class Servers:
                     launch_index=index, reservation_id=reservation, access_ip_v4=body.get("accessIPv4"),
                     access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
                     network_info=[], tried_hosts=[],
-                    request_spec={"image_properties": image_properties,
+                    request_spec={"image_properties": image_properties, "group": group,
                                   "scheduler_hints": {k: [v] if isinstance(v, str) else list(v)
                                                       for k, v in hints.items()}},
                     created_at=now, updated_at=now, deleted=False,

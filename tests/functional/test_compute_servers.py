@@ -435,3 +435,39 @@ def test_server_groups_place_members_by_policy(tmp_path_factory):
         conn.close()
     finally:
         cloud.stop()
+
+
+def test_instance_actions_record_requests_and_their_events(conn, cloud, member):
+    server = boot(conn, "recorded")
+    stop = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json={"os-stop": None})
+    wait_status(conn, server, "SHUTOFF")
+    actions = list(conn.compute.server_actions(server))
+    assert [a.action for a in actions] == ["stop", "create"]
+    assert actions[0].request_id == stop.headers["x-openstack-request-id"]
+    detail = nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions/{actions[1].request_id}").json()
+    (build,) = detail["instanceAction"]["events"]
+    assert build["event"] == "compute_build_and_run_instance" and build["result"] == "Success"
+    stopped = conn.compute.get_server_action(actions[0].request_id, server)
+    assert [(e["event"], e["result"]) for e in stopped.events] == [("compute_stop_instance", "Success")]
+    assert nova(cloud, member, "GET", f"/servers/{server.id}/os-instance-actions").status_code == 404
+    assert nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions/req-nope").status_code == 404
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30, interval=0.3)
+
+
+def test_external_events_reach_the_servers_host(conn, cloud, member):
+    server = boot(conn, "evented")
+    answer = nova(cloud, conn, "POST", "/os-server-external-events", json={"events": [
+        {"name": "network-vif-plugged", "server_uuid": server.id, "tag": "port-1"},
+        {"name": "network-changed", "server_uuid": "6f0e0a8c-0000-4000-8000-000000000000"}]})
+    assert answer.status_code == 207
+    assert [e["code"] for e in answer.json()["events"]] == [200, 404]
+    assert answer.json()["events"][0]["status"] == "completed"
+    assert nova(cloud, conn, "POST", "/os-server-external-events", json={"events": [
+        {"name": "network-changed", "server_uuid": "6f0e0a8c-0000-4000-8000-000000000000"}]}).status_code == 404
+    assert nova(cloud, conn, "POST", "/os-server-external-events", json={"events": [
+        {"name": "nonsense", "server_uuid": server.id}]}).status_code == 400
+    assert nova(cloud, member, "POST", "/os-server-external-events", json={"events": [
+        {"name": "network-changed", "server_uuid": server.id}]}).status_code == 403
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30, interval=0.3)

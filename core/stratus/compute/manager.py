@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus import loading
-from stratus.compute import claims, models, states
+from stratus.compute import claims, history, models, states
 from stratus.compute.images import ImageCache
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
@@ -136,11 +136,15 @@ class ComputeManager:
     # -- RPC ---------------------------------------------------------------------------
 
     def build_and_run_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid):
-            self._build(context, instance_uuid)
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_build_and_run_instance", self.host):
+            failure = self._build(context, instance_uuid)
+            if failure is not None:
+                raise failure  # recorded as the event's error; the reschedule is already under way
 
     def terminate_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid):
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_terminate_instance", self.host):
             with self.db.transaction() as session:
                 instance = self._load(session, instance_uuid)
                 if instance is None or instance.deleted:
@@ -155,10 +159,11 @@ class ComputeManager:
 
     # -- power and lifecycle actions (the API took the task; these settle the state) -----
 
-    def _act(self, instance_uuid: str, operation: Any, vm_state: str, action: str) -> None:
+    def _act(self, context: Any, instance_uuid: str, operation: Any, vm_state: str, action: str) -> None:
         with self._locked(instance_uuid):
             try:
-                operation(instance_uuid)
+                with history.event(self.db, context, instance_uuid, f"compute_{action}_instance", self.host):
+                    operation(instance_uuid)
             except Exception as exc:  # the server stays as it was, the task ends, a fault says why
                 LOG.warning("%s of %s on %s failed: %s", action, instance_uuid, self.host, exc)
                 with self.db.transaction() as session:
@@ -175,28 +180,39 @@ class ComputeManager:
             self._set(instance_uuid, vm_state=vm_state, task_state=None, power_state=power)
 
     def start_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self.driver.power_on, states.ACTIVE, "start")
+        self._act(context, instance_uuid, self.driver.power_on, states.ACTIVE, "start")
 
     def stop_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self.driver.power_off, states.STOPPED, "stop")
+        self._act(context, instance_uuid, self.driver.power_off, states.STOPPED, "stop")
 
     def reboot_instance(self, context: Any, instance_uuid: str, hard: bool) -> None:
-        self._act(instance_uuid, lambda u: self.driver.reboot(u, hard), states.ACTIVE, "reboot")
+        self._act(context, instance_uuid, lambda u: self.driver.reboot(u, hard), states.ACTIVE, "reboot")
 
     def pause_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self._capable("PAUSE").pause, states.PAUSED, "pause")
+        self._act(context, instance_uuid, self._capable("PAUSE").pause, states.PAUSED, "pause")
 
     def unpause_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self._capable("PAUSE").unpause, states.ACTIVE, "unpause")
+        self._act(context, instance_uuid, self._capable("PAUSE").unpause, states.ACTIVE, "unpause")
 
     def suspend_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self._capable("SUSPEND").suspend, states.SUSPENDED, "suspend")
+        self._act(context, instance_uuid, self._capable("SUSPEND").suspend, states.SUSPENDED, "suspend")
 
     def resume_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(instance_uuid, self._capable("SUSPEND").resume, states.ACTIVE, "resume")
+        self._act(context, instance_uuid, self._capable("SUSPEND").resume, states.ACTIVE, "resume")
 
     def get_console_output(self, context: Any, instance_uuid: str, tail_lines: int | None = None) -> str:
         return self._capable("CONSOLE_LOG").get_console_output(instance_uuid, tail_lines)
+
+    def external_instance_event(self, context: Any, instance_uuid: str, name: str, status: str,
+                                tag: str | None = None) -> None:
+        """An event from another service about one of this host's servers.
+
+        Recorded with the server's actions; no build waits for ``network-vif-plugged`` yet
+        (the ``ovs`` plugin's ports turn ACTIVE on their own, and builds do not block on it).
+        """
+        LOG.info("event %s (%s, tag %s) for %s on %s", name, status, tag, instance_uuid, self.host)
+        with self.db.transaction() as session:
+            history.record_action(session, instance_uuid, context, f"event:{name}")
 
     def _capable(self, capability: str) -> Any:
         from stratus.interfaces.base import require
@@ -207,7 +223,7 @@ class ComputeManager:
 
     # -- building ----------------------------------------------------------------------
 
-    def _build(self, context: Any, instance_uuid: str) -> None:
+    def _build(self, context: Any, instance_uuid: str) -> Exception | None:
         with self.db.transaction() as session:
             instance = self._load(session, instance_uuid)
             if instance is None or instance.deleted or instance.host != self.host:
@@ -239,11 +255,11 @@ class ComputeManager:
             self.driver.destroy(instance_uuid)
             self._release_ports(instance_uuid, attachments)
             self._reschedule(context, instance_uuid, exc)
-            return
+            return exc
         with self.db.transaction() as session:
             instance = self._load(session, instance_uuid)
             if instance is None:
-                return
+                return None
             deleting = instance.deleted or instance.task_state == states.DELETING
             if not deleting:
                 instance.vm_state, instance.task_state = states.ACTIVE, None
@@ -251,6 +267,7 @@ class ComputeManager:
                 instance.updated_at = utcnow()
         if deleting:  # deleted while it was being built: the lock is ours, so finish it here
             self.terminate_instance(context, instance_uuid)
+        return None
 
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         from stratus.network import attachments as net

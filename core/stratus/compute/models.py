@@ -207,3 +207,34 @@ class InstanceGroupMember(Base):
     __tablename__ = "instance_group_members"
     instance_uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     group_uuid: Mapped[str] = mapped_column(sa.ForeignKey("instance_groups.uuid", ondelete="CASCADE"), index=True)
+
+
+class InstanceAction(Base):
+    """One API request on a server (``os-instance-actions``), found by its request id."""
+
+    __tablename__ = "instance_actions"
+    __table_args__ = (sa.UniqueConstraint("instance_uuid", "request_id"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(255))
+    action: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    start_time: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    message: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+
+    events: Mapped[list[InstanceActionEvent]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                             order_by="InstanceActionEvent.id")
+
+
+class InstanceActionEvent(Base):
+    __tablename__ = "instance_action_events"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("instance_actions.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(255))
+    start_time: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    result: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    traceback: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

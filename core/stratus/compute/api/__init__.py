@@ -53,6 +53,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/{server_id}/metadata/{key}", groups.ServerMetadataItem(service, policy))
         app.add_route("/v2.1/servers/{server_id}/ips", groups.ServerIps(service, policy))
         app.add_route("/v2.1/servers/{server_id}/ips/{label}", groups.ServerIps(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-instance-actions", groups.InstanceActions(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
+                      groups.InstanceActions(service, policy))
+        app.add_route("/v2.1/os-server-external-events", groups.ExternalEvents(service, policy))
         app.add_route("/v2.1/os-server-groups", groups.ServerGroups(service, policy))
         app.add_route("/v2.1/os-server-groups/{group_id}", groups.ServerGroupItem(service, policy))
         app.add_route("/v2.1/os-hypervisors", hosts.Hypervisors(service, policy, ""))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import models, states
+from stratus.compute import history, models, states
 from stratus.compute.api.common import context
 from stratus.compute.api.servers import find
 from stratus.compute.manager import TOPIC, utcnow
@@ -77,6 +77,8 @@ class ServerAction:
         with self.compute.db.transaction() as session:
             instance = find(session, req, server_id)
             target = {"project_id": instance.project_id, "user_id": instance.user_id}
+            if name != "os-getConsoleOutput":
+                history.record_action(session, server_id, ctx, name.removeprefix("os-"))
             if name in ("lock", "unlock"):
                 enforce(req, self.policy, f"os_compute_api:os-lock-server:{name}", target)
                 if name == "unlock" and instance.locked and instance.locked_by == "admin" and not ctx.is_admin:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import models, quotas, states
+from stratus.compute import history, models, quotas, states
 from stratus.compute.api.common import bool_param, context, int_param, links, page_links
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
@@ -289,6 +289,7 @@ class Servers:
                     created_at=now, updated_at=now, deleted=False,
                     metadata_items=[models.InstanceMetadata(key=k, value=v)
                                     for k, v in body.get("metadata", {}).items()]))
+                history.record_action(session, server_id, ctx, "create")
         self.compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "build_instances", instance_uuids=ids)
         resp.status = 202
         if str(body.get("return_reservation_id", False)).lower() == "true":
@@ -392,6 +393,7 @@ class ServerItem:
             if row.locked and not context(req).is_admin:
                 raise Conflict(f"Instance {server_id} is locked")
             host, ports = row.host, list(row.network_info)
+            history.record_action(session, server_id, context(req), "delete")
         # outside the transaction: on SQLite another one would wait for this one's lock
         if host is not None and not self.compute.host_is_up(host):
             host = None  # its host is down: delete here, as Nova's local delete

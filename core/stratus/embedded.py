@@ -152,12 +152,15 @@ class Embedded:
         self.plugins = create_plugin_manager(self.conf)
         self.plugins.hook.stratus_startup(conf=self.conf, service="embedded")
         self.deps = build_deps(self.conf, self.plugins)
+        # every app is imported before the service threads start: an import racing a
+        # thread's lazy one (the idna codec under kombu's connect) can deadlock the interpreter
+        app = composite.build(self.deps)
         network = self.deps.services["network"]
         self.agent = network.plugin.create_agent(self.conf)
         if self.agent is not None:
             self.agent.start()  # this host's data plane, served by the same process
         self.hosts = start_compute(self.conf, self.deps)
-        return composite.build(self.deps)
+        return app
 
     def stop_services(self) -> None:
         if self.plugins is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# kombu's connect imports the idna codec lazily on RPC threads; a main-thread import of
+# it at the same moment can deadlock the interpreter, so it is loaded before any thread
+import encodings.idna  # noqa: F401
 import logging
 from typing import Any
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from typing import Any
 
 import sqlalchemy as sa
 
 from stratus.compute import claims, models, states
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
+from stratus.compute.periodic import Periodic
 from stratus.db.engine import Database
 from stratus.interfaces.scheduler import FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCClient, RPCServer
@@ -59,30 +59,19 @@ class Conductor:
         self.compute = RPCClient(transport, TOPIC)
         self.server: RPCServer | None = None
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._reaper = Periodic("conductor-reaper", lambda: conf.service.report_interval, self.reap_builds)
 
     def start(self) -> None:
         self.server = RPCServer(self.transport, CONDUCTOR_TOPIC, self.host, [self], workers=8)
         self.server.start()
-        self._thread = threading.Thread(target=self._periodic, name="conductor-reaper", daemon=True)
-        self._thread.start()
+        self._reaper.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._reaper.stop()
         if self.server is not None:
             self.server.stop()
         self.compute.close()
         self.services_db.dispose()
-
-    def _periodic(self) -> None:
-        while not self._stop.wait(self.conf.service.report_interval):
-            try:
-                self.reap_builds()
-            except Exception:  # the next round retries; a reaper must not die
-                LOG.exception("reaping builds on dead hosts failed")
 
     def reap_builds(self) -> list[str]:
         """Builds whose host stopped heartbeating: give back what they held and reschedule

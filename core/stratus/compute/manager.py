@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from stratus import loading
 from stratus.compute import claims, history, models, states
 from stratus.compute.images import ImageCache
+from stratus.compute.periodic import Periodic
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import InstanceSpec, NetworkInterface, PowerState
@@ -70,31 +71,21 @@ class ComputeManager:
         self.server: RPCServer | None = None
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._updates = Periodic(f"compute-{host}", lambda: conf.compute.resource_update_interval,
+                                 self.update_available_resource)
 
     def start(self) -> None:
         self.update_available_resource()
         self.server = RPCServer(self.transport, TOPIC, self.host, [self], workers=4)
         self.server.start()
-        self._thread = threading.Thread(target=self._periodic, name=f"compute-{self.host}", daemon=True)
-        self._thread.start()
+        self._updates.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        self._updates.stop()
         if self.server is not None:
             self.server.stop()
         self.conductor.close()
         self.services_db.dispose()
-
-    def _periodic(self) -> None:
-        while not self._stop.wait(self.conf.compute.resource_update_interval):
-            try:
-                self.update_available_resource()
-            except Exception:  # a failed report must not end the loop; the next one retries
-                LOG.exception("resource update of host %s failed", self.host)
 
     def update_available_resource(self) -> None:
         """Record the host's totals (never what claims hold) and heartbeat."""

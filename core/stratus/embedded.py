@@ -86,20 +86,18 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
 def start_compute(conf: Any, deps: Any) -> list[Any]:
     """The conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
     from stratus.compute.conductor import Conductor
-    from stratus.compute.manager import ComputeManager
+    from stratus.compute.manager import ComputeHosts
 
     compute = deps.services["compute"]
     conductor = Conductor(conf, compute.db, compute.transport, conf.host)
     conductor.network = deps.services["network"]
     conductor.start()
-    started: list[Any] = [conductor]
     count = conf.compute.simulated_hosts
     names = [conf.host] if count == 1 else [f"{conf.host}-{i:04d}" for i in range(1, count + 1)]
-    for name in names:
-        manager = ComputeManager(conf, name, compute.db, deps.services["network"], deps.services["image"],
-                                 compute.transport)
-        manager.start()
-        started.append(manager)
+    hosts = ComputeHosts(conf, names, compute.db, deps.services["network"], deps.services["image"],
+                         compute.transport)
+    hosts.start()
+    started: list[Any] = [conductor, hosts]
     return started
 
 

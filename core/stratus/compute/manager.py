@@ -1,7 +1,8 @@
-"""The compute service of one host: builds and deletes servers with its hypervisor driver.
+"""The compute service: builds and deletes servers with each host's hypervisor driver.
 
-It serves ``compute.<host>`` over RPC, reports the host's resources into
-``compute_nodes`` and heartbeats every ``[compute] resource_update_interval``. A build
+:class:`ComputeHosts` serves ``compute.<host>`` over RPC for the hosts of a process,
+reports their resources into ``compute_nodes`` and heartbeats every
+``[compute] resource_update_interval``; a :class:`ComputeManager` does one host's work. A build
 takes ports (bound to this host), the image (cached per host), then ``driver.spawn``; on
 failure everything it took is given back and the conductor tries another host until
 ``[scheduler] max_attempts``, after which the server is ``ERROR`` with a fault.
@@ -59,55 +60,28 @@ def finish_delete(session: Any, instance: models.Instance) -> None:
 
 
 class ComputeManager:
-    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, transport: Any) -> None:
+    """One compute host: its driver and what it does; :class:`ComputeHosts` serves it."""
+
+    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, conductor: RPCClient) -> None:
         self.conf, self.host, self.db, self.network = conf, host, db, network
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
         self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
-        self.services_db = Database.for_service(conf, "servicegroup")
-        self.registry = registry_from_conf(conf, self.services_db)
-        self.transport = transport
-        self.conductor = RPCClient(transport, CONDUCTOR_TOPIC)
-        self.server: RPCServer | None = None
+        self.conductor = conductor
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
-        self._updates = Periodic(f"compute-{host}", lambda: conf.compute.resource_update_interval,
-                                 self.update_available_resource)
 
-    def start(self) -> None:
-        self.update_available_resource()
-        self.server = RPCServer(self.transport, TOPIC, self.host, [self], workers=4)
-        self.server.start()
-        self._updates.start()
-
-    def stop(self) -> None:
-        self._updates.stop()
-        if self.server is not None:
-            self.server.stop()
-        self.conductor.close()
-        self.services_db.dispose()
-
-    def update_available_resource(self) -> None:
-        """Record the host's totals (never what claims hold) and heartbeat."""
+    def node_values(self) -> dict[str, Any]:
+        """The host's totals as the driver reports them (never what claims hold)."""
         resources = self.driver.get_host_resources()
         ratios = self.conf.compute
-        now = utcnow()
-        values = dict(hypervisor_type=resources.hypervisor_type, hypervisor_version=resources.hypervisor_version,
-                      vcpus=resources.vcpus, memory_mb=resources.memory_mb, local_gb=resources.local_gb,
-                      cpu_allocation_ratio=ratios.cpu_allocation_ratio,
-                      ram_allocation_ratio=ratios.ram_allocation_ratio,
-                      disk_allocation_ratio=ratios.disk_allocation_ratio, cpu_info=dict(resources.cpu_info),
-                      updated_at=now)
-        Node = models.ComputeNode
-        with self.db.transaction() as session:
-            changed = session.execute(sa.update(Node).where(Node.host == self.host,
-                                                            Node.nodename == resources.hypervisor_hostname)
-                                      .values(**values)).rowcount
-            if not changed:
-                session.add(Node(uuid=str(uuidlib.uuid4()), host=self.host, nodename=resources.hypervisor_hostname,
-                                 vcpus_used=0, memory_mb_used=0, local_gb_used=0, running_vms=0,
-                                 availability_zone="nova", created_at=now, **values))
-        self.registry.heartbeat(self.host, BINARY, TOPIC)
+        return dict(nodename=resources.hypervisor_hostname, hypervisor_type=resources.hypervisor_type,
+                    hypervisor_version=resources.hypervisor_version, vcpus=resources.vcpus,
+                    memory_mb=resources.memory_mb, local_gb=resources.local_gb,
+                    cpu_allocation_ratio=ratios.cpu_allocation_ratio,
+                    ram_allocation_ratio=ratios.ram_allocation_ratio,
+                    disk_allocation_ratio=ratios.disk_allocation_ratio, cpu_info=dict(resources.cpu_info))
+
 
     @contextmanager
     def _locked(self, instance_uuid: str) -> Iterator[None]:
@@ -320,3 +294,50 @@ class ComputeManager:
                 return
             instance.task_state = states.SCHEDULING
         self.conductor.cast(context, "build_instances", instance_uuids=[instance_uuid])
+
+
+class ComputeHosts:
+    """The compute hosts of one process (one, or many simulated ones): a single RPC server
+    answers ``compute.<host>`` for each, and one periodic task reports every host's
+    resources and heartbeats (in a few transactions, whatever the number of hosts)."""
+
+    def __init__(self, conf: Any, names: list[str], db: Any, network: Any, images: Any, transport: Any) -> None:
+        self.conf, self.db = conf, db
+        self.services_db = Database.for_service(conf, "servicegroup")
+        self.registry = registry_from_conf(conf, self.services_db)
+        self.conductor = RPCClient(transport, CONDUCTOR_TOPIC)
+        self.managers = {name: ComputeManager(conf, name, db, network, images, self.conductor) for name in names}
+        first, *rest = names
+        self.server = RPCServer(transport, TOPIC, first, [self.managers[first]], workers=max(4, min(32, len(names))),
+                                hosts={name: [self.managers[name]] for name in rest})
+        self._updates = Periodic("compute-resources", lambda: conf.compute.resource_update_interval,
+                                 self.update_available_resources)
+
+    def start(self) -> None:
+        self.update_available_resources()
+        self.server.start()
+        self._updates.start()
+
+    def stop(self) -> None:
+        self._updates.stop()
+        self.server.stop()
+        self.conductor.close()
+        self.services_db.dispose()
+
+    def update_available_resources(self) -> None:
+        Node = models.ComputeNode
+        now = utcnow()
+        with self.db.transaction() as session:
+            known = {(h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename).where(
+                Node.host.in_(list(self.managers))))} if len(self.managers) <= 500 else {
+                (h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename))}
+            for name, manager in self.managers.items():
+                values = manager.node_values()
+                if (name, values["nodename"]) in known:
+                    session.execute(sa.update(Node).where(Node.host == name, Node.nodename == values["nodename"])
+                                    .values(updated_at=now, **values))
+                else:
+                    session.add(Node(uuid=str(uuidlib.uuid4()), host=name, vcpus_used=0, memory_mb_used=0,
+                                     local_gb_used=0, running_vms=0, availability_zone="nova", created_at=now,
+                                     updated_at=now, **values))
+        self.registry.heartbeat_many(list(self.managers), BINARY, TOPIC)

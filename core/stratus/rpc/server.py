@@ -30,17 +30,21 @@ class RPCServer(ConsumerMixin):
     After a lost broker connection the server reconnects and declares its queues again.
     """
 
-    def __init__(self, transport: Transport, topic: str, host: str, endpoints: list[object], workers: int = 8) -> None:
+    def __init__(self, transport: Transport, topic: str, host: str, endpoints: list[object], workers: int = 8,
+                 hosts: dict[str, list[object]] | None = None) -> None:
         self.transport = transport
         self.topic = topic
         self.host = host
         self.endpoints = endpoints
+        #: further hosts this one server answers for, each with its endpoints (one process
+        #: running many hosts: one connection and thread pool instead of one per host)
+        self.hosts = dict(hosts or {})
         self.connection = transport.connection()
         fanout_name = f"{topic}_fanout_{uuid.uuid4().hex}"
         self.queues = [
             kombu.Queue(topic, exchange=transport.topic_exchange, routing_key=topic, durable=True),
-            kombu.Queue(f"{topic}.{host}", exchange=transport.topic_exchange, routing_key=f"{topic}.{host}",
-                        durable=True),
+            *(kombu.Queue(f"{topic}.{name}", exchange=transport.topic_exchange, routing_key=f"{topic}.{name}",
+                          durable=True) for name in [host, *self.hosts]),
             kombu.Queue(fanout_name, exchange=transport.fanout_exchange(topic), routing_key=topic,
                         durable=False, auto_delete=True),
         ]
@@ -66,21 +70,23 @@ class RPCServer(ConsumerMixin):
 
     def _on_message(self, body: dict[str, Any], msg: Any) -> None:
         msg.ack()
-        self._pool.submit(self._dispatch, body)
+        key = (msg.delivery_info or {}).get("routing_key", "")
+        name = key[len(self.topic) + 1:] if key.startswith(f"{self.topic}.") else ""
+        self._pool.submit(self._dispatch, body, self.hosts.get(name, self.endpoints))
 
-    def _find(self, method: str) -> Any:
+    def _find(self, method: str, endpoints: list[object]) -> Any:
         if not method or method.startswith("_"):
             return None
-        for endpoint in self.endpoints:
+        for endpoint in endpoints:
             function = getattr(endpoint, method, None)
             if callable(function):
                 return function
         return None
 
-    def _dispatch(self, body: dict[str, Any]) -> None:
+    def _dispatch(self, body: dict[str, Any], endpoints: list[object] | None = None) -> None:
         method = body.get("method", "")
         reply: dict[str, Any] = {"msg_id": body.get("msg_id"), "result": None, "failure": None}
-        function = self._find(method)
+        function = self._find(method, self.endpoints if endpoints is None else endpoints)
         try:
             if function is None:
                 raise AttributeError(f"topic {self.topic!r} has no method {method!r}")

@@ -63,6 +63,21 @@ class ServiceRegistry:
             with self.db.transaction() as session:
                 session.execute(sa.update(ServiceRecord).where(where).values(values))
 
+    def heartbeat_many(self, hosts: list[str], binary: str, topic: str) -> None:
+        """:meth:`heartbeat` for many hosts of one process at once (simulated hosts)."""
+        now = utcnow()
+        values = {"report_count": ServiceRecord.report_count + 1, "last_seen_up": now, "updated_at": now}
+        for start in range(0, len(hosts), 500):
+            chunk = hosts[start:start + 500]
+            with self.db.transaction() as session:
+                session.execute(sa.update(ServiceRecord).where(ServiceRecord.binary == binary,
+                                                               ServiceRecord.host.in_(chunk)).values(values))
+                known = set(session.scalars(sa.select(ServiceRecord.host).where(
+                    ServiceRecord.binary == binary, ServiceRecord.host.in_(chunk))))
+            for host in chunk:
+                if host not in known:
+                    self.heartbeat(host, binary, topic)  # the first time: its own race-safe insert
+
     def is_up(self, record: ServiceRecord, now: datetime.datetime | None = None) -> bool:
         if record.forced_down or record.last_seen_up is None:
             return False

@@ -93,7 +93,8 @@ def cloud_on_swift(swift, tmp_path_factory):
     cloud = EmbeddedCloud(data_dir, f"[image]\nenabled_stores = objects:swift, local:file\ndefault_store = objects\n"
                                     f"[objects]\nauth_version = 1\nauth_address = {swift.auth_url}\n"
                                     f"user = {swift_fixture.TEMPAUTH_USER}\nkey = {swift_fixture.TEMPAUTH_KEY}\n"
-                                    "container = glance\nlarge_object_size = 1\nlarge_object_chunk_size = 1\n")
+                                    "container = glance\nlarge_object_size = 1\nlarge_object_chunk_size = 1\n",
+                          defaults=False)  # the test counts the container's objects
     yield cloud
     cloud.stop()
 

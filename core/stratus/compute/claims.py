@@ -15,17 +15,15 @@ import sqlalchemy as sa
 from stratus.compute import models, states
 from stratus.db.engine import insert_unless_taken
 from stratus.interfaces.scheduler import HostState
+from stratus.scheduler.filters import disk_gb
 
 Node = models.ComputeNode
 
 
-def disk_gb(flavor: dict[str, Any]) -> int:
-    return int(flavor["disk"]) + int(flavor.get("ephemeral", 0)) + (int(flavor.get("swap", 0)) + 1023) // 1024
-
-
 def claim(session: Any, node_id: int, instance_uuid: str, flavor: dict[str, Any]) -> bool:
     """Take ``flavor``'s resources on the node for the instance; False if they no longer fit."""
-    vcpus, memory, disk = int(flavor["vcpus"]), int(flavor["ram"]), disk_gb(flavor)
+    vcpus, memory = int(flavor["vcpus"]), int(flavor["ram"])
+    disk = disk_gb(int(flavor["disk"]), int(flavor.get("ephemeral", 0)), int(flavor.get("swap", 0)))
     taken = session.execute(
         sa.update(Node)
         .where(Node.id == node_id, Node.vcpus_used + vcpus <= Node.vcpus * Node.cpu_allocation_ratio,

@@ -86,10 +86,10 @@ class Conductor:
             found = [(i.uuid, i.host, list(i.network_info)) for i in stuck]
         again = []
         for instance_uuid, host, ports in found:
-            if self.network is not None and ports:
+            if self.network is not None:
                 from stratus.network import attachments
 
-                attachments.detach(self.network, instance_uuid, [(p["port_id"], p["created"]) for p in ports])
+                attachments.release(self.network, instance_uuid, ports)
             with self.db.transaction() as session:
                 instance = session.get(models.Instance, instance_uuid)
                 if instance is None or instance.host != host or instance.vm_state != states.BUILDING:

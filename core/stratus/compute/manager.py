@@ -270,7 +270,7 @@ class ComputeManager:
                 plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
                                    mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
         try:
-            net.detach(self.network, instance_uuid, [(a["port_id"], a["created"]) for a in attachments])
+            net.release(self.network, instance_uuid, attachments)
         except StratusError:
             LOG.exception("could not release the ports of %s", instance_uuid)
 

@@ -30,6 +30,4 @@ def status(vm_state: str, task_state: str | None) -> str:
     """The API ``status`` of a server (Nova's mapping; active + a task shows the task)."""
     if vm_state in (ACTIVE, STOPPED) and task_state in _TASK_STATUS:
         return _TASK_STATUS[task_state]
-    if task_state == DELETING and vm_state != ERROR:
-        return _STATUS.get(vm_state, "UNKNOWN")
     return _STATUS.get(vm_state, "UNKNOWN")

@@ -67,7 +67,7 @@ def attach(service: NetworkService, project_id: str, server_id: str, host: str, 
            port_id: str | None = None, fixed_ip: str | None = None,
            security_groups: list[str] | None = None) -> Attachment:
     """Create a port on ``network_id`` (or take ``port_id``) for the server, bound to ``host``."""
-    from stratus.network.api.ports import _allocate, _bind, _set_mac
+    from stratus.network.api.ports import _allocate, _bind, _set_mac, new_port
 
     with service.change() as change:
         session = change.session
@@ -84,13 +84,7 @@ def attach(service: NetworkService, project_id: str, server_id: str, host: str, 
             network = session.get(models.Network, network_id)
             if network is None:
                 raise NotFound(f"Network {network_id} could not be found.")
-            now = common.now()
-            row = models.Port(id=common.new_id(), project_id=project_id, network_id=network.id, name="",
-                              description="", admin_state_up=True, device_id="", device_owner="",
-                              port_security_enabled=network.port_security_enabled, binding_host_id="",
-                              binding_vnic_type="normal", binding_profile={}, binding_vif_details={},
-                              created_at=now, updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[],
-                              security_groups=[])
+            row = new_port(project_id, network)
             _set_mac(session, row, None, service.conf.network.base_mac)
             quotas.check(service.db, session, service.conf, project_id, "port")
             session.add(row)
@@ -136,6 +130,12 @@ def check_security_groups(service: NetworkService, project_id: str, names: list[
     """:raises SecurityGroupNotFound: a name matches no group (or several) of the project."""
     with service.db.transaction() as session:
         _groups(session, project_id, names)
+
+
+def release(service: NetworkService, server_id: str, network_info: list[dict[str, Any]]) -> None:
+    """:func:`detach` the ports a server's ``network_info`` lists (what compute recorded)."""
+    if network_info:
+        detach(service, server_id, [(n["port_id"], n["created"]) for n in network_info])
 
 
 def detach(service: NetworkService, server_id: str, ports: list[tuple[str, bool]]) -> None:

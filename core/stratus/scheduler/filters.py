@@ -23,8 +23,14 @@ def free_disk_gb(host: HostState) -> float:
     return host.disk_gb_total * host.disk_allocation_ratio - host.disk_gb_used
 
 
-def _requested_disk_gb(spec: RequestSpec) -> float:
-    return spec.flavor.root_gb + spec.flavor.ephemeral_gb + spec.flavor.swap_mb / 1024
+def disk_gb(root_gb: int, ephemeral_gb: int = 0, swap_mb: int = 0) -> int:
+    """The whole GiB a flavor's disks take on a host (swap rounded up): what filters check
+    and claims take, so a host a filter passes is one a claim fits."""
+    return root_gb + ephemeral_gb + (swap_mb + 1023) // 1024
+
+
+def _requested_disk_gb(spec: RequestSpec) -> int:
+    return disk_gb(spec.flavor.root_gb, spec.flavor.ephemeral_gb, spec.flavor.swap_mb)
 
 
 class _Base(Filter):

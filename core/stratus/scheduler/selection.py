@@ -16,6 +16,7 @@ from typing import Any
 from stratus import loading
 from stratus.exceptions import StratusError
 from stratus.interfaces.scheduler import Filter, FilterCapability, HostState, RequestSpec, Weigher
+from stratus.scheduler.filters import disk_gb
 
 EXAMPLES = 3
 
@@ -32,7 +33,7 @@ def charged(host: HostState, spec: RequestSpec, instance_uuid: str | None = None
     flavor = spec.flavor
     return dataclasses.replace(
         host, vcpus_used=host.vcpus_used + flavor.vcpus, memory_mb_used=host.memory_mb_used + flavor.memory_mb,
-        disk_gb_used=host.disk_gb_used + flavor.root_gb + flavor.ephemeral_gb + (flavor.swap_mb + 1023) // 1024,
+        disk_gb_used=host.disk_gb_used + disk_gb(flavor.root_gb, flavor.ephemeral_gb, flavor.swap_mb),
         num_instances=host.num_instances + 1, num_io_ops=host.num_io_ops + 1,
         instances=host.instances | ({instance_uuid} if instance_uuid else set()))
 

@@ -25,10 +25,10 @@ class CommandFailed(BackendUnavailable):
     pass
 
 
-def run(argv: Sequence[str], *, check: bool = True, input: str | None = None, env: dict[str, str] | None = None,
-        netns: str | None = None) -> str:
-    """Run ``argv`` (inside network namespace ``netns`` if given) and return its stdout."""
-    command = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+def run(argv: Sequence[str], *, check: bool = True, input: str | None = None, env: dict[str, str] | None = None
+        ) -> str:
+    """Run ``argv`` and return its stdout (:meth:`Host.run` adds the namespace and root helper)."""
+    command = list(argv)
     try:
         done = subprocess.run(command, input=input, capture_output=True, text=True, timeout=TIMEOUT,
                               env={**os.environ, **(env or {})})
@@ -107,9 +107,6 @@ class Vswitch:
     def replace_flows(self, bridge: str, flows: list[str]) -> None:
         """Make ``flows`` the bridge's whole table in one bundle (no moment without rules)."""
         self.ofctl("--bundle", "replace-flows", bridge, "-", input="\n".join(flows) + "\n")
-
-    def dump_flows(self, bridge: str) -> str:
-        return self.ofctl("dump-flows", bridge)
 
     def flush_conntrack(self, zone: int) -> None:
         self.appctl("dpctl/flush-conntrack", f"zone={zone}")

@@ -11,7 +11,7 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.compute import policies
-from stratus.compute.api import actions, flavors, groups, hosts, keypairs, microversions, servers
+from stratus.compute.api import actions, events, flavors, groups, hosts, keypairs, metadata, microversions, servers
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
 
@@ -49,14 +49,14 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True))
         app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/action", actions.ServerAction(deps, policy))
-        app.add_route("/v2.1/servers/{server_id}/metadata", groups.ServerMetadata(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/metadata/{key}", groups.ServerMetadataItem(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/ips", groups.ServerIps(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/ips/{label}", groups.ServerIps(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/os-instance-actions", groups.InstanceActions(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/metadata", metadata.ServerMetadata(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/metadata/{key}", metadata.ServerMetadataItem(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/ips", metadata.ServerIps(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/ips/{label}", metadata.ServerIps(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-instance-actions", events.InstanceActions(service, policy))
         app.add_route("/v2.1/servers/{server_id}/os-instance-actions/{request_id}",
-                      groups.InstanceActions(service, policy))
-        app.add_route("/v2.1/os-server-external-events", groups.ExternalEvents(service, policy))
+                      events.InstanceActions(service, policy))
+        app.add_route("/v2.1/os-server-external-events", events.ExternalEvents(service, policy))
         app.add_route("/v2.1/os-server-groups", groups.ServerGroups(service, policy))
         app.add_route("/v2.1/os-server-groups/{group_id}", groups.ServerGroupItem(service, policy))
         app.add_route("/v2.1/os-hypervisors", hosts.Hypervisors(service, policy, ""))

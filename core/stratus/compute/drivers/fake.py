@@ -190,8 +190,3 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         with self._lock:
             self._get(uuid).volumes.pop(volume_id, None)
-
-    def instance_spec(self, uuid: str) -> hv.InstanceSpec:
-        """The spec a server runs with now (tests and the conformance suite read sizes here)."""
-        with self._lock:
-            return self._get(uuid).spec

@@ -192,15 +192,23 @@ def _bind(service: NetworkService, row: Port, network: models.Network) -> None:
         row.status = "DOWN"  # with agents, a port is ACTIVE once its host's agent has wired it
 
 
+def new_port(project_id: str, network: models.Network, **fields: Any) -> Port:
+    """A port row with Neutron's defaults and ``fields`` on top; no MAC, address or group yet."""
+    now = common.now()
+    values: dict[str, Any] = dict(
+        id=common.new_id(), project_id=project_id, network_id=network.id, name="", description="",
+        admin_state_up=True, device_id="", device_owner="", port_security_enabled=network.port_security_enabled,
+        binding_host_id="", binding_vnic_type="normal", binding_profile={}, binding_vif_details={}, created_at=now,
+        updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[], security_groups=[])
+    values.update(fields)
+    return Port(**values)
+
+
 def internal_port(service: NetworkService, session: Any, network: models.Network, project_id: str,
                   device_owner: str, device_id: str, fixed_ips: list[dict[str, Any]] | None) -> Port:
     """A port Stratus makes for itself (router interfaces and gateways, floating IPs)."""
-    now = common.now()
-    row = Port(id=common.new_id(), project_id=project_id, network_id=network.id, name="", description="",
-               admin_state_up=True, device_id=device_id, device_owner=device_owner, port_security_enabled=False,
-               binding_host_id="", binding_vnic_type="normal", binding_profile={}, binding_vif_details={},
-               status="ACTIVE", created_at=now, updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[],
-               security_groups=[])
+    row = new_port(project_id, network, device_id=device_id, device_owner=device_owner, port_security_enabled=False,
+                   status="ACTIVE")
     _set_mac(session, row, None, service.conf.network.base_mac)
     session.add(row)
     session.flush()
@@ -224,7 +232,6 @@ class Ports:
         enforce(req, self.policy, "network:create_port")
         if any(k in body for k in BINDING):
             enforce(req, self.policy, "network:create_port:binding")
-        now = common.now()
         with self.service.change() as change:
             network = find_network(change.session, req, body["network_id"])
             if not (common.owns(ctx, network.project_id) or network.shared):
@@ -232,15 +239,13 @@ class Ports:
                                 "on it.")
             if body.get("device_owner", "").startswith("network:") and not common.owns(ctx, network.project_id):
                 raise Forbidden("Only the network's owner may create ports with a network: device_owner.")
-            row = Port(id=common.new_id(), project_id=common.owner_for(req, body), network_id=network.id,
-                       name=body.get("name", ""), description=body.get("description", ""),
-                       admin_state_up=body.get("admin_state_up", True), device_id=body.get("device_id", ""),
-                       device_owner=body.get("device_owner", ""),
-                       port_security_enabled=body.get("port_security_enabled", network.port_security_enabled),
-                       binding_host_id=body.get("binding:host_id", ""),
-                       binding_vnic_type=body.get("binding:vnic_type", "normal"),
-                       binding_profile=body.get("binding:profile", {}), binding_vif_details={},
-                       created_at=now, updated_at=now, revision_number=1, fixed_ips=[], address_pairs=[])
+            row = new_port(common.owner_for(req, body), network, name=body.get("name", ""),
+                           description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
+                           device_id=body.get("device_id", ""), device_owner=body.get("device_owner", ""),
+                           port_security_enabled=body.get("port_security_enabled", network.port_security_enabled),
+                           binding_host_id=body.get("binding:host_id", ""),
+                           binding_vnic_type=body.get("binding:vnic_type", "normal"),
+                           binding_profile=body.get("binding:profile", {}))
             _set_mac(change.session, row, body.get("mac_address"), self.service.conf.network.base_mac)
             quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "port")
             change.session.add(row)

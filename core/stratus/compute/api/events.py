@@ -1,0 +1,97 @@
+"""What happened to a server: ``os-instance-actions`` (what was asked, and each step's
+outcome) and ``os-server-external-events`` (what other services report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.compute import models
+from stratus.compute.api.common import context
+from stratus.compute.api.servers import find
+from stratus.exceptions import NotFound
+
+
+def _action(row: models.InstanceAction, with_events: bool, admin: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"action": row.action, "instance_uuid": row.instance_uuid, "request_id": row.request_id,
+                            "user_id": row.user_id, "project_id": row.project_id,
+                            "start_time": row.start_time.isoformat(), "message": row.message}
+    if with_events and admin:
+        body["events"] = [{"event": e.event, "start_time": e.start_time.isoformat(),
+                           "finish_time": e.finish_time.isoformat() if e.finish_time else None,
+                           "result": e.result, "traceback": e.traceback} for e in row.events]
+    return body
+
+
+class InstanceActions:
+    def __init__(self, compute: Any, policy: Policy) -> None:
+        self.compute, self.policy = compute, policy
+
+    @schema("What was done to a server, newest first (with a request id: that action and its events)",
+            responses={200: {"type": "object"}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, request_id: str | None = None
+               ) -> None:
+        ctx = context(req)
+        with self.compute.db.transaction() as session:
+            instance = find(session, req, server_id)
+            enforce(req, self.policy, "os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
+            query = sa.select(models.InstanceAction).where(models.InstanceAction.instance_uuid == server_id)
+            if request_id is None:
+                rows = session.scalars(query.order_by(models.InstanceAction.start_time.desc(),
+                                                      models.InstanceAction.id.desc()))
+                resp.media = {"instanceActions": [_action(r, False, ctx.is_admin) for r in rows]}
+                return
+            row = session.scalars(query.where(models.InstanceAction.request_id == request_id)).first()
+            if row is None:
+                raise NotFound(f"Action for request_id {request_id} on instance {server_id} not found")
+            resp.media = {"instanceAction": _action(row, True, ctx.is_admin)}
+
+
+EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
+               "volume-extended", "power-update", "accelerator-request-bound", "volume-reimaged")
+EVENTS = {"type": "object", "required": ["events"], "additionalProperties": False, "properties": {"events": {
+    "type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["name", "server_uuid"], "additionalProperties": False, "properties": {
+            "name": {"enum": list(EVENT_NAMES)}, "server_uuid": {"type": "string"},
+            "status": {"enum": ["failed", "completed", "in-progress"]}, "tag": {"type": "string",
+                                                                             "maxLength": 255}}}}}}
+
+
+class ExternalEvents:
+    """``POST /os-server-external-events``: other services (networking, block storage) tell
+    compute what happened to a server; each event goes to the server's host."""
+
+    def __init__(self, compute: Any, policy: Policy) -> None:
+        self.compute, self.policy = compute, policy
+
+    @schema("Deliver events to servers' hosts (administrators and services)", request=EVENTS,
+            responses={200: {"type": "object", "required": ["events"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        from stratus.compute.manager import TOPIC
+
+        enforce(req, self.policy, "os_compute_api:os-server-external-events:create")
+        results, deliveries = [], []
+        with self.compute.db.transaction() as session:
+            for event in req.context.body["events"]:
+                result = {**event, "status": event.get("status", "completed")}
+                instance = session.get(models.Instance, event["server_uuid"])
+                if instance is None or instance.deleted:
+                    result["code"] = 404
+                elif not instance.host:
+                    result["code"] = 422
+                else:
+                    result["code"] = 200
+                    deliveries.append((instance.host, result))
+                results.append(result)
+        if all(r["code"] == 404 for r in results):
+            raise NotFound("No instances found for any event")
+        for host, event in deliveries:
+            self.compute.rpc(TOPIC).cast(context(req), "external_instance_event", server=host,
+                                         instance_uuid=event["server_uuid"], name=event["name"],
+                                         status=event["status"], tag=event.get("tag"))
+        resp.status = 207 if any(r["code"] != 200 for r in results) else 200
+        resp.media = {"events": results}

@@ -19,9 +19,12 @@ from tests.functional.conftest import start_cloud
 CONFIG = "[compute]\nresource_update_interval = 1\n"
 
 
-def nova(cloud, conn, method, path, **kwargs):
-    return requests.request(method, f"{cloud.base_url}/compute/v2.1{path}", timeout=30,
-                            headers={"X-Auth-Token": conn.session.get_token()}, **kwargs)
+def nova(cloud, conn, method, path, version=None, **kwargs):
+    """A raw request to the compute API (at ``version``, else the default 2.1)."""
+    headers = {"X-Auth-Token": conn.session.get_token()}
+    if version:
+        headers["OpenStack-API-Version"] = f"compute {version}"
+    return requests.request(method, f"{cloud.base_url}/compute/v2.1{path}", timeout=30, headers=headers, **kwargs)
 
 
 def image(conn, name="tiny-image"):

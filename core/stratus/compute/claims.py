@@ -57,6 +57,15 @@ def release(session: Any, instance_uuid: str) -> None:
     session.expunge(allocation)
 
 
+def move(session: Any, holder: str, to: str) -> bool:
+    """Hand what ``holder`` holds to ``to`` (a resize parks the server's old claim under
+    its migration's uuid); False if ``holder`` held nothing or ``to`` already holds a claim."""
+    if session.get(models.Allocation, to) is not None:
+        return False
+    return session.execute(sa.update(models.Allocation).where(models.Allocation.instance_uuid == holder)
+                           .values(instance_uuid=to).execution_options(synchronize_session=False)).rowcount == 1
+
+
 def host_states(session: Any, services: list[Any]) -> list[HostState]:
     """Every node as the scheduler sees it: claims, service liveness (``services``: the
     compute services' statuses), servers and builds on it."""

@@ -186,6 +186,68 @@ class Conductor:
             return host not in others
         return not others or others == {host}
 
+    # -- resize ------------------------------------------------------------------------
+
+    def resize_instance(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
+        """Choose a host for the server's new flavor, claim it there (the old claim is parked
+        under the migration) and cast ``resize_instance`` to the server's host."""
+        from stratus.compute.resizing import give_back, load_migration
+
+        with self.db.transaction() as session:
+            instance = session.get(models.Instance, instance_uuid)
+            migration = load_migration(session, migration_uuid)
+            if instance is None or instance.deleted or migration is None or migration.status != "pre-migrating":
+                return
+            group = instance.request_spec.get("group")
+            hosts = group_hosts(session, group["uuid"], {instance_uuid}) if group else None
+            spec = request_spec(instance, 1, hosts)
+            new = migration.new_flavor
+            spec = dataclasses.replace(spec, flavor=FlavorSpec(
+                vcpus=new["vcpus"], memory_mb=new["ram"], root_gb=new["disk"], ephemeral_gb=new.get("ephemeral", 0),
+                swap_mb=new.get("swap", 0), extra_specs=new.get("extra_specs", {})),
+                ignore_hosts=frozenset() if self.conf.compute.allow_resize_to_same_host else frozenset({instance.host}))
+            source = instance.host
+        avoid = set(spec.ignore_hosts)
+        try:
+            for _ in range(self.conf.scheduler.max_attempts):
+                choice = self.scheduler.select(self._host_states(), dataclasses.replace(
+                    spec, ignore_hosts=frozenset(avoid)))[0]
+                if self._claim_resize(instance_uuid, migration_uuid, new, choice.host, choice.nodename):
+                    break
+                avoid.add(choice.host)
+            else:
+                raise NoValidHost(f"Claims on {', '.join(sorted(avoid))} lost to concurrent requests.")
+        except NoValidHost as exc:
+            with self.db.transaction() as session:
+                give_back(session, instance_uuid, migration_uuid)
+                migration = load_migration(session, migration_uuid)
+                migration.status, migration.updated_at = "error", utcnow()
+                instance = session.get(models.Instance, instance_uuid)
+                instance.task_state, instance.updated_at = None, utcnow()
+                record_fault(session, instance, 500, f"No valid host was found for the resize. {exc}")
+            return
+        self.compute.cast(context, "resize_instance", server=source, instance_uuid=instance_uuid,
+                          migration_uuid=migration_uuid)
+
+    def _claim_resize(self, instance_uuid: str, migration_uuid: str, flavor: dict[str, Any], host: str,
+                      nodename: str) -> bool:
+        from stratus.compute.resizing import load_migration
+
+        with self.db.transaction() as session:
+            group = session.get(models.Instance, instance_uuid).request_spec.get("group")
+            if group and not self._group_allows(session, group, instance_uuid, host):
+                return False
+            node = session.scalars(sa.select(models.ComputeNode).where(models.ComputeNode.host == host,
+                                                                       models.ComputeNode.nodename == nodename)).one()
+            if session.get(models.Allocation, migration_uuid) is None:
+                claims.move(session, instance_uuid, migration_uuid)
+            if not claims.claim(session, node.id, instance_uuid, flavor):
+                session.rollback()
+                return False
+            migration = load_migration(session, migration_uuid)
+            migration.dest_compute, migration.dest_node, migration.updated_at = host, nodename, utcnow()
+        return True
+
     def _fail(self, instance_uuids: list[str], message: str) -> None:
         with self.db.transaction() as session:
             for instance_uuid in instance_uuids:

@@ -24,12 +24,14 @@ import sqlalchemy as sa
 
 from stratus import loading
 from stratus.compute import claims, history, models, states
+from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
 from stratus.compute.periodic import Periodic
+from stratus.compute.resizing import Resizing
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import InstanceSpec, NetworkInterface, PowerState
-from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port
+from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port, PortBinding
 from stratus.rpc import RPCClient, RPCServer
 from stratus.servicegroup.registry import registry_from_conf
 
@@ -52,6 +54,9 @@ def record_fault(session: Any, instance: models.Instance, code: int, message: st
 def finish_delete(session: Any, instance: models.Instance) -> None:
     """The last step of every delete: nothing held, no group membership, the row soft-deleted."""
     claims.release(session, instance.uuid)
+    for migration in session.scalars(sa.select(models.Migration).where(
+            models.Migration.instance_uuid == instance.uuid)):
+        claims.release(session, migration.uuid)  # a resize's old claim, if one was under way
     session.execute(sa.delete(models.InstanceGroupMember).where(
         models.InstanceGroupMember.instance_uuid == instance.uuid))
     now = utcnow()
@@ -59,15 +64,43 @@ def finish_delete(session: Any, instance: models.Instance) -> None:
     instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now
 
 
-class ComputeManager:
-    """One compute host: its driver and what it does; :class:`ComputeHosts` serves it."""
+def columns(instance: models.Instance) -> dict[str, Any]:
+    """The server's row as a plain dict, to use after its transaction ends."""
+    return {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}
 
-    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, conductor: RPCClient) -> None:
+
+def instance_spec(row: dict[str, Any], metadata: dict[str, str], image_path: str | None,
+                  flavor: dict[str, Any] | None = None) -> InstanceSpec:
+    """What the driver is asked to run: the server ``row`` (see :func:`columns`) with
+    ``flavor``'s sizes (its own by default) and its disk from ``image_path``."""
+    flavor = flavor or row["flavor"]
+    return InstanceSpec(
+        uuid=row["uuid"], name=f"instance-{row['uuid'][:8]}", vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
+        root_gb=flavor["disk"], ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
+        image_path=image_path, image_properties=row["request_spec"].get("image_properties", {}),
+        user_data=base64.b64decode(row["user_data"]) if row["user_data"] else None, metadata=metadata,
+        key_data=row["key_data"], config_drive=row["config_drive"], image_id=row["image_ref"] or None,
+        flavor_name=flavor.get("original_name"))
+
+
+def attachment(made: Any, created: bool) -> dict[str, Any]:
+    """A port as the server's ``network_info`` records it."""
+    return {"port_id": made.port_id, "network_id": made.network_id, "network_name": made.network_name,
+            "mac_address": made.mac_address, "fixed_ips": list(made.fixed_ips), "created": created,
+            "vif_type": made.binding.vif_type, "vif_details": dict(made.binding.vif_details), "mtu": made.mtu}
+
+
+class ComputeManager(Resizing, Disks):
+    """One compute host: its driver and what it does; :class:`ComputeHosts` serves it.
+    ``peers`` reaches the other hosts (a resize between hosts)."""
+
+    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, conductor: RPCClient,
+                 peers: RPCClient | None = None) -> None:
         self.conf, self.host, self.db, self.network = conf, host, db, network
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
         self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
-        self.conductor = conductor
+        self.conductor, self.peers = conductor, peers
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
 
@@ -197,24 +230,14 @@ class ComputeManager:
                 finish_delete(session, instance)
                 return
             instance.task_state, instance.updated_at = states.NETWORKING, utcnow()
-            snapshot = {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}
-            metadata = {m.key: m.value for m in instance.metadata_items}
+            snapshot, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
         attachments: list[dict[str, Any]] = []
         try:
             nics = self._ports(snapshot, attachments)
             self._set(instance_uuid, task_state=states.BLOCK_DEVICE_MAPPING, network_info=attachments)
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
             self._set(instance_uuid, task_state=states.SPAWNING)
-            flavor = snapshot["flavor"]
-            spec = InstanceSpec(
-                uuid=instance_uuid, name=f"instance-{instance_uuid[:8]}", vcpus=flavor["vcpus"],
-                memory_mb=flavor["ram"], root_gb=flavor["disk"], ephemeral_gb=flavor.get("ephemeral", 0),
-                swap_mb=flavor.get("swap", 0), image_path=image_path,
-                image_properties=snapshot["request_spec"].get("image_properties", {}),
-                user_data=base64.b64decode(snapshot["user_data"]) if snapshot["user_data"] else None,
-                metadata=metadata, key_data=snapshot["key_data"], config_drive=snapshot["config_drive"],
-                image_id=snapshot["image_ref"] or None, flavor_name=flavor.get("original_name"))
-            self.driver.spawn(spec, nics, [])
+            self.driver.spawn(instance_spec(snapshot, metadata, image_path), nics, [])
         except Exception as exc:  # any failure: give back everything, then reschedule or fail
             LOG.warning("build of %s on %s failed: %s", instance_uuid, self.host, exc)
             self.driver.destroy(instance_uuid)
@@ -237,38 +260,55 @@ class ComputeManager:
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         from stratus.network import attachments as net
 
-        nics = []
-        plugin = self.network.plugin
         for request in instance["requested_networks"]:
             made = net.attach(self.network, instance["project_id"], instance["uuid"], self.host,
                               network_id=request.get("uuid"), port_id=request.get("port"),
                               fixed_ip=request.get("fixed_ip"), security_groups=instance["security_groups"])
-            attachments.append({"port_id": made.port_id, "network_id": made.network_id,
-                                "network_name": made.network_name, "mac_address": made.mac_address,
-                                "fixed_ips": list(made.fixed_ips), "created": made.created,
-                                "vif_type": made.binding.vif_type})
-            if plugin.capabilities & NetworkCapability.DATA_PLANE and isinstance(plugin, HostPlugging):
-                plugin.plug(Port(id=made.port_id, network_id=made.network_id, project_id=instance["project_id"],
-                                 mac_address=made.mac_address, mtu=made.mtu,
-                                 fixed_ips=tuple(FixedIP(f["subnet_id"], f["ip_address"]) for f in made.fixed_ips)),
-                            made.binding, instance["uuid"])
-            nics.append(NetworkInterface(port_id=made.port_id, mac_address=made.mac_address,
-                                         vif_type=made.binding.vif_type, vif_details=made.binding.vif_details,
-                                         fixed_ips=tuple(f["ip_address"] for f in made.fixed_ips), mtu=made.mtu))
-        return nics
+            attachments.append(attachment(made, made.created))
+        return self._plug(instance["uuid"], instance["project_id"], attachments)
+
+    def _rebind(self, instance_uuid: str, project_id: str, network_info: list[dict[str, Any]],
+                host: str | None = None) -> list[dict[str, Any]]:
+        """Bind the server's ports to ``host`` (this one by default: a resize moved it here);
+        its ``network_info`` as it then is."""
+        from stratus.network import attachments as net
+
+        return [attachment(net.attach(self.network, project_id, instance_uuid, host or self.host,
+                                      port_id=a["port_id"]), a["created"]) for a in network_info]
+
+    def _plug(self, instance_uuid: str, project_id: str, attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
+        """Wire the ports on this host (plugins with a data plane) and describe them for the driver."""
+        plugin = self.network.plugin if self.network is not None else None
+        for a in attachments:
+            if plugin is not None and plugin.capabilities & NetworkCapability.DATA_PLANE \
+                    and isinstance(plugin, HostPlugging):
+                plugin.plug(Port(id=a["port_id"], network_id=a["network_id"], project_id=project_id,
+                                 mac_address=a["mac_address"], mtu=a.get("mtu"),
+                                 fixed_ips=tuple(FixedIP(f["subnet_id"], f["ip_address"]) for f in a["fixed_ips"])),
+                            PortBinding(a["vif_type"], a.get("vif_details", {})), instance_uuid)
+        return self._nics(attachments)
+
+    @staticmethod
+    def _nics(attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
+        return [NetworkInterface(port_id=a["port_id"], mac_address=a["mac_address"], vif_type=a["vif_type"],
+                                 vif_details=a.get("vif_details", {}),
+                                 fixed_ips=tuple(f["ip_address"] for f in a["fixed_ips"]), mtu=a.get("mtu"))
+                for a in attachments]
+
+    def _unplug(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
+        plugin = self.network.plugin if self.network is not None else None
+        if plugin is not None and plugin.capabilities & NetworkCapability.DATA_PLANE \
+                and isinstance(plugin, HostPlugging):
+            for a in attachments:
+                plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
+                                   mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
 
     def _release_ports(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
         from stratus.network import attachments as net
 
         if not attachments:
             return
-        plugin = self.network.plugin
-        if plugin.capabilities & NetworkCapability.DATA_PLANE and isinstance(plugin, HostPlugging):
-            from stratus.interfaces.network import PortBinding
-
-            for a in attachments:
-                plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
-                                   mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
+        self._unplug(instance_uuid, attachments)
         try:
             net.release(self.network, instance_uuid, attachments)
         except StratusError:
@@ -305,8 +345,9 @@ class ComputeHosts:
         self.conf, self.db = conf, db
         self.services_db = Database.for_service(conf, "servicegroup")
         self.registry = registry_from_conf(conf, self.services_db)
-        self.conductor = RPCClient(transport, CONDUCTOR_TOPIC)
-        self.managers = {name: ComputeManager(conf, name, db, network, images, self.conductor) for name in names}
+        self.conductor, self.peers = RPCClient(transport, CONDUCTOR_TOPIC), RPCClient(transport, TOPIC)
+        self.managers = {name: ComputeManager(conf, name, db, network, images, self.conductor, self.peers)
+                         for name in names}
         first, *rest = names
         self.server = RPCServer(transport, TOPIC, first, [self.managers[first]], workers=max(4, min(32, len(names))),
                                 hosts={name: [self.managers[name]] for name in rest})
@@ -322,6 +363,7 @@ class ComputeHosts:
         self._updates.stop()
         self.server.stop()
         self.conductor.close()
+        self.peers.close()
         self.services_db.dispose()
 
     def update_available_resources(self) -> None:

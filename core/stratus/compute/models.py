@@ -119,6 +119,7 @@ class Instance(Base):
     config_drive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     locked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     locked_by: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    locked_reason: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     progress: Mapped[int] = mapped_column(sa.Integer, default=0)
     launch_index: Mapped[int] = mapped_column(sa.Integer, default=0)
     reservation_id: Mapped[str] = mapped_column(sa.String(255))
@@ -141,6 +142,42 @@ class Instance(Base):
                                                                   order_by="InstanceMetadata.key")
     faults: Mapped[list[InstanceFault]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                        order_by="InstanceFault.id")
+    tags: Mapped[list[InstanceTag]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                   order_by="InstanceTag.tag")
+
+
+class InstanceTag(Base):
+    __tablename__ = "instance_tags"
+    instance_uuid: Mapped[str] = mapped_column(sa.ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(60), primary_key=True, index=True)
+
+
+class Migration(Base):
+    """A resize (or, later, a migration) of one server: where from, where to, which flavors.
+
+    While it is under way the server's old claim is held under the migration's ``uuid`` and
+    the new one under the server's, so both hosts stay accounted for until it is confirmed
+    or reverted. ``disk_location`` is where a move between hosts left the server's disk.
+    """
+
+    __tablename__ = "migrations"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    migration_type: Mapped[str] = mapped_column(sa.String(32), default="resize")
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    source_compute: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    source_node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    dest_compute: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    dest_node: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    old_flavor: Mapped[dict] = mapped_column(sa.JSON)
+    new_flavor: Mapped[dict] = mapped_column(sa.JSON)
+    old_vm_state: Mapped[str] = mapped_column(sa.String(32))
+    disk_location: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
 
 
 class InstanceMetadata(Base):

@@ -50,13 +50,20 @@ def lock(db: Database, session: Session, project_id: str) -> None:
 
 def check(db: Database, session: Session, conf: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
     """:raises QuotaExceeded: ``count`` more servers of ``flavor`` would pass a limit (Nova's message)."""
-    wanted = {"instances": count, "cores": count * int(flavor["vcpus"]), "ram": count * int(flavor["ram"])}
+    check_more(db, session, conf, project_id, {"instances": count, "cores": count * int(flavor["vcpus"]),
+                                               "ram": count * int(flavor["ram"])})
+
+
+def check_more(db: Database, session: Session, conf: Any, project_id: str, wanted: dict[str, int]) -> None:
+    """:raises QuotaExceeded: the project's servers would pass a limit holding ``wanted`` more
+    (instances, cores, ram; a resize asks for the growth of its flavor)."""
+    wanted = {r: max(int(wanted.get(r, 0)), 0) for r in RESOURCES}
     limit = limits(session, conf, project_id)
-    if all(limit[r] < 0 for r in RESOURCES):
+    if all(limit[r] < 0 or not wanted[r] for r in RESOURCES):
         return
     lock(db, session, project_id)
     used = usage(session, project_id)
-    over = [r for r in RESOURCES if limit[r] >= 0 and used[r] + wanted[r] > limit[r]]
+    over = [r for r in RESOURCES if limit[r] >= 0 and wanted[r] and used[r] + wanted[r] > limit[r]]
     if over:
         details = ", ".join(f"{r}: Requested {wanted[r]}, but already used {used[r]} of {limit[r]} {r}"
                             for r in over)

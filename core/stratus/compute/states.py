@@ -10,6 +10,11 @@ SHELVED, SHELVED_OFFLOADED = "shelved", "shelved_offloaded"
 SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING = ("scheduling", "networking", "block_device_mapping",
                                                           "spawning")
 DELETING = "deleting"
+RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH, RESIZE_REVERTING = (
+    "resize_prep", "resize_migrating", "resize_migrated", "resize_finish", "resize_reverting")
+REBUILDING, REBUILD_SPAWNING = "rebuilding", "rebuild_spawning"
+IMAGE_SNAPSHOT_PENDING, IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING = (
+    "image_snapshot_pending", "image_snapshot", "image_pending_upload", "image_uploading")
 
 _STATUS = {ACTIVE: "ACTIVE", BUILDING: "BUILD", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED", SOFT_DELETED: "SOFT_DELETED",
@@ -30,4 +35,8 @@ def status(vm_state: str, task_state: str | None) -> str:
     """The API ``status`` of a server (Nova's mapping; active + a task shows the task)."""
     if vm_state in (ACTIVE, STOPPED) and task_state in _TASK_STATUS:
         return _TASK_STATUS[task_state]
+    if vm_state == RESIZED and task_state == RESIZE_REVERTING:
+        return "REVERT_RESIZE"
+    if vm_state == ERROR and task_state in (REBUILDING, "rebuild_block_device_mapping", REBUILD_SPAWNING):
+        return "REBUILD"
     return _STATUS.get(vm_state, "UNKNOWN")

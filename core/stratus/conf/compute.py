@@ -17,6 +17,9 @@ opts = [
                "hypervisor's scale runs). Above 1 they are named HOST-0001, HOST-0002..."),
     cfg.FloatOpt("resource_update_interval", default=10.0, min=0.1,
                  help="Seconds between a compute host's resource reports and heartbeats."),
+    cfg.BoolOpt("allow_resize_to_same_host", default=True,
+                help="Whether a resize may keep the server on its host (the scheduler may still choose "
+                     "another). Nova defaults to False; a one-host cloud (stratus up) could never resize then."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

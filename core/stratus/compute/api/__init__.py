@@ -11,7 +11,18 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.compute import policies
-from stratus.compute.api import actions, events, flavors, groups, hosts, keypairs, metadata, microversions, servers
+from stratus.compute.api import (
+    actions,
+    events,
+    flavors,
+    groups,
+    hosts,
+    keypairs,
+    metadata,
+    microversions,
+    migrations,
+    servers,
+)
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
 
@@ -72,6 +83,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-quota-sets/{project_id}", hosts.QuotaSet(service, policy))
         app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", hosts.QuotaSet(service, policy, "defaults"))
         app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
+        app.add_route("/v2.1/os-migrations", migrations.Migrations(service, policy, deps.conf))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
     return finish(app)

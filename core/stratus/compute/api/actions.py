@@ -17,7 +17,10 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, states
 from stratus.compute.api.common import context
-from stratus.compute.api.servers import find
+from stratus.compute.api.microversions import Version
+from stratus.compute.api.servers import _META as META
+from stratus.compute.api.servers import _NAME as NAME
+from stratus.compute.api.servers import find, view
 from stratus.compute.manager import TOPIC, utcnow
 from stratus.exceptions import Conflict, Invalid
 
@@ -47,14 +50,32 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
                                                                                          "hard"]}}},
     "os-getConsoleOutput": {"type": "object", "properties": {"length": {"type": ["integer", "string", "null"]}}},
     "lock": {"type": ["object", "null"]}, "unlock": {"type": ["object", "null"]},
+    "resize": {"type": "object", "required": ["flavorRef"], "properties": {
+        "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+        "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}, "additionalProperties": False},
+    "confirmResize": {"type": "null"}, "revertResize": {"type": "null"},
+    "rebuild": {"type": "object", "required": ["imageRef"], "additionalProperties": False, "properties": {
+        "imageRef": {"type": "string", "minLength": 1, "maxLength": 255}, "name": NAME, "adminPass": {"type": "string"},
+        "metadata": META, "preserve_ephemeral": {"type": "boolean"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+        "accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
+        "key_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "user_data": {"type": ["string", "null"], "maxLength": 65535},
+        "description": {"type": ["string", "null"], "maxLength": 255}}},
+    "createImage": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+        "name": NAME, "metadata": META}},
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
+
+
+def check(instance: Instance, name: str, allowed: tuple[str, ...]) -> None:
+    """:raises Conflict: the server's state does not allow ``name`` (409 in Nova's words)."""
+    if instance.vm_state not in allowed or instance.task_state is not None or not instance.host:
+        where = f"task_state {instance.task_state}" if instance.task_state else f"vm_state {instance.vm_state}"
+        raise Conflict(f"Cannot '{name}' instance {instance.uuid} while it is in {where}")
 
 
 def begin(session: Any, instance: Instance, name: str, allowed: tuple[str, ...], task: str) -> None:
     """Take ``task`` on the server if its state allows ``name``; otherwise 409 as Nova words it."""
-    if instance.vm_state not in allowed or instance.task_state is not None or not instance.host:
-        where = f"task_state {instance.task_state}" if instance.task_state else f"vm_state {instance.vm_state}"
-        raise Conflict(f"Cannot '{name}' instance {instance.uuid} while it is in {where}")
+    check(instance, name, allowed)
     taken = session.execute(sa.update(Instance).where(Instance.uuid == instance.uuid,
                                                       Instance.vm_state.in_(allowed),
                                                       Instance.task_state.is_(None))
@@ -62,18 +83,34 @@ def begin(session: Any, instance: Instance, name: str, allowed: tuple[str, ...],
                             .execution_options(synchronize_session=False)).rowcount
     if taken != 1:
         raise Conflict(f"Cannot '{name}' instance {instance.uuid}: another action started first")
+    instance.task_state = task  # the row is written; keep the loaded object in step for views
+
+
+#: policies of the actions that change a server's flavor or disk
+CHANGES = {"resize": "os_compute_api:servers:resize", "confirmResize": "os_compute_api:servers:confirm_resize",
+           "revertResize": "os_compute_api:servers:revert_resize", "rebuild": "os_compute_api:servers:rebuild",
+           "createImage": "os_compute_api:servers:create_image"}
 
 
 class ServerAction:
     def __init__(self, deps: Any, policy: Policy) -> None:
         self.compute, self.policy = deps.services["compute"], policy
+        self.images, self.conf = deps.services.get("image"), deps.conf
 
-    @schema("Start, stop, reboot, pause, unpause, suspend, resume, lock, unlock or read the console",
-            request=ACTION_SCHEMA, responses={202: None, 200: {"type": "object"}})
+    @schema("Start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, resize (confirm, revert), "
+            "rebuild, createImage or read the console", request=ACTION_SCHEMA,
+            responses={202: None, 200: {"type": "object"}})
     def on_post(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         body = req.context.body
         (name, argument), = body.items()
         ctx = context(req)
+        chosen = None
+        if name == "rebuild":  # the image service's database first: never a transaction inside another
+            from stratus.compute.api.servers import image_for
+
+            with self.compute.db.transaction() as session:
+                flavor = find(session, req, server_id).flavor
+            chosen = image_for(self.images, ctx, argument["imageRef"], flavor)
         with self.compute.db.transaction() as session:
             instance = find(session, req, server_id)
             target = {"project_id": instance.project_id, "user_id": instance.user_id}
@@ -89,34 +126,77 @@ class ServerAction:
                 return
             if instance.locked and not ctx.is_admin:
                 raise Conflict(f"Instance {server_id} is locked")
-            if name == "os-getConsoleOutput":
+            host = instance.host
+            if name in CHANGES:
+                enforce(req, self.policy, CHANGES[name], target)
+                after = self._change(req, resp, session, instance, name, argument, chosen)
+            elif name == "os-getConsoleOutput":
                 enforce(req, self.policy, "os_compute_api:os-console-output", target)
                 if instance.vm_state not in (states.ACTIVE, states.PAUSED, states.SUSPENDED) or not instance.host:
                     raise Conflict(f"Instance {server_id} is not ready (vm_state {instance.vm_state}).")
-                host = instance.host
             elif name == "reboot":
                 hard = argument["type"].upper() == "HARD"
                 enforce(req, self.policy, "os_compute_api:servers:reboot", target)
                 allowed = ANY_STABLE if hard else (states.ACTIVE,)
                 begin(session, instance, "reboot", allowed, "rebooting_hard" if hard else "rebooting")
-                host = instance.host
             else:
                 action = ACTIONS[name]
                 enforce(req, self.policy, f"os_compute_api:{action.policy}", target)
                 begin(session, instance, name, action.allowed, action.task)
-                host = instance.host
         rpc = self.compute.rpc(TOPIC)
-        if name == "os-getConsoleOutput":
+        resp.status = 202
+        if name in CHANGES:
+            after()
+        elif name == "os-getConsoleOutput":
             length = (argument or {}).get("length")
             try:
                 lines = None if length in (None, -1, "-1") else int(length)
             except (TypeError, ValueError):
                 raise Invalid(f"Invalid input for field/attribute length. Value: {length}.") from None
             output = rpc.call(ctx, "get_console_output", server=host, instance_uuid=server_id, tail_lines=lines)
-            resp.media = {"output": output}
-            return
-        if name == "reboot":
+            resp.status, resp.media = 200, {"output": output}
+        elif name == "reboot":
             rpc.cast(ctx, "reboot_instance", server=host, instance_uuid=server_id, hard=hard)
         else:
             rpc.cast(ctx, ACTIONS[name].method, server=host, instance_uuid=server_id)
-        resp.status = 202
+
+    def _change(self, req: falcon.Request, resp: falcon.Response, session: Any, instance: Instance, name: str,
+                argument: dict[str, Any] | None, image: tuple[str, dict[str, str]] | None) -> Any:
+        """Check and record ``name`` in the server's transaction; what to do once it commits."""
+        from stratus.compute.api import image_actions, resizes
+
+        ctx, server_id, host = context(req), instance.uuid, instance.host
+        if name == "resize":
+            migration_uuid = resizes.resize(self.compute, req, session, instance, argument or {})
+            return lambda: resizes.after_resize(self.compute, ctx, server_id, migration_uuid)
+        if name in ("confirmResize", "revertResize"):
+            to = "confirming" if name == "confirmResize" else "reverting"
+            row = resizes.finished(session, instance, name, to)
+            migration = {"uuid": row.uuid, "source_compute": row.source_compute, "dest_compute": row.dest_compute}
+            if name == "confirmResize":
+                resp.status = 204
+            return lambda: resizes.after_finished(self.compute, ctx, server_id, migration, to)
+        if name == "rebuild":
+            password = image_actions.rebuild(self.compute, image, session, instance, argument or {})
+            session.flush()
+            resp.media = {"server": {**view(req, self.conf, instance), "adminPass": password}}
+            return lambda: image_actions.after_rebuild(self.compute, ctx, server_id, host)
+        wanted = image_actions.start_snapshot(self.compute, req, session, instance, argument or {})
+
+        def snapshot() -> None:
+            try:
+                image_id = image_actions.create_image(self.images, ctx, server_id, wanted)
+            except Exception:
+                with self.compute.db.transaction() as session:
+                    session.execute(sa.update(Instance).where(Instance.uuid == server_id,
+                                                              Instance.task_state == states.IMAGE_SNAPSHOT_PENDING)
+                                    .values(task_state=None, updated_at=utcnow()))
+                raise
+            self.compute.rpc(TOPIC).cast(ctx, "snapshot_instance", server=wanted["host"], instance_uuid=server_id,
+                                         image_id=image_id)
+            if req.context.microversion >= Version("2.45"):
+                resp.media = {"image_id": image_id}
+            else:
+                resp.set_header("Location", image_actions.image_url(req, self.conf, image_id))
+
+        return snapshot

@@ -74,6 +74,14 @@ def find(session: Any, req: falcon.Request, flavor_id: str) -> Flavor:
     return row
 
 
+def embedded(row: Flavor) -> dict[str, Any]:
+    """The flavor as a server keeps it (Nova copies it into the server: later changes to
+    the flavor do not change servers)."""
+    return {"id": row.flavorid, "original_name": row.name, "vcpus": row.vcpus, "ram": row.memory_mb,
+            "disk": row.root_gb, "ephemeral": row.ephemeral_gb, "swap": row.swap,
+            "extra_specs": {s.key: s.value for s in row.extra_specs}}
+
+
 class Flavors:
     def __init__(self, service: ComputeService, policy: Policy, detail: bool) -> None:
         self.service, self.policy, self.detail = service, policy, detail

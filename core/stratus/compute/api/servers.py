@@ -19,6 +19,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, quotas, states
 from stratus.compute.api.common import bool_param, context, int_param, links, page_links
+from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
 from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
@@ -119,6 +120,33 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True) -> 
     return body
 
 
+def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The image id ``ref`` names and its properties, once the caller may boot it with ``flavor``.
+
+    :raises Invalid: no such (visible, active) image, or the flavor is too small for it.
+    """
+    if not ref:
+        raise Invalid("Missing imageRef attribute: booting from a volume is not available yet.")
+    image_id = _ref(ref)
+    if images is None:
+        return image_id, {}
+    from stratus.image import listing
+
+    with images.db.transaction() as session:
+        image = listing.load(session, image_id, ctx)
+        if image is None:
+            raise Invalid(f"Image {image_id} could not be found.")
+        if image.status != "active":
+            raise Invalid(f"Image {image_id} is not active.")
+        if image.min_ram and flavor["ram"] < image.min_ram:
+            raise Invalid("Flavor's memory is too small for requested image.")
+        if image.min_disk and flavor["disk"] and flavor["disk"] < image.min_disk:
+            raise Invalid("Flavor's disk is too small for requested image.")
+        if image.size and flavor["disk"] and image.size > flavor["disk"] * 1024 ** 3:
+            raise Invalid("Flavor's disk is too small for requested image.")
+        return image_id, {p.name: p.value for p in image.extra}
+
+
 def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
     ctx = context(req)
     row = session.get(Instance, server_id)
@@ -216,9 +244,7 @@ class Servers:
                 flavor_row = find_flavor(session, req, _ref(body["flavorRef"]))
             except NotFound as exc:
                 raise Invalid(str(exc)) from None  # Nova: 400 for a create naming an unknown flavor
-            flavor = {"id": flavor_row.flavorid, "original_name": flavor_row.name, "vcpus": flavor_row.vcpus,
-                      "ram": flavor_row.memory_mb, "disk": flavor_row.root_gb, "ephemeral": flavor_row.ephemeral_gb,
-                      "swap": flavor_row.swap, "extra_specs": {s.key: s.value for s in flavor_row.extra_specs}}
+            flavor = embedded(flavor_row)
             key_data = None
             if "key_name" in body:
                 key = session.scalars(sa.select(models.KeyPair).where(models.KeyPair.user_id == ctx.user_id,
@@ -236,7 +262,7 @@ class Servers:
                 group = {"uuid": row.uuid, "policy": row.policy}
         if body.get("availability_zone") and body["availability_zone"] not in zones:
             raise Invalid("The requested availability zone is not available")
-        image_ref, image_properties = self._image(ctx, body.get("imageRef", ""), flavor)
+        image_ref, image_properties = image_for(self.images, ctx, body.get("imageRef", ""), flavor)
         if "user_data" in body:
             try:
                 base64.b64decode(body["user_data"], validate=True)
@@ -299,28 +325,6 @@ class Servers:
                                  "OS-DCF:diskConfig": "MANUAL", "adminPass": body.get("adminPass") or
                                  secrets.token_urlsafe(9),
                                  "security_groups": [{"name": g} for g in groups or ["default"]]}}
-
-    def _image(self, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        if not ref:
-            raise Invalid("Missing imageRef attribute: booting from a volume is not available yet.")
-        image_id = _ref(ref)
-        if self.images is None:
-            return image_id, {}
-        from stratus.image import listing
-
-        with self.images.db.transaction() as session:
-            image = listing.load(session, image_id, ctx)
-            if image is None:
-                raise Invalid(f"Image {image_id} could not be found.")
-            if image.status != "active":
-                raise Invalid(f"Image {image_id} is not active.")
-            if image.min_ram and flavor["ram"] < image.min_ram:
-                raise Invalid("Flavor's memory is too small for requested image.")
-            if image.min_disk and flavor["disk"] and flavor["disk"] < image.min_disk:
-                raise Invalid("Flavor's disk is too small for requested image.")
-            if image.size and flavor["disk"] and image.size > flavor["disk"] * 1024 ** 3:
-                raise Invalid("Flavor's disk is too small for requested image.")
-            return image_id, {p.name: p.value for p in image.extra}
 
     def _networks(self, ctx: Any, requested: list[dict[str, Any]] | None, count: int) -> list[dict[str, Any]]:
         if self.network is None:
@@ -394,6 +398,18 @@ class ServerItem:
                 raise Conflict(f"Instance {server_id} is locked")
             host, ports = row.host, list(row.network_info)
             history.record_action(session, server_id, context(req), "delete")
+            confirm = None
+            if row.vm_state == states.RESIZED and row.task_state is None:
+                from stratus.compute.api import resizes
+
+                try:  # as Nova: confirm the resize (its source holds a copy), then delete
+                    migration = resizes.finished(session, row, "delete", "confirming")
+                    confirm = {"uuid": migration.uuid, "source_compute": migration.source_compute}
+                except (Invalid, Conflict):
+                    pass
+        if confirm is not None:
+            self.compute.rpc(TOPIC).cast(context(req), "confirm_resize", server=confirm["source_compute"],
+                                         instance_uuid=server_id, migration_uuid=confirm["uuid"])
         # outside the transaction: on SQLite another one would wait for this one's lock
         if host is not None and not self.compute.host_is_up(host):
             host = None  # its host is down: delete here, as Nova's local delete

@@ -1,0 +1,126 @@
+"""The ``rebuild`` and ``createImage`` server actions (Nova's rules and words).
+
+``rebuild`` writes the new image, name, metadata, key and user data in the API (as Nova)
+and casts the new disk to the host; ``createImage`` makes a queued snapshot image owned by
+the server's project — its properties inherited from the server's image, as Nova's — and
+casts the upload to the host.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.compute import models, states
+from stratus.compute.api.actions import begin, check
+from stratus.compute.manager import TOPIC, utcnow
+from stratus.exceptions import Forbidden, Invalid, PayloadTooLarge
+
+REBUILD_STATES = (states.ACTIVE, states.STOPPED, states.ERROR)
+SNAPSHOT_STATES = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
+#: base image properties a snapshot does not inherit (they describe that image's data or owner)
+NOT_INHERITED = frozenset({"image_type", "instance_uuid", "base_image_ref", "user_id", "owner_project_name",
+                           "owner_user_name", "img_signature", "img_signature_hash_method",
+                           "img_signature_key_type", "img_signature_certificate_uuid", "boot_roles"})
+
+
+def _metadata_quota(compute: Any, session: Any, project_id: str, count: int) -> None:
+    from stratus.compute import quotas
+
+    limit = quotas.limits(session, compute.conf, project_id)["metadata_items"]
+    if 0 <= limit < count:
+        raise Forbidden(f"Quota exceeded for metadata_items: Requested {count}, but the limit is {limit}")
+
+
+def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, instance: models.Instance,
+            argument: dict[str, Any]) -> str:
+    """Check and write the rebuild in the caller's transaction; returns the admin password.
+    ``image``: the new image's id and properties (checked against the server's flavor)."""
+    from stratus.compute.api.servers import _hostname
+
+    check(instance, "rebuild", REBUILD_STATES)
+    image_id, properties = image
+    if "user_data" in argument and argument["user_data"] is not None:
+        try:
+            base64.b64decode(argument["user_data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("User data needs to be valid base 64.") from None
+    key_data = instance.key_data
+    if argument.get("key_name"):
+        key = session.scalars(sa.select(models.KeyPair).where(models.KeyPair.user_id == instance.user_id,
+                                                              models.KeyPair.name == argument["key_name"])).first()
+        if key is None:
+            raise Invalid(f"Invalid key_name provided: {argument['key_name']}")
+        key_data = key.public_key
+    if "metadata" in argument:
+        _metadata_quota(compute, session, instance.project_id, len(argument["metadata"]))
+    begin(session, instance, "rebuild", REBUILD_STATES, states.REBUILDING)
+    instance.image_ref = image_id
+    instance.request_spec = {**instance.request_spec, "image_properties": properties}
+    if "name" in argument:
+        instance.display_name, instance.hostname = argument["name"], _hostname(argument["name"])
+    if "metadata" in argument:
+        instance.metadata_items = [models.InstanceMetadata(key=k, value=v) for k, v in argument["metadata"].items()]
+    if "key_name" in argument:
+        instance.key_name, instance.key_data = argument["key_name"], key_data if argument["key_name"] else None
+    if "user_data" in argument:
+        instance.user_data = argument["user_data"]
+    if "description" in argument:
+        instance.display_description = argument["description"]
+    for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+        if key in argument:
+            setattr(instance, column, argument[key])
+    instance.updated_at = utcnow()
+    return argument.get("adminPass") or secrets.token_urlsafe(9)
+
+
+def after_rebuild(compute: Any, ctx: Any, server_id: str, host: str) -> None:
+    compute.rpc(TOPIC).cast(ctx, "rebuild_instance", server=host, instance_uuid=server_id)
+
+
+def start_snapshot(compute: Any, req: falcon.Request, session: Any, instance: models.Instance,
+                   argument: dict[str, Any]) -> dict[str, Any]:
+    """Take ``image_snapshot_pending`` in the caller's transaction; what the image needs."""
+    metadata = argument.get("metadata") or {}
+    _metadata_quota(compute, session, instance.project_id, len(metadata))
+    begin(session, instance, "createImage", SNAPSHOT_STATES, states.IMAGE_SNAPSHOT_PENDING)
+    return {"project_id": instance.project_id, "image_ref": instance.image_ref, "flavor": instance.flavor,
+            "base": instance.request_spec.get("image_properties", {}), "metadata": metadata,
+            "name": argument["name"], "host": instance.host}
+
+
+def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) -> str:
+    """Make the queued snapshot image (after the server's transaction: another database)."""
+    from stratus.image import models as image_models
+    from stratus.image import snapshots
+
+    min_ram = min_disk = 0
+    disk_format, container_format = None, "bare"
+    if wanted["image_ref"]:
+        with images.db.transaction() as session:
+            base = session.get(image_models.Image, wanted["image_ref"])
+            if base is not None:
+                min_ram, min_disk = base.min_ram, base.min_disk
+                disk_format, container_format = base.disk_format, base.container_format or "bare"
+    properties = {k: v for k, v in wanted["base"].items() if k not in NOT_INHERITED}
+    properties.update({"image_type": "snapshot", "instance_uuid": server_id, "base_image_ref": wanted["image_ref"],
+                       "user_id": ctx.user_id})
+    properties.update({k: str(v) for k, v in wanted["metadata"].items()})
+    try:
+        return snapshots.create(images, wanted["project_id"], {
+            **properties, "name": wanted["name"], "visibility": "private", "container_format": container_format,
+            "disk_format": disk_format, "min_ram": min_ram, "min_disk": max(min_disk, wanted["flavor"]["disk"])})
+    except PayloadTooLarge as exc:
+        raise Forbidden(f"Quota exceeded: {exc}") from None
+
+
+def image_url(req: falcon.Request, conf: Any, image_id: str) -> str:
+    from stratus.api.versions import service_root
+
+    root = service_root(req, conf)
+    return f"{root.removesuffix(req.app)}/image/v2/images/{image_id}"

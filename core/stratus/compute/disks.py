@@ -1,0 +1,86 @@
+"""The compute hosts' side of ``rebuild`` (a new disk from an image, same ports and sizes)
+and ``createImage`` (the server's disk uploaded to the image service as a snapshot)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from stratus.compute import history, models, states
+from stratus.interfaces.hypervisor import PowerState
+
+LOG = logging.getLogger(__name__)
+
+
+class Disks:
+    """Mixed into :class:`~stratus.compute.manager.ComputeManager`."""
+
+    host: str
+    db: Any
+    driver: Any
+    cache: Any
+
+    def rebuild_instance(self, context: Any, instance_uuid: str) -> None:
+        """The API already wrote the new image, name and metadata; give the server a fresh
+        disk from its image. A failure leaves it ``ERROR`` with a fault (as Nova)."""
+        from stratus.compute.manager import columns, instance_spec, record_fault, utcnow
+
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_rebuild_instance", self.host):
+            with self.db.transaction() as session:
+                instance = session.get(models.Instance, instance_uuid)
+                if instance is None or instance.deleted or instance.task_state != states.REBUILDING:
+                    return
+                row, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
+            try:
+                image_path = self.cache.path(row["image_ref"]) if row["image_ref"] else None
+                self._set(instance_uuid, task_state=states.REBUILD_SPAWNING)
+                self.driver.destroy(instance_uuid)
+                self.driver.spawn(instance_spec(row, metadata, image_path), self._nics(row["network_info"]), [])
+                stopped = row["vm_state"] == states.STOPPED
+                if stopped:
+                    self.driver.power_off(instance_uuid)
+            except Exception as exc:
+                LOG.warning("rebuild of %s on %s failed: %s", instance_uuid, self.host, exc)
+                with self.db.transaction() as session:
+                    instance = session.get(models.Instance, instance_uuid)
+                    instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
+                    instance.power_state = PowerState.NOSTATE
+                    record_fault(session, instance, 500, f"Failed to rebuild instance: {exc}",
+                                 f"{type(exc).__name__}: {exc}", self.host)
+                raise
+            self._set(instance_uuid, vm_state=states.STOPPED if stopped else states.ACTIVE, task_state=None,
+                      power_state=self.driver.get_info(instance_uuid).power_state, launched_at=utcnow())
+
+    def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str) -> None:
+        """Stream the server's disk to a local file, then upload it as image ``image_id``
+        (queued, made by the API). Failing, the image is deleted and the server keeps going."""
+        from stratus.compute.manager import record_fault, utcnow
+        from stratus.image import snapshots
+
+        path = os.path.join(self.cache.dir, f"snapshot-{image_id}")
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_snapshot_instance", self.host):
+            try:
+                self._set(instance_uuid, task_state=states.IMAGE_SNAPSHOT)
+                os.makedirs(self.cache.dir, exist_ok=True)
+                with open(path, "wb") as out:
+                    self._set(instance_uuid, task_state=states.IMAGE_PENDING_UPLOAD)
+                    disk_format = self._capable("SNAPSHOT").snapshot(instance_uuid, out.write)
+                self._set(instance_uuid, task_state=states.IMAGE_UPLOADING)
+                snapshots.upload(self.cache.images, image_id, path, disk_format)
+            except Exception as exc:
+                LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
+                snapshots.delete(self.cache.images, image_id)
+                with self.db.transaction() as session:
+                    instance = session.get(models.Instance, instance_uuid)
+                    if instance is not None:
+                        instance.task_state, instance.updated_at = None, utcnow()
+                        record_fault(session, instance, 500, f"Failed to snapshot instance: {exc}",
+                                     f"{type(exc).__name__}: {exc}", self.host)
+                raise
+            finally:
+                if os.path.exists(path):
+                    os.unlink(path)
+            self._set(instance_uuid, task_state=None)

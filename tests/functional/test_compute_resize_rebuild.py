@@ -1,0 +1,210 @@
+"""Resize (on one host and between hosts), confirm and revert, rebuild and createImage,
+over HTTP with openstacksdk, the CLI and raw requests, with Nova's state rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.functional.accounts import connect
+from tests.functional.conftest import start_cloud
+from tests.functional.test_compute_servers import CONFIG, boot, image, network, node_usage, nova, wait_status
+
+NANO, MICRO = "42", "84"  # the standard flavors' ids
+TWO_HOSTS = "[DEFAULT]\nhost = stratus\n" + CONFIG + "simulated_hosts = 2\nallow_resize_to_same_host = false\n"
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    server = start_cloud(tmp_path_factory, CONFIG, defaults=False)
+    yield server
+    server.stop()
+
+
+def usage(cloud):
+    """(vcpus, MiB) used per host."""
+    return {host: (vcpus, ram) for host, vcpus, ram, _ in node_usage(cloud)}
+
+
+def migrations(conn, cloud, server_id):
+    found = nova(cloud, conn, "GET", f"/os-migrations?instance_uuid={server_id}")
+    assert found.status_code == 200, found.text
+    return found.json()["migrations"]
+
+
+def test_resize_on_one_host_then_confirm(conn, cloud):
+    server = boot(conn, "growing", flavor="m1.nano")
+    conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
+    resized = wait_status(conn, server, "VERIFY_RESIZE")
+    assert resized.flavor["id"] == MICRO and resized.vm_state == "resized"
+    # both flavors are held until the resize is confirmed
+    assert usage(cloud)[resized.compute_host] == (2, 128 + 192)
+    (migration,) = migrations(conn, cloud, server.id)
+    assert migration["status"] == "finished" and migration["source_compute"] == migration["dest_compute"]
+    conn.compute.confirm_server_resize(server)
+    confirmed = wait_status(conn, server, "ACTIVE")
+    assert confirmed.flavor["id"] == MICRO
+    assert usage(cloud)[resized.compute_host] == (1, 192)
+    assert migrations(conn, cloud, server.id)[0]["status"] == "confirmed"
+    again = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json={"confirmResize": None})
+    assert again.status_code == 409 and "vm_state active" in again.text
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+    assert usage(cloud)[resized.compute_host] == (0, 0)
+
+
+def test_revert_returns_to_the_old_flavor_and_a_stopped_server_stays_stopped(conn, cloud):
+    server = boot(conn, "shrinking", flavor="m1.nano")
+    conn.compute.stop_server(server)
+    wait_status(conn, server, "SHUTOFF")
+    conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
+    resized = wait_status(conn, server, "VERIFY_RESIZE")
+    assert resized.power_state == 4
+    conn.compute.revert_server_resize(server)
+    reverted = wait_status(conn, server, "SHUTOFF")
+    assert reverted.flavor["id"] == NANO and reverted.vm_state == "stopped"
+    assert usage(cloud)[reverted.compute_host] == (1, 128)
+    assert migrations(conn, cloud, server.id)[0]["status"] == "reverted"
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"resize": {"flavorRef": NANO}}, 400, "must change flavor"),
+    ({"resize": {"flavorRef": "no-such-flavor"}}, 400, "Unable to locate requested flavor"),
+    ({"resize": {}}, 400, "flavorRef"),
+    ({"revertResize": None}, 409, "vm_state active"),
+    ({"rebuild": {"imageRef": "b3b1a1f5-34ed-4fd2-8cb3-6f8d6f6c0c00"}}, 400, "could not be found"),
+    ({"rebuild": {}}, 400, "imageRef"),
+    ({"createImage": {}}, 400, "name"),
+    ({"createImage": {"name": "x", "metadata": {"k": 1}}}, 400, "metadata"),
+])
+def test_bad_actions_are_refused_and_change_nothing(conn, cloud, body, status, words):
+    server = conn.compute.find_server("steady") or boot(conn, "steady", flavor="m1.nano")
+    before = usage(cloud)
+    answer = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json=body)
+    assert answer.status_code == status and words in answer.text, answer.text
+    after = conn.compute.get_server(server.id)
+    assert (after.status, after.task_state, after.flavor["id"]) == ("ACTIVE", None, NANO)
+    assert usage(cloud) == before
+
+
+def test_resize_over_quota_is_403(conn, cloud):
+    project = conn.current_project_id
+    conn.set_compute_quotas(project, ram=1024)
+    try:
+        server = conn.compute.find_server("steady") or boot(conn, "steady", flavor="m1.nano")
+        answer = nova(cloud, conn, "POST", f"/servers/{server.id}/action",
+                      json={"resize": {"flavorRef": conn.compute.find_flavor("m1.small").id}})
+        assert answer.status_code == 403 and "ram" in answer.text
+        assert conn.compute.get_server(server.id).status == "ACTIVE"
+    finally:
+        conn.set_compute_quotas(project, ram=51200)
+
+
+def test_rebuild_gives_a_new_image_and_keeps_the_ports(conn, cloud):
+    net = network(conn, "rebuild-net", "10.81.0.0/24")
+    server = boot(conn, "rebuilt", flavor="m1.nano", networks=[{"uuid": net.id}])
+    other = conn.image.create_image(name="other-image", disk_format="raw", container_format="bare",
+                                    data=b"\1" * 4096, visibility="public")
+    port = next(conn.network.ports(device_id=server.id))
+    answer = nova(cloud, conn, "POST", f"/servers/{server.id}/action",
+                  json={"rebuild": {"imageRef": other.id, "name": "reborn", "metadata": {"v": "2"}}})
+    assert answer.status_code == 202, answer.text
+    shown = answer.json()["server"]
+    assert shown["image"]["id"] == other.id and shown["name"] == "reborn" and shown["adminPass"]
+    assert shown["status"] == "REBUILD"
+    done = wait_status(conn, server, "ACTIVE")
+    assert done.image.id == other.id and done.metadata == {"v": "2"} and done.name == "reborn"
+    assert [p.id for p in conn.network.ports(device_id=server.id)] == [port.id]
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+
+
+def test_create_image_uploads_the_disk_as_a_snapshot(conn, cloud):
+    base = image(conn)
+    server = boot(conn, "snapped", flavor="m1.nano")
+    snapshot_id = conn.compute.create_server_image(server, "snap-1", metadata={"purpose": "backup"})
+    if not isinstance(snapshot_id, str):
+        snapshot_id = snapshot_id.id
+    snapshot = conn.image.wait_for_status(conn.image.get_image(snapshot_id), "active", wait=30, interval=0.3)
+    data = conn.image.download_image(snapshot).content
+    # the fake disk is the image it booted from
+    assert hashlib.md5(data, usedforsecurity=False).hexdigest() == base.checksum
+    raw = requests.get(f"{cloud.base_url}/image/v2/images/{snapshot.id}", timeout=30,
+                       headers={"X-Auth-Token": conn.session.get_token()}).json()
+    assert raw["image_type"] == "snapshot" and raw["instance_uuid"] == server.id and raw["purpose"] == "backup"
+    assert raw["base_image_ref"] == base.id and raw["visibility"] == "private" and raw["disk_format"] == "raw"
+    assert raw["owner"] == conn.current_project_id and raw["min_disk"] == 1
+    assert wait_status(conn, server, "ACTIVE").task_state is None
+    # the snapshot boots like any image
+    clone = conn.compute.create_server(name="clone", image_id=snapshot.id, flavor_id=conn.compute.find_flavor(
+        "m1.nano").id, networks=[])
+    assert conn.compute.wait_for_server(clone, wait=60, interval=0.3).status == "ACTIVE"
+    for doomed in (clone, server):
+        conn.compute.delete_server(doomed)
+        conn.compute.wait_for_delete(doomed, wait=30)
+
+
+def test_create_image_microversions(conn, cloud):
+    server = conn.compute.find_server("steady") or boot(conn, "steady", flavor="m1.nano")
+    old = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json={"createImage": {"name": "old-style"}})
+    assert old.status_code == 202 and old.headers["Location"].rsplit("/", 1)[-1]
+    conn.image.wait_for_status(conn.image.get_image(old.headers["Location"].rsplit("/", 1)[-1]), "active",
+                               wait=30, interval=0.3)
+    wait_status(conn, server, "ACTIVE")
+
+
+def test_cli_resize_and_snapshot(cloud, cloud_env, conn):
+    boot(conn, "cli-resized", flavor="m1.nano")
+
+    def cli(*args):
+        result = subprocess.run([sys.executable, "-m", "openstackclient.shell", *args], env=cloud_env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    cli("server", "resize", "--flavor", "m1.micro", "--wait", "cli-resized")
+    assert json.loads(cli("server", "show", "cli-resized", "-f", "json"))["status"] == "VERIFY_RESIZE"
+    cli("server", "resize", "confirm", "cli-resized")
+    cli("server", "image", "create", "--name", "cli-snap", "--wait", "cli-resized")
+    assert json.loads(cli("image", "show", "cli-snap", "-f", "json"))["status"] == "active"
+    cli("server", "delete", "--wait", "cli-resized")
+
+
+def test_resize_between_hosts_moves_the_server_and_revert_brings_it_back(tmp_path_factory):
+    cloud = start_cloud(tmp_path_factory, TWO_HOSTS, defaults=False)
+    try:
+        conn = connect(cloud.clouds_yaml)
+        net = network(conn, "moving-net", "10.82.0.0/24")
+        server = boot(conn, "mover", flavor="m1.nano", networks=[{"uuid": net.id}])
+        source = server.compute_host
+        port = next(conn.network.ports(device_id=server.id))
+        conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
+        moved = wait_status(conn, server, "VERIFY_RESIZE")
+        assert moved.compute_host != source and moved.flavor["id"] == MICRO
+        assert conn.network.get_port(port.id).binding_host_id == moved.compute_host
+        assert usage(cloud) == {source: (1, 128), moved.compute_host: (1, 192)}
+        conn.compute.revert_server_resize(server)
+        back = wait_status(conn, server, "ACTIVE")
+        assert back.compute_host == source and back.flavor["id"] == NANO and back.power_state == 1
+        assert conn.network.get_port(port.id).binding_host_id == source
+        assert usage(cloud) == {source: (1, 128), moved.compute_host: (0, 0)}
+        # again, confirmed this time: the source forgets it
+        conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
+        wait_status(conn, server, "VERIFY_RESIZE")
+        conn.compute.confirm_server_resize(server)
+        confirmed = wait_status(conn, server, "ACTIVE")
+        assert confirmed.compute_host != source
+        assert usage(cloud) == {source: (0, 0), confirmed.compute_host: (1, 192)}
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=30)
+        assert list(conn.network.ports(device_id=server.id)) == []
+        conn.close()
+    finally:
+        cloud.stop()

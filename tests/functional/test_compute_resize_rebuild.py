@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -208,3 +209,43 @@ def test_resize_between_hosts_moves_the_server_and_revert_brings_it_back(tmp_pat
         conn.close()
     finally:
         cloud.stop()
+
+
+def test_interfaces_attach_and_detach(conn, cloud, cloud_env):
+    first, second = network(conn, "iface-a", "10.83.0.0/24"), network(conn, "iface-b", "10.84.0.0/24")
+    server = boot(conn, "plugged", flavor="m1.nano", networks=[{"uuid": first.id}])
+    (original,) = conn.compute.server_interfaces(server)
+    assert original.net_id == first.id and original.port_state == "ACTIVE"
+    added = conn.compute.create_server_interface(server, net_id=second.id,
+                                                fixed_ips=[{"ip_address": "10.84.0.50"}])
+    assert added.net_id == second.id and added.fixed_ips[0]["ip_address"] == "10.84.0.50"
+    assert {i.port_id for i in conn.compute.server_interfaces(server)} == {original.port_id, added.port_id}
+    shown = conn.compute.get_server(server.id)
+    assert shown.addresses["iface-b"][0]["addr"] == "10.84.0.50"
+    assert "hot-plugged" in conn.compute.get_server_console_output(server)["output"]
+    given = conn.network.create_port(network_id=second.id)
+    result = subprocess.run([sys.executable, "-m", "openstackclient.shell", "server", "add", "port", "plugged",
+                             given.id], env=cloud_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert conn.network.get_port(given.id).device_id == server.id
+    # bad requests: both ids, an address without a network, a port in use, an unknown network
+    for body, status in (({"net_id": second.id, "port_id": given.id}, 400),
+                         ({"fixed_ips": [{"ip_address": "10.84.0.9"}]}, 400),
+                         ({"port_id": given.id}, 409),
+                         ({"net_id": "0b9e0a08-5fd7-4b0e-8b1f-0e2c7d1f0000"}, 404)):
+        answer = nova(cloud, conn, "POST", f"/servers/{server.id}/os-interface", json={"interfaceAttachment": body})
+        assert answer.status_code == status, (body, answer.text)
+    assert len(list(conn.compute.server_interfaces(server))) == 3
+    conn.compute.delete_server_interface(added, server=server)
+    conn.compute.delete_server_interface(given.id, server=server)
+    deadline = time.monotonic() + 30
+    while len(list(conn.compute.server_interfaces(server))) != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [i.port_id for i in conn.compute.server_interfaces(server)] == [original.port_id]
+    assert conn.network.find_port(added.port_id) is None  # made for the server: gone
+    kept = conn.network.get_port(given.id)  # given by the user: kept, unbound
+    assert kept.device_id == "" and kept.binding_host_id in ("", None)
+    missing = nova(cloud, conn, "DELETE", f"/servers/{server.id}/os-interface/{given.id}")
+    assert missing.status_code == 404
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)

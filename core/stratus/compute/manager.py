@@ -212,6 +212,46 @@ class ComputeManager(Resizing, Disks):
         with self.db.transaction() as session:
             history.record_action(session, instance_uuid, context, f"event:{name}")
 
+    def attach_interface(self, context: Any, instance_uuid: str, network_id: str | None = None,
+                         port_id: str | None = None, fixed_ip: str | None = None) -> dict[str, Any]:
+        """Make or take a port for the server, plug it and hot-plug it into the guest; its
+        ``network_info`` entry. A failure gives the port back and raises."""
+        from stratus.network import attachments as net
+
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_attach_interface", self.host):
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                project_id, groups = instance.project_id, list(instance.security_groups)
+            made = attachment(net.attach(self.network, project_id, instance_uuid, self.host, network_id=network_id,
+                                         port_id=port_id, fixed_ip=fixed_ip, security_groups=groups),
+                              port_id is None)
+            try:
+                (nic,) = self._plug(instance_uuid, project_id, [made])
+                self._capable("INTERFACE_ATTACH").attach_interface(instance_uuid, nic)
+            except Exception:
+                self._release_ports(instance_uuid, [made])
+                raise
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                instance.network_info, instance.updated_at = [*instance.network_info, made], utcnow()
+            return made
+
+    def detach_interface(self, context: Any, instance_uuid: str, port_id: str) -> None:
+        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+                                                         "compute_detach_interface", self.host):
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                found = [a for a in instance.network_info if a["port_id"] == port_id]
+            if not found:
+                return
+            self._capable("INTERFACE_ATTACH").detach_interface(instance_uuid, port_id)
+            self._release_ports(instance_uuid, found)
+            with self.db.transaction() as session:
+                instance = self._load(session, instance_uuid)
+                instance.network_info = [a for a in instance.network_info if a["port_id"] != port_id]
+                instance.updated_at = utcnow()
+
     def _capable(self, capability: str) -> Any:
         from stratus.interfaces.base import require
         from stratus.interfaces.hypervisor import HypervisorCapability

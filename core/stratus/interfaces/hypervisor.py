@@ -6,7 +6,8 @@ touches the database or the message bus.
 
 The mandatory part is :class:`Hypervisor` (host resources and the lifecycle). Optional
 areas are separate small interfaces — :class:`ConsoleLog`, :class:`Snapshot`,
-:class:`PauseUnpause`, :class:`SuspendResume`, :class:`Resize`, :class:`VolumeAttach` —
+:class:`PauseUnpause`, :class:`SuspendResume`, :class:`Resize`, :class:`VolumeAttach`,
+:class:`InterfaceAttach` —
 each matched by a :class:`HypervisorCapability`; a driver that declares a capability must
 also subclass the matching interface (the conformance suite checks both ways).
 """
@@ -21,7 +22,7 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 1)
+API_VERSION: ApiVersion = (1, 2)
 
 
 class HypervisorCapability(enum.Flag):
@@ -33,6 +34,8 @@ class HypervisorCapability(enum.Flag):
     RESIZE = enum.auto()
     VOLUME_ATTACH = enum.auto()
     CONFIG_DRIVE = enum.auto()
+    #: API 1.2
+    INTERFACE_ATTACH = enum.auto()
 
 
 class PowerState(enum.IntEnum):
@@ -266,6 +269,25 @@ class VolumeAttach(abc.ABC):
         """Remove the volume from the guest. Idempotent."""
 
 
+class InterfaceAttach(abc.ABC):
+    """Capability ``INTERFACE_ATTACH`` (API 1.2): hot-plug network interfaces (``os-interface``).
+
+    The port is already bound to this host and plugged when ``attach_interface`` is called;
+    it stays plugged until after ``detach_interface`` returns.
+    """
+
+    @abc.abstractmethod
+    def attach_interface(self, uuid: str, interface: NetworkInterface) -> None:
+        """Give the guest the interface (running or stopped: a stopped guest has it at next start).
+
+        :raises NotFound: unknown UUID. :raises Conflict: the port is attached already.
+        """
+
+    @abc.abstractmethod
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        """Remove the interface from the guest. Idempotent. :raises NotFound: unknown UUID."""
+
+
 Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.CONSOLE_LOG: ConsoleLog,
     HypervisorCapability.SNAPSHOT: Snapshot,
@@ -273,4 +295,5 @@ Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.SUSPEND: SuspendResume,
     HypervisorCapability.RESIZE: Resize,
     HypervisorCapability.VOLUME_ATTACH: VolumeAttach,
+    HypervisorCapability.INTERFACE_ATTACH: InterfaceAttach,
 }

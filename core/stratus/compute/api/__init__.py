@@ -17,6 +17,7 @@ from stratus.compute.api import (
     flavors,
     groups,
     hosts,
+    interfaces,
     keypairs,
     metadata,
     microversions,
@@ -83,6 +84,8 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-quota-sets/{project_id}", hosts.QuotaSet(service, policy))
         app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", hosts.QuotaSet(service, policy, "defaults"))
         app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
+        app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy))
         app.add_route("/v2.1/os-migrations", migrations.Migrations(service, policy, deps.conf))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))

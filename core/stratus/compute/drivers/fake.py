@@ -44,14 +44,15 @@ class _Server:
     power: PowerState = PowerState.RUNNING
     previous: hv.InstanceSpec | None = None  # kept by resize until confirmed or reverted
     volumes: dict[str, hv.BlockDevice] = field(default_factory=dict)
+    interfaces: dict[str, hv.NetworkInterface] = field(default_factory=dict)
     console: list[str] = field(default_factory=list)
 
 
 class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
-                     hv.VolumeAttach):
-    api_version = (1, 1)
+                     hv.VolumeAttach, hv.InterfaceAttach):
+    api_version = (1, 2)
     capabilities: ClassVar[Cap] = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE
-                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE)
+                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH)
 
     def __init__(self, conf: Any) -> None:
         super().__init__(conf)
@@ -95,7 +96,9 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         with self._lock:
             if instance.uuid in self._servers:
                 raise Conflict(f"Instance {instance.uuid} already exists on host {self.host}.")
-            server = _Server(instance, volumes={d.volume_id: d for d in block_devices})
+            network_interfaces = list(network_interfaces)
+            server = _Server(instance, volumes={d.volume_id: d for d in block_devices},
+                             interfaces={nic.port_id: nic for nic in network_interfaces})
             addresses = ", ".join(ip for nic in network_interfaces for ip in nic.fixed_ips)
             server.console += [f"fake BIOS booting {instance.name}", f"network: {addresses or 'none'}",
                                f"{instance.name} login:"]
@@ -190,3 +193,16 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         with self._lock:
             self._get(uuid).volumes.pop(volume_id, None)
+
+    def attach_interface(self, uuid: str, interface: hv.NetworkInterface) -> None:
+        with self._lock:
+            server = self._get(uuid)
+            if interface.port_id in server.interfaces:
+                raise Conflict(f"Port {interface.port_id} is already attached to instance {uuid}.")
+            server.interfaces[interface.port_id] = interface
+            server.console.append(f"hot-plugged {interface.mac_address} ({', '.join(interface.fixed_ips)})")
+
+    def detach_interface(self, uuid: str, port_id: str) -> None:
+        with self._lock:
+            self._get(uuid).interfaces.pop(port_id, None)
+

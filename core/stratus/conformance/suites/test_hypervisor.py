@@ -154,3 +154,17 @@ def test_attach_and_detach_volumes(host, server):
     host.detach_volume(server.uuid, first.volume_id)
     host.attach_volume(server.uuid, BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb",
                                                 driver_volume_type="fake"))
+
+
+@pytest.mark.requires_capability("INTERFACE_ATTACH")
+def test_attach_and_detach_interfaces(host, server):
+    nic = NetworkInterface(port_id=str(uuid.uuid4()), mac_address="fa:16:3e:00:00:02", vif_type="logical",
+                           fixed_ips=("10.0.0.6",))
+    host.attach_interface(server.uuid, nic)
+    with pytest.raises(Conflict):
+        host.attach_interface(server.uuid, nic)
+    host.detach_interface(server.uuid, nic.port_id)
+    host.detach_interface(server.uuid, nic.port_id)
+    host.attach_interface(server.uuid, nic)  # detached means it can come back
+    with pytest.raises(NotFound):
+        host.attach_interface(str(uuid.uuid4()), nic)

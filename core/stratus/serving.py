@@ -81,5 +81,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, debug: bo
         # uploads of large images and objects are long requests, not hung workers
         "timeout": 3600,
         "graceful_timeout": 10,
-        "keepalive": 5,
+        # longer than clients' polling intervals (the openstack CLI's --wait polls every 5 s): a
+        # server closing an idle connection just as the client reuses it fails that request
+        "keepalive": 75,
     }

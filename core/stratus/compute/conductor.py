@@ -179,6 +179,8 @@ class Conductor:
     def _group_allows(session: Any, group: dict[str, Any], instance_uuid: str, host: str) -> bool:
         """The late policy check, under the group's row lock: concurrent placements of one
         group's members take turns here, so anti-affinity holds even when they race."""
+        if group["policy"].startswith("soft-"):
+            return True  # a preference the weighers applied, never a reason to refuse a host
         session.scalars(sa.select(models.InstanceGroup).where(models.InstanceGroup.uuid == group["uuid"])
                         .with_for_update()).first()
         others = group_hosts(session, group["uuid"], {instance_uuid})

@@ -14,7 +14,8 @@ opts = [
     cfg.ListOpt("enabled_filters", default=DEFAULT_FILTERS,
                 help="Filters (entry points in stratus.scheduler.filters) every host must pass, in this order; "
                 "cheap and selective ones first."),
-    cfg.ListOpt("weighers", default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher"],
+    cfg.ListOpt("weighers", default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher",
+                                     "ServerGroupSoftAffinityWeigher", "ServerGroupSoftAntiAffinityWeigher"],
                 help="Weighers (entry points in stratus.scheduler.weighers) whose normalised scores, times their "
                 "multipliers, rank the hosts that passed."),
     cfg.FloatOpt("ram_weight_multiplier", default=1.0,
@@ -25,6 +26,10 @@ opts = [
                  help="Positive spreads servers over hosts by free disk; negative stacks them."),
     cfg.FloatOpt("io_ops_weight_multiplier", default=-1.0,
                  help="Negative prefers hosts with fewer builds, resizes and snapshots under way."),
+    cfg.FloatOpt("soft_affinity_weight_multiplier", default=1.0, min=0.0,
+                 help="How strongly soft-affinity group members prefer their group's hosts."),
+    cfg.FloatOpt("soft_anti_affinity_weight_multiplier", default=1.0, min=0.0,
+                 help="How strongly soft-anti-affinity group members avoid their group's hosts."),
     cfg.IntOpt("max_instances_per_host", default=50, min=1, help="NumInstancesFilter's limit."),
     cfg.IntOpt("max_io_ops_per_host", default=8, min=1, help="IoOpsFilter's limit of concurrent I/O-heavy tasks."),
     cfg.IntOpt("max_attempts", default=3, min=1,

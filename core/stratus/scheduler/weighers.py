@@ -44,3 +44,27 @@ class IoOpsWeigher(_Base):
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.num_io_ops)
+
+
+class ServerGroupSoftAffinityWeigher(_Base):
+    """Members of a ``soft-affinity`` group prefer hosts that already run one of them (when
+    none fits, any host does: it is a preference, not a filter)."""
+
+    option = "soft_affinity_weight_multiplier"
+    policy = "soft-affinity"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        group = spec.instance_group
+        if group is None or group.policy != self.policy:
+            return 0.0
+        return 1.0 if host.host in group.hosts else 0.0
+
+
+class ServerGroupSoftAntiAffinityWeigher(ServerGroupSoftAffinityWeigher):
+    """Members of a ``soft-anti-affinity`` group prefer hosts that run none of them."""
+
+    option = "soft_anti_affinity_weight_multiplier"
+    policy = "soft-anti-affinity"
+
+    def weigh(self, host: HostState, spec: RequestSpec) -> float:
+        return -super().weigh(host, spec)

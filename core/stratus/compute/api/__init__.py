@@ -23,6 +23,7 @@ from stratus.compute.api import (
     microversions,
     migrations,
     servers,
+    tags,
 )
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
@@ -76,7 +77,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-hypervisors/statistics", hosts.Hypervisors(service, policy, "statistics"))
         app.add_route("/v2.1/os-hypervisors/{hypervisor_id}", hosts.HypervisorItem(service, policy))
         app.add_route("/v2.1/os-services", hosts.Services(service, policy))
-        for action in ("enable", "disable", "disable-log-reason"):
+        for action in ("enable", "disable", "disable-log-reason", "force-down"):
             app.add_route(f"/v2.1/os-services/{action}", hosts.ServiceChange(service, policy, action))
         app.add_route("/v2.1/os-availability-zone", hosts.AvailabilityZones(service, policy, False))
         app.add_route("/v2.1/os-availability-zone/detail", hosts.AvailabilityZones(service, policy, True))
@@ -86,6 +87,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
         app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/remote-consoles", tags.RemoteConsoles(service, policy))
         app.add_route("/v2.1/os-migrations", migrations.Migrations(service, policy, deps.conf))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))

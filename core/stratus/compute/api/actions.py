@@ -17,7 +17,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, states
 from stratus.compute.api.common import context
-from stratus.compute.api.microversions import Version
+from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
 from stratus.compute.api.servers import _NAME as NAME
 from stratus.compute.api.servers import find, view
@@ -53,7 +53,7 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
     "resize": {"type": "object", "required": ["flavorRef"], "properties": {
         "flavorRef": {"type": ["string", "integer"], "minLength": 1},
         "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}, "additionalProperties": False},
-    "confirmResize": {"type": "null"}, "revertResize": {"type": "null"},
+    "confirmResize": {"type": "null"}, "revertResize": {"type": "null"}, "trigger_crash_dump": {"type": "null"},
     "rebuild": {"type": "object", "required": ["imageRef"], "additionalProperties": False, "properties": {
         "imageRef": {"type": "string", "minLength": 1, "maxLength": 255}, "name": NAME, "adminPass": {"type": "string"},
         "metadata": META, "preserve_ephemeral": {"type": "boolean"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
@@ -127,6 +127,15 @@ class ServerAction:
             if instance.locked and not ctx.is_admin:
                 raise Conflict(f"Instance {server_id} is locked")
             host = instance.host
+            if name == "trigger_crash_dump":
+                if not at_least(req, "2.17"):
+                    raise Invalid("Invalid input for field/attribute: Additional properties are not allowed "
+                                  "('trigger_crash_dump' was unexpected)")
+                enforce(req, self.policy, "os_compute_api:servers:trigger_crash_dump", target)
+                check(instance, name, (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.RESIZED,
+                                       states.ERROR))
+                # no hypervisor here can inject an NMI yet; Nova answers this way for such drivers
+                raise Invalid("Triggering crash dump is not supported by the hypervisor of this server.")
             if name in CHANGES:
                 enforce(req, self.policy, CHANGES[name], target)
                 after = self._change(req, resp, session, instance, name, argument, chosen)
@@ -177,6 +186,9 @@ class ServerAction:
                 resp.status = 204
             return lambda: resizes.after_finished(self.compute, ctx, server_id, migration, to)
         if name == "rebuild":
+            unexpected_before(req, "2.19", argument, "description")
+            unexpected_before(req, "2.54", argument, "key_name")
+            unexpected_before(req, "2.57", argument, "user_data")
             password = image_actions.rebuild(self.compute, image, session, instance, argument or {})
             session.flush()
             resp.media = {"server": {**view(req, self.conf, instance), "adminPass": password}}

@@ -12,8 +12,9 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
 from stratus.compute.api.common import context
+from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import find
-from stratus.exceptions import NotFound
+from stratus.exceptions import Invalid, NotFound
 
 
 def _action(row: models.InstanceAction, with_events: bool, admin: bool) -> dict[str, Any]:
@@ -37,7 +38,9 @@ class InstanceActions:
                ) -> None:
         ctx = context(req)
         with self.compute.db.transaction() as session:
-            instance = find(session, req, server_id)
+            instance = session.get(models.Instance, server_id) if at_least(req, "2.21") else None
+            if instance is None or not (ctx.is_admin or instance.project_id == ctx.project_id):
+                instance = find(session, req, server_id)  # deleted servers' actions only from 2.21
             enforce(req, self.policy, "os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
             query = sa.select(models.InstanceAction).where(models.InstanceAction.instance_uuid == server_id)
             if request_id is None:
@@ -53,6 +56,9 @@ class InstanceActions:
 
 EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",
                "volume-extended", "power-update", "accelerator-request-bound", "volume-reimaged")
+#: events newer than 2.1, with the microversion that added them
+EVENT_SINCE = {"volume-extended": "2.51", "power-update": "2.76", "accelerator-request-bound": "2.82",
+               "volume-reimaged": "2.93"}
 EVENTS = {"type": "object", "required": ["events"], "additionalProperties": False, "properties": {"events": {
     "type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["name", "server_uuid"], "additionalProperties": False, "properties": {
@@ -78,6 +84,10 @@ class ExternalEvents:
         with self.compute.db.transaction() as session:
             for event in req.context.body["events"]:
                 result = {**event, "status": event.get("status", "completed")}
+                since = EVENT_SINCE.get(event["name"])
+                if since and not at_least(req, since):
+                    raise Invalid(f"Invalid input for field/attribute name: event {event['name']!r} needs "
+                                  f"microversion {since} or later")
                 instance = session.get(models.Instance, event["server_uuid"])
                 if instance is None or instance.deleted:
                     result["code"] = 404

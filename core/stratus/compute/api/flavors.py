@@ -13,6 +13,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
 from stratus.compute.api.common import bool_param, context, int_param, integer, links, page_links
+from stratus.compute.api.microversions import at_least
 from stratus.compute.service import ComputeService
 from stratus.db import paging
 from stratus.db.engine import insert_unless_taken
@@ -271,7 +272,7 @@ class FlavorAction:
         project = body["addTenantAccess" if adding else "removeTenantAccess"]["tenant"]
         with self.service.db.transaction() as session:
             row = find(session, req, flavor_id)
-            if row.is_public:
+            if row.is_public and adding and at_least(req, "2.7"):
                 raise Conflict("Can not add access to a public flavor.")
             held = next((p for p in row.projects if p.project_id == project), None)
             if adding and held is not None:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models, quotas
-from stratus.compute.api.common import context
+from stratus.compute.api.common import context, int_param, page_links
+from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import BINARY
 from stratus.exceptions import Forbidden, Invalid, NotFound
 from stratus.servicegroup.models import ServiceRecord
@@ -28,7 +29,8 @@ def _records(compute: Any) -> dict[str, int]:
             sa.select(ServiceRecord.host, ServiceRecord.id).where(ServiceRecord.binary == BINARY))}
 
 
-def hypervisor(node: models.ComputeNode, service: Any, service_id: int | None, detail: bool) -> dict[str, Any]:
+def hypervisor(req: falcon.Request, node: models.ComputeNode, service: Any, service_id: int | None,
+               detail: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"id": node.id, "hypervisor_hostname": node.nodename,
                             "state": "up" if service and service.up else "down",
                             "status": "disabled" if service and service.disabled else "enabled"}
@@ -40,7 +42,8 @@ def hypervisor(node: models.ComputeNode, service: Any, service_id: int | None, d
             "hypervisor_version": node.hypervisor_version, "free_ram_mb": node.memory_mb - node.memory_mb_used,
             "free_disk_gb": node.local_gb - node.local_gb_used, "current_workload": 0,
             "running_vms": node.running_vms, "disk_available_least": node.local_gb - node.local_gb_used,
-            "host_ip": None, "cpu_info": json.dumps(node.cpu_info or {}),
+            "host_ip": None,
+            "cpu_info": dict(node.cpu_info or {}) if at_least(req, "2.28") else json.dumps(node.cpu_info or {}),
             "service": {"id": service_id, "host": node.host,
                         "disabled_reason": service.disabled_reason if service else None}})
     return body
@@ -55,7 +58,18 @@ class Hypervisors:
         enforce(req, self.policy, "os_compute_api:os-hypervisors:list")
         services, records = _services(self.compute), _records(self.compute)
         with self.compute.db.transaction() as session:
-            nodes = list(session.scalars(sa.select(models.ComputeNode).order_by(models.ComputeNode.id)))
+            query = sa.select(models.ComputeNode).order_by(models.ComputeNode.id)
+            limit = None
+            if self.view != "statistics" and at_least(req, "2.33"):
+                if req.get_param("marker") is not None:
+                    marker = req.get_param("marker")
+                    if not marker.isdigit() or session.get(models.ComputeNode, int(marker)) is None:
+                        raise Invalid(f"marker [{marker}] not found")
+                    query = query.where(models.ComputeNode.id > int(marker))
+                if req.get_param("limit") is not None:
+                    limit = int_param(req, "limit", 0)
+                    query = query.limit(limit)
+            nodes = list(session.scalars(query))
             if self.view == "statistics":
                 keys = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used",
                         "running_vms")
@@ -65,8 +79,10 @@ class Hypervisors:
                                "disk_available_least": totals["local_gb"] - totals["local_gb_used"]})
                 resp.media = {"hypervisor_statistics": totals}
                 return
-            resp.media = {"hypervisors": [hypervisor(n, services.get(n.host), records.get(n.host),
+            resp.media = {"hypervisors": [hypervisor(req, n, services.get(n.host), records.get(n.host),
                                                      self.view == "detail") for n in nodes]}
+            if limit and len(nodes) == limit:
+                resp.media["hypervisors_links"] = page_links(req, str(nodes[-1].id))
 
 
 class HypervisorItem:
@@ -81,7 +97,8 @@ class HypervisorItem:
             node = session.get(models.ComputeNode, int(hypervisor_id)) if hypervisor_id.isdigit() else None
             if node is None:
                 raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
-            resp.media = {"hypervisor": hypervisor(node, services.get(node.host), records.get(node.host), True)}
+            resp.media = {"hypervisor": hypervisor(req, node, services.get(node.host), records.get(node.host),
+                                                   True)}
 
 
 class Services:
@@ -99,13 +116,15 @@ class Services:
             "zone": "nova" if s.binary == BINARY else "internal",
             "status": "disabled" if s.disabled else "enabled", "state": "up" if s.up else "down",
             "updated_at": rows[s.uuid].updated_at.isoformat() if rows[s.uuid].updated_at else None,
-            "disabled_reason": s.disabled_reason, "forced_down": s.forced_down} for s in statuses]}
+            "disabled_reason": s.disabled_reason,
+            **({"forced_down": s.forced_down} if at_least(req, "2.11") else {})} for s in statuses]}
 
 
 SERVICE_CHANGE = {"type": "object", "required": ["host", "binary"], "properties": {
     "host": {"type": "string", "minLength": 1, "maxLength": 255},
     "binary": {"type": "string", "minLength": 1, "maxLength": 255},
-    "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255}}}
+    "disabled_reason": {"type": "string", "minLength": 1, "maxLength": 255},
+    "forced_down": {"type": "boolean"}}}
 
 
 class ServiceChange:
@@ -119,6 +138,9 @@ class ServiceChange:
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "os_compute_api:os-services:update")
         body = req.context.body
+        if self.action == "force-down":
+            self._force_down(req, resp, body)
+            return
         disabled = self.action != "enable"
         reason = body.get("disabled_reason") if self.action == "disable-log-reason" else None
         if self.action == "disable-log-reason" and not reason:
@@ -133,6 +155,22 @@ class ServiceChange:
         if reason:
             service["disabled_reason"] = reason
         resp.media = {"service": service}
+
+
+    def _force_down(self, req: falcon.Request, resp: falcon.Response, body: dict[str, Any]) -> None:
+        """2.11: mark a service down now (an external monitor saw its host die), or clear that."""
+        if not at_least(req, "2.11"):
+            raise NotFound("The resource could not be found (it needs microversion 2.11 or later).")
+        if "forced_down" not in body:
+            raise Invalid("Invalid input for field/attribute forced_down: 'forced_down' is a required property")
+        with self.compute.services_db.transaction() as session:
+            changed = session.execute(sa.update(ServiceRecord).where(
+                ServiceRecord.host == body["host"], ServiceRecord.binary == body["binary"])
+                .values(forced_down=body["forced_down"])).rowcount
+        if not changed:
+            raise NotFound(f"Compute host {body['host']} could not be found.")
+        resp.media = {"service": {"host": body["host"], "binary": body["binary"],
+                                  "forced_down": body["forced_down"]}}
 
 
 class AvailabilityZones:
@@ -171,15 +209,24 @@ class Limits:
             raise Forbidden("Only administrators may read another project's limits.")
         with self.compute.db.transaction() as session:
             limit, used = quotas.limits(session, self.compute.conf, project_id), quotas.usage(session, project_id)
-        resp.media = {"limits": {"rate": [], "absolute": {
+            groups = session.scalar(sa.select(sa.func.count()).select_from(models.InstanceGroup)
+                                    .where(models.InstanceGroup.project_id == project_id))
+        absolute = {
             "maxServerMeta": limit["metadata_items"], "maxPersonality": limit["injected_files"],
             "maxPersonalitySize": limit["injected_file_content_bytes"], "maxImageMeta": limit["metadata_items"],
             "maxTotalKeypairs": limit["key_pairs"], "maxTotalInstances": limit["instances"],
             "maxTotalCores": limit["cores"], "maxTotalRAMSize": limit["ram"],
             "maxServerGroups": limit["server_groups"], "maxServerGroupMembers": limit["server_group_members"],
-            "maxSecurityGroups": -1, "maxSecurityGroupRules": -1, "maxTotalFloatingIps": -1,
             "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"], "totalRAMUsed": used["ram"],
-            "totalServerGroupsUsed": 0, "totalSecurityGroupsUsed": 0, "totalFloatingIpsUsed": 0}}}
+            "totalServerGroupsUsed": groups}
+        if not at_least(req, "2.36"):  # networking's limits, proxied before 2.36; not read from networking yet
+            absolute.update({"maxSecurityGroups": -1, "maxSecurityGroupRules": -1, "maxTotalFloatingIps": -1,
+                             "totalSecurityGroupsUsed": 0, "totalFloatingIpsUsed": 0})
+        if at_least(req, "2.39"):
+            del absolute["maxImageMeta"]
+        if at_least(req, "2.57"):
+            del absolute["maxPersonality"], absolute["maxPersonalitySize"]
+        resp.media = {"limits": {"rate": [], "absolute": absolute}}
 
 
 QUOTA_UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from stratus.compute import models, states
 from stratus.compute.api.actions import begin, check
+from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import TOPIC, utcnow
 from stratus.exceptions import Forbidden, Invalid, PayloadTooLarge
 
@@ -87,7 +88,8 @@ def start_snapshot(compute: Any, req: falcon.Request, session: Any, instance: mo
                    argument: dict[str, Any]) -> dict[str, Any]:
     """Take ``image_snapshot_pending`` in the caller's transaction; what the image needs."""
     metadata = argument.get("metadata") or {}
-    _metadata_quota(compute, session, instance.project_id, len(metadata))
+    if not at_least(req, "2.39"):  # from 2.39 the image service's property quota alone applies
+        _metadata_quota(compute, session, instance.project_id, len(metadata))
     begin(session, instance, "createImage", SNAPSHOT_STATES, states.IMAGE_SNAPSHOT_PENDING)
     return {"project_id": instance.project_id, "image_ref": instance.image_ref, "flavor": instance.flavor,
             "base": instance.request_spec.get("image_properties", {}), "metadata": metadata,

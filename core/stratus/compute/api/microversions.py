@@ -49,9 +49,26 @@ class Version:
 
 
 MIN = Version("2.1")
-MAX = Version("2.1")
+MAX = Version("2.38")
 """The advertised range: a version enters it only once every implemented resource
 behaves as the reference says at that version."""
+
+
+def at_least(req: Any, version: str) -> bool:
+    """Whether the request asked for ``version`` or later."""
+    return req.context.microversion >= Version(version)
+
+
+def unexpected_before(req: Any, version: str, body: dict[str, Any], *fields: str) -> None:
+    """:raises Invalid: ``body`` has one of ``fields``, which only exist from ``version``
+    (the words of the schema error Nova gives for them at older versions)."""
+    from stratus.exceptions import Invalid
+
+    if not at_least(req, version):
+        for name in fields:
+            if name in body:
+                raise Invalid(f"Invalid input for field/attribute {name}: Additional properties are not allowed "
+                              f"('{name}' was unexpected); it needs microversion {version} or later")
 
 
 class NotAcceptable(StratusError):

@@ -21,6 +21,7 @@ from stratus.compute import history, models, quotas, states
 from stratus.compute.api.common import bool_param, context, int_param, links, page_links
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
+from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
 from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
 
@@ -33,9 +34,13 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "required": ["name", "flavorRef"], "properties": {
         "name": _NAME, "imageRef": {"type": "string", "maxLength": 255},
         "flavorRef": {"type": ["string", "integer"], "minLength": 1},
-        "networks": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
-            "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
-            "fixed_ip": {"type": "string"}}}},
+        "networks": {"oneOf": [
+            {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+                "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
+                "fixed_ip": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+                "tag": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}}}},
+            {"enum": ["auto", "none"]}]},
+        "description": {"type": ["string", "null"], "maxLength": 255},
         "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
         "user_data": {"type": "string", "maxLength": 65535},
         "metadata": _META,
@@ -52,7 +57,8 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "additionalProperties": False, "properties": {
         "name": _NAME, "accessIPv4": {"type": "string", "format": "ipv4"},
-        "accessIPv6": {"type": "string", "format": "ipv6"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}}}}
+        "accessIPv6": {"type": "string", "format": "ipv6"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+        "description": {"type": ["string", "null"], "maxLength": 255}}}}}
 SORT_KEYS = {"created_at": Instance.created_at, "display_name": Instance.display_name,
              "updated_at": Instance.updated_at, "uuid": Instance.uuid, "vm_state": Instance.vm_state,
              "host": Instance.host, "launched_at": Instance.launched_at}
@@ -85,7 +91,9 @@ def _time(moment: datetime.datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
 
 
-def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True) -> dict[str, Any]:
+def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, host_status: str = "") -> dict[str, Any]:
+    """Nova's server view at the request's microversion (``host_status``: UP, DOWN, MAINTENANCE or
+    UNKNOWN for its host, shown to administrators from 2.16)."""
     body: dict[str, Any] = {"id": row.uuid, "name": row.display_name, "links": links(req, conf, "servers", row.uuid)}
     if not detail:
         return body
@@ -109,9 +117,27 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True) -> 
         "security_groups": [{"name": name} for name in (row.security_groups or ["default"])]
         if row.requested_networks else [],
     })
+    if at_least(req, "2.47"):
+        body["flavor"] = {k: flavor.get(k, 0) for k in ("vcpus", "ram", "disk", "ephemeral", "swap")} | {
+            "original_name": flavor["original_name"], "extra_specs": dict(flavor.get("extra_specs", {}))}
     if ctx.is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": row.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node,
                      "OS-EXT-SRV-ATTR:instance_name": f"instance-{row.uuid[:8]}"})
+        if at_least(req, "2.3"):
+            body.update({"OS-EXT-SRV-ATTR:reservation_id": row.reservation_id,
+                         "OS-EXT-SRV-ATTR:launch_index": row.launch_index, "OS-EXT-SRV-ATTR:hostname": row.hostname,
+                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                         "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": row.user_data})
+    if at_least(req, "2.3"):
+        body["os-extended-volumes:volumes_attached"] = []  # each with delete_on_termination, once volumes exist
+    if at_least(req, "2.9"):
+        body["locked"] = bool(row.locked)
+    if at_least(req, "2.16") and ctx.is_admin:
+        body["host_status"] = host_status
+    if at_least(req, "2.19"):
+        body["description"] = row.display_description
+    if at_least(req, "2.26"):
+        body["tags"] = [t.tag for t in row.tags]
     if row.vm_state == states.ERROR and row.faults:
         fault = row.faults[-1]
         body["fault"] = {"code": fault.code, "created": _time(fault.created_at), "message": fault.message}
@@ -147,12 +173,79 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
         return image_id, {p.name: p.value for p in image.extra}
 
 
+def host_statuses(req: falcon.Request, compute: Any) -> dict[str, str]:
+    """Each compute host's ``host_status`` (2.16, administrators): UP, DOWN or MAINTENANCE
+    (disabled); hosts without a service record are UNKNOWN."""
+    if not (at_least(req, "2.16") and context(req).is_admin):
+        return {}
+    return {s.host: "MAINTENANCE" if s.disabled else ("UP" if s.up else "DOWN")
+            for s in compute.registry.list(binary="stratus-compute")}
+
+
+def _status_of(statuses: dict[str, str], row: Instance) -> str:
+    return statuses.get(row.host, "UNKNOWN") if row.host else ""
+
+
 def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
     ctx = context(req)
     row = session.get(Instance, server_id)
     if row is None or row.deleted or not (ctx.is_admin or row.project_id == ctx.project_id):
         raise NotFound(f"Instance {server_id} could not be found.")
     return row
+
+
+def _tag_filters(params: dict[str, Any]) -> list[Any]:
+    """``tags`` (all of), ``tags-any``, ``not-tags`` (not all of), ``not-tags-any`` (none of): 2.26."""
+    def tags(name: str) -> list[str]:
+        value = params.get(name)
+        values = [value] if isinstance(value, str) else list(value or [])
+        return [t for v in values for t in v.split(",") if t]
+
+    def has(tag: str) -> Any:
+        return Instance.tags.any(models.InstanceTag.tag == tag)
+
+    where = [has(t) for t in tags("tags")]
+    if tags("tags-any"):
+        where.append(sa.or_(*[has(t) for t in tags("tags-any")]))
+    if tags("not-tags"):
+        where.append(sa.not_(sa.and_(*[has(t) for t in tags("not-tags")])))
+    where.extend(sa.not_(has(t)) for t in tags("not-tags-any"))
+    return where
+
+
+def _address_patterns(req: falcon.Request, params: dict[str, Any]) -> list[tuple[bool, re.Pattern[str]]]:
+    """The ``ip`` and ``ip6`` filters (regular expressions, as Nova); ``ip6`` for everyone from 2.5."""
+    result = []
+    for name, v6 in (("ip", False), ("ip6", True)):
+        if name not in params or (v6 and not (at_least(req, "2.5") or context(req).is_admin)):
+            continue
+        try:
+            result.append((v6, re.compile(params[name])))
+        except re.error:
+            raise Invalid(f"Invalid {name} filter {params[name]!r}: not a regular expression") from None
+    return result
+
+
+def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
+    """What a create may hold at the request's microversion (Nova's schema per version)."""
+    unexpected_before(req, "2.19", body, "description")
+    networks = body.get("networks")
+    if at_least(req, "2.37") and networks is None:
+        raise Invalid("Invalid input for field/attribute networks: 'networks' is a required property")
+    if isinstance(networks, str) and not at_least(req, "2.37"):
+        raise Invalid(f"Invalid input for field/attribute networks: {networks!r} is not of type 'array'")
+    tagged = isinstance(networks, list) and any("tag" in n for n in networks)
+    if tagged and not (Version("2.32") <= req.context.microversion <= Version("2.36") or at_least(req, "2.42")):
+        raise Invalid("Invalid input for field/attribute networks: Additional properties are not allowed ('tag' "
+                      "was unexpected)")
+    if at_least(req, "2.37") and isinstance(networks, list):
+        for entry in networks:
+            if "uuid" in entry:
+                try:
+                    uuidlib.UUID(entry["uuid"])
+                except ValueError:
+                    raise Invalid(f"Invalid input for field/attribute uuid: {entry['uuid']!r} is not a "
+                                  "'uuid'") from None
 
 
 class Servers:
@@ -191,8 +284,13 @@ class Servers:
             where.append(Instance.deleted.is_(False))
         if "status" in params:
             wanted = [params["status"]] if isinstance(params["status"], str) else params["status"]
+            unknown = [w for w in wanted if w.upper() not in states.STATUS_FILTER]
+            if unknown and at_least(req, "2.38"):
+                raise Invalid(f"Invalid status value: {unknown[0]}")
             vm_states = [vm for s in wanted for vm in states.STATUS_FILTER.get(s.upper(), [])]
             where.append(Instance.vm_state.in_(vm_states))
+        if at_least(req, "2.26"):
+            where.extend(_tag_filters(params))
         if "image" in params:
             where.append(Instance.image_ref == _ref(params["image"]))
         if "host" in params:
@@ -211,10 +309,14 @@ class Servers:
         except re.error:
             raise Invalid(f"Invalid name filter {name!r}: not a regular expression") from None
         flavor = _ref(params["flavor"]) if "flavor" in params else None
+        addresses = _address_patterns(req, params)
+        statuses = host_statuses(req, self.compute) if self.detail else {}
         with self.compute.db.transaction() as session:
             rows = list(session.scalars(sa.select(Instance).where(*where).order_by(*order)))
             rows = [r for r in rows if (not pattern or pattern.search(r.display_name))
-                    and (flavor is None or r.flavor["id"] == flavor)]
+                    and (flavor is None or r.flavor["id"] == flavor)
+                    and all(any(p.search(f["ip_address"]) for n in r.network_info for f in n["fixed_ips"]
+                                if (":" in f["ip_address"]) == v6) for v6, p in addresses)]
             marker = params.get("marker")
             if marker is not None:
                 ids = [r.uuid for r in rows]
@@ -222,7 +324,8 @@ class Servers:
                     raise Invalid(f"marker [{marker}] not found")
                 rows = rows[ids.index(marker) + 1:]
             page = rows[:limit] if limit is not None else rows
-            body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail) for r in page]}
+            body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail, _status_of(statuses, r))
+                                                for r in page]}
         if limit is not None and len(page) == limit and len(rows) > limit:
             body["servers_links"] = page_links(req, page[-1].uuid)
         resp.media = body
@@ -235,6 +338,7 @@ class Servers:
         ctx = context(req)
         enforce(req, self.policy, "os_compute_api:servers:create", {"project_id": ctx.project_id})
         body = req.context.body["server"]
+        _check_create_version(req, body)
         hints = req.context.body.get("os:scheduler_hints") or req.context.body.get("OS-SCH-HNT:scheduler_hints") or {}
         min_count, max_count = int(body.get("min_count", 1)), int(body.get("max_count", body.get("min_count", 1)))
         if min_count > max_count:
@@ -306,7 +410,8 @@ class Servers:
                     task_state=states.SCHEDULING, power_state=0, availability_zone=body.get("availability_zone"),
                     key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
                     config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
-                    launch_index=index, reservation_id=reservation, access_ip_v4=body.get("accessIPv4"),
+                    launch_index=index, reservation_id=reservation, display_description=body.get("description"),
+                    access_ip_v4=body.get("accessIPv4"),
                     access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
                     network_info=[], tried_hosts=[],
                     request_spec={"image_properties": image_properties, "group": group,
@@ -326,13 +431,18 @@ class Servers:
                                  secrets.token_urlsafe(9),
                                  "security_groups": [{"name": g} for g in groups or ["default"]]}}
 
-    def _networks(self, ctx: Any, requested: list[dict[str, Any]] | None, count: int) -> list[dict[str, Any]]:
+    def _networks(self, ctx: Any, requested: list[dict[str, Any]] | str | None, count: int) -> list[dict[str, Any]]:
         if self.network is None:
             return []
         from stratus.network import attachments
 
-        if requested is None:
+        if requested == "none":
+            return []
+        if requested is None or requested == "auto":
             available = attachments.networks_for(self.network, ctx.project_id)
+            if requested == "auto" and not available:
+                raise Invalid(f"Unable to automatically allocate a network for project {ctx.project_id}: no "
+                              "network is available to it and this cloud does not create one.")
             if len(available) > 1:
                 raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
             return [{"uuid": available[0][0]}] if available else []
@@ -355,8 +465,9 @@ class Servers:
                 except NotFound:
                     raise Invalid(f"Network {entry['uuid']} could not be found.") from None
                 item = {"uuid": entry["uuid"]}
-                if entry.get("fixed_ip"):
-                    item["fixed_ip"] = entry["fixed_ip"]
+                for key in ("fixed_ip", "tag"):
+                    if entry.get(key):
+                        item[key] = entry[key]
                 result.append(item)
             else:
                 raise Invalid("Bad networks format: each entry needs uuid or port")
@@ -372,7 +483,10 @@ class ServerItem:
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:show", {"project_id": row.project_id})
-            resp.media = {"server": view(req, self.conf, row)}
+        statuses = host_statuses(req, self.compute)  # the services' database: after this transaction
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row))}
 
     @schema("Rename a server or set its access addresses", request=UPDATE,
             responses={200: {"type": "object", "required": ["server"]}})
@@ -381,8 +495,11 @@ class ServerItem:
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:update", {"project_id": row.project_id})
+            unexpected_before(req, "2.19", body, "description")
             if "name" in body:
                 row.display_name, row.hostname = body["name"], _hostname(body["name"])
+            if "description" in body:
+                row.display_description = body["description"]
             for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
                 if key in body:
                     setattr(row, column, body[key])

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from stratus.compute import history, models, states
+from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ class Disks:
     def rebuild_instance(self, context: Any, instance_uuid: str) -> None:
         """The API already wrote the new image, name and metadata; give the server a fresh
         disk from its image. A failure leaves it ``ERROR`` with a fault (as Nova)."""
-        from stratus.compute.manager import columns, instance_spec, record_fault, utcnow
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_rebuild_instance", self.host):
@@ -56,7 +56,6 @@ class Disks:
     def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str) -> None:
         """Stream the server's disk to a local file, then upload it as image ``image_id``
         (queued, made by the API). Failing, the image is deleted and the server keeps going."""
-        from stratus.compute.manager import record_fault, utcnow
         from stratus.image import snapshots
 
         path = os.path.join(self.cache.dir, f"snapshot-{image_id}")

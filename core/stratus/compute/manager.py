@@ -10,8 +10,6 @@ failure everything it took is given back and the conductor tries another host un
 
 from __future__ import annotations
 
-import base64
-import datetime
 import logging
 import os
 import threading
@@ -26,11 +24,12 @@ from stratus import loading
 from stratus.compute import claims, history, models, states
 from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
+from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.compute.resizing import Resizing
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
-from stratus.interfaces.hypervisor import InstanceSpec, NetworkInterface, PowerState
+from stratus.interfaces.hypervisor import NetworkInterface, PowerState
 from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port, PortBinding
 from stratus.rpc import RPCClient, RPCServer
 from stratus.servicegroup.registry import registry_from_conf
@@ -39,16 +38,6 @@ LOG = logging.getLogger(__name__)
 TOPIC = "compute"
 CONDUCTOR_TOPIC = "conductor"
 BINARY = "stratus-compute"
-
-
-def utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def record_fault(session: Any, instance: models.Instance, code: int, message: str, details: str = "",
-                 host: str | None = None) -> None:
-    instance.faults.append(models.InstanceFault(code=code, message=message, details=details, host=host,
-                                                created_at=utcnow()))
 
 
 def finish_delete(session: Any, instance: models.Instance) -> None:
@@ -62,25 +51,6 @@ def finish_delete(session: Any, instance: models.Instance) -> None:
     now = utcnow()
     instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
     instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now
-
-
-def columns(instance: models.Instance) -> dict[str, Any]:
-    """The server's row as a plain dict, to use after its transaction ends."""
-    return {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}
-
-
-def instance_spec(row: dict[str, Any], metadata: dict[str, str], image_path: str | None,
-                  flavor: dict[str, Any] | None = None) -> InstanceSpec:
-    """What the driver is asked to run: the server ``row`` (see :func:`columns`) with
-    ``flavor``'s sizes (its own by default) and its disk from ``image_path``."""
-    flavor = flavor or row["flavor"]
-    return InstanceSpec(
-        uuid=row["uuid"], name=f"instance-{row['uuid'][:8]}", vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
-        root_gb=flavor["disk"], ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
-        image_path=image_path, image_properties=row["request_spec"].get("image_properties", {}),
-        user_data=base64.b64decode(row["user_data"]) if row["user_data"] else None, metadata=metadata,
-        key_data=row["key_data"], config_drive=row["config_drive"], image_id=row["image_ref"] or None,
-        flavor_name=flavor.get("original_name"))
 
 
 def attachment(made: Any, created: bool) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import claims, history, models, states
+from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ class Resizing:
                         task: str | None) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]] | None:
         """Move the migration from ``expected`` to ``status`` (and the server's task); the
         server's row, metadata and the migration's row — or None if either moved on."""
-        from stratus.compute.manager import columns, utcnow
 
         with self.db.transaction() as session:
             instance = session.get(models.Instance, instance_uuid)
@@ -78,7 +78,6 @@ class Resizing:
 
     def _resize_here(self, context: Any, row: dict[str, Any], metadata: dict[str, str],
                      migration: dict[str, Any]) -> None:
-        from stratus.compute.manager import instance_spec
 
         try:
             self._capable("RESIZE").resize(row["uuid"], instance_spec(row, metadata, None, migration["new_flavor"]))
@@ -88,7 +87,6 @@ class Resizing:
         self._resized(row["uuid"], migration["uuid"])
 
     def _send_disk(self, context: Any, row: dict[str, Any], migration: dict[str, Any]) -> None:
-        from stratus.compute.manager import utcnow
         from stratus.image import snapshots
 
         uuid = row["uuid"]
@@ -121,7 +119,6 @@ class Resizing:
 
     def _resize_failed(self, instance_uuid: str, migration_uuid: str, exc: Exception) -> None:
         """Nothing changed on the guest that was not undone: the server is as before, with a fault."""
-        from stratus.compute.manager import record_fault, utcnow
 
         LOG.warning("resize of %s on %s failed: %s", instance_uuid, self.host, exc)
         with self.db.transaction() as session:
@@ -136,7 +133,6 @@ class Resizing:
                              f"{type(exc).__name__}: {exc}", self.host)
 
     def _resized(self, instance_uuid: str, migration_uuid: str, **values: Any) -> None:
-        from stratus.compute.manager import utcnow
 
         power = self.driver.get_info(instance_uuid).power_state
         with self.db.transaction() as session:
@@ -151,7 +147,6 @@ class Resizing:
     # -- destination: finish ------------------------------------------------------------
 
     def finish_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        from stratus.compute.manager import instance_spec
         from stratus.image import snapshots
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_finish_resize",
@@ -187,7 +182,6 @@ class Resizing:
                    network_info: list[dict[str, Any]], status: str, failure: Exception | None) -> None:
         """Undo the destination's part (its guest is already destroyed): ports back to the
         source, the claims as before the resize; the source then starts its copy again."""
-        from stratus.compute.manager import utcnow
         from stratus.image import snapshots
 
         if network_info:
@@ -210,7 +204,6 @@ class Resizing:
     # -- confirm (source) and revert (destination, then source) ------------------------
 
     def confirm_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        from stratus.compute.manager import utcnow
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_confirm_resize",
                                                          self.host):
@@ -238,7 +231,6 @@ class Resizing:
                     instance.task_state, instance.updated_at = None, utcnow()
 
     def revert_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        from stratus.compute.manager import utcnow
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_revert_resize",
                                                          self.host):
@@ -262,7 +254,6 @@ class Resizing:
 
     def finish_revert_resize(self, context: Any, instance_uuid: str, migration_uuid: str, status: str,
                              failure: str | None = None) -> None:
-        from stratus.compute.manager import record_fault, utcnow
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_finish_revert_resize", self.host):

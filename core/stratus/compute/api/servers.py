@@ -480,12 +480,10 @@ class ServerItem:
 
     @schema("Show a server", responses={200: {"type": "object", "required": ["server"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
+        statuses = host_statuses(req, self.compute)  # the services' database: before this one's transaction
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:show", {"project_id": row.project_id})
-        statuses = host_statuses(req, self.compute)  # the services' database: after this transaction
-        with self.compute.db.transaction() as session:
-            row = find(session, req, server_id)
             resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row))}
 
     @schema("Rename a server or set its access addresses", request=UPDATE,

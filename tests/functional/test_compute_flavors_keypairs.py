@@ -31,15 +31,15 @@ def nova(cloud, conn, method, path, version=None, **kwargs):
 
 def test_microversions_are_negotiated(conn, cloud):
     document = requests.get(f"{cloud.base_url}/compute/v2.1", timeout=30).json()["version"]
-    assert (document["min_version"], document["version"]) == ("2.1", "2.38")
+    assert (document["min_version"], document["version"]) == ("2.1", "2.60")
     answer = nova(cloud, conn, "GET", "/flavors", "2.1")
     assert answer.status_code == 200
     assert answer.headers["OpenStack-API-Version"] == "compute 2.1"
     assert answer.headers["X-OpenStack-Nova-API-Version"] == "2.1"
     assert "OpenStack-API-Version" in answer.headers["Vary"]
-    assert nova(cloud, conn, "GET", "/flavors", "latest").headers["OpenStack-API-Version"] == "compute 2.38"
+    assert nova(cloud, conn, "GET", "/flavors", "latest").headers["OpenStack-API-Version"] == "compute 2.60"
     too_new = nova(cloud, conn, "GET", "/flavors", "2.200")
-    assert too_new.status_code == 406 and "maximum is 2.38" in too_new.text
+    assert too_new.status_code == 406 and "maximum is 2.60" in too_new.text
     assert nova(cloud, conn, "GET", "/flavors", "2.x").status_code == 400
     legacy = requests.get(f"{cloud.base_url}/compute/v2.1/flavors", timeout=30,
                           headers={"X-Auth-Token": conn.session.get_token(), "X-OpenStack-Nova-API-Version": "3.0"})

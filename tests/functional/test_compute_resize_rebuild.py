@@ -8,11 +8,12 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import requests
 
-from tests.functional.accounts import connect
+from tests.functional.accounts import connect, member_of_new_project
 from tests.functional.conftest import start_cloud
 from tests.functional.test_compute_servers import CONFIG, boot, image, network, node_usage, nova, wait_status
 
@@ -42,14 +43,14 @@ def test_resize_on_one_host_then_confirm(conn, cloud):
     server = boot(conn, "growing", flavor="m1.nano")
     conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
     resized = wait_status(conn, server, "VERIFY_RESIZE")
-    assert resized.flavor["id"] == MICRO and resized.vm_state == "resized"
+    assert resized.flavor["original_name"] == "m1.micro" and resized.vm_state == "resized"
     # both flavors are held until the resize is confirmed
     assert usage(cloud)[resized.compute_host] == (2, 128 + 192)
     (migration,) = migrations(conn, cloud, server.id)
     assert migration["status"] == "finished" and migration["source_compute"] == migration["dest_compute"]
     conn.compute.confirm_server_resize(server)
     confirmed = wait_status(conn, server, "ACTIVE")
-    assert confirmed.flavor["id"] == MICRO
+    assert confirmed.flavor["original_name"] == "m1.micro"
     assert usage(cloud)[resized.compute_host] == (1, 192)
     assert migrations(conn, cloud, server.id)[0]["status"] == "confirmed"
     again = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json={"confirmResize": None})
@@ -68,7 +69,7 @@ def test_revert_returns_to_the_old_flavor_and_a_stopped_server_stays_stopped(con
     assert resized.power_state == 4
     conn.compute.revert_server_resize(server)
     reverted = wait_status(conn, server, "SHUTOFF")
-    assert reverted.flavor["id"] == NANO and reverted.vm_state == "stopped"
+    assert reverted.flavor["original_name"] == "m1.nano" and reverted.vm_state == "stopped"
     assert usage(cloud)[reverted.compute_host] == (1, 128)
     assert migrations(conn, cloud, server.id)[0]["status"] == "reverted"
     conn.compute.delete_server(server)
@@ -91,7 +92,7 @@ def test_bad_actions_are_refused_and_change_nothing(conn, cloud, body, status, w
     answer = nova(cloud, conn, "POST", f"/servers/{server.id}/action", json=body)
     assert answer.status_code == status and words in answer.text, answer.text
     after = conn.compute.get_server(server.id)
-    assert (after.status, after.task_state, after.flavor["id"]) == ("ACTIVE", None, NANO)
+    assert (after.status, after.task_state, after.flavor["original_name"]) == ("ACTIVE", None, "m1.nano")
     assert usage(cloud) == before
 
 
@@ -188,12 +189,12 @@ def test_resize_between_hosts_moves_the_server_and_revert_brings_it_back(tmp_pat
         port = next(conn.network.ports(device_id=server.id))
         conn.compute.resize_server(server, conn.compute.find_flavor("m1.micro").id)
         moved = wait_status(conn, server, "VERIFY_RESIZE")
-        assert moved.compute_host != source and moved.flavor["id"] == MICRO
+        assert moved.compute_host != source and moved.flavor["original_name"] == "m1.micro"
         assert conn.network.get_port(port.id).binding_host_id == moved.compute_host
         assert usage(cloud) == {source: (1, 128), moved.compute_host: (1, 192)}
         conn.compute.revert_server_resize(server)
         back = wait_status(conn, server, "ACTIVE")
-        assert back.compute_host == source and back.flavor["id"] == NANO and back.power_state == 1
+        assert back.compute_host == source and back.flavor["original_name"] == "m1.nano" and back.power_state == 1
         assert conn.network.get_port(port.id).binding_host_id == source
         assert usage(cloud) == {source: (1, 128), moved.compute_host: (0, 0)}
         # again, confirmed this time: the source forgets it
@@ -249,3 +250,48 @@ def test_interfaces_attach_and_detach(conn, cloud, cloud_env):
     assert missing.status_code == 404
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=30)
+
+
+def test_cold_migration_moves_to_another_host_and_migrations_page(tmp_path_factory):
+    cloud = start_cloud(tmp_path_factory, TWO_HOSTS.replace("simulated_hosts = 2", "simulated_hosts = 3"),
+                        defaults=False)
+    try:
+        conn = connect(cloud.clouds_yaml)
+        server = boot(conn, "migrant", flavor="m1.nano")
+        source, path = server.compute_host, f"/servers/{server.id}/action"
+        assert nova(cloud, conn, "POST", path, "2.55", json={"migrate": {"host": "anywhere"}}).status_code == 400
+        for host, words in (("no-such-host", "could not be found"), (source, "to current host")):
+            refused = nova(cloud, conn, "POST", path, "2.56", json={"migrate": {"host": host}})
+            assert refused.status_code == 400 and words in refused.text, refused.text
+        _, member = member_of_new_project(conn, "migrate-member")
+        try:
+            theirs = boot(member, "theirs", flavor="m1.nano")
+            assert nova(cloud, member, "POST", f"/servers/{theirs.id}/action", json={"migrate": None}
+                        ).status_code == 403
+        finally:
+            member.close()
+        assert nova(cloud, conn, "POST", path, json={"migrate": None}).status_code == 202
+        moved = wait_status(conn, server, "VERIFY_RESIZE")
+        assert moved.compute_host != source and moved.flavor["original_name"] == "m1.nano"
+        conn.compute.confirm_server_resize(server)
+        settled = wait_status(conn, server, "ACTIVE")
+        target = next(h for h in usage(cloud) if h not in (source, settled.compute_host))
+        assert nova(cloud, conn, "POST", path, "2.56", json={"migrate": {"host": target}}).status_code == 202
+        wait_status(conn, server, "VERIFY_RESIZE")
+        conn.compute.revert_server_resize(server)
+        assert wait_status(conn, server, "ACTIVE").compute_host == settled.compute_host
+        found = nova(cloud, conn, "GET", f"/os-migrations?instance_uuid={server.id}", "2.59").json()["migrations"]
+        assert [(m["migration_type"], m["status"]) for m in found] == [("migration", "reverted"),
+                                                                       ("migration", "confirmed")]
+        assert found[0]["dest_compute"] == target and all(m["uuid"] for m in found)
+        page = nova(cloud, conn, "GET", "/os-migrations?limit=1", "2.59").json()
+        assert [m["uuid"] for m in page["migrations"]] == [found[0]["uuid"]] and page["migrations_links"]
+        rest = nova(cloud, conn, "GET", f"/os-migrations?marker={found[0]['uuid']}", "2.59").json()["migrations"]
+        assert [m["uuid"] for m in rest] == [found[1]["uuid"]]
+        assert nova(cloud, conn, "GET", "/os-migrations?bogus=1", "2.59").status_code == 400
+        assert nova(cloud, conn, "GET", "/os-migrations?bogus=1", "2.58").status_code == 200
+        assert nova(cloud, conn, "GET", f"/os-migrations?marker={uuid.uuid4()}", "2.59").status_code == 400
+        assert "uuid" not in nova(cloud, conn, "GET", "/os-migrations", "2.58").json()["migrations"][0]
+        conn.close()
+    finally:
+        cloud.stop()

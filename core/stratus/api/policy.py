@@ -53,6 +53,14 @@ class Policy:
         except oslo_policy.PolicyNotAuthorized:
             raise Forbidden(f"Policy doesn't allow {action} to be performed.") from None
 
+    def allows(self, context: RequestContext, action: str, target: Mapping[str, Any] | None = None) -> bool:
+        """Whether :meth:`authorize` would allow ``action`` (to show or hide optional fields)."""
+        try:
+            self.authorize(context, action, target)
+        except (Forbidden, NotAuthenticated):
+            return False
+        return True
+
 
 #: modules whose ``RULES`` list a service's default policy; each service adds its own
 RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies", "stratus.network.policies",

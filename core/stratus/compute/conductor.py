@@ -9,6 +9,7 @@ with the scheduler's explanation as their fault.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 from typing import Any
@@ -27,15 +28,20 @@ from stratus.servicegroup.registry import registry_from_conf
 LOG = logging.getLogger(__name__)
 
 
-def group_hosts(session: Any, group_uuid: str, excluding: set[str]) -> set[str]:
-    """Hosts of the group's placed members other than ``excluding``."""
-    return set(session.scalars(sa.select(models.Instance.host).join(
+def group_hosts(session: Any, group_uuid: str, excluding: set[str]) -> dict[str, int]:
+    """Hosts of the group's placed members other than ``excluding``, with how many on each."""
+    return collections.Counter(session.scalars(sa.select(models.Instance.host).join(
         models.InstanceGroupMember, models.InstanceGroupMember.instance_uuid == models.Instance.uuid).where(
         models.InstanceGroupMember.group_uuid == group_uuid, models.Instance.host.is_not(None),
         models.Instance.deleted.is_(False), models.Instance.uuid.not_in(excluding))))
 
 
-def request_spec(instance: models.Instance, count: int, hosts: set[str] | None = None) -> RequestSpec:
+def per_host(group: dict[str, Any]) -> int:
+    """How many members of an anti-affinity group one host may run (its rule; 1 by default)."""
+    return int((group.get("rules") or {}).get("max_server_per_host", 1))
+
+
+def request_spec(instance: models.Instance, count: int, hosts: dict[str, int] | None = None) -> RequestSpec:
     flavor, spec = instance.flavor, instance.request_spec
     group = spec.get("group")
     return RequestSpec(
@@ -46,7 +52,8 @@ def request_spec(instance: models.Instance, count: int, hosts: set[str] | None =
         image_properties=spec.get("image_properties", {}), availability_zone=instance.availability_zone,
         scheduler_hints={k: tuple(v) for k, v in spec.get("scheduler_hints", {}).items()},
         instance_group=InstanceGroupSpec(uuid=group["uuid"], policy=group["policy"],
-                                         hosts=frozenset(hosts or ())) if group else None,
+                                         hosts=frozenset(hosts or ()), members=dict(hosts or {}),
+                                         max_server_per_host=per_host(group)) if group else None,
         ignore_hosts=frozenset(instance.tried_hosts))
 
 
@@ -185,14 +192,15 @@ class Conductor:
                         .with_for_update()).first()
         others = group_hosts(session, group["uuid"], {instance_uuid})
         if group["policy"] == "anti-affinity":
-            return host not in others
-        return not others or others == {host}
+            return others.get(host, 0) < per_host(group)
+        return not others or set(others) == {host}
 
     # -- resize ------------------------------------------------------------------------
 
     def resize_instance(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        """Choose a host for the server's new flavor, claim it there (the old claim is parked
-        under the migration) and cast ``resize_instance`` to the server's host."""
+        """Choose a host for the server's new flavor (a migration: another host, the one it
+        names if any), claim it there (the old claim is parked under the migration) and cast
+        ``resize_instance`` to the server's host."""
         from stratus.compute.resizing import give_back, load_migration
 
         with self.db.transaction() as session:
@@ -207,13 +215,14 @@ class Conductor:
             spec = dataclasses.replace(spec, flavor=FlavorSpec(
                 vcpus=new["vcpus"], memory_mb=new["ram"], root_gb=new["disk"], ephemeral_gb=new.get("ephemeral", 0),
                 swap_mb=new.get("swap", 0), extra_specs=new.get("extra_specs", {})),
-                ignore_hosts=frozenset() if self.conf.compute.allow_resize_to_same_host else frozenset({instance.host}))
-            source = instance.host
+                ignore_hosts=frozenset() if self.conf.compute.allow_resize_to_same_host
+                and migration.migration_type == "resize" else frozenset({instance.host}))
+            source, wanted = instance.host, migration.dest_compute
         avoid = set(spec.ignore_hosts)
         try:
             for _ in range(self.conf.scheduler.max_attempts):
-                choice = self.scheduler.select(self._host_states(), dataclasses.replace(
-                    spec, ignore_hosts=frozenset(avoid)))[0]
+                candidates = [h for h in self._host_states() if wanted is None or h.host == wanted]
+                choice = self.scheduler.select(candidates, dataclasses.replace(spec, ignore_hosts=frozenset(avoid)))[0]
                 if self._claim_resize(instance_uuid, migration_uuid, new, choice.host, choice.nodename):
                     break
                 avoid.add(choice.host)
@@ -226,7 +235,8 @@ class Conductor:
                 migration.status, migration.updated_at = "error", utcnow()
                 instance = session.get(models.Instance, instance_uuid)
                 instance.task_state, instance.updated_at = None, utcnow()
-                record_fault(session, instance, 500, f"No valid host was found for the resize. {exc}")
+                what = "resize" if migration.migration_type == "resize" else "migration"
+                record_fault(session, instance, 500, f"No valid host was found for the {what}. {exc}")
             return
         self.compute.cast(context, "resize_instance", server=source, instance_uuid=instance_uuid,
                           migration_uuid=migration_uuid)

@@ -53,11 +53,14 @@ def finish_delete(session: Any, instance: models.Instance) -> None:
     instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now
 
 
-def attachment(made: Any, created: bool) -> dict[str, Any]:
-    """A port as the server's ``network_info`` records it."""
-    return {"port_id": made.port_id, "network_id": made.network_id, "network_name": made.network_name,
-            "mac_address": made.mac_address, "fixed_ips": list(made.fixed_ips), "created": created,
-            "vif_type": made.binding.vif_type, "vif_details": dict(made.binding.vif_details), "mtu": made.mtu}
+def attachment(made: Any, created: bool, tag: str | None = None) -> dict[str, Any]:
+    """A port as the server's ``network_info`` records it (``tag``: the device tag asked for)."""
+    entry = {"port_id": made.port_id, "network_id": made.network_id, "network_name": made.network_name,
+             "mac_address": made.mac_address, "fixed_ips": list(made.fixed_ips), "created": created,
+             "vif_type": made.binding.vif_type, "vif_details": dict(made.binding.vif_details), "mtu": made.mtu}
+    if tag:
+        entry["tag"] = tag
+    return entry
 
 
 class ComputeManager(Resizing, Disks):
@@ -183,9 +186,10 @@ class ComputeManager(Resizing, Disks):
             history.record_action(session, instance_uuid, context, f"event:{name}")
 
     def attach_interface(self, context: Any, instance_uuid: str, network_id: str | None = None,
-                         port_id: str | None = None, fixed_ip: str | None = None) -> dict[str, Any]:
+                         port_id: str | None = None, fixed_ip: str | None = None,
+                         tag: str | None = None) -> dict[str, Any]:
         """Make or take a port for the server, plug it and hot-plug it into the guest; its
-        ``network_info`` entry. A failure gives the port back and raises."""
+        ``network_info`` entry (with the device ``tag``). A failure gives the port back and raises."""
         from stratus.network import attachments as net
 
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
@@ -195,7 +199,7 @@ class ComputeManager(Resizing, Disks):
                 project_id, groups = instance.project_id, list(instance.security_groups)
             made = attachment(net.attach(self.network, project_id, instance_uuid, self.host, network_id=network_id,
                                          port_id=port_id, fixed_ip=fixed_ip, security_groups=groups),
-                              port_id is None)
+                              port_id is None, tag)
             try:
                 (nic,) = self._plug(instance_uuid, project_id, [made])
                 self._capable("INTERFACE_ATTACH").attach_interface(instance_uuid, nic)
@@ -274,7 +278,7 @@ class ComputeManager(Resizing, Disks):
             made = net.attach(self.network, instance["project_id"], instance["uuid"], self.host,
                               network_id=request.get("uuid"), port_id=request.get("port"),
                               fixed_ip=request.get("fixed_ip"), security_groups=instance["security_groups"])
-            attachments.append(attachment(made, made.created))
+            attachments.append(attachment(made, made.created, request.get("tag")))
         return self._plug(instance["uuid"], instance["project_id"], attachments)
 
     def _rebind(self, instance_uuid: str, project_id: str, network_info: list[dict[str, Any]],
@@ -284,7 +288,7 @@ class ComputeManager(Resizing, Disks):
         from stratus.network import attachments as net
 
         return [attachment(net.attach(self.network, project_id, instance_uuid, host or self.host,
-                                      port_id=a["port_id"]), a["created"]) for a in network_info]
+                                      port_id=a["port_id"]), a["created"], a.get("tag")) for a in network_info]
 
     def _plug(self, instance_uuid: str, project_id: str, attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         """Wire the ports on this host (plugins with a data plane) and describe them for the driver."""

@@ -234,6 +234,7 @@ class InstanceGroup(Base):
     user_id: Mapped[str] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(255))
     policy: Mapped[str] = mapped_column(sa.String(32))
+    rules: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
 
     members: Mapped[list[InstanceGroupMember]] = relationship(lazy="selectin", cascade="all, delete-orphan",
@@ -259,6 +260,7 @@ class InstanceAction(Base):
     project_id: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     start_time: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     finish_time: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True, index=True)
     message: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
 
     events: Mapped[list[InstanceActionEvent]] = relationship(lazy="selectin", cascade="all, delete-orphan",
@@ -275,3 +277,4 @@ class InstanceActionEvent(Base):
     result: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     traceback: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    details: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -14,6 +14,7 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 _OWNER = "rule:admin or user_id:%(user_id)s"
 RULES = [
     _rule("os-flavor-manage:create", "rule:admin", "Create a flavor.", "POST", "/flavors"),
+    _rule("os-flavor-manage:update", "rule:admin", "Change a flavor's description.", "PUT", "/flavors/{flavor_id}"),
     _rule("os-flavor-manage:delete", "rule:admin", "Delete a flavor.", "DELETE", "/flavors/{flavor_id}"),
     _rule("os-flavor-extra-specs:index", "rule:admin_or_reader", "List a flavor's extra specs.", "GET",
           "/flavors/{flavor_id}/os-extra_specs"),
@@ -64,6 +65,8 @@ RULES = [
           "/servers/{server_id}/tags"),
     _rule("os-remote-consoles", "rule:admin_or_member", "Open a remote console of a server.", "POST",
           "/servers/{server_id}/remote-consoles"),
+    _rule("os-migrate-server:migrate", "rule:admin", "Cold-migrate a server to another host.", "POST",
+          "/servers/{server_id}/action (migrate)"),
     _rule("os-migrations:index", "rule:admin", "List migrations.", "GET", "/os-migrations"),
     _rule("os-start", "rule:admin_or_member", "Start a server.", "POST", "/servers/{server_id}/action (os-start)"),
     _rule("os-stop", "rule:admin_or_member", "Stop a server.", "POST", "/servers/{server_id}/action (os-stop)"),
@@ -84,7 +87,9 @@ RULES = [
     _rule("os-hypervisors:list", "rule:admin", "List hypervisors.", "GET", "/os-hypervisors"),
     _rule("os-hypervisors:show", "rule:admin", "Show a hypervisor.", "GET", "/os-hypervisors/{hypervisor_id}"),
     _rule("os-services:list", "rule:admin", "List services.", "GET", "/os-services"),
-    _rule("os-services:update", "rule:admin", "Enable or disable a service.", "PUT", "/os-services/disable"),
+    _rule("os-services:update", "rule:admin", "Enable or disable a service, or force it down.", "PUT",
+          "/os-services/{service_id}"),
+    _rule("os-services:delete", "rule:admin", "Delete a service.", "DELETE", "/os-services/{service_id}"),
     _rule("os-availability-zone:list", "rule:admin_or_reader", "List availability zones.", "GET",
           "/os-availability-zone"),
     _rule("os-availability-zone:detail", "rule:admin", "List availability zones with their hosts.", "GET",
@@ -104,6 +109,10 @@ RULES = [
       for a, check, m in (("index", "rule:admin_or_reader", "GET"), ("show", "rule:admin_or_reader", "GET"),
                           ("create", "rule:admin_or_member", "POST"), ("update_all", "rule:admin_or_member", "PUT"),
                           ("update", "rule:admin_or_member", "PUT"), ("delete", "rule:admin_or_member", "DELETE"))),
+    _rule("os-instance-actions:events", "rule:admin", "See the tracebacks and hosts of a server's action events "
+          "(and the events at all before 2.51).", "GET", "/servers/{server_id}/os-instance-actions/{request_id}"),
+    _rule("os-instance-actions:events:details", "rule:admin", "See the error details of action events (2.84).",
+          "GET", "/servers/{server_id}/os-instance-actions/{request_id}"),
     _rule("os-instance-actions:list", "rule:admin_or_reader", "List what was done to a server.", "GET",
           "/servers/{server_id}/os-instance-actions"),
     _rule("os-server-external-events:create", "rule:admin", "Deliver events to servers' hosts.", "POST",

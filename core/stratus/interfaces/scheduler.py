@@ -45,12 +45,17 @@ class FlavorSpec:
 
 @dataclass(frozen=True, slots=True)
 class InstanceGroupSpec:
-    """A server group: ``policy`` is ``affinity`` or ``anti-affinity`` (or the soft ones)."""
+    """A server group: ``policy`` is ``affinity`` or ``anti-affinity`` (or the soft ones).
+
+    ``hosts``: where its members already run; ``members``: how many on each of those hosts;
+    ``max_server_per_host``: how many members an ``anti-affinity`` group allows on one host
+    (the group's rule, 1 unless it says more)."""
 
     uuid: str
     policy: str
     hosts: frozenset[str] = frozenset()
     max_server_per_host: int = 1
+    members: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,6 +216,8 @@ class ServerGroupAntiAffinityFilter(_Base):
         group = spec.instance_group
         if group is None or group.policy != "anti-affinity":
             return True
+        if group.max_server_per_host > 1:
+            return group.members.get(host.host, 0) < group.max_server_per_host
         return host.host not in group.hosts
 
 

@@ -71,9 +71,10 @@ class Scheduler:
             chosen.append(best)
             states[(best.host, best.nodename)] = charged(best, spec)
             group = spec.instance_group
-            if group is not None and best.host not in group.hosts:
+            if group is not None:
                 spec = dataclasses.replace(spec, instance_group=dataclasses.replace(
-                    group, hosts=group.hosts | {best.host}))
+                    group, hosts=group.hosts | {best.host},
+                    members={**group.members, best.host: group.members.get(best.host, 0) + 1}))
         return chosen
 
     def _filter(self, hosts: list[HostState], spec: RequestSpec,

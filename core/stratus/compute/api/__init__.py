@@ -17,12 +17,14 @@ from stratus.compute.api import (
     flavors,
     groups,
     hosts,
+    hypervisors,
     interfaces,
     keypairs,
     metadata,
     microversions,
     migrations,
     servers,
+    services,
     tags,
 )
 
@@ -72,13 +74,15 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-server-external-events", events.ExternalEvents(service, policy))
         app.add_route("/v2.1/os-server-groups", groups.ServerGroups(service, policy))
         app.add_route("/v2.1/os-server-groups/{group_id}", groups.ServerGroupItem(service, policy))
-        app.add_route("/v2.1/os-hypervisors", hosts.Hypervisors(service, policy, ""))
-        app.add_route("/v2.1/os-hypervisors/detail", hosts.Hypervisors(service, policy, "detail"))
-        app.add_route("/v2.1/os-hypervisors/statistics", hosts.Hypervisors(service, policy, "statistics"))
-        app.add_route("/v2.1/os-hypervisors/{hypervisor_id}", hosts.HypervisorItem(service, policy))
-        app.add_route("/v2.1/os-services", hosts.Services(service, policy))
-        for action in ("enable", "disable", "disable-log-reason", "force-down"):
-            app.add_route(f"/v2.1/os-services/{action}", hosts.ServiceChange(service, policy, action))
+        app.add_route("/v2.1/os-hypervisors", hypervisors.Hypervisors(service, policy, ""))
+        for view in ("detail", "statistics"):
+            app.add_route(f"/v2.1/os-hypervisors/{view}", hypervisors.Hypervisors(service, policy, view))
+        for view in ("search", "servers"):
+            app.add_route(f"/v2.1/os-hypervisors/{{hypervisor_id}}/{view}",
+                          hypervisors.Hypervisors(service, policy, view))
+        app.add_route("/v2.1/os-hypervisors/{hypervisor_id}", hypervisors.HypervisorItem(service, policy))
+        app.add_route("/v2.1/os-services", services.Services(service, policy))
+        app.add_route("/v2.1/os-services/{service_id}", services.ServiceItem(service, policy))
         app.add_route("/v2.1/os-availability-zone", hosts.AvailabilityZones(service, policy, False))
         app.add_route("/v2.1/os-availability-zone/detail", hosts.AvailabilityZones(service, policy, True))
         app.add_route("/v2.1/limits", hosts.Limits(service, policy))

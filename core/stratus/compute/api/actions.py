@@ -20,7 +20,7 @@ from stratus.compute.api.common import context
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
 from stratus.compute.api.servers import _NAME as NAME
-from stratus.compute.api.servers import find, view
+from stratus.compute.api.servers import PERSONALITY, check_personality, find, view
 from stratus.compute.manager import TOPIC, utcnow
 from stratus.exceptions import Conflict, Invalid
 
@@ -53,6 +53,8 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
     "resize": {"type": "object", "required": ["flavorRef"], "properties": {
         "flavorRef": {"type": ["string", "integer"], "minLength": 1},
         "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}, "additionalProperties": False},
+    "migrate": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+        "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}}},
     "confirmResize": {"type": "null"}, "revertResize": {"type": "null"}, "trigger_crash_dump": {"type": "null"},
     "rebuild": {"type": "object", "required": ["imageRef"], "additionalProperties": False, "properties": {
         "imageRef": {"type": "string", "minLength": 1, "maxLength": 255}, "name": NAME, "adminPass": {"type": "string"},
@@ -60,7 +62,7 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
         "key_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
         "user_data": {"type": ["string", "null"], "maxLength": 65535},
-        "description": {"type": ["string", "null"], "maxLength": 255}}},
+        "description": {"type": ["string", "null"], "maxLength": 255}, "personality": PERSONALITY}},
     "createImage": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": NAME, "metadata": META}},
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
@@ -89,7 +91,7 @@ def begin(session: Any, instance: Instance, name: str, allowed: tuple[str, ...],
 #: policies of the actions that change a server's flavor or disk
 CHANGES = {"resize": "os_compute_api:servers:resize", "confirmResize": "os_compute_api:servers:confirm_resize",
            "revertResize": "os_compute_api:servers:revert_resize", "rebuild": "os_compute_api:servers:rebuild",
-           "createImage": "os_compute_api:servers:create_image"}
+           "createImage": "os_compute_api:servers:create_image", "migrate": "os_compute_api:os-migrate-server:migrate"}
 
 
 class ServerAction:
@@ -175,8 +177,9 @@ class ServerAction:
         from stratus.compute.api import image_actions, resizes
 
         ctx, server_id, host = context(req), instance.uuid, instance.host
-        if name == "resize":
-            migration_uuid = resizes.resize(self.compute, req, session, instance, argument or {})
+        if name in ("resize", "migrate"):
+            migration_uuid = resizes.resize(self.compute, req, session, instance, argument or {}) \
+                if name == "resize" else resizes.migrate(req, session, instance, argument)
             return lambda: resizes.after_resize(self.compute, ctx, server_id, migration_uuid)
         if name in ("confirmResize", "revertResize"):
             to = "confirming" if name == "confirmResize" else "reverting"
@@ -189,6 +192,7 @@ class ServerAction:
             unexpected_before(req, "2.19", argument, "description")
             unexpected_before(req, "2.54", argument, "key_name")
             unexpected_before(req, "2.57", argument, "user_data")
+            check_personality(req, session, self.conf, instance.project_id, argument)
             password = image_actions.rebuild(self.compute, image, session, instance, argument or {})
             session.flush()
             resp.media = {"server": {**view(req, self.conf, instance), "adminPass": password}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import urllib.parse
 from typing import Any
 
@@ -53,3 +54,28 @@ def bool_param(name: str, value: Any) -> bool:
     if text in ("0", "f", "false", "off", "n", "no"):
         return False
     raise Invalid(f"Invalid value '{value}' for {name}: use true or false")
+
+
+def _moment(params: Any, name: str) -> datetime.datetime | None:
+    if name not in params:
+        return None
+    text = params[name]
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(f"Invalid filter field: {name}. '{text}' is not a valid date-time") from None
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def changes(req: falcon.Request, column: Any, before_from: str = "2.66") -> list[Any]:
+    """``changes-since`` (and from ``before_from``, ``changes-before``) as conditions on
+    ``column``, both inclusive.
+
+    :raises Invalid: a value that is not an ISO 8601 time, or a since after the before."""
+    from stratus.compute.api.microversions import at_least
+
+    since = _moment(req.params, "changes-since")
+    before = _moment(req.params, "changes-before") if at_least(req, before_from) else None
+    if since is not None and before is not None and before < since:
+        raise Invalid("The value of changes-since must be less than or equal to changes-before.")
+    return ([column >= since] if since is not None else []) + ([column <= before] if before is not None else [])

@@ -11,20 +11,36 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
-from stratus.compute.api.common import context
+from stratus.compute.api.common import changes, context, int_param, page_links
 from stratus.compute.api.microversions import at_least
-from stratus.compute.api.servers import find
+from stratus.compute.api.servers import find, host_id
 from stratus.exceptions import Invalid, NotFound
 
 
-def _action(row: models.InstanceAction, with_events: bool, admin: bool) -> dict[str, Any]:
+def _action(req: falcon.Request, row: models.InstanceAction) -> dict[str, Any]:
     body: dict[str, Any] = {"action": row.action, "instance_uuid": row.instance_uuid, "request_id": row.request_id,
                             "user_id": row.user_id, "project_id": row.project_id,
                             "start_time": row.start_time.isoformat(), "message": row.message}
-    if with_events and admin:
-        body["events"] = [{"event": e.event, "start_time": e.start_time.isoformat(),
-                           "finish_time": e.finish_time.isoformat() if e.finish_time else None,
-                           "result": e.result, "traceback": e.traceback} for e in row.events]
+    if at_least(req, "2.58"):
+        body["updated_at"] = (row.updated_at or row.start_time).isoformat()
+    return body
+
+
+def _event(req: falcon.Request, row: models.InstanceActionEvent, project_id: str, admin: bool,
+           details: bool) -> dict[str, Any]:
+    """An event as the version shows it; ``admin``: the caller may see tracebacks and host
+    names, ``details``: the error's message (2.84)."""
+    body: dict[str, Any] = {"event": row.event, "start_time": row.start_time.isoformat(),
+                            "finish_time": row.finish_time.isoformat() if row.finish_time else None,
+                            "result": row.result}
+    if admin:
+        body["traceback"] = row.traceback
+        if at_least(req, "2.62"):
+            body["host"] = row.host or ""
+    if at_least(req, "2.62"):
+        body["hostId"] = host_id(project_id, row.host)
+    if details:
+        body["details"] = row.details
     return body
 
 
@@ -32,7 +48,8 @@ class InstanceActions:
     def __init__(self, compute: Any, policy: Policy) -> None:
         self.compute, self.policy = compute, policy
 
-    @schema("What was done to a server, newest first (with a request id: that action and its events)",
+    @schema("What was done to a server, newest first (from 2.58: limit, marker, changes-since; 2.66: "
+            "changes-before); with a request id: that action and its events",
             responses={200: {"type": "object"}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, request_id: str | None = None
                ) -> None:
@@ -41,17 +58,45 @@ class InstanceActions:
             instance = session.get(models.Instance, server_id) if at_least(req, "2.21") else None
             if instance is None or not (ctx.is_admin or instance.project_id == ctx.project_id):
                 instance = find(session, req, server_id)  # deleted servers' actions only from 2.21
-            enforce(req, self.policy, "os_compute_api:os-instance-actions:list", {"project_id": instance.project_id})
+            target = {"project_id": instance.project_id}
+            enforce(req, self.policy, "os_compute_api:os-instance-actions:list", target)
             query = sa.select(models.InstanceAction).where(models.InstanceAction.instance_uuid == server_id)
             if request_id is None:
-                rows = session.scalars(query.order_by(models.InstanceAction.start_time.desc(),
-                                                      models.InstanceAction.id.desc()))
-                resp.media = {"instanceActions": [_action(r, False, ctx.is_admin) for r in rows]}
+                resp.media = self._list(req, session, query)
                 return
             row = session.scalars(query.where(models.InstanceAction.request_id == request_id)).first()
             if row is None:
-                raise NotFound(f"Action for request_id {request_id} on instance {server_id} not found")
-            resp.media = {"instanceAction": _action(row, True, ctx.is_admin)}
+                raise NotFound(f"Action {request_id} not found")
+            body = _action(req, row)
+            admin = self.policy.allows(ctx, "os_compute_api:os-instance-actions:events", target)
+            if admin or at_least(req, "2.51"):
+                details = at_least(req, "2.84") and self.policy.allows(
+                    ctx, "os_compute_api:os-instance-actions:events:details", target)
+                body["events"] = [_event(req, e, row.project_id or instance.project_id, admin, details)
+                                  for e in row.events]
+            resp.media = {"instanceAction": body}
+
+    def _list(self, req: falcon.Request, session: Any, query: Any) -> dict[str, Any]:
+        Action = models.InstanceAction
+        order = (Action.start_time.desc(), Action.id.desc())
+        limit = None
+        if at_least(req, "2.58"):
+            query = query.where(*changes(req, sa.func.coalesce(Action.updated_at, Action.start_time)))
+            marker = req.get_param("marker")
+            if marker is not None:
+                row = session.scalars(query.where(Action.request_id == marker)).first()
+                if row is None:
+                    raise Invalid(f"Marker {marker} could not be found.")
+                query = query.where(sa.or_(Action.start_time < row.start_time,
+                                           sa.and_(Action.start_time == row.start_time, Action.id < row.id)))
+            if req.get_param("limit") is not None:
+                limit = int_param(req, "limit", 0)
+                query = query.limit(limit)
+        rows = list(session.scalars(query.order_by(*order)))
+        body: dict[str, Any] = {"instanceActions": [_action(req, r) for r in rows]}
+        if limit and len(rows) == limit:
+            body["links"] = page_links(req, rows[-1].request_id)
+        return body
 
 
 EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted",

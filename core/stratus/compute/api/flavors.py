@@ -13,7 +13,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
 from stratus.compute.api.common import bool_param, context, int_param, integer, links, page_links
-from stratus.compute.api.microversions import at_least
+from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.service import ComputeService
 from stratus.db import paging
 from stratus.db.engine import insert_unless_taken
@@ -22,6 +22,7 @@ from stratus.exceptions import Conflict, Invalid, NotFound
 Flavor = models.Flavor
 _ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]+(?<! )$"}
+_DESCRIPTION = {"type": ["string", "null"], "maxLength": 65535, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
 CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
     "type": "object", "required": ["name", "ram", "vcpus", "disk"], "additionalProperties": False, "properties": {
         "name": _NAME,
@@ -32,7 +33,10 @@ CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
         "OS-FLV-EXT-DATA:ephemeral": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0},
         "swap": {"type": ["integer", "string"], "pattern": r"^[0-9]*$", "minimum": 0},
         "rxtx_factor": {"type": ["number", "string"], "minimum": 0, "exclusiveMinimum": 0},
-        "os-flavor-access:is_public": {"type": "boolean"}}}}}
+        "os-flavor-access:is_public": {"type": "boolean"}, "description": _DESCRIPTION}}}}
+UPDATE = {"type": "object", "required": ["flavor"], "additionalProperties": False, "properties": {"flavor": {
+    "type": "object", "required": ["description"], "additionalProperties": False, "properties": {
+        "description": _DESCRIPTION}}}}
 _KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[a-zA-Z0-9-_:. /]+$"}
 _VALUE = {"type": ["string", "integer", "number", "boolean"], "maxLength": 255}
 EXTRA_SPECS = {"type": "object", "required": ["extra_specs"], "additionalProperties": False, "properties": {
@@ -50,15 +54,27 @@ SORT_KEYS = {"flavorid": Flavor.flavorid, "id": Flavor.flavorid, "name": Flavor.
              "swap": Flavor.swap, "rxtx_factor": Flavor.rxtx_factor, "ephemeral_gb": Flavor.ephemeral_gb}
 
 
-def view(req: falcon.Request, conf: Any, row: Flavor, detail: bool = True) -> dict[str, Any]:
+def view(req: falcon.Request, conf: Any, row: Flavor, detail: bool = True,
+         specs_visible: bool = False) -> dict[str, Any]:
+    """A flavor as the request's microversion shows it; ``specs_visible``: the caller may
+    read extra specs (shown in detailed views from 2.61)."""
     body: dict[str, Any] = {"id": row.flavorid, "name": row.name,
                             "links": links(req, conf, "flavors", row.flavorid)}
     if detail:
         body.update({"ram": row.memory_mb, "disk": row.root_gb, "vcpus": row.vcpus,
                      "OS-FLV-EXT-DATA:ephemeral": row.ephemeral_gb, "OS-FLV-DISABLED:disabled": row.disabled,
-                     "swap": row.swap or "", "rxtx_factor": row.rxtx_factor,
+                     "swap": row.swap or (0 if at_least(req, "2.75") else ""), "rxtx_factor": row.rxtx_factor,
                      "os-flavor-access:is_public": row.is_public})
+    if at_least(req, "2.55"):
+        body["description"] = row.description
+    if detail and specs_visible and at_least(req, "2.61"):
+        body["extra_specs"] = {s.key: s.value for s in row.extra_specs}
     return body
+
+
+def specs_visible(req: falcon.Request, policy: Policy) -> bool:
+    """Whether policy lets the caller read flavors' extra specs."""
+    return policy.allows(req.context.stratus, "os_compute_api:os-flavor-extra-specs:index")
 
 
 def visible(ctx: Any) -> sa.ColumnElement[bool]:
@@ -117,7 +133,8 @@ class Flavors:
                     raise Invalid(f"marker [{marker}] not found")
                 query = query.where(paging.after(keys, row))
             rows = list(session.scalars(query.order_by(*paging.order_by(keys)).limit(limit)))
-            body: dict[str, Any] = {"flavors": [view(req, self.service.conf, r, self.detail) for r in rows]}
+            shown = specs_visible(req, self.policy)
+            body: dict[str, Any] = {"flavors": [view(req, self.service.conf, r, self.detail, shown) for r in rows]}
         if limit is not None and len(rows) == limit and rows:
             body["flavors_links"] = page_links(req, rows[-1].flavorid)
         resp.media = body
@@ -127,6 +144,7 @@ class Flavors:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "os_compute_api:os-flavor-manage:create")
         body = req.context.body["flavor"]
+        unexpected_before(req, "2.55", body, "description")
         flavor_id = body.get("id")
         if flavor_id in (None, "auto"):
             flavor_id = str(uuid.uuid4())
@@ -140,6 +158,7 @@ class Flavors:
                      ephemeral_gb=integer(body.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
                      swap=integer(body.get("swap") or 0, "swap", 0), rxtx_factor=rxtx,
                      is_public=body.get("os-flavor-access:is_public", True), disabled=False,
+                     description=body.get("description"),
                      created_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
         with self.service.db.transaction() as session:
             if session.scalar(sa.select(Flavor.id).where(Flavor.name == row.name)):
@@ -148,7 +167,7 @@ class Flavors:
                 raise Conflict(f"Flavor with ID {row.flavorid} already exists.")
             if not insert_unless_taken(session, row):
                 raise Conflict(f"Flavor with name {row.name} or ID {row.flavorid} already exists.")
-            resp.media = {"flavor": view(req, self.service.conf, row)}
+            resp.media = {"flavor": view(req, self.service.conf, row, True, specs_visible(req, self.policy))}
 
 
 class FlavorItem:
@@ -158,7 +177,20 @@ class FlavorItem:
     @schema("Show a flavor", responses={200: {"type": "object", "required": ["flavor"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
         with self.service.db.transaction() as session:
-            resp.media = {"flavor": view(req, self.service.conf, find(session, req, flavor_id))}
+            resp.media = {"flavor": view(req, self.service.conf, find(session, req, flavor_id), True,
+                                         specs_visible(req, self.policy))}
+
+    @schema("Change a flavor's description (2.55, administrators)", request=UPDATE,
+            responses={200: {"type": "object", "required": ["flavor"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
+        if not at_least(req, "2.55"):
+            raise NotFound("The resource could not be found (it needs microversion 2.55 or later).")
+        enforce(req, self.policy, "os_compute_api:os-flavor-manage:update")
+        with self.service.db.transaction() as session:
+            row = find(session, req, flavor_id)
+            row.description = req.context.body["flavor"]["description"]
+            session.flush()
+            resp.media = {"flavor": view(req, self.service.conf, row, True, specs_visible(req, self.policy))}
 
     @schema("Delete a flavor (administrators)", responses={202: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:

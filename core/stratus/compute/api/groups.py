@@ -9,27 +9,53 @@ import falcon
 import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
-from stratus.api.validation import schema
+from stratus.api.validation import schema, validate
 from stratus.compute import models, quotas
-from stratus.compute.api.common import bool_param, context
+from stratus.compute.api.common import bool_param, context, integer
 from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import utcnow
 from stratus.exceptions import Invalid, NotFound, QuotaExceeded
 
 Group = models.InstanceGroup
 POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")  # soft-*: 2.15
+_GROUP_NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
 CREATE = {"type": "object", "required": ["server_group"], "properties": {"server_group": {
     "type": "object", "required": ["name", "policies"], "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"},
+        "name": _GROUP_NAME,
         "policies": {"type": "array", "minItems": 1, "maxItems": 1, "items": {"enum": list(POLICIES)}}}}}}
+CREATE_V264 = {"type": "object", "required": ["server_group"], "properties": {"server_group": {
+    "type": "object", "required": ["name", "policy"], "additionalProperties": False, "properties": {
+        "name": _GROUP_NAME, "policy": {"enum": list(POLICIES)},
+        "rules": {"type": "object", "additionalProperties": False, "properties": {
+            "max_server_per_host": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1}}}}}}}
 
 
 def group_view(req: falcon.Request, row: Group) -> dict[str, Any]:
-    body = {"id": row.uuid, "name": row.name, "policies": [row.policy],
-            "members": [m.instance_uuid for m in row.members], "metadata": {}}
+    """Before 2.64 ``policies`` (a list of one) and ``metadata``; from it ``policy`` and ``rules``."""
+    body: dict[str, Any] = {"id": row.uuid, "name": row.name, "members": [m.instance_uuid for m in row.members]}
+    if at_least(req, "2.64"):
+        body.update(policy=row.policy, rules=dict(row.rules or {}))
+    else:
+        body.update(policies=[row.policy], metadata={})
     if at_least(req, "2.13"):
         body.update(project_id=row.project_id, user_id=row.user_id)
     return body
+
+
+def _wanted(req: falcon.Request, body: dict[str, Any]) -> tuple[str, dict[str, int]]:
+    """The policy and rules a create asks for, checked against the request's version."""
+    validate(CREATE_V264 if at_least(req, "2.64") else CREATE, body)
+    group = body["server_group"]
+    if not at_least(req, "2.64"):
+        policy = group["policies"][0]
+        if policy.startswith("soft-") and not at_least(req, "2.15"):
+            raise Invalid(f"Invalid input for field/attribute policies: {policy!r} needs microversion 2.15 or "
+                          "later")
+        return policy, {}
+    rules = {k: integer(v, f"rules.{k}", 1) for k, v in (group.get("rules") or {}).items()}
+    if rules and group["policy"] != "anti-affinity":
+        raise Invalid("Only anti-affinity policy supports rules.")
+    return group["policy"], rules
 
 
 def find_group(session: Any, ctx: Any, group_id: str) -> Group:
@@ -55,14 +81,13 @@ class ServerGroups:
                 query = query.where(Group.project_id == ctx.project_id)
             resp.media = {"server_groups": [group_view(req, g) for g in session.scalars(query)]}
 
-    @schema("Create a server group", request=CREATE, responses={200: {"type": "object", "required": ["server_group"]}})
+    @schema("Create a server group (before 2.64 with policies: [one]; from 2.64 with policy and rules)",
+            request={"type": "object"}, responses={200: {"type": "object", "required": ["server_group"]}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx = context(req)
         enforce(req, self.policy, "os_compute_api:os-server-groups:create", {"project_id": ctx.project_id})
+        policy, rules = _wanted(req, req.context.body)
         body = req.context.body["server_group"]
-        if body["policies"][0].startswith("soft-") and not at_least(req, "2.15"):
-            raise Invalid(f"Invalid input for field/attribute policies: {body['policies'][0]!r} needs microversion "
-                          "2.15 or later")
         with self.compute.db.transaction() as session:
             limit = quotas.limits(session, self.compute.conf, ctx.project_id)["server_groups"]
             quotas.lock(self.compute.db, session, ctx.project_id)
@@ -71,7 +96,7 @@ class ServerGroups:
             if 0 <= limit <= count:
                 raise QuotaExceeded("Quota exceeded, too many server groups.")
             row = Group(uuid=str(uuidlib.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
-                        name=body["name"], policy=body["policies"][0], created_at=utcnow(), members=[])
+                        name=body["name"], policy=policy, rules=rules, created_at=utcnow(), members=[])
             session.add(row)
             session.flush()
             resp.media = {"server_group": group_view(req, row)}

@@ -17,6 +17,7 @@ from stratus.api.validation import schema
 from stratus.compute import history, states
 from stratus.compute.api.actions import check
 from stratus.compute.api.common import context
+from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.api.servers import find
 from stratus.compute.manager import TOPIC
 from stratus.exceptions import Conflict, Invalid, NotFound
@@ -27,14 +28,17 @@ ATTACH = {"type": "object", "required": ["interfaceAttachment"], "additionalProp
         "fixed_ips": {"type": "array", "maxItems": 1, "items": {
             "type": "object", "required": ["ip_address"], "additionalProperties": False,
             "properties": {"ip_address": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}}},
-        "tag": {"type": "string", "maxLength": 60}}}}}
+        "tag": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}}}}}
 ALLOWED = (states.ACTIVE, states.PAUSED, states.STOPPED)
 
 
-def _view(entry: dict[str, Any], port_state: str) -> dict[str, Any]:
-    return {"port_state": port_state, "port_id": entry["port_id"], "net_id": entry["network_id"],
+def _view(req: falcon.Request, entry: dict[str, Any], port_state: str) -> dict[str, Any]:
+    body = {"port_state": port_state, "port_id": entry["port_id"], "net_id": entry["network_id"],
             "mac_addr": entry["mac_address"],
             "fixed_ips": [{"subnet_id": f["subnet_id"], "ip_address": f["ip_address"]} for f in entry["fixed_ips"]]}
+    if at_least(req, "2.70"):
+        body["tag"] = entry.get("tag")
+    return body
 
 
 def _port_states(network: Any, port_ids: list[str]) -> dict[str, str]:
@@ -68,13 +72,14 @@ class Interfaces:
             if not entries:
                 raise NotFound(f"Port {port_id} is not attached to instance {server_id}.")
         found = _port_states(self.network, [e["port_id"] for e in entries])
-        views = [_view(e, found.get(e["port_id"], "DOWN")) for e in entries]
+        views = [_view(req, e, found.get(e["port_id"], "DOWN")) for e in entries]
         resp.media = {"interfaceAttachment": views[0]} if port_id is not None else {"interfaceAttachments": views}
 
     @schema("Attach a network interface (a new port on net_id, or port_id)", request=ATTACH,
             responses={200: {"type": "object", "required": ["interfaceAttachment"]}})
     def on_post(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         body, ctx = req.context.body["interfaceAttachment"], context(req)
+        unexpected_before(req, "2.49", body, "tag")
         if "net_id" in body and "port_id" in body:
             raise Invalid("Must not input both network_id and port_id")
         if body.get("fixed_ips") and "net_id" not in body:
@@ -104,9 +109,10 @@ class Interfaces:
             net_id = available[0][0]
         fixed_ip = body["fixed_ips"][0]["ip_address"] if body.get("fixed_ips") else None
         made = self.compute.rpc(TOPIC).call(ctx, "attach_interface", server=host, instance_uuid=server_id,
-                                            network_id=net_id, port_id=port_id, fixed_ip=fixed_ip)
+                                            network_id=net_id, port_id=port_id, fixed_ip=fixed_ip,
+                                            tag=body.get("tag"))
         found = _port_states(self.network, [made["port_id"]])
-        resp.media = {"interfaceAttachment": _view(made, found.get(made["port_id"], "DOWN"))}
+        resp.media = {"interfaceAttachment": _view(req, made, found.get(made["port_id"], "DOWN"))}
 
     @schema("Detach a network interface", responses={202: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str, port_id: str) -> None:

@@ -47,16 +47,46 @@ def resize(compute: Any, req: falcon.Request, session: Any, instance: models.Ins
     quotas.check_more(compute.db, session, compute.conf, instance.project_id,
                       {"cores": flavor["vcpus"] - old["vcpus"], "ram": flavor["ram"] - old["ram"]})
     begin(session, instance, "resize", allowed, states.RESIZE_PREP)
+    return _record(req, session, instance, "resize", flavor)
+
+
+def migrate(req: falcon.Request, session: Any, instance: models.Instance, argument: dict[str, Any] | None) -> str:
+    """Start a cold migration of ``instance`` to another host (from 2.56 ``host`` names it;
+    the scheduler's filters still apply) in the caller's transaction; the migration's uuid.
+
+    :raises Invalid: an unknown host or the server's own (400 as Nova).
+    """
+    from stratus.compute.api.actions import begin, check
+    from stratus.compute.api.microversions import unexpected_before
+
+    argument = argument or {}
+    unexpected_before(req, "2.56", argument, "host")
+    allowed = (states.ACTIVE, states.STOPPED)
+    check(instance, "migrate", allowed)
+    host = argument.get("host")
+    if host is not None:
+        if not session.scalar(sa.select(models.ComputeNode.id).where(models.ComputeNode.host == host).limit(1)):
+            raise Invalid(f"Compute host {host} could not be found.")
+        if host == instance.host:
+            raise Invalid(f"Unable to migrate instance ({instance.uuid}) to current host ({host}).")
+    begin(session, instance, "migrate", allowed, states.RESIZE_PREP)
+    return _record(req, session, instance, "migration", instance.flavor, host)
+
+
+def _record(req: falcon.Request, session: Any, instance: models.Instance, kind: str, flavor: dict[str, Any],
+            destination: str | None = None) -> str:
     now, ctx = utcnow(), req.context.stratus
-    migration = Migration(uuid=str(uuid.uuid4()), instance_uuid=instance.uuid, migration_type="resize",
+    migration = Migration(uuid=str(uuid.uuid4()), instance_uuid=instance.uuid, migration_type=kind,
                           status="pre-migrating", source_compute=instance.host, source_node=instance.node,
-                          old_flavor=old, new_flavor=flavor, old_vm_state=instance.vm_state, user_id=ctx.user_id,
-                          project_id=ctx.project_id, created_at=now, updated_at=now)
+                          dest_compute=destination, old_flavor=instance.flavor, new_flavor=flavor,
+                          old_vm_state=instance.vm_state, user_id=ctx.user_id, project_id=ctx.project_id,
+                          created_at=now, updated_at=now)
     session.add(migration)
     return migration.uuid
 
 
 def after_resize(compute: Any, ctx: Any, server_id: str, migration_uuid: str) -> None:
+    """Cast a recorded resize or migration to the conductor to place it."""
     compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "resize_instance", instance_uuid=server_id, migration_uuid=migration_uuid)
 
 

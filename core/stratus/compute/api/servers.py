@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, quotas, states
-from stratus.compute.api.common import bool_param, context, int_param, links, page_links
+from stratus.compute.api.common import bool_param, changes, context, int_param, links, page_links
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
@@ -30,6 +30,9 @@ _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s
 _META = {"type": "object", "maxProperties": 128,
          "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
          "additionalProperties": {"type": "string", "maxLength": 255}}
+PERSONALITY = {"type": "array", "items": {"type": "object", "required": ["path", "contents"],
+                                          "additionalProperties": False, "properties": {
+    "path": {"type": "string"}, "contents": {"type": "string"}}}}
 CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "required": ["name", "flavorRef"], "properties": {
         "name": _NAME, "imageRef": {"type": "string", "maxLength": 255},
@@ -53,6 +56,9 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
         "config_drive": {"type": ["boolean", "string"]},
         "accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
         "adminPass": {"type": "string"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
+        "tags": {"type": "array", "maxItems": 50, "items": {
+            "type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}},
+        "personality": PERSONALITY,
     }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "additionalProperties": False, "properties": {
@@ -226,9 +232,35 @@ def _address_patterns(req: falcon.Request, params: dict[str, Any]) -> list[tuple
     return result
 
 
+def check_personality(req: falcon.Request, session: Any, conf: Any, project_id: str, body: dict[str, Any]) -> None:
+    """Files to inject (before 2.57; no driver here injects them): Nova's shape and quotas.
+
+    :raises Invalid: asked for at 2.57 or later, or contents not base64.
+    :raises Forbidden: more files, or longer paths or contents, than the project's quotas."""
+    if "personality" not in body:
+        return
+    if at_least(req, "2.57"):
+        raise Invalid("Invalid input for field/attribute personality: Additional properties are not allowed "
+                      "('personality' was unexpected); it was removed in microversion 2.57")
+    limit = quotas.limits(session, conf, project_id)
+    files = body["personality"]
+    if 0 <= limit["injected_files"] < len(files):
+        raise Forbidden("Personality file limit exceeded")
+    for item in files:
+        try:
+            contents = base64.b64decode(item["contents"], validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid(f"Personality content for {item['path']} cannot be decoded") from None
+        if 0 <= limit["injected_file_path_bytes"] < len(item["path"].encode()):
+            raise Forbidden("Personality file path exceeds maximum 255")
+        if 0 <= limit["injected_file_content_bytes"] < len(contents):
+            raise Forbidden(f"Personality file content exceeds maximum {limit['injected_file_content_bytes']}")
+
+
 def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
     """What a create may hold at the request's microversion (Nova's schema per version)."""
     unexpected_before(req, "2.19", body, "description")
+    unexpected_before(req, "2.52", body, "tags")
     networks = body.get("networks")
     if at_least(req, "2.37") and networks is None:
         raise Invalid("Invalid input for field/attribute networks: 'networks' is a required property")
@@ -270,14 +302,9 @@ class Servers:
                 where.append(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
         else:
             where.append(Instance.project_id == ctx.project_id)
-        if "changes-since" in params:
-            try:
-                since = datetime.datetime.fromisoformat(params["changes-since"].replace("Z", "+00:00"))
-            except ValueError:
-                raise Invalid(f"Invalid filter field: changes-since. '{params['changes-since']}' is not a "
-                              "valid date-time") from None
-            where.append(Instance.updated_at >= since.astimezone(datetime.UTC).replace(tzinfo=None)
-                         if since.tzinfo else Instance.updated_at >= since)
+        window = changes(req, Instance.updated_at)
+        if window:  # a window of changes shows deletions too
+            where.extend(window)
         elif params.get("deleted") and ctx.is_admin and bool_param("deleted", params["deleted"]):
             where.append(Instance.deleted.is_(True))
         else:
@@ -356,6 +383,7 @@ class Servers:
                 if key is None:
                     raise Invalid(f"Invalid key_name provided: {body['key_name']}")
                 key_data = key.public_key
+            check_personality(req, session, self.conf, ctx.project_id, body)
             zones = set(session.scalars(sa.select(models.ComputeNode.availability_zone))) | {"nova"}
             group = None
             if hints.get("group"):
@@ -363,7 +391,7 @@ class Servers:
                 row = session.get(models.InstanceGroup, group_id)
                 if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
                     raise Invalid(f"Invalid server group {group_id}: it could not be found.")
-                group = {"uuid": row.uuid, "policy": row.policy}
+                group = {"uuid": row.uuid, "policy": row.policy, "rules": row.rules or {}}
         if body.get("availability_zone") and body["availability_zone"] not in zones:
             raise Invalid("The requested availability zone is not available")
         image_ref, image_properties = image_for(self.images, ctx, body.get("imageRef", ""), flavor)
@@ -419,7 +447,8 @@ class Servers:
                                                       for k, v in hints.items()}},
                     created_at=now, updated_at=now, deleted=False,
                     metadata_items=[models.InstanceMetadata(key=k, value=v)
-                                    for k, v in body.get("metadata", {}).items()]))
+                                    for k, v in body.get("metadata", {}).items()],
+                    tags=[models.InstanceTag(tag=t) for t in dict.fromkeys(body.get("tags", []))]))
                 history.record_action(session, server_id, ctx, "create")
         self.compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "build_instances", instance_uuids=ids)
         resp.status = 202
@@ -453,7 +482,7 @@ class Servers:
                     raise Invalid("Unable to launch multiple instances with a single configured port ID. Please "
                                   "launch your instance one by one with different ports.")
                 attachments.check_port(self.network, ctx.project_id, entry["port"], ctx.is_admin)
-                result.append({"port": entry["port"]})
+                result.append({"port": entry["port"], **({"tag": entry["tag"]} if entry.get("tag") else {})})
             elif entry.get("uuid"):
                 try:
                     uuidlib.UUID(entry["uuid"])

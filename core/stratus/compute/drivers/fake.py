@@ -8,6 +8,9 @@ may run many (scale runs) since nothing is shared between instances.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +49,21 @@ class _Server:
     volumes: dict[str, hv.BlockDevice] = field(default_factory=dict)
     interfaces: dict[str, hv.NetworkInterface] = field(default_factory=dict)
     console: list[str] = field(default_factory=list)
+
+
+def _keep_disk(instance: hv.InstanceSpec) -> hv.InstanceSpec:
+    """The server's own disk: the image is only there during ``spawn`` (the contract), and
+    snapshots and moves read the disk later. A hard link beside the image costs nothing."""
+    if not instance.image_path:
+        return instance
+    disk = os.path.join(os.path.dirname(instance.image_path), f"fake-disk-{instance.uuid}")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(disk)
+    try:
+        os.link(instance.image_path, disk)
+    except OSError:
+        shutil.copyfile(instance.image_path, disk)
+    return replace(instance, image_path=disk)
 
 
 class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
@@ -96,6 +114,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         with self._lock:
             if instance.uuid in self._servers:
                 raise Conflict(f"Instance {instance.uuid} already exists on host {self.host}.")
+            instance = _keep_disk(instance)
             network_interfaces = list(network_interfaces)
             server = _Server(instance, volumes={d.volume_id: d for d in block_devices},
                              interfaces={nic.port_id: nic for nic in network_interfaces})
@@ -106,7 +125,10 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
 
     def destroy(self, uuid: str) -> None:
         with self._lock:
-            self._servers.pop(uuid, None)
+            server = self._servers.pop(uuid, None)
+        if server is not None and server.spec.image_path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(server.spec.image_path)
 
     def power_on(self, uuid: str) -> None:
         with self._lock:

@@ -78,6 +78,15 @@ def test_anti_affinity_holds_within_one_request_and_affinity_follows_the_group(c
     assert {h.host for h in chosen} == {"a"}
 
 
+def test_anti_affinity_with_max_server_per_host_counts_members(conf):
+    group = InstanceGroupSpec(uuid="g", policy="anti-affinity", max_server_per_host=2, hosts=frozenset({"a"}),
+                              members={"a": 1})
+    chosen = Scheduler.from_conf(conf).select([host("a"), host("b")], request(num_instances=3, instance_group=group))
+    assert sorted(h.host for h in chosen) == ["a", "b", "b"]
+    with pytest.raises(NoValidHost, match="ServerGroupAntiAffinityFilter removed 2 of 2"):
+        Scheduler.from_conf(conf).select([host("a"), host("b")], request(num_instances=4, instance_group=group))
+
+
 def test_hints_zones_images_and_capabilities(conf):
     scheduler = Scheduler.from_conf(conf)
     hosts = [host("a", instances=frozenset({"s1"})), host("b", availability_zone="az2",

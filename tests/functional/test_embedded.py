@@ -48,7 +48,7 @@ def test_openstacksdk_discovers_compute_microversions_and_the_image_api(cloud):
         block_storage_endpoint_override=f"{cloud.base_url}/volume/v3",
     )
     compute = conn.compute.get_endpoint_data()
-    assert compute.min_microversion == (2, 1) and compute.max_microversion == (2, 38)
+    assert compute.min_microversion == (2, 1) and compute.max_microversion == (2, 60)
     assert conn.image.get_endpoint_data().api_version == (2, 0)
     assert conn.image.get_endpoint().rstrip("/") == f"{cloud.base_url}/image/v2"
     assert conn.block_storage.get_endpoint_data().max_microversion == (3, 0)

@@ -82,7 +82,7 @@ def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
     }
     for service_type, url in urls.items():
         assert conn.session.get_endpoint(service_type=service_type, interface="public") == url
-    assert conn.compute.get_endpoint_data().max_microversion == (2, 38)
+    assert conn.compute.get_endpoint_data().max_microversion == (2, 60)
 
 
 def test_token_body_has_keystone_shape(cloud, admin):

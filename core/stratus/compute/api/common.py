@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import urllib.parse
+import uuid
 from typing import Any
 
 import falcon
@@ -41,6 +42,14 @@ def integer(value: Any, name: str, minimum: int = 0, kind: str = "field/attribut
     if number > 2 ** 31 - 1:
         raise Invalid(f"{prefix} {value} is greater than the maximum of 2147483647")
     return number
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def int_param(req: falcon.Request, name: str, minimum: int = 0) -> int:

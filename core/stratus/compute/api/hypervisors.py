@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
-from stratus.compute.api.common import bool_param, int_param, page_links
+from stratus.compute.api.common import bool_param, int_param, is_uuid, page_links
 from stratus.compute.api.microversions import at_least
-from stratus.compute.api.services import is_uuid
 from stratus.compute.manager import BINARY
 from stratus.exceptions import Invalid, NotFound
 from stratus.servicegroup.models import ServiceRecord

@@ -7,7 +7,6 @@ detaching is a cast. Either needs the hypervisor's ``INTERFACE_ATTACH`` capabili
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import falcon
@@ -16,7 +15,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, states
 from stratus.compute.api.actions import check
-from stratus.compute.api.common import context
+from stratus.compute.api.common import context, is_uuid
 from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.api.servers import find
 from stratus.compute.manager import TOPIC
@@ -117,10 +116,8 @@ class Interfaces:
     @schema("Detach a network interface", responses={202: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str, port_id: str) -> None:
         ctx = context(req)
-        try:
-            uuid.UUID(port_id)
-        except ValueError:
-            raise NotFound(f"Port {port_id} could not be found.") from None
+        if not is_uuid(port_id):
+            raise NotFound(f"Port {port_id} could not be found.")
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:os-attach-interfaces:delete", {"project_id": row.project_id})

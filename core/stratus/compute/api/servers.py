@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, quotas, states
-from stratus.compute.api.common import bool_param, changes, context, int_param, links, page_links
+from stratus.compute.api.common import bool_param, changes, context, int_param, is_uuid, links, page_links
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
@@ -272,12 +272,8 @@ def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
                       "was unexpected)")
     if at_least(req, "2.37") and isinstance(networks, list):
         for entry in networks:
-            if "uuid" in entry:
-                try:
-                    uuidlib.UUID(entry["uuid"])
-                except ValueError:
-                    raise Invalid(f"Invalid input for field/attribute uuid: {entry['uuid']!r} is not a "
-                                  "'uuid'") from None
+            if "uuid" in entry and not is_uuid(entry["uuid"]):
+                raise Invalid(f"Invalid input for field/attribute uuid: {entry['uuid']!r} is not a 'uuid'")
 
 
 class Servers:
@@ -484,11 +480,8 @@ class Servers:
                 attachments.check_port(self.network, ctx.project_id, entry["port"], ctx.is_admin)
                 result.append({"port": entry["port"], **({"tag": entry["tag"]} if entry.get("tag") else {})})
             elif entry.get("uuid"):
-                try:
-                    uuidlib.UUID(entry["uuid"])
-                except ValueError:
-                    raise Invalid(f"Bad networks format: network uuid is not in proper format "
-                                  f"({entry['uuid']})") from None
+                if not is_uuid(entry["uuid"]):
+                    raise Invalid(f"Bad networks format: network uuid is not in proper format ({entry['uuid']})")
                 try:
                     attachments.check_network(self.network, ctx.project_id, entry["uuid"], ctx.is_admin)
                 except NotFound:

@@ -11,7 +11,6 @@ compute service whose process still runs registers itself again at its next hear
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from typing import Any
 
 import falcon
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema, validate
 from stratus.compute import models
+from stratus.compute.api.common import is_uuid
 from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import BINARY
 from stratus.exceptions import Conflict, Invalid, NotFound
@@ -27,14 +27,6 @@ from stratus.servicegroup.models import ServiceRecord
 
 ACTIONS = ("enable", "disable", "disable-log-reason", "force-down")
 UNFINISHED = ("pre-migrating", "migrating", "post-migrating", "finished", "confirming", "reverting")
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        uuidlib.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def zones(compute: Any) -> dict[str, str]:

@@ -63,6 +63,27 @@ def attachment(made: Any, created: bool, tag: str | None = None) -> dict[str, An
     return entry
 
 
+def host_uptime() -> str:
+    """This machine's time, uptime, users and load, as the ``uptime`` command prints them."""
+    import datetime
+    import subprocess
+
+    with open("/proc/uptime") as f:
+        seconds = int(float(f.read().split()[0]))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    up = (f"{days} day{'s' if days != 1 else ''}, " if days else "") + (
+        f"{hours:2d}:{minutes:02d}" if hours else f"{minutes} min")
+    try:
+        users = len(set(subprocess.run(["who", "-q"], capture_output=True, text=True, timeout=5,
+                                       check=False).stdout.splitlines()[0].split()))
+    except (OSError, IndexError, subprocess.SubprocessError):
+        users = 0
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    now = datetime.datetime.now().strftime("%H:%M:%S")
+    return f" {now} up {up},  {users} user{'s' if users != 1 else ''},  load average: {load}"
+
+
 class ComputeManager(Resizing, Disks):
     """One compute host: its driver and what it does; :class:`ComputeHosts` serves it.
     ``peers`` reaches the other hosts (a resize between hosts)."""
@@ -112,6 +133,18 @@ class ComputeManager(Resizing, Disks):
             failure = self._build(context, instance_uuid)
             if failure is not None:
                 raise failure  # recorded as the event's error; the reschedule is already under way
+
+    def get_host_uptime(self, context: Any) -> str:
+        """The host's ``uptime`` line (what ``os-hypervisors/{id}/uptime`` shows)."""
+        return host_uptime()
+
+    def cache_images(self, context: Any, image_ids: list[str]) -> None:
+        """Fetch images into this host's cache ahead of builds (``os-aggregates`` images, 2.81)."""
+        for image_id in image_ids:
+            try:
+                self.cache.path(image_id)
+            except StratusError as exc:
+                LOG.warning("could not cache image %s on %s: %s", image_id, self.host, exc)
 
     def terminate_instance(self, context: Any, instance_uuid: str) -> None:
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
@@ -394,6 +427,6 @@ class ComputeHosts:
                                     .values(updated_at=now, **values))
                 else:
                     session.add(Node(uuid=str(uuidlib.uuid4()), host=name, vcpus_used=0, memory_mb_used=0,
-                                     local_gb_used=0, running_vms=0, availability_zone="nova", created_at=now,
+                                     local_gb_used=0, running_vms=0, created_at=now,
                                      updated_at=now, **values))
         self.registry.heartbeat_many(list(self.managers), BINARY, TOPIC)

@@ -89,7 +89,6 @@ class ComputeNode(Base):
     cpu_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
     ram_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
     disk_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
-    availability_zone: Mapped[str] = mapped_column(sa.String(255), default="nova")
     cpu_info: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
@@ -278,3 +277,37 @@ class InstanceActionEvent(Base):
     host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     traceback: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     details: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Aggregate(Base):
+    """A host aggregate: a named set of compute hosts with metadata. The metadata key
+    ``availability_zone`` makes it an availability zone (a host is in at most one)."""
+
+    __tablename__ = "aggregates"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+
+    hosts: Mapped[list[AggregateHost]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                      order_by="AggregateHost.host")
+    metadata_items: Mapped[list[AggregateMetadata]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                                   order_by="AggregateMetadata.key")
+
+    @property
+    def availability_zone(self) -> str | None:
+        return next((m.value for m in self.metadata_items if m.key == "availability_zone"), None)
+
+
+class AggregateHost(Base):
+    __tablename__ = "aggregate_hosts"
+    aggregate_id: Mapped[int] = mapped_column(sa.ForeignKey("aggregates.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
+
+
+class AggregateMetadata(Base):
+    __tablename__ = "aggregate_metadata"
+    aggregate_id: Mapped[int] = mapped_column(sa.ForeignKey("aggregates.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import claims, history, models, states
+from stratus.compute import claims, history, models, states, zones
 from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
 from stratus.interfaces.hypervisor import PowerState
 
@@ -39,6 +39,7 @@ def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
 class Resizing:
     """Mixed into :class:`~stratus.compute.manager.ComputeManager`."""
 
+    conf: Any
     host: str
     db: Any
     driver: Any
@@ -141,6 +142,8 @@ class Resizing:
             migration.status, migration.updated_at = "finished", utcnow()
             for name, value in values.items():
                 setattr(instance, name, value)
+            if "host" in values:
+                instance.availability_zone = zones.zone_of(session, self.conf, values["host"])
             instance.flavor, instance.vm_state, instance.task_state = migration.new_flavor, states.RESIZED, None
             instance.power_state, instance.updated_at = power, utcnow()
 
@@ -272,6 +275,7 @@ class Resizing:
                 if instance is None or instance.deleted:
                     return
                 instance.host, instance.node, instance.flavor = self.host, node, migration.old_flavor
+                instance.availability_zone = zones.zone_of(session, self.conf, self.host)
                 instance.vm_state, instance.task_state, instance.power_state = old_state, None, power
                 instance.updated_at = utcnow()
                 if failure:

@@ -20,6 +20,12 @@ opts = [
     cfg.BoolOpt("allow_resize_to_same_host", default=True,
                 help="Whether a resize may keep the server on its host (the scheduler may still choose "
                      "another). Nova defaults to False; a one-host cloud (stratus up) could never resize then."),
+    cfg.StrOpt("default_availability_zone", default="nova",
+               help="The availability zone of compute hosts that no aggregate puts in one."),
+    cfg.StrOpt("internal_service_availability_zone", default="internal",
+               help="The availability zone shown for services other than compute (the conductor)."),
+    cfg.StrOpt("default_schedule_zone",
+               help="The availability zone a server goes to when its request names none (unset: any)."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

@@ -150,12 +150,15 @@ def _float(value: str) -> float | None:
 
 
 def matches(have: str, requirement: str) -> bool:
-    """Nova's extra-spec operators: ``<or> a <or> b``, ``<in> x``, ``s== x``, ``>= 2``, or equality."""
+    """Nova's extra-spec operators: ``<or> a <or> b``, ``<in> x``, ``<all-in> x y``, ``s== x``,
+    ``>= 2``, or equality."""
     words = requirement.split()
     if not words:
         return have == requirement
     if words[0] == "<or>":
         return have in words[1::2]
+    if words[0] == "<all-in>" and len(words) > 1:
+        return all(word in have for word in words[1:])
     if words[0] in _OPERATORS and len(words) == 2:
         return bool(_OPERATORS[words[0]](have, words[1]))
     return have == requirement
@@ -177,6 +180,47 @@ class ComputeCapabilitiesFilter(_Base):
             if have is None or not matches(str(have), str(requirement)):
                 return False
         return True
+
+
+class AggregateInstanceExtraSpecsFilter(_Base):
+    """Flavor extra specs ``aggregate_instance_extra_specs:KEY`` (or unscoped keys without
+    ``:``) match the metadata of one of the host's aggregates (Nova's operators apply)."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST | FilterCapability.AGGREGATES
+
+    def _failing(self, host: HostState, spec: RequestSpec) -> tuple[str, str] | None:
+        for key, requirement in spec.flavor.extra_specs.items():
+            scope, _, name = key.partition(":")
+            if name and scope != "aggregate_instance_extra_specs":
+                continue
+            name = name or scope
+            values = host.aggregate_metadata.get(name, ())
+            if not any(matches(value, str(requirement)) for value in values):
+                return name, str(requirement)
+        return None
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        return self._failing(host, spec) is None
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        name, requirement = self._failing(host, spec) or ("", "")
+        have = ", ".join(sorted(host.aggregate_metadata.get(name, ()))) or "nothing"
+        return f"{host.host}: aggregate metadata {name} is {have}, the flavor asks {requirement}"
+
+
+class AggregateMultiTenancyIsolation(_Base):
+    """A host in aggregates with ``filter_tenant_id*`` metadata takes only those projects'
+    servers; other hosts take anyone's."""
+
+    capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST | FilterCapability.AGGREGATES
+
+    def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        allowed = {v for k, values in host.aggregate_metadata.items() if k.startswith("filter_tenant_id")
+                   for v in values}
+        return not allowed or spec.project_id in allowed
+
+    def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
+        return f"{host.host}: its aggregates take only other projects' servers"
 
 
 def _hint(spec: RequestSpec, name: str) -> tuple[str, ...]:

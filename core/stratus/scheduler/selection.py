@@ -54,8 +54,9 @@ class Scheduler:
                     for name in conf.scheduler.weighers]
         return cls(conf, filters, weighers)  # type: ignore[arg-type]
 
-    def select(self, hosts: Sequence[HostState], spec: RequestSpec) -> list[HostState]:
-        """One host per instance of ``spec`` (the same host may come more than once).
+    def select(self, hosts: Sequence[HostState], spec: RequestSpec, use_filters: bool = True) -> list[HostState]:
+        """One host per instance of ``spec`` (the same host may come more than once);
+        ``use_filters=False`` only weighs (an administrator forced the host).
 
         :raises NoValidHost: some instance fits nowhere.
         """
@@ -66,7 +67,9 @@ class Scheduler:
         once: dict[int, set[tuple[str, str]]] = {}
         chosen: list[HostState] = []
         for _ in range(spec.num_instances):
-            candidates = self._filter(list(states.values()), spec, once)
+            candidates = self._filter(list(states.values()), spec, once) if use_filters else list(states.values())
+            if not candidates:
+                raise NoValidHost("There are not enough hosts available: no compute host is known.")
             best = self._pick(candidates, spec)
             chosen.append(best)
             states[(best.host, best.nodename)] = charged(best, spec)

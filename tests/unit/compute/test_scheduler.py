@@ -107,7 +107,8 @@ def test_hints_zones_images_and_capabilities(conf):
 @pytest.mark.parametrize(("have", "requirement", "result"), [
     ("3", ">= 2", True), ("1", ">= 2", False), ("3", "= 2", True), ("abc", "s== abc", True),
     ("abc", "s!= abc", False), ("x y z", "<in> y", True), ("b", "<or> a <or> b", True), ("c", "<or> a <or> b", False),
-    ("plain", "plain", True), ("2", "2.0", False), ("2", "== 2.0", True),
+    ("plain", "plain", True), ("2", "2.0", False), ("2", "== 2.0", True), ("ssd nvme", "<all-in> nvme ssd", True),
+    ("ssd", "<all-in> nvme ssd", False),
 ])
 def test_extra_spec_operators(have, requirement, result):
     assert filters.matches(have, requirement) is result
@@ -124,3 +125,36 @@ def test_run_once_filters_are_asked_once_per_request(conf):
     scheduler = Scheduler(conf, [Counting(conf), filters.RamFilter(conf)], [])
     scheduler.select([host("a"), host("b")], request(num_instances=3))
     assert sorted(calls) == ["a", "b"]
+
+
+def test_aggregate_extra_specs_and_tenant_isolation(conf):
+    conf.set_override("enabled_filters", ["ComputeFilter", "AggregateInstanceExtraSpecsFilter",
+                                          "AggregateMultiTenancyIsolation", "RamFilter"], group="scheduler")
+    scheduler = Scheduler.from_conf(conf)
+    hosts = [host("plain"), host("fast", aggregate_metadata={"ssd": frozenset({"true"}), "speed": frozenset({"5"})}),
+             host("private", aggregate_metadata={"filter_tenant_id": frozenset({"p2"}),
+                                                 "filter_tenant_id2": frozenset({"p3"})})]
+
+    def flavor(**specs):
+        return dataclasses.replace(request(), flavor=FlavorSpec(1, 64, 1, extra_specs=specs))
+
+    assert scheduler.select(hosts, flavor(**{"aggregate_instance_extra_specs:ssd": "true"}))[0].host == "fast"
+    assert scheduler.select(hosts, flavor(ssd="true", **{"hw:cpu_policy": "dedicated"}))[0].host == "fast"
+    assert scheduler.select(hosts, flavor(**{"aggregate_instance_extra_specs:speed": ">= 4"}))[0].host == "fast"
+    with pytest.raises(NoValidHost, match=r"AggregateInstanceExtraSpecsFilter removed 3 of 3 hosts .*fast: aggregate "
+                                          r"metadata speed is 5, the flavor asks >= 6"):
+        scheduler.select(hosts, flavor(**{"aggregate_instance_extra_specs:speed": ">= 6"}))
+    chosen = {scheduler.select(hosts, request())[0].host for _ in range(3)}
+    assert "private" not in chosen  # project p is not among the aggregate's tenants
+    only = [hosts[2]]
+    assert scheduler.select(only, request(project_id="p3"))[0].host == "private"
+    with pytest.raises(NoValidHost, match="AggregateMultiTenancyIsolation removed 1 of 1"):
+        scheduler.select(only, request())
+
+
+def test_forced_hosts_skip_the_filters(conf):
+    scheduler = Scheduler.from_conf(conf)
+    disabled = host("off", service_disabled=True)
+    with pytest.raises(NoValidHost, match="ComputeFilter"):
+        scheduler.select([disabled], request())
+    assert scheduler.select([disabled], request(), use_filters=False)[0].host == "off"

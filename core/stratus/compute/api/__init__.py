@@ -13,6 +13,7 @@ from stratus.api.policy import Policy
 from stratus.compute import policies
 from stratus.compute.api import (
     actions,
+    aggregates,
     events,
     flavors,
     groups,
@@ -81,6 +82,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
             app.add_route(f"/v2.1/os-hypervisors/{{hypervisor_id}}/{view}",
                           hypervisors.Hypervisors(service, policy, view))
         app.add_route("/v2.1/os-hypervisors/{hypervisor_id}", hypervisors.HypervisorItem(service, policy))
+        app.add_route("/v2.1/os-hypervisors/{hypervisor_id}/uptime", hypervisors.HypervisorUptime(service, policy))
         app.add_route("/v2.1/os-services", services.Services(service, policy))
         app.add_route("/v2.1/os-services/{service_id}", services.ServiceItem(service, policy))
         app.add_route("/v2.1/os-availability-zone", hosts.AvailabilityZones(service, policy, False))
@@ -95,6 +97,11 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))
         app.add_route("/v2.1/servers/{server_id}/remote-consoles", tags.RemoteConsoles(service, policy))
         app.add_route("/v2.1/os-migrations", migrations.Migrations(service, policy, deps.conf))
+        app.add_route("/v2.1/os-aggregates", aggregates.Aggregates(service, policy))
+        app.add_route("/v2.1/os-aggregates/{aggregate_id}", aggregates.AggregateItem(service, policy))
+        app.add_route("/v2.1/os-aggregates/{aggregate_id}/action", aggregates.AggregateAction(service, policy))
+        app.add_route("/v2.1/os-aggregates/{aggregate_id}/images",
+                      aggregates.AggregateImages(service, policy, deps.services.get("image")))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
     return finish(app)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import models, quotas
+from stratus.compute import models, quotas, zones
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import BINARY
@@ -18,6 +18,9 @@ from stratus.exceptions import Forbidden, Invalid
 
 
 class AvailabilityZones:
+    """As Nova: a zone is available when an enabled service is in it; the internal zone
+    (services other than compute) shows only in the detail, with every enabled service."""
+
     def __init__(self, compute: Any, policy: Policy, detail: bool) -> None:
         self.compute, self.policy, self.detail = compute, policy, detail
 
@@ -25,20 +28,29 @@ class AvailabilityZones:
             responses={200: {"type": "object", "required": ["availabilityZoneInfo"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "os_compute_api:os-availability-zone:" + ("detail" if self.detail else "list"))
-        services = {s.host: s for s in self.compute.registry.list(binary=BINARY)}
+        conf = self.compute.conf.compute
+        services = self.compute.registry.list()
         with self.compute.db.transaction() as session:
-            nodes = list(session.scalars(sa.select(models.ComputeNode)))
-        zones: dict[str, dict[str, Any]] = {}
-        for node in nodes:
-            service = services.get(node.host)
-            zone = zones.setdefault(node.availability_zone, {})
-            zone[node.host] = {"nova-compute": {
-                "available": bool(service and service.up and not service.disabled),
-                "active": bool(service and not service.disabled),
-                "updated_at": service.last_seen_up.isoformat() if service and service.last_seen_up else None}}
+            host_zones = zones.host_zones(session)
+
+        def zone(service: Any) -> str:
+            if service.binary != BINARY:
+                return conf.internal_service_availability_zone
+            return host_zones.get(service.host, conf.default_availability_zone)
+
+        enabled: dict[str, dict[str, dict[str, Any]]] = {}
+        for service in services:
+            if not service.disabled:
+                enabled.setdefault(zone(service), {}).setdefault(service.host, {})[service.binary] = {
+                    "available": service.up, "active": True,
+                    "updated_at": service.last_seen_up.isoformat() if service.last_seen_up else None}
+        unavailable = sorted({zone(s) for s in services if s.disabled} - set(enabled))
+        shown = sorted(enabled) if self.detail else sorted(set(enabled) - {conf.internal_service_availability_zone})
+        unavailable = [z for z in unavailable if self.detail or z != conf.internal_service_availability_zone]
         resp.media = {"availabilityZoneInfo": [
-            {"zoneName": name, "zoneState": {"available": any(h["nova-compute"]["available"] for h in hosts.values())},
-             "hosts": hosts if self.detail else None} for name, hosts in sorted(zones.items())]}
+            {"zoneName": name, "zoneState": {"available": True}, "hosts": enabled[name] if self.detail else None}
+            for name in shown] + [{"zoneName": name, "zoneState": {"available": False}, "hosts": None}
+                                  for name in unavailable]}
 
 
 class Limits:

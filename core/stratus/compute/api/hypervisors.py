@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import models
-from stratus.compute.api.common import bool_param, int_param, is_uuid, page_links
+from stratus.compute.api.common import bool_param, context, int_param, is_uuid, page_links
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import BINARY
-from stratus.exceptions import Invalid, NotFound
+from stratus.compute.manager import BINARY, TOPIC
+from stratus.exceptions import BackendUnavailable, Invalid, MessagingTimeout, NotFound
 from stratus.servicegroup.models import ServiceRecord
 
 
@@ -137,6 +137,18 @@ def statistics(nodes: list[models.ComputeNode]) -> dict[str, int]:
     return totals
 
 
+def _find(session: Any, req: falcon.Request, hypervisor_id: str, services: dict[str, Any]) -> models.ComputeNode:
+    if at_least(req, "2.53"):
+        if not is_uuid(hypervisor_id):
+            raise Invalid(f"Invalid uuid {hypervisor_id}")
+        node = session.scalar(sa.select(models.ComputeNode).where(models.ComputeNode.uuid == hypervisor_id))
+    else:
+        node = session.get(models.ComputeNode, int(hypervisor_id)) if hypervisor_id.isdigit() else None
+    if node is None or node.host not in services:
+        raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+    return node
+
+
 class HypervisorItem:
     def __init__(self, compute: Any, policy: Policy) -> None:
         self.compute, self.policy = compute, policy
@@ -145,18 +157,32 @@ class HypervisorItem:
             responses={200: {"type": "object", "required": ["hypervisor"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, hypervisor_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-hypervisors:show")
-        with_servers = False
-        if at_least(req, "2.53"):
-            with_servers = bool_param("with_servers", req.params.get("with_servers", "false"))
-            if not is_uuid(hypervisor_id):
-                raise Invalid(f"Invalid uuid {hypervisor_id}")
+        with_servers = at_least(req, "2.53") and bool_param("with_servers", req.params.get("with_servers", "false"))
         services = _services(self.compute)
         with self.compute.db.transaction() as session:
-            if at_least(req, "2.53"):
-                node = session.scalar(sa.select(models.ComputeNode).where(models.ComputeNode.uuid == hypervisor_id))
-            else:
-                node = session.get(models.ComputeNode, int(hypervisor_id)) if hypervisor_id.isdigit() else None
-            if node is None or node.host not in services:
-                raise NotFound(f"Hypervisor with ID '{hypervisor_id}' could not be found.")
+            node = _find(session, req, hypervisor_id, services)
             hosted = _servers(session, {node.host}) if with_servers else {}
             resp.media = {"hypervisor": view(req, node, services[node.host], True, hosted.get(node.host))}
+
+
+class HypervisorUptime:
+    """``/os-hypervisors/{id}/uptime``: the host's ``uptime`` line, asked of its compute service."""
+
+    def __init__(self, compute: Any, policy: Policy) -> None:
+        self.compute, self.policy = compute, policy
+
+    @schema("A hypervisor's host uptime and load", responses={200: {"type": "object", "required": ["hypervisor"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, hypervisor_id: str) -> None:
+        enforce(req, self.policy, "os_compute_api:os-hypervisors:uptime")
+        services = _services(self.compute)
+        with self.compute.db.transaction() as session:
+            node = _find(session, req, hypervisor_id, services)
+            body = view(req, node, services[node.host], False)
+        if not services[node.host][1]:
+            raise Invalid(f"Compute service of {node.host} is unavailable at this time.")
+        try:
+            body["uptime"] = self.compute.rpc(TOPIC).call(context(req), "get_host_uptime", server=node.host,
+                                                          timeout=10)
+        except (BackendUnavailable, MessagingTimeout):
+            raise Invalid(f"Compute service of {node.host} is unavailable at this time.") from None
+        resp.media = {"hypervisor": body}

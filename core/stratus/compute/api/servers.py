@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import history, models, quotas, states
+from stratus.compute import history, models, quotas, states, zones
 from stratus.compute.api.common import bool_param, changes, context, int_param, is_uuid, links, page_links
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
@@ -27,6 +27,7 @@ from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExce
 
 Instance = models.Instance
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
+_HOST = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
 _META = {"type": "object", "maxProperties": 128,
          "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
          "additionalProperties": {"type": "string", "maxLength": 255}}
@@ -59,6 +60,7 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
         "tags": {"type": "array", "maxItems": 50, "items": {
             "type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}},
         "personality": PERSONALITY,
+        "host": _HOST, "hypervisor_hostname": _HOST,
     }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "additionalProperties": False, "properties": {
@@ -380,7 +382,7 @@ class Servers:
                     raise Invalid(f"Invalid key_name provided: {body['key_name']}")
                 key_data = key.public_key
             check_personality(req, session, self.conf, ctx.project_id, body)
-            zones = set(session.scalars(sa.select(models.ComputeNode.availability_zone))) | {"nova"}
+            placement = self._placement(req, session, body)
             group = None
             if hints.get("group"):
                 group_id = hints["group"] if isinstance(hints["group"], str) else hints["group"][0]
@@ -388,8 +390,6 @@ class Servers:
                 if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
                     raise Invalid(f"Invalid server group {group_id}: it could not be found.")
                 group = {"uuid": row.uuid, "policy": row.policy, "rules": row.rules or {}}
-        if body.get("availability_zone") and body["availability_zone"] not in zones:
-            raise Invalid("The requested availability zone is not available")
         image_ref, image_properties = image_for(self.images, ctx, body.get("imageRef", ""), flavor)
         if "user_data" in body:
             try:
@@ -431,14 +431,14 @@ class Servers:
                 session.add(Instance(
                     uuid=server_id, project_id=ctx.project_id, user_id=ctx.user_id, display_name=name,
                     hostname=_hostname(name), image_ref=image_ref, flavor=flavor, vm_state=states.BUILDING,
-                    task_state=states.SCHEDULING, power_state=0, availability_zone=body.get("availability_zone"),
+                    task_state=states.SCHEDULING, power_state=0, availability_zone=placement["availability_zone"],
                     key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
                     config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
                     launch_index=index, reservation_id=reservation, display_description=body.get("description"),
                     access_ip_v4=body.get("accessIPv4"),
                     access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
                     network_info=[], tried_hosts=[],
-                    request_spec={"image_properties": image_properties, "group": group,
+                    request_spec={"image_properties": image_properties, "group": group, **placement,
                                   "scheduler_hints": {k: [v] if isinstance(v, str) else list(v)
                                                       for k, v in hints.items()}},
                     created_at=now, updated_at=now, deleted=False,
@@ -455,6 +455,37 @@ class Servers:
                                  "OS-DCF:diskConfig": "MANUAL", "adminPass": body.get("adminPass") or
                                  secrets.token_urlsafe(9),
                                  "security_groups": [{"name": g} for g in groups or ["default"]]}}
+
+    def _placement(self, req: falcon.Request, session: Any, body: dict[str, Any]) -> dict[str, Any]:
+        """Where the request may go: ``availability_zone`` (asked, or ``[compute]
+        default_schedule_zone``), and for administrators a host and node, either forced
+        (``zone:host:node``: the filters are skipped) or, from 2.74, ``host`` and
+        ``hypervisor_hostname`` (the filters still apply).
+
+        :raises Invalid: an unknown zone, host or node."""
+        unexpected_before(req, "2.74", body, "host", "hypervisor_hostname")
+        zone, _, target = (body.get("availability_zone") or "").partition(":")
+        host, _, node = target.partition(":")
+        if host or node:
+            enforce(req, self.policy, "os_compute_api:servers:create:forced_host", {})
+        if body.get("host") or body.get("hypervisor_hostname"):
+            enforce(req, self.policy, "compute:servers:create:requested_destination", {})
+        zone = zone or self.conf.compute.default_schedule_zone
+        if zone and zone not in zones.known_zones(session, self.conf):
+            raise Invalid("The requested availability zone is not available")
+        wanted_host, wanted_node = host or body.get("host"), node or body.get("hypervisor_hostname")
+        if wanted_host or wanted_node:
+            query = sa.select(models.ComputeNode.host)
+            if wanted_host:
+                query = query.where(models.ComputeNode.host == wanted_host)
+            if wanted_node:
+                query = query.where(models.ComputeNode.nodename == wanted_node)
+            if session.scalars(query).first() is None:
+                if wanted_host and wanted_node:
+                    raise Invalid(f"Compute host {wanted_host} with node {wanted_node} could not be found.")
+                raise Invalid(f"Compute host {wanted_host or wanted_node} could not be found.")
+        return {"availability_zone": zone or None, "host": wanted_host or None, "node": wanted_node or None,
+                "force": bool(host or node)}
 
     def _networks(self, ctx: Any, requested: list[dict[str, Any]] | str | None, count: int) -> list[dict[str, Any]]:
         if self.network is None:

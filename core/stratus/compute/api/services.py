@@ -4,9 +4,10 @@ by uuid from it (Nova v2.1).
 Before 2.53 a service changes through ``PUT /os-services/{enable|disable|
 disable-log-reason|force-down}`` with ``host`` and ``binary`` in the body; from 2.53
 through ``PUT /os-services/{uuid}`` with ``status``/``disabled_reason``/``forced_down``,
-answered with the whole service. Deleting a compute service removes its nodes too; one
-that still hosts servers or takes part in an unfinished migration is kept (409). A
-compute service whose process still runs registers itself again at its next heartbeat.
+answered with the whole service. Deleting a compute service removes its nodes and its
+aggregate memberships too; one that still hosts servers or takes part in an unfinished
+migration is kept (409). A compute service whose process still runs registers itself
+again at its next heartbeat.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from stratus.compute import models
 from stratus.compute.api.common import is_uuid
 from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import BINARY
+from stratus.compute.zones import host_zones
 from stratus.exceptions import Conflict, Invalid, NotFound
 from stratus.servicegroup.models import ServiceRecord
 
@@ -30,16 +32,17 @@ UNFINISHED = ("pre-migrating", "migrating", "post-migrating", "finished", "confi
 
 
 def zones(compute: Any) -> dict[str, str]:
-    """The availability zone of each compute host (from its nodes)."""
+    """The availability zone of each compute host in one (from aggregates)."""
     with compute.db.transaction() as session:
-        return {host: zone for host, zone in session.execute(
-            sa.select(models.ComputeNode.host, models.ComputeNode.availability_zone))}
+        return host_zones(session)
 
 
 def view(req: falcon.Request, compute: Any, record: ServiceRecord, zone: str | None = None) -> dict[str, Any]:
     up = compute.registry.is_up(record)
-    body = {"id": record.uuid if at_least(req, "2.53") else record.id, "binary": record.binary,
-            "host": record.host, "zone": (zone or "nova") if record.binary == BINARY else "internal",
+    conf = compute.conf.compute
+    body = {"id": record.uuid if at_least(req, "2.53") else record.id, "binary": record.binary, "host": record.host,
+            "zone": (zone or conf.default_availability_zone) if record.binary == BINARY
+            else conf.internal_service_availability_zone,
             "status": "disabled" if record.disabled else "enabled", "state": "up" if up else "down",
             "updated_at": record.updated_at.isoformat() if record.updated_at else None,
             "disabled_reason": record.disabled_reason}
@@ -171,6 +174,7 @@ class ServiceItem:
                     raise Conflict(f"Unable to delete compute service that has in-progress migrations. "
                                    f"Complete the migrations or delete the instances first. Host: {host}")
                 session.execute(sa.delete(models.ComputeNode).where(models.ComputeNode.host == host))
+                session.execute(sa.delete(models.AggregateHost).where(models.AggregateHost.host == host))
         with self.compute.services_db.transaction() as session:
             session.execute(sa.delete(ServiceRecord).where(ServiceRecord.id == record_id))
         resp.status = 204

@@ -26,6 +26,8 @@ def hosts() -> list[HostState]:
         HostState(host="down", nodename="down", **{**base, "service_up": False}),
         HostState(host="elsewhere", nodename="elsewhere", **{**base, "availability_zone": "az2",
                                                                "capabilities": {}}),
+        HostState(host="grouped", nodename="grouped", **base, aggregate_metadata={
+            "ssd": frozenset({"true"}), "filter_tenant_id": frozenset({"other"}), "speed": frozenset({"x", "5"})}),
     ]
 
 
@@ -35,7 +37,9 @@ def specs() -> list[RequestSpec]:
         RequestSpec(project_id="p", flavor=flavor),
         RequestSpec(project_id="p", flavor=FlavorSpec(vcpus=1, memory_mb=64, root_gb=0, swap_mb=512,
                                                       extra_specs={"capabilities:cpu_arch": "s== x86_64",
-                                                                   "hw:cpu_policy": "dedicated"}),
+                                                                   "hw:cpu_policy": "dedicated",
+                                                                   "aggregate_instance_extra_specs:speed": ">= 4",
+                                                                   "ssd": "<all-in> true"}),
                     availability_zone="az2", image_properties={"hw_architecture": "aarch64",
                                                                "img_hv_requested_version": ">= 1.0"}),
         RequestSpec(project_id="p", flavor=flavor, num_instances=3,

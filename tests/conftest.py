@@ -96,3 +96,22 @@ def rabbit_url():
     if not port_open("127.0.0.1", 5672):
         unavailable("rabbitmq", "nothing listens on 127.0.0.1:5672")
     return RABBIT_URL
+
+
+@pytest.fixture
+def rabbit_vhost_url(rabbit_url):
+    """The machine's RabbitMQ with a virtual host of this test's own (nothing it leaves behind,
+    and no other process's topics, can meet another test's); deleted afterwards."""
+    import shutil
+    import subprocess
+
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    vhost = f"stratus-test-{uuid.uuid4().hex[:8]}"
+    try:
+        subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+        subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                       capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        unavailable("rabbitmq", f"cannot make a virtual host with rabbitmqctl: {exc}")
+    yield rabbit_url.rstrip("/") + "/" + vhost
+    subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)

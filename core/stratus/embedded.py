@@ -85,20 +85,11 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
 
 def start_compute(conf: Any, deps: Any) -> list[Any]:
     """The conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
-    from stratus.compute.conductor import Conductor
-    from stratus.compute.manager import ComputeHosts
+    from stratus.compute.processes import start_conductor, start_hosts
 
-    compute = deps.services["compute"]
-    conductor = Conductor(conf, compute.db, compute.transport, conf.host)
-    conductor.network = deps.services["network"]
-    conductor.start()
-    count = conf.compute.simulated_hosts
-    names = [conf.host] if count == 1 else [f"{conf.host}-{i:04d}" for i in range(1, count + 1)]
-    hosts = ComputeHosts(conf, names, compute.db, deps.services["network"], deps.services["image"],
-                         compute.transport)
-    hosts.start()
-    started: list[Any] = [conductor, hosts]
-    return started
+    compute, network = deps.services["compute"], deps.services["network"]
+    conductor = start_conductor(conf, compute.db, compute.transport, network)
+    return [conductor, start_hosts(conf, compute.db, compute.transport, network, deps.services["image"])]
 
 
 @dataclass

@@ -35,13 +35,15 @@ class Server:
     Its output is collected by a reader thread, so a test never blocks on it.
     """
 
-    def __init__(self, *args: str, env: dict | None = None, cwd: str | None = None) -> None:
+    def __init__(self, *args: str, env: dict | None = None, cwd: str | None = None,
+                 ready: re.Pattern = URL) -> None:
+        """``ready``: what the command prints once it serves (its base URL by default)."""
         self.process = subprocess.Popen(stratus_command(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, env=env, cwd=cwd)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.base_url = self.wait_for(URL, 60)
+        self.base_url = self.wait_for(ready, 60)
         if self.base_url is None:
             self.stop()
             raise RuntimeError(f"server did not start: {self.text}")

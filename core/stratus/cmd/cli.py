@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, help="port to bind (default [api] port)")
     api.add_argument("--workers", type=int, help="worker processes (default [api] workers)")
 
+    sub.add_parser("conductor", help="run the conductor: places servers and orchestrates builds and moves "
+                                     "(needs a broker in [messaging] transport_url)")
+    compute = sub.add_parser("compute", help="run this host's compute service with the configured hypervisor "
+                                             "(needs a broker in [messaging] transport_url)")
+    compute.add_argument("--host", help="this host's name (default [DEFAULT] host)")
+
     drivers = sub.add_parser("drivers", help="list installed drivers per namespace")
     drivers.add_argument("--check", action="store_true",
                          help="load the drivers and plugins the configuration selects and report each")
@@ -119,6 +125,13 @@ def _run(args: argparse.Namespace) -> int:
         from stratus.api_server import run_api
 
         run_api(conf, host=args.host, port=args.port, workers=args.workers)
+        return 0
+    if args.command in ("conductor", "compute"):
+        conf = _load_conf(args, {"DEFAULT": {"host": args.host}} if getattr(args, "host", None) else None)
+        _setup_logging(conf.debug)
+        from stratus.compute import processes
+
+        processes.run(conf, args.command, sys.stdout)
         return 0
     if args.command == "drivers":
         from stratus.cmd import drivers

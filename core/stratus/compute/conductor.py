@@ -16,16 +16,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import claims, models, states
+from stratus.compute import claims, models, states, zones
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.db.engine import Database
 from stratus.interfaces.scheduler import FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCClient, RPCServer
 from stratus.scheduler.selection import NoValidHost, Scheduler
-from stratus.servicegroup.registry import registry_from_conf
+from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 LOG = logging.getLogger(__name__)
+BINARY = "stratus-conductor"
 
 
 def group_hosts(session: Any, group_uuid: str, excluding: set[str]) -> dict[str, int]:
@@ -49,7 +50,8 @@ def request_spec(instance: models.Instance, count: int, hosts: dict[str, int] | 
         flavor=FlavorSpec(vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
                           ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
                           extra_specs=flavor.get("extra_specs", {})),
-        image_properties=spec.get("image_properties", {}), availability_zone=instance.availability_zone,
+        image_properties=spec.get("image_properties", {}),
+        availability_zone=spec.get("availability_zone", instance.availability_zone),
         scheduler_hints={k: tuple(v) for k, v in spec.get("scheduler_hints", {}).items()},
         instance_group=InstanceGroupSpec(uuid=group["uuid"], policy=group["policy"],
                                          hosts=frozenset(hosts or ()), members=dict(hosts or {}),
@@ -67,13 +69,16 @@ class Conductor:
         self.server: RPCServer | None = None
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
         self._reaper = Periodic("conductor-reaper", lambda: conf.service.report_interval, self.reap_builds)
+        self._heartbeat = Heartbeat(self.registry, host, BINARY, CONDUCTOR_TOPIC, conf.service.report_interval)
 
     def start(self) -> None:
         self.server = RPCServer(self.transport, CONDUCTOR_TOPIC, self.host, [self], workers=8)
         self.server.start()
         self._reaper.start()
+        self._heartbeat.start()
 
     def stop(self) -> None:
+        self._heartbeat.stop()
         self._reaper.stop()
         if self.server is not None:
             self.server.stop()
@@ -137,9 +142,18 @@ class Conductor:
             self.compute.cast(context, "build_and_run_instance", server=host, instance_uuid=instance_uuid)
 
     def _place(self, spec: RequestSpec, instances: list[models.Instance]) -> list[str | None]:
-        """A host per instance, each with its claim taken (None: deleted meanwhile)."""
-        hosts = self._host_states()
-        chosen = self.scheduler.select(hosts, spec)
+        """A host per instance, each with its claim taken (None: deleted meanwhile). A
+        request for a host or node (an administrator's) considers only that one; a forced
+        one (``zone:host:node``) skips the filters."""
+        target = instances[0].request_spec
+        force = bool(target.get("force"))
+
+        def states() -> list[Any]:
+            return [h for h in self._host_states() if (not target.get("host") or h.host == target["host"])
+                    and (not target.get("node") or h.nodename == target["node"])]
+
+        hosts = states()
+        chosen = self.scheduler.select(hosts, spec, use_filters=not force)
         result: list[str | None] = []
         for instance, choice in zip(instances, chosen, strict=True):
             avoid = set(spec.ignore_hosts)
@@ -149,9 +163,8 @@ class Conductor:
                     result.append(choice.host if outcome == "claimed" else None)
                     break
                 avoid.add(choice.host)  # another request took what was left there: choose again
-                hosts = self._host_states()
                 single = dataclasses.replace(spec, num_instances=1, ignore_hosts=frozenset(avoid))
-                choice = self.scheduler.select(hosts, single)[0]
+                choice = self.scheduler.select(states(), single, use_filters=not force)[0]
             else:
                 raise NoValidHost(f"Claims on {', '.join(sorted(avoid))} lost to concurrent requests.")
         return result
@@ -159,7 +172,7 @@ class Conductor:
     def _host_states(self) -> list[Any]:
         services = self.registry.list(binary="stratus-compute")  # its own transaction, not nested
         with self.db.transaction() as session:
-            return claims.host_states(session, services)
+            return claims.host_states(session, services, self.conf.compute.default_availability_zone)
 
     def _claim(self, instance_uuid: str, host: str, nodename: str) -> str:
         with self.db.transaction() as session:
@@ -178,6 +191,7 @@ class Conductor:
                 session.rollback()
                 return "lost"
             instance.host, instance.node = host, nodename
+            instance.availability_zone = zones.zone_of(session, self.conf, host)
             instance.tried_hosts = [*instance.tried_hosts, host]
             instance.updated_at = utcnow()
         return "claimed"

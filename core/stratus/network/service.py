@@ -49,13 +49,23 @@ class NetworkService:
         import os
 
         from stratus.network import agents
-        from stratus.rpc import RPCClient, RPCServer, Transport
+        from stratus.rpc import RPCServer
 
-        self._agent_client = RPCClient(Transport(transport.url, max_retries=1, interval_start=0.1, interval_max=0.5,
-                                                 heartbeat=transport.heartbeat), agents.AGENT_TOPIC)
+        self.tell_agents(transport)
         endpoint = agents.AgentEndpoint(self, self.notify_agents)
         self._agent_server = RPCServer(transport, agents.TOPIC, f"{self.conf.host}.{os.getpid()}", [endpoint])
         self._agent_server.start()
+
+    def tell_agents(self, transport: Any) -> None:
+        """Tell the plugin's host agents on ``transport`` when something changed (a process
+        that changes ports but does not answer agents: a compute host, the conductor)."""
+        if not self.has_agents or self._agent_client is not None:
+            return
+        from stratus.network import agents
+        from stratus.rpc import RPCClient, Transport
+
+        self._agent_client = RPCClient(Transport(transport.url, max_retries=1, interval_start=0.1, interval_max=0.5,
+                                                 heartbeat=transport.heartbeat), agents.AGENT_TOPIC)
 
     def notify_agents(self) -> None:
         """Tell every agent to resync; if the broker is away they catch up on their periodic sync."""

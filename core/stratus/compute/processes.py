@@ -1,0 +1,100 @@
+"""The compute service's processes: ``stratus conductor`` (placement and orchestration)
+and ``stratus compute`` (one host's hypervisor, or many simulated ones).
+
+``stratus up`` runs both inside its one process over ``memory://``; on many hosts each
+runs on its own and they meet over the broker (``[messaging] transport_url``) and the
+databases, as the API processes (``stratus api``) do. Schema upgrades are the
+operator's (``stratus manage db sync``); a process refuses to start on an old schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from stratus.exceptions import ConfigError
+
+LOG = logging.getLogger(__name__)
+
+
+def host_names(conf: Any) -> list[str]:
+    """The compute hosts a process runs: ``[DEFAULT] host``, or with ``[compute]
+    simulated_hosts`` above 1, ``HOST-0001``, ``HOST-0002``..."""
+    count = conf.compute.simulated_hosts
+    return [conf.host] if count == 1 else [f"{conf.host}-{i:04d}" for i in range(1, count + 1)]
+
+
+def start_conductor(conf: Any, db: Any, transport: Any, network: Any) -> Any:
+    from stratus.compute.conductor import Conductor
+
+    conductor = Conductor(conf, db, transport, conf.host)
+    conductor.network = network
+    conductor.start()
+    return conductor
+
+
+def start_hosts(conf: Any, db: Any, transport: Any, network: Any, images: Any) -> Any:
+    from stratus.compute.manager import ComputeHosts
+
+    hosts = ComputeHosts(conf, host_names(conf), db, network, images, transport)
+    hosts.start()
+    return hosts
+
+
+def _check_shape(conf: Any, command: str) -> None:
+    """:raises ConfigError: an in-process transport, or tables older than this code."""
+    from stratus.db import migration
+
+    if conf.messaging.transport_url.startswith("memory://"):
+        raise ConfigError(f"`stratus {command}` talks to the other services over a broker: set [messaging] "
+                          "transport_url (memory:// only connects the services of one process; `stratus up` "
+                          "runs them all in one)")
+    stale = [s for s, (current, head) in migration.status(conf, ["compute", "network", "image", "servicegroup"])
+             .items() if current != head]
+    if stale:
+        raise ConfigError(f"the {', '.join(stale)} tables are not at the latest revision; run "
+                          "`stratus manage db sync` first")
+
+
+def run(conf: Any, command: str, out: Any) -> None:
+    """Run ``stratus conductor`` or ``stratus compute`` until SIGTERM or SIGINT, then stop
+    cleanly (RPC servers drain, heartbeats stop, connections close).
+
+    :raises ConfigError: see :func:`_check_shape`.
+    """
+    from stratus.db.engine import Database
+    from stratus.image.service import ImageService
+    from stratus.network.service import NetworkService
+    from stratus.rpc import transport_from_conf
+
+    _check_shape(conf, command)
+    transport = transport_from_conf(conf)
+    db = Database.for_service(conf, "compute")
+    network = NetworkService(conf)
+    network.tell_agents(transport)
+    images = ImageService(conf) if command == "compute" else None
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    started: list[Any] = []
+    try:
+        if command == "conductor":
+            started.append(start_conductor(conf, db, transport, network))
+            what = f"conductor on {conf.host}"
+        else:
+            started.append(start_hosts(conf, db, transport, network, images))
+            names = host_names(conf)
+            what = f"compute host {names[0]}" if len(names) == 1 else f"{len(names)} compute hosts " \
+                   f"({names[0]} .. {names[-1]})"
+        print(f"Stratus {what} serving over {transport.url.split('@')[-1]} (Ctrl-C stops it)", file=out, flush=True)
+        stopping.wait()
+    finally:
+        for part in reversed(started):
+            part.stop()
+        network.close()
+        if images is not None:
+            images.close()
+        db.dispose()
+        LOG.info("stratus %s stopped", command)

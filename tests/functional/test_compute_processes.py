@@ -1,0 +1,93 @@
+"""The many-hosts shape: ``stratus api`` (gunicorn workers), ``stratus conductor`` and two
+``stratus compute`` processes meeting over RabbitMQ and PostgreSQL, driven with openstacksdk."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+
+import pytest
+import yaml
+
+from tests.conftest import PG_ADMIN_URL, _throwaway_database
+from tests.fixtures.rabbitmq import free_port
+from tests.functional.accounts import connect
+from tests.functional.servers import Server, run
+
+SERVING = re.compile(r"Stratus .* serving over")
+
+
+@pytest.fixture
+def pg_url():
+    yield from _throwaway_database(PG_ADMIN_URL, "postgresql")
+
+
+def test_a_conductor_outside_the_embedded_cloud_needs_a_broker(tmp_path):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    for command in ("conductor", "compute"):
+        refused = run("--config-file", str(conf), command)
+        assert refused.returncode == 2 and "set [messaging] transport_url" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.postgresql
+@pytest.mark.rabbitmq
+def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit_vhost_url):
+    port = free_port()
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[database]\nconnection = {pg_url}\n"
+                    f"[messaging]\ntransport_url = {rabbit_vhost_url}\n[api]\nworkers = 2\nport = {port}\n"
+                    "[service]\nreport_interval = 1\nservice_down_time = 4\n"
+                    "[compute]\nresource_update_interval = 1\n")
+    stale = run("--config-file", str(conf), "conductor")
+    assert stale.returncode == 2 and "run `stratus manage db sync` first" in stale.stderr, stale.stderr
+    base = f"http://127.0.0.1:{port}"
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", base)):
+        done = run("--config-file", str(conf), *command)
+        assert done.returncode == 0, done.stderr
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump({"clouds": {"stratus": {
+        "auth": {"auth_url": f"{base}/identity", "username": "admin", "password": "pw", "project_name": "admin",
+                 "user_domain_name": "Default", "project_domain_name": "Default"},
+        "region_name": "RegionOne", "identity_api_version": 3}}}))
+    started = []
+    try:
+        started.append(Server("--config-file", str(conf), "api"))
+        started.append(Server("--config-file", str(conf), "conductor", ready=SERVING))
+        for host in ("cn1", "cn2"):
+            started.append(Server("--config-file", str(conf), "compute", "--host", host, ready=SERVING))
+        conn = connect(str(tmp_path / "clouds.yaml"))
+        services = conn.compute.services()
+        assert sorted((s.binary, s.availability_zone, s.state) for s in services) == [
+            ("stratus-compute", "nova", "up"), ("stratus-compute", "nova", "up"),
+            ("stratus-conductor", "internal", "up")]
+        image = conn.image.create_image(name="img", disk_format="raw", container_format="bare",
+                                        data=b"\1" * 65536, visibility="public")
+        net = conn.network.create_network(name="net")
+        conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.9.0.0/24")
+        flavor = conn.compute.create_flavor(name="small", ram=128, vcpus=1, disk=1)
+        servers = [conn.compute.create_server(name=f"vm{i}", image_id=image.id, flavor_id=flavor.id,
+                                              networks=[{"uuid": net.id}]) for i in range(4)]
+        servers = [conn.compute.wait_for_server(s, wait=90, interval=0.3) for s in servers]
+        assert {s.compute_host for s in servers} == {"cn1", "cn2"}  # spread by the weighers
+        assert all(s.addresses["net"][0]["addr"].startswith("10.9.0.") for s in servers)
+        assert {h.name for h in conn.compute.hypervisors()} == {"cn1", "cn2"}
+        # a compute process stops cleanly on SIGTERM, and is then seen down
+        assert started.pop().stop(signal.SIGTERM) == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and next(
+                s for s in conn.compute.services() if s.host == "cn2").state != "down":
+            time.sleep(0.5)
+        assert next(s for s in conn.compute.services() if s.host == "cn2").state == "down"
+        for server in servers:
+            if server.compute_host == "cn1":
+                conn.compute.delete_server(server)
+                conn.compute.wait_for_delete(server, wait=60)
+        assert [p for p in conn.network.ports(network_id=net.id) if p.device_owner == "compute:nova"] == [
+            p for p in conn.network.ports(network_id=net.id)
+            if p.device_id in {s.id for s in servers if s.compute_host == "cn2"}]
+    finally:
+        for server in reversed(started):
+            assert server.stop() == 0, server.text

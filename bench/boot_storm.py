@@ -1,27 +1,42 @@
-"""Boot storm: the embedded cloud with N simulated compute hosts (default 1000), driven
-through the HTTP API at a fixed concurrency (default 50): every worker boots a server,
-waits for ACTIVE, deletes it and waits until it is gone, again and again.
+"""Boot storm: a cloud with N simulated compute hosts (default 1000), driven through the
+HTTP API at a fixed concurrency (default 50): every worker boots a server, waits for
+ACTIVE, deletes it and waits until it is gone, again and again.
 
     python bench/boot_storm.py [--hosts 1000] [--concurrency 50] [--servers 500] [--network]
+                               [--poll 0.05] [--processes [--compute-processes 1] [--api-workers 2]]
 
-Prints boot p50/p95 (POST until ACTIVE), delete p50 (DELETE until gone) and boot+delete
-cycles per second. Reference (from the issue): Nova's published 1000-fake-node Rally run
-(26 physical servers, 8 schedulers) measured boot p50 6.2 s and about 5.4 boot+delete per
-second. This runs everything on this machine's 2 cores, in one process, on SQLite.
+The cloud is the embedded one (one process, SQLite, in-process messaging) or, with
+``--processes``, the many-hosts shape on this machine: ``stratus api``, ``stratus
+conductor`` and ``stratus compute`` processes on a throwaway PostgreSQL database and a
+RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``).
+
+Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone) and
+boot+delete cycles per second. Reference (from the issue): Nova's published
+1000-fake-node Rally run (26 physical servers, 8 schedulers) measured boot p50 6.2 s and
+about 5.4 boot+delete per second. Everything here, the load generator included, shares
+this machine's 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
+import yaml
 
-from stratus.testing import EmbeddedCloud
+from stratus.testing import EmbeddedCloud, ProcessCloud
+
+SETTINGS = ("[compute]\nresource_update_interval = 30\nquota_instances = -1\nquota_cores = -1\nquota_ram = -1\n"
+            "[network]\nquota_port = -1\n")
 
 
 def token(base: str, password: str) -> str:
@@ -31,31 +46,110 @@ def token(base: str, password: str) -> str:
     return requests.post(f"{base}/identity/v3/auth/tokens", json=body, timeout=30).headers["X-Subject-Token"]
 
 
+@contextlib.contextmanager
+def throwaway_database(admin_url: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    name = f"boot_storm_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def rabbit_vhost(url: str) -> Iterator[str]:
+    vhost = f"boot-storm-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                   capture_output=True)
+    try:
+        yield url.rstrip("/") + "/" + vhost
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+
+
+@contextlib.contextmanager
+def cloud_for(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """The cloud under test: its base URL and the admin's password."""
+    data = Path(tempfile.mkdtemp(prefix="boot-storm-"))
+    started = time.perf_counter()
+    if not args.processes:
+        cloud = EmbeddedCloud(data, SETTINGS.replace("[compute]\n", f"[compute]\nsimulated_hosts = {args.hosts}\n"),
+                              timeout=600)
+        print(f"embedded cloud with {args.hosts} simulated hosts up in {time.perf_counter() - started:.1f} s")
+        try:
+            password = yaml.safe_load(Path(cloud.clouds_yaml).read_text())["clouds"]["stratus"]["auth"]["password"]
+            yield cloud.base_url, password
+        finally:
+            cloud.stop()
+        return
+    per = -(-args.hosts // args.compute_processes)
+    hosts = tuple((f"cn{i + 1}", min(per, args.hosts - i * per)) for i in range(args.compute_processes))
+    with throwaway_database(args.database_admin_url) as database, rabbit_vhost(args.rabbit_url) as broker:
+        cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
+                             extra=SETTINGS, timeout=600)
+        print(f"api ({args.api_workers} workers), conductor and {args.compute_processes} compute process(es) with "
+              f"{args.hosts} simulated hosts on PostgreSQL and RabbitMQ, up in {time.perf_counter() - started:.1f} s")
+        try:
+            yield cloud.base_url, "admin-pw"
+        finally:
+            cloud.stop()
+
+
+def prepare(base: str, headers: dict[str, str], network: bool) -> tuple[str, str, list[dict[str, str]]]:
+    """An image, a flavor and (``network``) a network to boot with, made if the cloud has none."""
+    image_url = f"{base}/image/v2/images"
+    found = requests.get(f"{image_url}?name=storm", headers=headers, timeout=30).json()["images"]
+    if found:
+        image_id = found[0]["id"]
+    else:
+        image_id = requests.post(image_url, headers=headers, timeout=30, json={
+            "name": "storm", "disk_format": "raw", "container_format": "bare", "visibility": "public"}).json()["id"]
+        requests.put(f"{image_url}/{image_id}/file", data=b"\0" * 65536, timeout=30,
+                     headers={**headers, "Content-Type": "application/octet-stream"}).raise_for_status()
+    compute = f"{base}/compute/v2.1"
+    flavors = requests.get(f"{compute}/flavors?minRam=0", headers=headers, timeout=30).json()["flavors"]
+    flavor = next((f["id"] for f in flavors if f["name"] == "storm"), None) or requests.post(
+        f"{compute}/flavors", headers=headers, timeout=30, json={"flavor": {
+            "name": "storm", "ram": 64, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
+    if not network:
+        return image_id, flavor, []
+    net_url = f"{base}/network/v2.0"
+    found = requests.get(f"{net_url}/networks?name=storm", headers=headers, timeout=30).json()["networks"]
+    if found:
+        return image_id, flavor, [{"uuid": found[0]["id"]}]
+    net = requests.post(f"{net_url}/networks", headers=headers, timeout=30,
+                        json={"network": {"name": "storm"}}).json()["network"]
+    requests.post(f"{net_url}/subnets", headers=headers, timeout=30, json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.200.0.0/16"}}).raise_for_status()
+    return image_id, flavor, [{"uuid": net["id"]}]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--servers", type=int, default=500, help="boot+delete cycles in all")
-    parser.add_argument("--network", action="store_true", help="give every server a port on the default network")
+    parser.add_argument("--network", action="store_true", help="give every server a port on a network")
+    parser.add_argument("--poll", type=float, default=0.05,
+                        help="seconds between a worker's status reads while it waits (Rally's default is 1)")
+    parser.add_argument("--processes", action="store_true",
+                        help="api, conductor and compute processes on PostgreSQL and RabbitMQ instead of stratus up")
+    parser.add_argument("--compute-processes", type=int, default=1, help="with --processes: the hosts split over")
+    parser.add_argument("--api-workers", type=int, default=2, help="with --processes: gunicorn workers")
+    parser.add_argument("--database-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rabbit-url", default="amqp://guest:guest@127.0.0.1:5672/")
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="boot-storm-"))
-    config = (f"[compute]\nsimulated_hosts = {args.hosts}\nresource_update_interval = 30\nquota_instances = -1\n"
-              "quota_cores = -1\nquota_ram = -1\n[network]\nquota_port = -1\n")
-    started = time.perf_counter()
-    cloud = EmbeddedCloud(data, config, timeout=600)
-    print(f"embedded cloud with {args.hosts} simulated hosts up in {time.perf_counter() - started:.1f} s")
-    try:
-        import yaml
-
-        password = yaml.safe_load(Path(cloud.clouds_yaml).read_text())["clouds"]["stratus"]["auth"]["password"]
-        base = cloud.base_url
+    with cloud_for(args) as (base, password):
         headers = {"X-Auth-Token": token(base, password)}
         compute = f"{base}/compute/v2.1"
-        image = requests.get(f"{base}/image/v2/images?name=tiny", headers=headers, timeout=30).json()["images"][0]
-        networks = []
-        if args.network:
-            net = requests.get(f"{base}/network/v2.0/networks?name=private", headers=headers, timeout=30).json()
-            networks = [{"uuid": net["networks"][0]["id"]}]
+        image_id, flavor, networks = prepare(base, headers, args.network)
         while len(requests.get(f"{compute}/os-hypervisors", headers=headers, timeout=60).json()["hypervisors"]) \
                 < args.hosts:
             time.sleep(0.5)
@@ -75,7 +169,7 @@ def main() -> None:
                     remaining[0] -= 1
                 begin = time.perf_counter()
                 answer = session.post(f"{compute}/servers", timeout=120, json={"server": {
-                    "name": f"storm-{n}", "imageRef": image["id"], "flavorRef": "42", "networks": networks}})
+                    "name": f"storm-{n}", "imageRef": image_id, "flavorRef": flavor, "networks": networks}})
                 if answer.status_code != 202:
                     errors.append(f"create {answer.status_code}: {answer.text[:200]}")
                     continue
@@ -84,14 +178,14 @@ def main() -> None:
                     status = session.get(f"{compute}/servers/{server_id}", timeout=120).json()["server"]["status"]
                     if status in ("ACTIVE", "ERROR"):
                         break
-                    time.sleep(0.05)
+                    time.sleep(args.poll)
                 boots.append(time.perf_counter() - begin)
                 if status == "ERROR":
                     errors.append(f"server {server_id} went to ERROR")
                 begin = time.perf_counter()
                 session.delete(f"{compute}/servers/{server_id}", timeout=120)
                 while session.get(f"{compute}/servers/{server_id}", timeout=120).status_code != 404:
-                    time.sleep(0.05)
+                    time.sleep(args.poll)
                 deletes.append(time.perf_counter() - begin)
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.concurrency)]
@@ -103,7 +197,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         boots.sort()
         print(f"{len(boots)} boot+delete cycles, {args.concurrency} at a time, {args.hosts} simulated hosts, "
-              f"{'with' if args.network else 'without'} ports, {len(errors)} errors")
+              f"{'with' if args.network else 'without'} ports, status polled every {args.poll} s, "
+              f"{len(errors)} errors")
         if boots:
             print(f"  boot   p50 {statistics.median(boots):.2f} s  p95 {boots[int(len(boots) * 0.95) - 1]:.2f} s")
             print(f"  delete p50 {statistics.median(deletes):.2f} s")
@@ -111,8 +206,6 @@ def main() -> None:
         print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")
         for error in errors[:5]:
             print("  error:", error)
-    finally:
-        cloud.stop()
 
 
 if __name__ == "__main__":

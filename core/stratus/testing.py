@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from stratus.loading import installed_drivers
 
-__all__ = ["EmbeddedCloud", "installed_drivers"]
+__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers"]
 
 
 class EmbeddedCloud:
@@ -43,3 +45,84 @@ class EmbeddedCloud:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Process:
+    """A ``stratus`` command in a subprocess whose output is collected by a thread."""
+
+    def __init__(self, args: list[str], ready: str, timeout: float, name: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "stratus.cmd.cli", *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.process.stdout or ()), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not re.search(ready, "".join(self.lines)):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"stratus {name} did not start:\n" + "".join(self.lines))
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+class ProcessCloud:
+    """The many-hosts shape on one machine: ``stratus api`` (``api_workers`` gunicorn workers),
+    ``stratus conductor`` and one ``stratus compute`` per entry of ``compute_hosts`` (its
+    host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
+    (a broker). ``extra`` is appended to the generated stratus.conf. Gives ``base_url``,
+    ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
+
+    def __init__(self, data_dir: Path, database_url: str, transport_url: str, *, api_workers: int = 2,
+                 compute_hosts: tuple[tuple[str, int], ...] = (("compute", 1),), extra: str = "",
+                 timeout: float = 120) -> None:
+        port = _free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        conf = data_dir / "stratus.conf"
+        conf.write_text(f"[DEFAULT]\nstate_path = {data_dir}\n[database]\nconnection = {database_url}\n"
+                        f"[messaging]\ntransport_url = {transport_url}\n[api]\nworkers = {api_workers}\n"
+                        f"port = {port}\n{extra}")
+        base = ["--config-file", str(conf)]
+        for command in (["manage", "token-keys", "setup"], ["manage", "db", "sync"],
+                        ["manage", "bootstrap", "--password", "admin-pw", "--public-url", self.base_url]):
+            done = subprocess.run([sys.executable, "-m", "stratus.cmd.cli", *base, *command], capture_output=True,
+                                  text=True, timeout=timeout)
+            if done.returncode != 0:
+                raise RuntimeError(f"stratus {' '.join(command)} failed: {done.stderr}")
+        self.clouds_yaml = str(data_dir / "clouds.yaml")
+        Path(self.clouds_yaml).write_text(
+            "clouds:\n  stratus:\n    auth:\n"
+            f"      auth_url: {self.base_url}/identity\n      username: admin\n      password: admin-pw\n"
+            "      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n"
+            "    region_name: RegionOne\n    identity_api_version: 3\n")
+        self.processes: list[_Process] = []
+        try:
+            self.processes.append(_Process([*base, "api"], r"http://[\d.]+:\d+", timeout, "api"))
+            self.processes.append(_Process([*base, "conductor"], "serving over", timeout, "conductor"))
+            for host, count in compute_hosts:
+                with_count = [*base, "compute", "--host", host]
+                if count > 1:
+                    override = data_dir / f"{host}.conf"
+                    override.write_text(f"[compute]\nsimulated_hosts = {count}\n")
+                    with_count = [*base, "--config-file", str(override), "compute", "--host", host]
+                self.processes.append(_Process(with_count, "serving over", timeout, f"compute --host {host}"))
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> list[int]:
+        """Stop every process (computes first); their exit codes, the API's first."""
+        return list(reversed([p.stop() for p in reversed(self.processes)]))

@@ -12,9 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import models, states, zones
+from stratus.compute import models
 from stratus.db.engine import insert_unless_taken
-from stratus.interfaces.scheduler import HostState
 from stratus.scheduler.filters import disk_gb
 
 Node = models.ComputeNode
@@ -64,36 +63,3 @@ def move(session: Any, holder: str, to: str) -> bool:
         return False
     return session.execute(sa.update(models.Allocation).where(models.Allocation.instance_uuid == holder)
                            .values(instance_uuid=to).execution_options(synchronize_session=False)).rowcount == 1
-
-
-def host_states(session: Any, services: list[Any], default_zone: str = "nova") -> list[HostState]:
-    """Every node as the scheduler sees it: claims, service liveness (``services``: the
-    compute services' statuses), servers and builds on it, its zone and aggregate metadata."""
-    services = {s.host: s for s in services}
-    metadata = zones.host_metadata(session)
-    placed: dict[str, set[str]] = {}
-    busy: dict[str, int] = {}
-    for uuid, host, task in session.execute(sa.select(models.Instance.uuid, models.Instance.host,
-                                                      models.Instance.task_state)
-                                            .where(models.Instance.deleted.is_(False),
-                                                   models.Instance.host.is_not(None))):
-        placed.setdefault(host, set()).add(uuid)
-        if task in (states.SCHEDULING, states.NETWORKING, states.BLOCK_DEVICE_MAPPING, states.SPAWNING):
-            busy[host] = busy.get(host, 0) + 1
-    result = []
-    for node in session.scalars(sa.select(Node).order_by(Node.host)):
-        service = services.get(node.host)
-        result.append(HostState(
-            host=node.host, nodename=node.nodename,
-            availability_zone=min(metadata.get(node.host, {}).get(zones.ZONE_KEY, ()), default=default_zone),
-            service_up=bool(service and service.up), service_disabled=bool(service and service.disabled),
-            vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
-            memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
-            cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
-            disk_allocation_ratio=node.disk_allocation_ratio, num_instances=len(placed.get(node.host, ())),
-            num_io_ops=busy.get(node.host, 0), hypervisor_type=node.hypervisor_type,
-            hypervisor_version=node.hypervisor_version,
-            capabilities={k: str(v) for k, v in (node.cpu_info or {}).items()} | {
-                "cpu_arch": str((node.cpu_info or {}).get("arch", ""))},
-            instances=frozenset(placed.get(node.host, ())), aggregate_metadata=metadata.get(node.host, {})))
-    return result

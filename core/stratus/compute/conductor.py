@@ -17,10 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import claims, models, states, zones
+from stratus.compute.hoststates import HostStateView
+from stratus.compute.instances import LAZY
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.db.engine import Database
-from stratus.interfaces.scheduler import FlavorSpec, InstanceGroupSpec, RequestSpec
+from stratus.interfaces.scheduler import FilterCapability, FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCClient, RPCServer
 from stratus.scheduler.selection import NoValidHost, Scheduler
 from stratus.servicegroup.registry import Heartbeat, registry_from_conf
@@ -65,6 +67,9 @@ class Conductor:
         self.scheduler = Scheduler.from_conf(conf)
         self.services_db = Database.for_service(conf, "servicegroup")
         self.registry = registry_from_conf(conf, self.services_db)
+        self.view = HostStateView(conf, db, self.registry, any(
+            part.capabilities & FilterCapability.INSTANCE_LIST
+            for part in [*self.scheduler.filters, *self.scheduler.weighers]))
         self.compute = RPCClient(transport, TOPIC)
         self.server: RPCServer | None = None
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
@@ -103,7 +108,7 @@ class Conductor:
 
                 attachments.release(self.network, instance_uuid, ports)
             with self.db.transaction() as session:
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 if instance is None or instance.host != host or instance.vm_state != states.BUILDING:
                     continue  # it moved on meanwhile
                 claims.release(session, instance_uuid)
@@ -124,7 +129,7 @@ class Conductor:
 
     def build_instances(self, context: Any, instance_uuids: list[str]) -> None:
         with self.db.transaction() as session:
-            instances = [i for i in (session.get(models.Instance, u) for u in instance_uuids)
+            instances = [i for i in (session.get(models.Instance, u, options=LAZY) for u in instance_uuids)
                          if i is not None and not i.deleted]
             if not instances:
                 return
@@ -160,8 +165,11 @@ class Conductor:
             for _ in range(self.conf.scheduler.max_attempts):
                 outcome = self._claim(instance.uuid, choice.host, choice.nodename)
                 if outcome != "lost":
+                    if outcome == "claimed":
+                        self.view.charge(choice.host, choice.nodename, spec, instance.uuid)
                     result.append(choice.host if outcome == "claimed" else None)
                     break
+                self.view.drop()
                 avoid.add(choice.host)  # another request took what was left there: choose again
                 single = dataclasses.replace(spec, num_instances=1, ignore_hosts=frozenset(avoid))
                 choice = self.scheduler.select(states(), single, use_filters=not force)[0]
@@ -170,13 +178,15 @@ class Conductor:
         return result
 
     def _host_states(self) -> list[Any]:
-        services = self.registry.list(binary="stratus-compute")  # its own transaction, not nested
-        with self.db.transaction() as session:
-            return claims.host_states(session, services, self.conf.compute.default_availability_zone)
+        return self.view.get()
+
+    def host_states_changed(self, context: Any) -> None:
+        """Fanned out by the API when services or aggregates change: read the nodes again."""
+        self.view.drop()
 
     def _claim(self, instance_uuid: str, host: str, nodename: str) -> str:
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid)
+            instance = session.get(models.Instance, instance_uuid, options=LAZY)
             if instance is None or instance.deleted:
                 return "gone"
             if instance.task_state == states.DELETING:
@@ -218,7 +228,7 @@ class Conductor:
         from stratus.compute.resizing import give_back, load_migration
 
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid)
+            instance = session.get(models.Instance, instance_uuid, options=LAZY)
             migration = load_migration(session, migration_uuid)
             if instance is None or instance.deleted or migration is None or migration.status != "pre-migrating":
                 return
@@ -238,7 +248,9 @@ class Conductor:
                 candidates = [h for h in self._host_states() if wanted is None or h.host == wanted]
                 choice = self.scheduler.select(candidates, dataclasses.replace(spec, ignore_hosts=frozenset(avoid)))[0]
                 if self._claim_resize(instance_uuid, migration_uuid, new, choice.host, choice.nodename):
+                    self.view.charge(choice.host, choice.nodename, spec, instance_uuid)
                     break
+                self.view.drop()
                 avoid.add(choice.host)
             else:
                 raise NoValidHost(f"Claims on {', '.join(sorted(avoid))} lost to concurrent requests.")
@@ -247,7 +259,7 @@ class Conductor:
                 give_back(session, instance_uuid, migration_uuid)
                 migration = load_migration(session, migration_uuid)
                 migration.status, migration.updated_at = "error", utcnow()
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 instance.task_state, instance.updated_at = None, utcnow()
                 what = "resize" if migration.migration_type == "resize" else "migration"
                 record_fault(session, instance, 500, f"No valid host was found for the {what}. {exc}")
@@ -260,7 +272,7 @@ class Conductor:
         from stratus.compute.resizing import load_migration
 
         with self.db.transaction() as session:
-            group = session.get(models.Instance, instance_uuid).request_spec.get("group")
+            group = session.get(models.Instance, instance_uuid, options=LAZY).request_spec.get("group")
             if group and not self._group_allows(session, group, instance_uuid, host):
                 return False
             node = session.scalars(sa.select(models.ComputeNode).where(models.ComputeNode.host == host,
@@ -277,7 +289,7 @@ class Conductor:
     def _fail(self, instance_uuids: list[str], message: str) -> None:
         with self.db.transaction() as session:
             for instance_uuid in instance_uuids:
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 if instance is None or instance.deleted:
                     continue
                 if instance.task_state == states.DELETING:

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from stratus.compute import history, models, states
-from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
+from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Disks:
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_rebuild_instance", self.host):
             with self.db.transaction() as session:
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 if instance is None or instance.deleted or instance.task_state != states.REBUILDING:
                     return
                 row, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
@@ -44,7 +44,7 @@ class Disks:
             except Exception as exc:
                 LOG.warning("rebuild of %s on %s failed: %s", instance_uuid, self.host, exc)
                 with self.db.transaction() as session:
-                    instance = session.get(models.Instance, instance_uuid)
+                    instance = session.get(models.Instance, instance_uuid, options=LAZY)
                     instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
                     instance.power_state = PowerState.NOSTATE
                     record_fault(session, instance, 500, f"Failed to rebuild instance: {exc}",
@@ -73,7 +73,7 @@ class Disks:
                 LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
                 snapshots.delete(self.cache.images, image_id)
                 with self.db.transaction() as session:
-                    instance = session.get(models.Instance, instance_uuid)
+                    instance = session.get(models.Instance, instance_uuid, options=LAZY)
                     if instance is not None:
                         instance.task_state, instance.updated_at = None, utcnow()
                         record_fault(session, instance, 500, f"Failed to snapshot instance: {exc}",

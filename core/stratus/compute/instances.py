@@ -6,17 +6,31 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import sqlalchemy as sa
+
 from stratus.compute import models
 from stratus.interfaces.hypervisor import InstanceSpec
 from stratus.servicegroup.registry import utcnow
 
-__all__ = ["columns", "instance_spec", "record_fault", "utcnow"]
+__all__ = ["LAZY", "columns", "instance_spec", "record_fault", "utcnow"]
 
 
 def record_fault(session: Any, instance: models.Instance, code: int, message: str, details: str = "",
                  host: str | None = None) -> None:
     instance.faults.append(models.InstanceFault(code=code, message=message, details=details, host=host,
                                                 created_at=utcnow()))
+
+
+#: options for reading one server's row: its collections load only when touched (inside the
+#: session), so a step that needs none of them reads one row, not four tables
+LAZY = [sa.orm.lazyload(models.Instance.metadata_items), sa.orm.lazyload(models.Instance.faults),
+        sa.orm.lazyload(models.Instance.tags)]
+
+
+#: options for reading one server's row: its collections load only when touched (inside the
+#: session), so a step that needs none of them reads one row, not four tables
+LAZY = [sa.orm.lazyload(models.Instance.metadata_items), sa.orm.lazyload(models.Instance.faults),
+        sa.orm.lazyload(models.Instance.tags)]
 
 
 def columns(instance: models.Instance) -> dict[str, Any]:

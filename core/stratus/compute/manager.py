@@ -24,7 +24,7 @@ from stratus import loading
 from stratus.compute import claims, history, models, states
 from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
-from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
+from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.compute.resizing import Resizing
 from stratus.db.engine import Database
@@ -118,7 +118,8 @@ class ComputeManager(Resizing, Disks):
             yield
 
     def _load(self, session: Any, instance_uuid: str) -> models.Instance | None:
-        return session.get(models.Instance, instance_uuid)
+        """The server's row; its collections load when touched, inside ``session``."""
+        return session.get(models.Instance, instance_uuid, options=LAZY)
 
     def _set(self, instance_uuid: str, **values: Any) -> None:
         with self.db.transaction() as session:

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import claims, history, models, states, zones
-from stratus.compute.instances import columns, instance_spec, record_fault, utcnow
+from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Resizing:
         server's row, metadata and the migration's row — or None if either moved on."""
 
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid)
+            instance = session.get(models.Instance, instance_uuid, options=LAZY)
             migration = load_migration(session, migration_uuid)
             if instance is None or instance.deleted or migration is None or migration.status != expected:
                 return None
@@ -123,7 +123,7 @@ class Resizing:
 
         LOG.warning("resize of %s on %s failed: %s", instance_uuid, self.host, exc)
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid)
+            instance = session.get(models.Instance, instance_uuid, options=LAZY)
             migration = load_migration(session, migration_uuid)
             give_back(session, instance_uuid, migration_uuid)
             if migration is not None:
@@ -137,7 +137,7 @@ class Resizing:
 
         power = self.driver.get_info(instance_uuid).power_state
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid)
+            instance = session.get(models.Instance, instance_uuid, options=LAZY)
             migration = load_migration(session, migration_uuid)
             migration.status, migration.updated_at = "finished", utcnow()
             for name, value in values.items():
@@ -212,7 +212,7 @@ class Resizing:
                                                          self.host):
             with self.db.transaction() as session:
                 migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 if migration is None or migration.status != "confirming" or instance is None:
                     return
                 same, network_info = migration.dest_compute == self.host, list(instance.network_info)
@@ -226,7 +226,7 @@ class Resizing:
                 self._unplug(instance_uuid, network_info)
             with self.db.transaction() as session:
                 migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 claims.release(session, migration_uuid)
                 migration.status, migration.updated_at = "confirmed", utcnow()
                 if not instance.deleted and instance.vm_state == states.RESIZED:
@@ -270,7 +270,7 @@ class Resizing:
             power = self.driver.get_info(instance_uuid).power_state
             with self.db.transaction() as session:
                 migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid)
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 migration.status, migration.updated_at = status, utcnow()
                 if instance is None or instance.deleted:
                     return

@@ -3,12 +3,16 @@ what the API needs to know of hosts."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from stratus.db.engine import Database
+from stratus.exceptions import BackendUnavailable
 from stratus.rpc import RPCClient
 from stratus.servicegroup.registry import registry_from_conf
+
+LOG = logging.getLogger(__name__)
 
 
 class ComputeService:
@@ -27,6 +31,17 @@ class ComputeService:
             if topic not in self._clients:
                 self._clients[topic] = RPCClient(self.transport, topic)
             return self._clients[topic]
+
+    def host_states_changed(self, context: Any) -> None:
+        """Tell every conductor to read the nodes again (a service or an aggregate changed);
+        if the broker is away they read them within ``[scheduler] host_state_max_age``."""
+        from stratus.compute.hoststates import CHANGED
+        from stratus.compute.manager import CONDUCTOR_TOPIC
+
+        try:
+            self.rpc(CONDUCTOR_TOPIC).fanout(context, CHANGED)
+        except BackendUnavailable as exc:
+            LOG.warning("could not tell the conductors that hosts changed (%s)", exc)
 
     def host_is_up(self, host: str) -> bool:
         return any(s.up for s in self.registry.list(binary="stratus-compute", host=host))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,10 +41,46 @@ def _set_sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
-def _begin_immediate(conn: Any) -> None:
-    # A writer takes the lock at BEGIN instead of on its first write, so two concurrent
-    # read-then-write transactions wait for each other rather than failing mid-way.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+READ_ONLY = "stratus_read_only"
+
+
+class _Writers:
+    """One SQLite file's writers in this process, queued on a lock before ``BEGIN IMMEDIATE``.
+
+    SQLite makes a writer that finds the file locked sleep and retry (1, 2, 5 ... 100 ms),
+    so under load most of a write's wait was sleeping after the lock was already free; a
+    thread waiting here is woken the moment the writer before it ends. Writers in other
+    processes still meet at SQLite's lock, and a writer that waited here longer than the
+    busy timeout goes on to SQLite's own wait rather than hanging.
+    """
+
+    def __init__(self, busy_timeout_ms: int) -> None:
+        self.lock = threading.Lock()
+        self.timeout = busy_timeout_ms / 1000
+
+    def begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # a reader (Database.reading) begins deferred: WAL gives it a snapshot beside the writer
+            conn.exec_driver_sql("BEGIN")
+            return
+        held = self.lock.acquire(timeout=self.timeout)
+        try:
+            # a writer takes the file's lock at BEGIN instead of on its first write, so two
+            # read-then-write transactions wait for each other rather than failing mid-way
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                self.lock.release()
+            raise
+        conn.info["stratus_writer"] = held
+
+    def end(self, conn: Any) -> None:
+        if conn.info.pop("stratus_writer", False):
+            self.lock.release()
+
+
+#: per SQLite file: every service's engine on one file (the embedded cloud's) queues on one lock
+_WRITERS: dict[str, _Writers] = {}
 
 
 def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
@@ -58,7 +95,8 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
         database = parsed.database
         if database and database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False}
+        # every API, RPC and periodic thread of a process may hold one; they are cheap
+        kwargs.update(connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60)
     else:
         kwargs.update(pool_pre_ping=True)
         if db is not None:
@@ -78,7 +116,11 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         busy = db.sqlite_busy_timeout if db is not None else 30000
         event.listen(engine, "connect", _set_sqlite_pragmas(busy))
-        event.listen(engine, "begin", _begin_immediate)
+        key = os.path.abspath(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+        writers = _Writers(busy) if key is None else _WRITERS.setdefault(key, _Writers(busy))
+        event.listen(engine, "begin", writers.begin)
+        event.listen(engine, "commit", writers.end)
+        event.listen(engine, "rollback", writers.end)
     return engine
 
 
@@ -104,6 +146,7 @@ class Database:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._readers = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @classmethod
     def for_service(cls, conf: Any, service: str) -> Database:
@@ -116,6 +159,21 @@ class Database:
         :raises BackendUnavailable: the database cannot be reached.
         """
         session = self._sessions()
+        try:
+            with unavailable_as_error(), session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session in one transaction that only reads: on SQLite it does not take the
+        write lock, so readers run beside a writer (each sees the last commit before it
+        began). Writing in it may fail with "database is locked"; use :meth:`transaction`.
+
+        :raises BackendUnavailable: the database cannot be reached.
+        """
+        session = self._readers()
         try:
             with unavailable_as_error(), session.begin():
                 yield session

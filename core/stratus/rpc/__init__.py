@@ -3,8 +3,9 @@
 
 Topics: a service listens on ``<topic>`` (shared, one server gets each message),
 ``<topic>.<host>`` (that server only) and a fanout queue of its own (every server of the
-topic). Payloads are JSON. ``memory://`` works within one process; ``amqp://`` across
-hosts, with reconnect and retry when the broker goes away.
+topic). Payloads are JSON. ``memory://`` works within one process (through the
+in-process broker of :mod:`stratus.rpc.local`); ``amqp://`` across hosts, with
+reconnect and retry when the broker goes away.
 """
 
 from stratus.rpc.client import RPCClient

@@ -13,7 +13,7 @@ from kombu.mixins import ConsumerMixin
 
 from stratus.context import RequestContext
 from stratus.exceptions import BackendUnavailable, MessagingTimeout
-from stratus.rpc import message
+from stratus.rpc import local, message
 from stratus.rpc.transport import POLL_INTERVAL, Transport
 
 LOG = logging.getLogger(__name__)
@@ -85,6 +85,12 @@ class RPCClient:
         self._replies: _ReplyListener | None = None
 
     def _publish(self, body: dict[str, Any], exchange: kombu.Exchange, routing_key: str, persistent: bool) -> None:
+        if self.transport.is_memory:
+            if exchange.type == "fanout":
+                local.BROKER.fanout(self.topic, body)
+            else:
+                local.BROKER.publish(routing_key, body)
+            return
         with self._lock:
             if self._producer is None:
                 self._connection = self.transport.connection()
@@ -133,6 +139,8 @@ class RPCClient:
         :raises MessagingTimeout: no reply within ``timeout`` seconds.
         """
         wait = self.timeout if timeout is None else timeout
+        if self.transport.is_memory:
+            return self._call_here(context, method, server, wait, args)
         replies = self._reply_listener()
         if not replies.ready.wait(wait):
             raise MessagingTimeout(f"could not listen for replies from {self.topic!r} within {wait}s")
@@ -150,6 +158,27 @@ class RPCClient:
                 ) from None
         finally:
             replies.waiters.pop(msg_id, None)
+        return self._result(reply)
+
+    def _call_here(self, context: RequestContext | dict | None, method: str, server: str | None, wait: float,
+                   args: dict[str, Any]) -> Any:
+        msg_id = uuid.uuid4().hex
+        waiter = local.BROKER.expect_reply(msg_id)
+        try:
+            body = message.request(method, args, _context_dict(context), msg_id, local.LOCAL_REPLY_TO)
+            local.BROKER.publish(self._routing_key(server), body)
+            try:
+                reply = waiter.get(timeout=wait)
+            except queue.Empty:
+                raise MessagingTimeout(
+                    f"no reply to {method!r} from topic {self._routing_key(server)!r} within {wait}s"
+                ) from None
+        finally:
+            local.BROKER.forget_reply(msg_id)
+        return self._result(reply)
+
+    @staticmethod
+    def _result(reply: dict[str, Any]) -> Any:
         if reply.get("failure"):
             raise message.rebuild_exception(reply["failure"])
         return reply.get("result")

@@ -13,7 +13,7 @@ import kombu
 from kombu.mixins import ConsumerMixin
 
 from stratus.context import RequestContext
-from stratus.rpc import message
+from stratus.rpc import local, message
 from stratus.rpc.transport import POLL_INTERVAL, Transport
 
 LOG = logging.getLogger(__name__)
@@ -70,8 +70,12 @@ class RPCServer(ConsumerMixin):
 
     def _on_message(self, body: dict[str, Any], msg: Any) -> None:
         msg.ack()
-        key = (msg.delivery_info or {}).get("routing_key", "")
-        name = key[len(self.topic) + 1:] if key.startswith(f"{self.topic}.") else ""
+        self.deliver((msg.delivery_info or {}).get("routing_key", ""), body)
+
+    def deliver(self, routing_key: str, body: dict[str, Any]) -> None:
+        """Run a request that arrived on ``routing_key`` on the pool (the in-process broker
+        calls this directly)."""
+        name = routing_key[len(self.topic) + 1:] if routing_key.startswith(f"{self.topic}.") else ""
         self._pool.submit(self._dispatch, body, self.hosts.get(name, self.endpoints))
 
     def _find(self, method: str, endpoints: list[object]) -> Any:
@@ -108,6 +112,9 @@ class RPCServer(ConsumerMixin):
             self._reply(body["reply_to"], reply)
 
     def _reply(self, reply_to: str, reply: dict[str, Any]) -> None:
+        if self.transport.is_memory:
+            local.BROKER.reply(reply)
+            return
         with self._reply_lock:
             if self._reply_producer is None:
                 self._reply_connection = self.transport.connection()
@@ -119,6 +126,11 @@ class RPCServer(ConsumerMixin):
 
     def start(self, wait: float = 30) -> None:
         """Start consuming in a daemon thread; return once the queues are declared."""
+        if self.transport.is_memory:
+            local.BROKER.consume(self, [self.topic, *(f"{self.topic}.{name}" for name in [self.host, *self.hosts])],
+                                 self.topic)
+            self.ready.set()
+            return
         self._thread = threading.Thread(target=self.run, kwargs={"safety_interval": POLL_INTERVAL},
                                         name=f"rpc-server-{self.topic}", daemon=True)
         self._thread.start()
@@ -128,6 +140,8 @@ class RPCServer(ConsumerMixin):
     def stop(self) -> None:
         """Stop consuming, finish the requests already running, close connections."""
         self.should_stop = True
+        if self.transport.is_memory:
+            local.BROKER.cancel(self)
         if self._thread is not None:
             self._thread.join(10)
         self._pool.shutdown(wait=True)

@@ -85,11 +85,12 @@ class Scheduler:
         report = []
         for index, flt in enumerate(self.filters):
             before = len(hosts)
-            if flt.capabilities & FilterCapability.RUN_ONCE_PER_REQUEST and index in once:
+            remember = spec.num_instances > 1 and flt.capabilities & FilterCapability.RUN_ONCE_PER_REQUEST
+            if remember and index in once:
                 passed = [h for h in hosts if (h.host, h.nodename) in once[index]]
             else:
                 passed = [h for h in hosts if flt.host_passes(h, spec)]
-                if flt.capabilities & FilterCapability.RUN_ONCE_PER_REQUEST:
+                if remember:
                     once[index] = {(h.host, h.nodename) for h in passed}
             name = type(flt).__name__
             removed = before - len(passed)

@@ -79,26 +79,25 @@ class ServiceRegistry:
                     self.heartbeat(host, binary, topic)  # the first time: its own race-safe insert
 
     def is_up(self, record: ServiceRecord, now: datetime.datetime | None = None) -> bool:
-        if record.forced_down or record.last_seen_up is None:
+        return self._up(record.forced_down, record.last_seen_up, now or utcnow())
+
+    def _up(self, forced_down: bool, last_seen_up: datetime.datetime | None, now: datetime.datetime) -> bool:
+        if forced_down or last_seen_up is None:
             return False
-        age = ((now or utcnow()) - record.last_seen_up).total_seconds()
-        return age <= self.service_down_time
+        return (now - last_seen_up).total_seconds() <= self.service_down_time
 
     def list(self, binary: str | None = None, host: str | None = None) -> list[ServiceStatus]:
-        query = sa.select(ServiceRecord).order_by(ServiceRecord.id)
+        r = ServiceRecord
+        query = sa.select(r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason, r.forced_down,
+                          r.last_seen_up).order_by(r.id)
         if binary:
-            query = query.where(ServiceRecord.binary == binary)
+            query = query.where(r.binary == binary)
         if host:
-            query = query.where(ServiceRecord.host == host)
+            query = query.where(r.host == host)
         now = utcnow()
-        with self.db.transaction() as session:
-            return [
-                ServiceStatus(
-                    r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason, r.forced_down,
-                    r.last_seen_up, self.is_up(r, now),
-                )
-                for r in session.scalars(query)
-            ]
+        with self.db.reading() as session:
+            return [ServiceStatus(*row, self._up(row.forced_down, row.last_seen_up, now))
+                    for row in session.execute(query)]
 
 
 class Heartbeat:

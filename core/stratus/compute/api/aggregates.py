@@ -131,7 +131,7 @@ class Aggregates:
     @schema("List host aggregates", responses={200: {"type": "object", "required": ["aggregates"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "os_compute_api:os-aggregates:index", {})
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             resp.media = {"aggregates": [view(req, row) for row in
                                          session.scalars(sa.select(Aggregate).order_by(Aggregate.id))]}
 
@@ -157,7 +157,7 @@ class AggregateItem:
             responses={200: {"type": "object", "required": ["aggregate"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, aggregate_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-aggregates:show", {})
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             resp.media = {"aggregate": view(req, _find(session, aggregate_id))}
 
     @schema("Rename a host aggregate or change its availability zone", request=UPDATE,
@@ -181,6 +181,7 @@ class AggregateItem:
             except sa.exc.IntegrityError:
                 raise Conflict(f"Aggregate {body['name']} already exists.") from None
             resp.media = {"aggregate": view(req, row)}
+        self.compute.host_states_changed(context(req))
 
     @schema("Delete a host aggregate (it must hold no host)", responses={200: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, aggregate_id: str) -> None:
@@ -214,6 +215,7 @@ class AggregateAction:
             getattr(self, f"_{action}")(session, row, body[action])
             session.flush()
             resp.media = {"aggregate": view(req, row)}
+        self.compute.host_states_changed(context(req))
 
     def _add_host(self, session: Any, row: Aggregate, body: dict[str, Any]) -> None:
         host = body["host"]

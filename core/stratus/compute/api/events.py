@@ -54,7 +54,7 @@ class InstanceActions:
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, request_id: str | None = None
                ) -> None:
         ctx = context(req)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             instance = session.get(models.Instance, server_id) if at_least(req, "2.21") else None
             if instance is None or not (ctx.is_admin or instance.project_id == ctx.project_id):
                 instance = find(session, req, server_id)  # deleted servers' actions only from 2.21

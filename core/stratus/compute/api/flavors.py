@@ -124,7 +124,7 @@ class Flavors:
         keys = paging.sort_keys([(sort_key, SORT_KEYS[sort_key], sort_dir == "asc", False)],
                                 ("flavorid", Flavor.flavorid))
         limit = int_param(req, "limit") if "limit" in req.params else None
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             query = sa.select(Flavor).where(*where)
             marker = req.params.get("marker")
             if marker is not None:
@@ -176,7 +176,7 @@ class FlavorItem:
 
     @schema("Show a flavor", responses={200: {"type": "object", "required": ["flavor"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             resp.media = {"flavor": view(req, self.service.conf, find(session, req, flavor_id), True,
                                          specs_visible(req, self.policy))}
 
@@ -207,7 +207,7 @@ class ExtraSpecs:
     @schema("List a flavor's extra specs", responses={200: {"type": "object", "required": ["extra_specs"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-flavor-extra-specs:index")
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             row = find(session, req, flavor_id)
             resp.media = {"extra_specs": {s.key: s.value for s in row.extra_specs}}
 
@@ -242,7 +242,7 @@ class ExtraSpec:
     @schema("Show one extra spec", responses={200: {"type": "object"}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, flavor_id: str, key: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-flavor-extra-specs:show")
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             spec = next((s for s in find(session, req, flavor_id).extra_specs if s.key == key), None)
             if spec is None:
                 raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
@@ -281,7 +281,7 @@ class FlavorAccess:
     @schema("List the projects with access to a private flavor", responses={200: {"type": "object"}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-flavor-access")
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             row = find(session, req, flavor_id)
             if row.is_public:
                 raise NotFound("Access list not available for public flavors.")

@@ -75,7 +75,7 @@ class ServerGroups:
         ctx = context(req)
         enforce(req, self.policy, "os_compute_api:os-server-groups:index", {"project_id": ctx.project_id})
         everyone = ctx.is_admin and bool_param("all_projects", req.params.get("all_projects", "false"))
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             query = sa.select(Group).order_by(Group.created_at)
             if not everyone:
                 query = query.where(Group.project_id == ctx.project_id)
@@ -109,7 +109,7 @@ class ServerGroupItem:
     @schema("Show a server group", responses={200: {"type": "object", "required": ["server_group"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, group_id: str) -> None:
         ctx = context(req)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             row = find_group(session, ctx, group_id)
             enforce(req, self.policy, "os_compute_api:os-server-groups:show", {"project_id": row.project_id})
             resp.media = {"server_group": group_view(req, row)}

@@ -30,7 +30,7 @@ class AvailabilityZones:
         enforce(req, self.policy, "os_compute_api:os-availability-zone:" + ("detail" if self.detail else "list"))
         conf = self.compute.conf.compute
         services = self.compute.registry.list()
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             host_zones = zones.host_zones(session)
 
         def zone(service: Any) -> str:
@@ -63,7 +63,7 @@ class Limits:
         project_id = req.params.get("tenant_id") or ctx.project_id
         if project_id != ctx.project_id and not ctx.is_admin:
             raise Forbidden("Only administrators may read another project's limits.")
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             limit, used = quotas.limits(session, self.compute.conf, project_id), quotas.usage(session, project_id)
             groups = session.scalar(sa.select(sa.func.count()).select_from(models.InstanceGroup)
                                     .where(models.InstanceGroup.project_id == project_id))
@@ -119,7 +119,7 @@ class QuotaSet:
             resp.media = {"quota_set": _shown(req, {"id": project_id, **quotas.defaults(self.compute.conf)})}
             return
         self._readable(req, project_id)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             limit = quotas.limits(session, self.compute.conf, project_id)
             if self.view == "detail":
                 used = quotas.usage(session, project_id)

@@ -90,7 +90,7 @@ class Hypervisors:
                 raise Invalid("Paging over hypervisors with the hypervisor_hostname_pattern query parameter "
                               "is not supported.")
         services = _services(self.compute)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             query = sa.select(models.ComputeNode).order_by(models.ComputeNode.id)
             limit = None
             if pattern is not None:
@@ -159,7 +159,7 @@ class HypervisorItem:
         enforce(req, self.policy, "os_compute_api:os-hypervisors:show")
         with_servers = at_least(req, "2.53") and bool_param("with_servers", req.params.get("with_servers", "false"))
         services = _services(self.compute)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             node = _find(session, req, hypervisor_id, services)
             hosted = _servers(session, {node.host}) if with_servers else {}
             resp.media = {"hypervisor": view(req, node, services[node.host], True, hosted.get(node.host))}
@@ -175,7 +175,7 @@ class HypervisorUptime:
     def on_get(self, req: falcon.Request, resp: falcon.Response, hypervisor_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-hypervisors:uptime")
         services = _services(self.compute)
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             node = _find(session, req, hypervisor_id, services)
             body = view(req, node, services[node.host], False)
         if not services[node.host][1]:

@@ -129,7 +129,7 @@ class KeyPairs:
                 query = query.limit(limit)
             if req.get_param("marker") is not None:
                 query = query.where(KeyPair.name > self._marker(req, owner))
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             rows = list(session.scalars(query))
             resp.media = {"keypairs": [{"keypair": _view(req, r)} for r in rows]}
         if limit and len(rows) == limit:
@@ -189,7 +189,7 @@ class KeyPairItem:
     @schema("Show a key pair", responses={200: {"type": "object", "required": ["keypair"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-keypairs:show", {"user_id": _owner(req)})
-        with self.service.db.transaction() as session:
+        with self.service.db.reading() as session:
             row = self._find(session, req, name)
             resp.media = {"keypair": {"id": row.id, **_view(req, row), "user_id": row.user_id,
                                       "created_at": row.created_at.isoformat(), "updated_at": None,

@@ -48,7 +48,7 @@ class _MetadataBase:
 class ServerMetadata(_MetadataBase):
     @schema("A server's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             instance = self._instance(session, req, server_id, "index")
             resp.media = {"metadata": {m.key: m.value for m in instance.metadata_items}}
 
@@ -70,7 +70,7 @@ class ServerMetadata(_MetadataBase):
 class ServerMetadataItem(_MetadataBase):
     @schema("One metadata item", responses={200: {"type": "object", "required": ["meta"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, key: str) -> None:
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             items = {m.key: m.value for m in self._instance(session, req, server_id, "show").metadata_items}
         if key not in items:
             raise NotFound("Metadata item was not found")
@@ -104,7 +104,7 @@ class ServerIps:
 
     @schema("A server's addresses by network (or one network's)", responses={200: {"type": "object"}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, label: str | None = None) -> None:
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             instance = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:ips:index", {"project_id": instance.project_id})
             addresses = _addresses(instance)

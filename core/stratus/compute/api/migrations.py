@@ -67,7 +67,7 @@ class Migrations:
             else:
                 query = query.where(column == value)
         limit = None
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             if at_least(req, "2.59"):
                 query = query.where(*changes(req, Migration.updated_at))
                 marker = req.get_param("marker")

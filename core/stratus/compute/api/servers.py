@@ -22,7 +22,7 @@ from stratus.compute.api.common import bool_param, changes, context, int_param, 
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
-from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, utcnow
+from stratus.compute.manager import CONDUCTOR_TOPIC, LAZY, TOPIC, finish_delete, utcnow
 from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
 
 Instance = models.Instance
@@ -166,7 +166,7 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
         return image_id, {}
     from stratus.image import listing
 
-    with images.db.transaction() as session:
+    with images.db.reading() as session:
         image = listing.load(session, image_id, ctx)
         if image is None:
             raise Invalid(f"Image {image_id} could not be found.")
@@ -194,9 +194,13 @@ def _status_of(statuses: dict[str, str], row: Instance) -> str:
     return statuses.get(row.host, "UNKNOWN") if row.host else ""
 
 
+
+
 def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
     ctx = context(req)
-    row = session.get(Instance, server_id)
+    # collections load when touched: a poll of a server's status reads its metadata, not
+    # the faults and tags it does not show
+    row = session.get(Instance, server_id, options=LAZY)
     if row is None or row.deleted or not (ctx.is_admin or row.project_id == ctx.project_id):
         raise NotFound(f"Instance {server_id} could not be found.")
     return row
@@ -336,7 +340,7 @@ class Servers:
         flavor = _ref(params["flavor"]) if "flavor" in params else None
         addresses = _address_patterns(req, params)
         statuses = host_statuses(req, self.compute) if self.detail else {}
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             rows = list(session.scalars(sa.select(Instance).where(*where).order_by(*order)))
             rows = [r for r in rows if (not pattern or pattern.search(r.display_name))
                     and (flavor is None or r.flavor["id"] == flavor)
@@ -534,7 +538,7 @@ class ServerItem:
     @schema("Show a server", responses={200: {"type": "object", "required": ["server"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         statuses = host_statuses(req, self.compute)  # the services' database: before this one's transaction
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:show", {"project_id": row.project_id})
             resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row))}

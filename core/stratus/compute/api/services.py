@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema, validate
 from stratus.compute import models
-from stratus.compute.api.common import is_uuid
+from stratus.compute.api.common import context, is_uuid
 from stratus.compute.api.microversions import at_least
 from stratus.compute.manager import BINARY
 from stratus.compute.zones import host_zones
@@ -111,6 +111,7 @@ class ServiceItem:
                 raise NotFound("Unknown action")
             validate(OLD_CHANGE, body)
             resp.media = {"service": self._old_change(service_id, body)}
+            self.compute.host_states_changed(context(req))
             return
         validate(CHANGE, body)
         host_zones = zones(self.compute)
@@ -131,6 +132,7 @@ class ServiceItem:
                 record.forced_down = body["forced_down"]
             session.flush()
             resp.media = {"service": view(req, self.compute, record, host_zones.get(record.host))}
+        self.compute.host_states_changed(context(req))
 
     def _old_change(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         where = (ServiceRecord.host == body["host"]) & (ServiceRecord.binary == body["binary"])
@@ -177,4 +179,5 @@ class ServiceItem:
                 session.execute(sa.delete(models.AggregateHost).where(models.AggregateHost.host == host))
         with self.compute.services_db.transaction() as session:
             session.execute(sa.delete(ServiceRecord).where(ServiceRecord.id == record_id))
+        self.compute.host_states_changed(context(req))
         resp.status = 204

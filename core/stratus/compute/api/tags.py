@@ -59,7 +59,7 @@ class _Tags:
 class ServerTags(_Tags):
     @schema("List a server's tags (2.26)", responses={200: {"type": "object", "required": ["tags"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             resp.media = {"tags": [t.tag for t in self._server(req, session, server_id, False).tags]}
 
     @schema("Replace a server's tags (2.26)", request=REPLACE, responses={200: {"type": "object"}})
@@ -84,7 +84,7 @@ class ServerTags(_Tags):
 class ServerTag(_Tags):
     @schema("Whether a server has a tag: 204 or 404 (2.26)", responses={204: None})
     def on_get(self, req: falcon.Request, resp: falcon.Response, server_id: str, tag: str) -> None:
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:
             if tag not in {t.tag for t in self._server(req, session, server_id, False).tags}:
                 raise NotFound(f"Tag {tag} could not be found for instance {server_id}.")
         resp.status = 204

@@ -1,0 +1,103 @@
+"""The scheduler's view of every compute node, as one conductor keeps it.
+
+Reading every node, service, aggregate (and placed server, when a filter needs the
+lists) for each request took most of a conductor's time at a thousand hosts. So the
+view is read at most every ``[scheduler] host_state_max_age`` seconds; in between, each
+claim this conductor takes is charged to it. That is safe because the view only proposes:
+the claim (:mod:`stratus.compute.claims`) is a conditional UPDATE that refuses a node
+which no longer has room, and a refused claim makes the view re-read before the next
+choice. Changes an operator expects at once — a service disabled or forced down, an
+aggregate's hosts or metadata — reach every conductor as a ``host_states_changed``
+fanout, which drops the view.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from stratus.compute import models, states, zones
+from stratus.interfaces.scheduler import HostState, RequestSpec
+from stratus.scheduler.selection import charged
+
+Node = models.ComputeNode
+#: what the conductor fans out when the view must be re-read at once
+CHANGED = "host_states_changed"
+
+
+def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True) -> list[HostState]:
+    """Every node as the scheduler sees it: claims, service liveness (``services``: the
+    compute services' statuses), builds under way, its zone and aggregate metadata, and
+    (``with_instances``) the servers on it."""
+    services = {s.host: s for s in services}
+    metadata = zones.host_metadata(session)
+    busy = dict(session.execute(
+        sa.select(models.Instance.host, sa.func.count()).where(
+            models.Instance.vm_state == states.BUILDING, models.Instance.deleted.is_(False),
+            models.Instance.host.is_not(None)).group_by(models.Instance.host)).all())
+    placed: dict[str, set[str]] = {}
+    if with_instances:
+        for uuid, host in session.execute(sa.select(models.Instance.uuid, models.Instance.host).where(
+                models.Instance.deleted.is_(False), models.Instance.host.is_not(None))):
+            placed.setdefault(host, set()).add(uuid)
+    result = []
+    for node in session.execute(sa.select(
+            Node.host, Node.nodename, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
+            Node.local_gb, Node.local_gb_used, Node.cpu_allocation_ratio, Node.ram_allocation_ratio,
+            Node.disk_allocation_ratio, Node.running_vms, Node.hypervisor_type, Node.hypervisor_version,
+            Node.cpu_info).order_by(Node.host)):
+        service = services.get(node.host)
+        cpu_info = node.cpu_info or {}
+        result.append(HostState(
+            host=node.host, nodename=node.nodename,
+            availability_zone=min(metadata.get(node.host, {}).get(zones.ZONE_KEY, ()), default=default_zone),
+            service_up=bool(service and service.up), service_disabled=bool(service and service.disabled),
+            vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
+            memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
+            cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
+            disk_allocation_ratio=node.disk_allocation_ratio, num_instances=node.running_vms,
+            num_io_ops=busy.get(node.host, 0), hypervisor_type=node.hypervisor_type,
+            hypervisor_version=node.hypervisor_version,
+            capabilities={k: str(v) for k, v in cpu_info.items()} | {"cpu_arch": str(cpu_info.get("arch", ""))},
+            instances=frozenset(placed.get(node.host, ())), aggregate_metadata=metadata.get(node.host, {})))
+    return result
+
+
+class HostStateView:
+    """One conductor's cached :func:`read`; thread-safe. ``with_instances``: whether an
+    enabled filter or weigher needs the servers on each host (``INSTANCE_LIST``)."""
+
+    def __init__(self, conf: Any, db: Any, registry: Any, with_instances: bool) -> None:
+        self.conf, self.db, self.registry, self.with_instances = conf, db, registry, with_instances
+        self._lock = threading.Lock()
+        self._states: dict[tuple[str, str], HostState] = {}
+        self._read_at = float("-inf")
+
+    def get(self) -> list[HostState]:
+        """The nodes, re-read if the view is older than ``[scheduler] host_state_max_age``."""
+        with self._lock:
+            if time.monotonic() - self._read_at >= self.conf.scheduler.host_state_max_age:
+                started = time.monotonic()
+                services = self.registry.list(binary="stratus-compute")
+                with self.db.reading() as session:
+                    found = read(session, services, self.conf.compute.default_availability_zone,
+                                 self.with_instances)
+                self._states = {(h.host, h.nodename): h for h in found}
+                self._read_at = started
+            return list(self._states.values())
+
+    def charge(self, host: str, nodename: str, spec: RequestSpec, instance_uuid: str) -> None:
+        """A claim this conductor took: the view shows it until the next read."""
+        with self._lock:
+            state = self._states.get((host, nodename))
+            if state is not None:
+                self._states[(host, nodename)] = charged(state, spec, instance_uuid if self.with_instances else None)
+
+    def drop(self) -> None:
+        """Read everything again at the next :meth:`get` (a claim was refused, or an
+        operator changed services or aggregates)."""
+        with self._lock:
+            self._read_at = float("-inf")

@@ -175,3 +175,15 @@ def test_an_administrator_forces_a_host_past_the_filters(conn, cloud, fresh):
             member.close()
     finally:
         conn.compute.enable_service(service)
+
+
+def test_disabling_hosts_applies_to_the_next_boot(conn, cloud, fresh):
+    boot(conn, "warm-the-view", flavor="m1.nano")  # the conductor has read the hosts
+    services = [s for s in conn.compute.services() if s.host in HOSTS[:2]]
+    for service in services:
+        conn.compute.disable_service(service)
+    try:
+        assert {boot(conn, f"only-third-{i}", flavor="m1.nano").compute_host for i in range(2)} == {HOSTS[2]}
+    finally:
+        for service in services:
+            conn.compute.enable_service(service)

@@ -101,3 +101,12 @@ def tree_rss(pid: int) -> int:
         except (OSError, StopIteration):
             continue
     return total
+
+
+def openstack(clouds_yaml: str, *args: str, timeout: float = 120) -> str:
+    """The ``openstack`` CLI as a user runs it against cloud ``stratus``; its output (it must succeed)."""
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=clouds_yaml, OS_CLOUD="stratus")
+    done = subprocess.run([sys.executable, "-m", "openstackclient.shell", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+    assert done.returncode == 0, f"openstack {' '.join(args)}: {done.stderr}"
+    return done.stdout

@@ -4,13 +4,12 @@ CLI and raw requests: Nova's rules for zones, the aggregate filters, forced host
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tests.functional.accounts import member_of_new_project
 from tests.functional.conftest import start_cloud
+from tests.functional.servers import openstack
 from tests.functional.test_compute_servers import CONFIG, boot, image, nova, wait_status
 
 HOSTS = ["stratus-0001", "stratus-0002", "stratus-0003"]
@@ -40,11 +39,7 @@ def fresh(conn):
 
 
 def cli(cloud, *args):
-    env = {"OS_CLIENT_CONFIG_FILE": cloud.clouds_yaml, "OS_CLOUD": "stratus", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "openstackclient.shell", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return openstack(cloud.clouds_yaml, *args)
 
 
 def test_cli_makes_a_zone_that_services_hypervisors_and_zones_show(conn, cloud, fresh):

@@ -37,7 +37,8 @@ class Disks:
                 image_path = self.cache.path(row["image_ref"]) if row["image_ref"] else None
                 self._set(instance_uuid, task_state=states.REBUILD_SPAWNING)
                 self.driver.destroy(instance_uuid)
-                self.driver.spawn(instance_spec(row, metadata, image_path), self._nics(row["network_info"]), [])
+                self.driver.spawn(instance_spec(row, metadata, image_path, config_drive_files=self.config_drive(
+                    row, metadata)), self._nics(row["network_info"]), [])
                 stopped = row["vm_state"] == states.STOPPED
                 if stopped:
                     self.driver.power_off(instance_uuid)

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import models
-from stratus.interfaces.hypervisor import InstanceSpec
+from stratus.interfaces.hypervisor import EphemeralDisk, InstanceSpec
 from stratus.servicegroup.registry import utcnow
 
-__all__ = ["LAZY", "columns", "instance_spec", "record_fault", "utcnow"]
+__all__ = ["LAZY", "columns", "instance_spec", "local_disks", "record_fault", "utcnow"]
 
 
 def record_fault(session: Any, instance: models.Instance, code: int, message: str, details: str = "",
@@ -38,15 +38,41 @@ def columns(instance: models.Instance) -> dict[str, Any]:
     return {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}
 
 
+def local_disks(flavor: dict[str, Any], disks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The ephemeral and swap disks a server gets: those its block device mapping asked for
+    (sizes filled in from the flavor), else the flavor's own ephemeral and swap disks."""
+    asked = [d for d in disks or () if d["source_type"] == "blank"]
+    if not asked:
+        asked = ([{"source_type": "blank", "guest_format": None, "volume_size": flavor["ephemeral"]}]
+                 if flavor.get("ephemeral") else []) + \
+                ([{"source_type": "blank", "guest_format": "swap", "volume_size": flavor["swap"]}]
+                 if flavor.get("swap") else [])
+    result = []
+    for disk in asked:
+        default = flavor.get("swap", 0) if disk.get("guest_format") == "swap" else flavor.get("ephemeral", 0)
+        result.append({**disk, "volume_size": disk["volume_size"] if disk.get("volume_size") is not None
+                       else default})
+    return result
+
+
 def instance_spec(row: dict[str, Any], metadata: dict[str, str], image_path: str | None,
-                  flavor: dict[str, Any] | None = None) -> InstanceSpec:
+                  flavor: dict[str, Any] | None = None,
+                  config_drive_files: dict[str, bytes] | None = None) -> InstanceSpec:
     """What the driver is asked to run: the server ``row`` (see :func:`columns`) with
-    ``flavor``'s sizes (its own by default) and its disk from ``image_path``."""
+    ``flavor``'s sizes (its own by default), its disk from ``image_path``, its local disks
+    and (``config_drive_files``) the content of its config drive."""
     flavor = flavor or row["flavor"]
+    ephemerals = tuple(
+        EphemeralDisk(size_gb=0 if d.get("guest_format") == "swap" else d["volume_size"],
+                      size_mb=d["volume_size"] if d.get("guest_format") == "swap" else 0,
+                      guest_format=d.get("guest_format"), device_name=d.get("device_name"),
+                      disk_bus=d.get("disk_bus"))
+        for d in local_disks(flavor, row.get("block_device_mapping")))
     return InstanceSpec(
         uuid=row["uuid"], name=f"instance-{row['uuid'][:8]}", vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
         root_gb=flavor["disk"], ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
         image_path=image_path, image_properties=row["request_spec"].get("image_properties", {}),
         user_data=base64.b64decode(row["user_data"]) if row["user_data"] else None, metadata=metadata,
-        key_data=row["key_data"], config_drive=row["config_drive"], image_id=row["image_ref"] or None,
-        flavor_name=flavor.get("original_name"))
+        key_data=row["key_data"], config_drive=config_drive_files is not None, image_id=row["image_ref"] or None,
+        flavor_name=flavor.get("original_name"), ephemerals=ephemerals,
+        config_drive_files=config_drive_files or {})

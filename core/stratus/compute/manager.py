@@ -269,6 +269,22 @@ class ComputeManager(Resizing, Disks):
 
     # -- building ----------------------------------------------------------------------
 
+    def config_drive(self, row: dict[str, Any], metadata: dict[str, str]) -> dict[str, bytes] | None:
+        """The server's config drive files, if it gets one: asked at create, forced by
+        ``[compute] force_config_drive`` or by the image (``img_config_drive=mandatory``).
+
+        :raises CapabilityNotSupported: it needs one and this host's driver cannot build one."""
+        from stratus.compute import configdrive
+        from stratus.network import attachments as net
+
+        mandatory = row["request_spec"].get("image_properties", {}).get("img_config_drive") == "mandatory"
+        if not (row["config_drive"] or self.conf.compute.force_config_drive or mandatory):
+            return None
+        self._capable("CONFIG_DRIVE")
+        subnets = net.subnets(self.network, {f["subnet_id"] for nic in row["network_info"]
+                                             for f in nic["fixed_ips"]}) if self.network is not None else {}
+        return configdrive.files(row, metadata, row["network_info"], subnets, row.get("block_device_mapping") or [])
+
     def _build(self, context: Any, instance_uuid: str) -> Exception | None:
         with self.db.transaction() as session:
             instance = self._load(session, instance_uuid)
@@ -285,7 +301,8 @@ class ComputeManager(Resizing, Disks):
             self._set(instance_uuid, task_state=states.BLOCK_DEVICE_MAPPING, network_info=attachments)
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
             self._set(instance_uuid, task_state=states.SPAWNING)
-            self.driver.spawn(instance_spec(snapshot, metadata, image_path), nics, [])
+            drive = self.config_drive({**snapshot, "network_info": attachments}, metadata)
+            self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, [])
         except Exception as exc:  # any failure: give back everything, then reschedule or fail
             LOG.warning("build of %s on %s failed: %s", instance_uuid, self.host, exc)
             self.driver.destroy(instance_uuid)

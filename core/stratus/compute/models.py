@@ -125,6 +125,8 @@ class Instance(Base):
     access_ip_v4: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     access_ip_v6: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     requested_networks: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: the local disks of the create's block_device_mapping_v2 (see compute.api.block_devices)
+    block_device_mapping: Mapped[list | None] = mapped_column(sa.JSON, nullable=True, default=list)
     security_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
     network_info: Mapped[list] = mapped_column(sa.JSON, default=list)
     tried_hosts: Mapped[list] = mapped_column(sa.JSON, default=list)

@@ -81,7 +81,8 @@ class Resizing:
                      migration: dict[str, Any]) -> None:
 
         try:
-            self._capable("RESIZE").resize(row["uuid"], instance_spec(row, metadata, None, migration["new_flavor"]))
+            self._capable("RESIZE").resize(row["uuid"], instance_spec(row, metadata, None, migration["new_flavor"],
+                                                                         self.config_drive(row, metadata)))
         except Exception as exc:
             self._resize_failed(row["uuid"], migration["uuid"], exc)
             raise
@@ -166,7 +167,8 @@ class Resizing:
                 snapshots.fetch(self.cache.images, migration["disk_location"], path)
                 network_info = self._rebind(instance_uuid, row["project_id"], row["network_info"])
                 nics = self._plug(instance_uuid, row["project_id"], network_info)
-                self.driver.spawn(instance_spec(row, metadata, path, migration["new_flavor"]), nics, [])
+                self.driver.spawn(instance_spec(row, metadata, path, migration["new_flavor"],
+                                                self.config_drive(row, metadata)), nics, [])
                 if migration["old_vm_state"] == states.STOPPED:
                     self.driver.power_off(instance_uuid)
             except Exception as exc:

@@ -26,6 +26,11 @@ opts = [
                help="The availability zone shown for services other than compute (the conductor)."),
     cfg.StrOpt("default_schedule_zone",
                help="The availability zone a server goes to when its request names none (unset: any)."),
+    cfg.IntOpt("max_local_block_devices", default=3, min=-1,
+               help="Local disks (root from an image, ephemeral, swap) a server's block device mapping may ask for "
+               "(-1: any number)."),
+    cfg.BoolOpt("force_config_drive", default=False,
+                help="Give every server a config drive, whether its request asks for one or not."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 2)
+API_VERSION: ApiVersion = (1, 3)
 
 
 class HypervisorCapability(enum.Flag):
@@ -33,6 +33,7 @@ class HypervisorCapability(enum.Flag):
     SUSPEND = enum.auto()
     RESIZE = enum.auto()
     VOLUME_ATTACH = enum.auto()
+    #: builds a config drive from ``InstanceSpec.config_drive_files`` (those files from API 1.3)
     CONFIG_DRIVE = enum.auto()
     #: API 1.2
     INTERFACE_ATTACH = enum.auto()
@@ -86,6 +87,18 @@ class BlockDevice:
 
 
 @dataclass(frozen=True, slots=True)
+class EphemeralDisk:
+    """A local disk beside the root one (API 1.3): an ephemeral disk, or swap when
+    ``guest_format`` is ``swap`` (then ``size_mb`` counts, not ``size_gb``)."""
+
+    size_gb: int
+    guest_format: str | None = None
+    device_name: str | None = None
+    disk_bus: str | None = None
+    size_mb: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSpec:
     """Everything the driver needs to create a server; sizes come from the flavor."""
 
@@ -105,6 +118,14 @@ class InstanceSpec:
     #: the image and flavor the server was built from (API 1.1), for logs and fault injection
     image_id: str | None = None
     flavor_name: str | None = None
+    #: the local disks besides the root one, as the request's block device mapping or the
+    #: flavor (its ephemeral disk, its swap) asked (API 1.3); their sizes add up to at most
+    #: ``ephemeral_gb`` and ``swap_mb``
+    ephemerals: tuple[EphemeralDisk, ...] = ()
+    #: when ``config_drive``: the files the guest finds on a read-only drive labelled
+    #: ``config-2`` (ISO 9660, as Nova's), path -> content, e.g. ``openstack/latest/meta_data.json``
+    #: (API 1.3; only given to drivers with the ``CONFIG_DRIVE`` capability)
+    config_drive_files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ class Attachment:
 
 def networks_for(service: NetworkService, project_id: str) -> list[tuple[str, str]]:
     """(id, name) of the networks a project may attach to, own and shared, not external."""
-    with service.db.transaction() as session:
+    with service.db.reading() as session:
         rows = session.execute(sa.select(models.Network.id, models.Network.name).where(
             sa.or_(models.Network.project_id == project_id, models.Network.shared.is_(True)),
             models.Network.router_external.is_(False)).order_by(models.Network.created_at))
@@ -47,7 +47,7 @@ def networks_for(service: NetworkService, project_id: str) -> list[tuple[str, st
 
 def check_network(service: NetworkService, project_id: str, network_id: str, is_admin: bool = False) -> None:
     """:raises NotFound: the project may not attach to ``network_id``."""
-    with service.db.transaction() as session:
+    with service.db.reading() as session:
         row = session.get(models.Network, network_id)
         if row is None or not (is_admin or row.project_id == project_id or row.shared):
             raise NotFound(f"Network {network_id} could not be found.")
@@ -55,12 +55,25 @@ def check_network(service: NetworkService, project_id: str, network_id: str, is_
 
 def check_port(service: NetworkService, project_id: str, port_id: str, is_admin: bool = False) -> None:
     """:raises NotFound / Conflict: the port is not the project's or already has a device."""
-    with service.db.transaction() as session:
+    with service.db.reading() as session:
         row = session.get(models.Port, port_id)
         if row is None or not (is_admin or row.project_id == project_id):
             raise NotFound(f"Port {port_id} could not be found.")
         if row.device_id:
             raise Conflict(f"Port {port_id} is still in use.")
+
+
+def subnets(service: NetworkService, subnet_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """What a guest's network configuration needs of each subnet: its CIDR, version,
+    gateway, DHCP, IPv6 address mode, DNS servers and host routes."""
+    if not subnet_ids:
+        return {}
+    with service.db.reading() as session:
+        return {row.id: {"cidr": row.cidr, "ip_version": row.ip_version, "gateway_ip": row.gateway_ip,
+                         "enable_dhcp": row.enable_dhcp, "ipv6_address_mode": row.ipv6_address_mode,
+                         "dns": [d.address for d in row.dns],
+                         "routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes]}
+                for row in session.scalars(sa.select(models.Subnet).where(models.Subnet.id.in_(subnet_ids)))}
 
 
 def attach(service: NetworkService, project_id: str, server_id: str, host: str, *, network_id: str | None = None,

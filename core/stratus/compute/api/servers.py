@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, quotas, states, zones
+from stratus.compute.api import block_devices
 from stratus.compute.api.common import bool_param, changes, context, int_param, is_uuid, links, page_links
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
@@ -61,6 +62,7 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
             "type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}},
         "personality": PERSONALITY,
         "host": _HOST, "hypervisor_hostname": _HOST,
+        "block_device_mapping_v2": block_devices.BDM_V2, "block_device_mapping": block_devices.LEGACY,
     }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "additionalProperties": False, "properties": {
@@ -160,7 +162,8 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
     :raises Invalid: no such (visible, active) image, or the flavor is too small for it.
     """
     if not ref:
-        raise Invalid("Missing imageRef attribute: booting from a volume is not available yet.")
+        raise Invalid("Missing imageRef attribute: give imageRef or a block_device_mapping_v2 entry with "
+                      "source_type image and boot_index 0 (booting from a volume is not available yet).")
     image_id = _ref(ref)
     if images is None:
         return image_id, {}
@@ -394,7 +397,8 @@ class Servers:
                 if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
                     raise Invalid(f"Invalid server group {group_id}: it could not be found.")
                 group = {"uuid": row.uuid, "policy": row.policy, "rules": row.rules or {}}
-        image_ref, image_properties = image_for(self.images, ctx, body.get("imageRef", ""), flavor)
+        root, disks = block_devices.parse(req, body, flavor, self.conf.compute.max_local_block_devices)
+        image_ref, image_properties = image_for(self.images, ctx, root or body.get("imageRef", ""), flavor)
         if "user_data" in body:
             try:
                 base64.b64decode(body["user_data"], validate=True)
@@ -441,6 +445,7 @@ class Servers:
                     launch_index=index, reservation_id=reservation, display_description=body.get("description"),
                     access_ip_v4=body.get("accessIPv4"),
                     access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
+                    block_device_mapping=disks,
                     network_info=[], tried_hosts=[],
                     request_spec={"image_properties": image_properties, "group": group, **placement,
                                   "scheduler_hints": {k: [v] if isinstance(v, str) else list(v)

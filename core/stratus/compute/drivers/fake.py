@@ -9,6 +9,7 @@ may run many (scale runs) since nothing is shared between instances.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import threading
@@ -66,9 +67,37 @@ def _keep_disk(instance: hv.InstanceSpec) -> hv.InstanceSpec:
     return replace(instance, image_path=disk)
 
 
+def _disks(instance: hv.InstanceSpec) -> str:
+    taken = {d.device_name.rsplit("/", 1)[-1] for d in instance.ephemerals if d.device_name} | {"vda"}
+    names = iter(f"vd{letter}" for letter in "bcdefghijklmnopqrstuvwxyz" if f"vd{letter}" not in taken)
+    parts = [f"vda {instance.root_gb}G root"]
+    for disk in instance.ephemerals:
+        name = disk.device_name.rsplit("/", 1)[-1] if disk.device_name else next(names)
+        parts.append(f"{name} {disk.size_mb}M swap" if disk.guest_format == "swap"
+                     else f"{name} {disk.size_gb}G ephemeral{f' {disk.guest_format}' if disk.guest_format else ''}")
+    return ", ".join(parts)
+
+
+def _config_drive_lines(instance: hv.InstanceSpec) -> list[str]:
+    """What cloud-init would say of the config drive (the console log is how a user sees it)."""
+    if not instance.config_drive:
+        return []
+    files = instance.config_drive_files
+    try:
+        meta = json.loads(files["openstack/latest/meta_data.json"])
+    except (KeyError, ValueError) as exc:
+        raise Invalid(f"the config drive of {instance.uuid} has no readable openstack/latest/meta_data.json "
+                      f"({exc})") from None
+    network = json.loads(files.get("openstack/latest/network_data.json", b"{}"))
+    user_data = files.get("openstack/latest/user_data")
+    return [f"cloud-init: config drive config-2 found: instance-id {meta['uuid']}, hostname {meta['hostname']}, "
+            f"{len(meta.get('public_keys', {}))} ssh key(s), {len(network.get('links', []))} link(s), "
+            f"user-data {len(user_data) if user_data is not None else 0} bytes"]
+
+
 class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
                      hv.VolumeAttach, hv.InterfaceAttach):
-    api_version = (1, 2)
+    api_version = (1, 3)
     capabilities: ClassVar[Cap] = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE
                                    | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH)
 
@@ -119,7 +148,8 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             server = _Server(instance, volumes={d.volume_id: d for d in block_devices},
                              interfaces={nic.port_id: nic for nic in network_interfaces})
             addresses = ", ".join(ip for nic in network_interfaces for ip in nic.fixed_ips)
-            server.console += [f"fake BIOS booting {instance.name}", f"network: {addresses or 'none'}",
+            server.console += [f"fake BIOS booting {instance.name}", f"disks: {_disks(instance)}",
+                               f"network: {addresses or 'none'}", *_config_drive_lines(instance),
                                f"{instance.name} login:"]
             self._servers[instance.uuid] = server
 
@@ -193,7 +223,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                 raise Invalid(f"Resizing instance {uuid} would shrink its root disk from {server.spec.root_gb} "
                               f"to {new.root_gb} GiB.")
             server.previous = server.previous or server.spec
-            server.spec = replace(new, uuid=uuid)
+            server.spec = replace(new, uuid=uuid, image_path=server.spec.image_path)
 
     def confirm_resize(self, uuid: str) -> None:
         with self._lock:

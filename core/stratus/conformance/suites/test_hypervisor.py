@@ -9,6 +9,7 @@ capability the driver declares. The driver must be able to boot a server from
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from stratus.exceptions import Conflict, NotFound
 from stratus.interfaces.hypervisor import (
     BlockDevice,
+    EphemeralDisk,
     HostResources,
     InstanceInfo,
     InstanceSpec,
@@ -168,3 +170,31 @@ def test_attach_and_detach_interfaces(host, server):
     host.attach_interface(server.uuid, nic)  # detached means it can come back
     with pytest.raises(NotFound):
         host.attach_interface(str(uuid.uuid4()), nic)
+
+
+def test_a_server_with_ephemeral_and_swap_disks_runs(host, driver_conf):
+    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-disks", vcpus=1, memory_mb=64, root_gb=1,
+                        ephemeral_gb=1, swap_mb=256, image_path=image_path,
+                        ephemerals=(EphemeralDisk(size_gb=1), EphemeralDisk(size_gb=0, size_mb=256,
+                                                                            guest_format="swap")))
+    host.spawn(spec, [], [])
+    try:
+        assert host.get_info(spec.uuid).power_state is PowerState.RUNNING
+    finally:
+        host.destroy(spec.uuid)
+
+
+@pytest.mark.requires_capability("CONFIG_DRIVE")
+def test_a_server_with_a_config_drive_runs(host, driver_conf):
+    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
+    meta = json.dumps({"uuid": "x", "hostname": "with-drive", "public_keys": {}}).encode()
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-drive", vcpus=1, memory_mb=64, root_gb=1,
+                        image_path=image_path, config_drive=True, user_data=b"#!/bin/sh\ntrue\n",
+                        config_drive_files={"openstack/latest/meta_data.json": meta,
+                                            "openstack/latest/user_data": b"#!/bin/sh\ntrue\n"})
+    host.spawn(spec, [], [])
+    try:
+        assert host.get_info(spec.uuid).power_state is PowerState.RUNNING
+    finally:
+        host.destroy(spec.uuid)

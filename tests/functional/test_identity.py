@@ -16,6 +16,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from stratus.compute.api import microversions
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import RevocationList
 from stratus.identity.tokens import TokenProvider
@@ -82,7 +83,7 @@ def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
     }
     for service_type, url in urls.items():
         assert conn.session.get_endpoint(service_type=service_type, interface="public") == url
-    assert conn.compute.get_endpoint_data().max_microversion == (2, 60)
+    assert conn.compute.get_endpoint_data().max_microversion == (microversions.MAX.major, microversions.MAX.minor)
 
 
 def test_token_body_has_keystone_shape(cloud, admin):

@@ -29,9 +29,10 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     image = ImageService(conf)
     network = NetworkService(conf)
     network.serve_agents(transport)
+    compute = ComputeService(conf, transport=transport, network=network)
+    network.on_port_status(compute.port_events)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
-                   services={"identity": identity, "image": image, "network": network,
-                             "compute": ComputeService(conf, transport=transport, network=network)})
+                   services={"identity": identity, "image": image, "network": network, "compute": compute})
 
 
 def close_deps(deps: ApiDeps) -> None:

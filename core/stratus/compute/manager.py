@@ -26,6 +26,7 @@ from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
 from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
+from stratus.compute.plugging import PlugEvents
 from stratus.compute.resizing import Resizing
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
@@ -84,6 +85,10 @@ def host_uptime() -> str:
     return f" {now} up {up},  {users} user{'s' if users != 1 else ''},  load average: {load}"
 
 
+class PlugTimeout(StratusError):
+    """A build's ports were not wired in time."""
+
+
 class ComputeManager(Resizing, Disks):
     """One compute host: its driver and what it does; :class:`ComputeHosts` serves it.
     ``peers`` reaches the other hosts (a resize between hosts)."""
@@ -97,6 +102,7 @@ class ComputeManager(Resizing, Disks):
         self.conductor, self.peers = conductor, peers
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        self.plug_events = PlugEvents()
 
     def node_values(self) -> dict[str, Any]:
         """The host's totals as the driver reports them (never what claims hold)."""
@@ -210,14 +216,36 @@ class ComputeManager(Resizing, Disks):
 
     def external_instance_event(self, context: Any, instance_uuid: str, name: str, status: str,
                                 tag: str | None = None) -> None:
-        """An event from another service about one of this host's servers.
-
-        Recorded with the server's actions; no build waits for ``network-vif-plugged`` yet
-        (the ``ovs`` plugin's ports turn ACTIVE on their own, and builds do not block on it).
-        """
+        """An event from another service about one of this host's servers:
+        ``network-vif-plugged`` ends a build's wait for that port (``tag``). Events an
+        administrator sent through the API are recorded with the server's actions."""
         LOG.info("event %s (%s, tag %s) for %s on %s", name, status, tag, instance_uuid, self.host)
-        with self.db.transaction() as session:
-            history.record_action(session, instance_uuid, context, f"event:{name}")
+        if name == "network-vif-plugged" and status == "completed":
+            self.plug_events.deliver(instance_uuid, tag)
+        if context is not None and getattr(context, "user_id", None):
+            with self.db.transaction() as session:
+                history.record_action(session, instance_uuid, context, f"event:{name}")
+
+    def _wait_for_plug(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
+        """Wait until the network agent has wired the ports (plugins with host agents).
+
+        :raises PlugTimeout: some port was not wired in ``[compute] vif_plugging_timeout``
+            and ``vif_plugging_is_fatal`` is set."""
+        from stratus.network import attachments as net
+
+        timeout = self.conf.compute.vif_plugging_timeout
+        if self.network is None or not self.network.has_agents or not attachments or not timeout:
+            return
+        ports = [a["port_id"] for a in attachments]
+        missing = self.plug_events.wait(instance_uuid, ports, timeout,
+                                        lambda ids: net.wired(self.network, ids, self.host))
+        if not missing:
+            return
+        message = (f"Virtual Interface creation failed: port(s) {', '.join(sorted(missing))} of {instance_uuid} "
+                   f"were not wired on {self.host} within {timeout} s (is its network agent running?)")
+        if self.conf.compute.vif_plugging_is_fatal:
+            raise PlugTimeout(message)
+        LOG.warning("%s; going on as [compute] vif_plugging_is_fatal is false", message)
 
     def attach_interface(self, context: Any, instance_uuid: str, network_id: str | None = None,
                          port_id: str | None = None, fixed_ip: str | None = None,
@@ -236,6 +264,7 @@ class ComputeManager(Resizing, Disks):
                               port_id is None, tag)
             try:
                 (nic,) = self._plug(instance_uuid, project_id, [made])
+                self._wait_for_plug(instance_uuid, [made])
                 self._capable("INTERFACE_ATTACH").attach_interface(instance_uuid, nic)
             except Exception:
                 self._release_ports(instance_uuid, [made])
@@ -298,6 +327,7 @@ class ComputeManager(Resizing, Disks):
         attachments: list[dict[str, Any]] = []
         try:
             nics = self._ports(snapshot, attachments)
+            self._wait_for_plug(instance_uuid, attachments)
             self._set(instance_uuid, task_state=states.BLOCK_DEVICE_MAPPING, network_info=attachments)
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
             self._set(instance_uuid, task_state=states.SPAWNING)

@@ -167,6 +167,7 @@ class Resizing:
                 snapshots.fetch(self.cache.images, migration["disk_location"], path)
                 network_info = self._rebind(instance_uuid, row["project_id"], row["network_info"])
                 nics = self._plug(instance_uuid, row["project_id"], network_info)
+                self._wait_for_plug(instance_uuid, network_info)
                 self.driver.spawn(instance_spec(row, metadata, path, migration["new_flavor"],
                                                 self.config_drive(row, metadata)), nics, [])
                 if migration["old_vm_state"] == states.STOPPED:

@@ -43,6 +43,23 @@ class ComputeService:
         except BackendUnavailable as exc:
             LOG.warning("could not tell the conductors that hosts changed (%s)", exc)
 
+    def port_events(self, changes: list[Any]) -> None:
+        """Ports of servers an agent wired or unwired: ``network-vif-plugged`` /
+        ``network-vif-unplugged`` to the server's host (what a build waits for)."""
+        from stratus.compute.manager import TOPIC
+
+        for change in changes:
+            if not change.device_owner.startswith("compute:") or not change.device_id:
+                continue
+            name = "network-vif-plugged" if change.status == "ACTIVE" else "network-vif-unplugged"
+            try:
+                self.rpc(TOPIC).cast(None, "external_instance_event", server=change.host,
+                                     instance_uuid=change.device_id, name=name, status="completed",
+                                     tag=change.port_id)
+            except BackendUnavailable as exc:
+                LOG.warning("could not tell %s that port %s is %s (%s); it checks the port itself", change.host,
+                            change.port_id, change.status, exc)
+
     def host_is_up(self, host: str) -> bool:
         return any(s.up for s in self.registry.list(binary="stratus-compute", host=host))
 

@@ -31,6 +31,12 @@ opts = [
                "(-1: any number)."),
     cfg.BoolOpt("force_config_drive", default=False,
                 help="Give every server a config drive, whether its request asks for one or not."),
+    cfg.IntOpt("vif_plugging_timeout", default=300, min=0,
+               help="Seconds a build waits for the network agent to wire its ports (network-vif-plugged), with "
+               "network plugins that have host agents; 0 does not wait."),
+    cfg.BoolOpt("vif_plugging_is_fatal", default=True,
+                help="Whether a build whose ports were not wired in vif_plugging_timeout fails (and is "
+                "rescheduled) or goes on with them."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

@@ -80,14 +80,22 @@ class AgentEndpoint:
         return {"agent_id": agent_id}
 
     def update_port_status(self, context: Any, host: str, up: list[str], down: list[str]) -> None:
-        """Ports of ``host`` the agent has wired (``up``) or found unwired (``down``)."""
+        """Ports of ``host`` the agent has wired (``up``) or found unwired (``down``); those
+        that changed go to the service's port status listeners once committed."""
+        from stratus.network.service import PortStatus
+
+        changed: list[PortStatus] = []
         with self.service.db.transaction() as session:
             for ids, status in ((up, "ACTIVE"), (down, "DOWN")):
                 if ids:
-                    session.execute(sa.update(models.Port)
-                                    .where(models.Port.id.in_(ids), models.Port.binding_host_id == host,
-                                           models.Port.status != status, models.Port.status != "ERROR")
-                                    .values(status=status))
+                    where = (models.Port.id.in_(ids), models.Port.binding_host_id == host,
+                             models.Port.status != status, models.Port.status != "ERROR")
+                    changed += [PortStatus(r.id, status, r.device_id or "", r.device_owner or "", host)
+                                for r in session.execute(sa.select(models.Port.id, models.Port.device_id,
+                                                                   models.Port.device_owner).where(*where))]
+                    session.execute(sa.update(models.Port).where(*where).values(status=status))
+        if changed:
+            self.service.port_status_changed(changed)
 
     def sync_host(self, context: Any, host: str) -> dict[str, Any]:
         """Everything ``host`` must realise now (see the module docstring), after making

@@ -76,6 +76,13 @@ def subnets(service: NetworkService, subnet_ids: set[str]) -> dict[str, dict[str
                 for row in session.scalars(sa.select(models.Subnet).where(models.Subnet.id.in_(subnet_ids)))}
 
 
+def wired(service: NetworkService, port_ids: list[str], host: str) -> set[str]:
+    """Which of the ports are ACTIVE and bound to ``host`` (their agent has wired them)."""
+    with service.db.reading() as session:
+        return set(session.scalars(sa.select(models.Port.id).where(
+            models.Port.id.in_(port_ids), models.Port.binding_host_id == host, models.Port.status == "ACTIVE")))
+
+
 def attach(service: NetworkService, project_id: str, server_id: str, host: str, *, network_id: str | None = None,
            port_id: str | None = None, fixed_ip: str | None = None,
            security_groups: list[str] | None = None) -> Attachment:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,17 @@ from stratus.exceptions import BackendUnavailable, StratusError
 from stratus.interfaces.network import NetworkCapability, NetworkPlugin, Operation, ResourceEvent, ResourceType, Segment
 
 LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PortStatus:
+    """A port an agent reported wired (``ACTIVE``) or unwired (``DOWN``)."""
+
+    port_id: str
+    status: str
+    device_id: str
+    device_owner: str
+    host: str
 
 
 @dataclass
@@ -35,6 +46,7 @@ class NetworkService:
         self.plugin: NetworkPlugin = loading.load_driver("stratus.network", conf.network.plugin, conf)
         self._agent_server: Any = None
         self._agent_client: Any = None
+        self._port_listeners: list[Callable[[list[PortStatus]], None]] = []
 
     @property
     def has_agents(self) -> bool:
@@ -55,6 +67,18 @@ class NetworkService:
         endpoint = agents.AgentEndpoint(self, self.notify_agents)
         self._agent_server = RPCServer(transport, agents.TOPIC, f"{self.conf.host}.{os.getpid()}", [endpoint])
         self._agent_server.start()
+
+    def on_port_status(self, listener: Callable[[list[PortStatus]], None]) -> None:
+        """Call ``listener`` with the ports whose status an agent changed (the compute
+        service turns them into ``network-vif-plugged`` events, as Neutron's notifier)."""
+        self._port_listeners.append(listener)
+
+    def port_status_changed(self, changes: list[PortStatus]) -> None:
+        for listener in self._port_listeners:
+            try:
+                listener(changes)
+            except Exception:  # a listener's trouble never undoes the agent's report
+                LOG.exception("a port status listener failed")
 
     def tell_agents(self, transport: Any) -> None:
         """Tell the plugin's host agents on ``transport`` when something changed (a process

@@ -20,7 +20,15 @@ from stratus.compute.api.common import context
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
 from stratus.compute.api.servers import _NAME as NAME
-from stratus.compute.api.servers import PERSONALITY, check_personality, find, view
+from stratus.compute.api.servers import (
+    PERSONALITY,
+    TRUSTED_CERTIFICATES,
+    check_personality,
+    find,
+    host_statuses,
+    refuse_certificates,
+    view,
+)
 from stratus.compute.manager import TOPIC, utcnow
 from stratus.exceptions import Conflict, Invalid
 
@@ -49,7 +57,9 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
     "reboot": {"type": "object", "required": ["type"], "properties": {"type": {"enum": ["SOFT", "HARD", "soft",
                                                                                          "hard"]}}},
     "os-getConsoleOutput": {"type": "object", "properties": {"length": {"type": ["integer", "string", "null"]}}},
-    "lock": {"type": ["object", "null"]}, "unlock": {"type": ["object", "null"]},
+    "lock": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+        "locked_reason": {"type": "string", "minLength": 1, "maxLength": 255}}},
+    "unlock": {"type": ["object", "null"]},
     "resize": {"type": "object", "required": ["flavorRef"], "properties": {
         "flavorRef": {"type": ["string", "integer"], "minLength": 1},
         "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}, "additionalProperties": False},
@@ -62,7 +72,8 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
         "key_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
         "user_data": {"type": ["string", "null"], "maxLength": 65535},
-        "description": {"type": ["string", "null"], "maxLength": 255}, "personality": PERSONALITY}},
+        "description": {"type": ["string", "null"], "maxLength": 255}, "personality": PERSONALITY,
+        "trusted_image_certificates": TRUSTED_CERTIFICATES}},
     "createImage": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": NAME, "metadata": META}},
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
@@ -113,6 +124,7 @@ class ServerAction:
             with self.compute.db.transaction() as session:
                 flavor = find(session, req, server_id).flavor
             chosen = image_for(self.images, ctx, argument["imageRef"], flavor)
+            req.context.host_statuses = host_statuses(req, self.compute)
         with self.compute.db.transaction() as session:
             instance = find(session, req, server_id)
             target = {"project_id": instance.project_id, "user_id": instance.user_id}
@@ -122,8 +134,10 @@ class ServerAction:
                 enforce(req, self.policy, f"os_compute_api:os-lock-server:{name}", target)
                 if name == "unlock" and instance.locked and instance.locked_by == "admin" and not ctx.is_admin:
                     raise Conflict(f"Instance {server_id} was locked by an administrator.")
+                unexpected_before(req, "2.73", argument or {}, "locked_reason")
                 instance.locked, instance.updated_at = name == "lock", utcnow()
                 instance.locked_by = ("admin" if ctx.is_admin else "owner") if name == "lock" else None
+                instance.locked_reason = (argument or {}).get("locked_reason") if name == "lock" else None
                 resp.status = 202
                 return
             if instance.locked and not ctx.is_admin:
@@ -192,10 +206,13 @@ class ServerAction:
             unexpected_before(req, "2.19", argument, "description")
             unexpected_before(req, "2.54", argument, "key_name")
             unexpected_before(req, "2.57", argument, "user_data")
+            unexpected_before(req, "2.63", argument, "trusted_image_certificates")
+            refuse_certificates(argument)
             check_personality(req, session, self.conf, instance.project_id, argument)
             password = image_actions.rebuild(self.compute, image, session, instance, argument or {})
             session.flush()
-            resp.media = {"server": {**view(req, self.conf, instance), "adminPass": password}}
+            status = req.context.host_statuses.get(instance.host, "UNKNOWN") if instance.host else ""
+            resp.media = {"server": {**view(req, self.conf, instance, status, single=True), "adminPass": password}}
             return lambda: image_actions.after_rebuild(self.compute, ctx, server_id, host)
         wanted = image_actions.start_snapshot(self.compute, req, session, instance, argument or {})
 

@@ -61,7 +61,7 @@ def view(req: falcon.Request, node: models.ComputeNode, service: tuple[ServiceRe
             "cpu_info": dict(node.cpu_info or {}) if at_least(req, "2.28") else json.dumps(node.cpu_info or {}),
             "service": {"id": record.uuid if uuids else record.id, "host": node.host,
                         "disabled_reason": record.disabled_reason}})
-    if servers:
+    if servers or (servers is not None and at_least(req, "2.75")):  # from 2.75 even when empty
         body["servers"] = servers
     return body
 
@@ -108,8 +108,8 @@ class Hypervisors:
                 resp.media = {"hypervisor_statistics": statistics(nodes)}
                 return
             hosted = _servers(session, {n.host for n in nodes}) if with_servers else {}
-            resp.media = {"hypervisors": [view(req, n, services[n.host], self.view == "detail", hosted.get(n.host))
-                                          for n in nodes]}
+            resp.media = {"hypervisors": [view(req, n, services[n.host], self.view == "detail",
+                                               hosted.get(n.host, []) if with_servers else None) for n in nodes]}
             if limit and len(nodes) == limit:
                 resp.media["hypervisors_links"] = page_links(
                     req, nodes[-1].uuid if at_least(req, "2.53") else str(nodes[-1].id))
@@ -162,7 +162,8 @@ class HypervisorItem:
         with self.compute.db.reading() as session:
             node = _find(session, req, hypervisor_id, services)
             hosted = _servers(session, {node.host}) if with_servers else {}
-            resp.media = {"hypervisor": view(req, node, services[node.host], True, hosted.get(node.host))}
+            resp.media = {"hypervisor": view(req, node, services[node.host], True,
+                                             hosted.get(node.host, []) if with_servers else None)}
 
 
 class HypervisorUptime:

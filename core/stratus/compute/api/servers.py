@@ -35,6 +35,8 @@ _META = {"type": "object", "maxProperties": 128,
 PERSONALITY = {"type": "array", "items": {"type": "object", "required": ["path", "contents"],
                                           "additionalProperties": False, "properties": {
     "path": {"type": "string"}, "contents": {"type": "string"}}}}
+TRUSTED_CERTIFICATES = {"type": ["array", "null"], "maxItems": 50, "uniqueItems": True,
+                        "items": {"type": "string", "minLength": 1}}
 CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "required": ["name", "flavorRef"], "properties": {
         "name": _NAME, "imageRef": {"type": "string", "maxLength": 255},
@@ -61,7 +63,7 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
         "tags": {"type": "array", "maxItems": 50, "items": {
             "type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}},
         "personality": PERSONALITY,
-        "host": _HOST, "hypervisor_hostname": _HOST,
+        "host": _HOST, "hypervisor_hostname": _HOST, "trusted_image_certificates": TRUSTED_CERTIFICATES,
         "block_device_mapping_v2": block_devices.BDM_V2, "block_device_mapping": block_devices.LEGACY,
     }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
@@ -71,7 +73,14 @@ UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
         "description": {"type": ["string", "null"], "maxLength": 255}}}}}
 SORT_KEYS = {"created_at": Instance.created_at, "display_name": Instance.display_name,
              "updated_at": Instance.updated_at, "uuid": Instance.uuid, "vm_state": Instance.vm_state,
-             "host": Instance.host, "launched_at": Instance.launched_at}
+             "host": Instance.host, "launched_at": Instance.launched_at, "locked": Instance.locked,
+             "access_ip_v4": Instance.access_ip_v4, "access_ip_v6": Instance.access_ip_v6,
+             "availability_zone": Instance.availability_zone, "config_drive": Instance.config_drive,
+             "display_description": Instance.display_description, "hostname": Instance.hostname,
+             "image_ref": Instance.image_ref, "key_name": Instance.key_name, "launch_index": Instance.launch_index,
+             "locked_by": Instance.locked_by, "node": Instance.node, "power_state": Instance.power_state,
+             "progress": Instance.progress, "project_id": Instance.project_id, "task_state": Instance.task_state,
+             "terminated_at": Instance.terminated_at, "user_id": Instance.user_id}
 
 
 def _ref(value: Any) -> str:
@@ -101,9 +110,11 @@ def _time(moment: datetime.datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
 
 
-def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, host_status: str = "") -> dict[str, Any]:
+def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, host_status: str = "",
+         single: bool = False) -> dict[str, Any]:
     """Nova's server view at the request's microversion (``host_status``: UP, DOWN, MAINTENANCE or
-    UNKNOWN for its host, shown to administrators from 2.16)."""
+    UNKNOWN for its host, shown to administrators from 2.16; ``single``: one server's show,
+    update or rebuild answer, which from 2.71 names its server groups)."""
     body: dict[str, Any] = {"id": row.uuid, "name": row.display_name, "links": links(req, conf, "servers", row.uuid)}
     if not detail:
         return body
@@ -148,6 +159,14 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
         body["description"] = row.display_description
     if at_least(req, "2.26"):
         body["tags"] = [t.tag for t in row.tags]
+    if at_least(req, "2.63"):
+        body["trusted_image_certificates"] = None  # no image signature verification here (create refuses them)
+    if at_least(req, "2.71") and single:
+        body["server_groups"] = list(sa.orm.object_session(row).scalars(
+            sa.select(models.InstanceGroupMember.group_uuid).where(
+                models.InstanceGroupMember.instance_uuid == row.uuid)))
+    if at_least(req, "2.73"):
+        body["locked_reason"] = row.locked_reason
     if row.vm_state == states.ERROR and row.faults:
         fault = row.faults[-1]
         body["fault"] = {"code": fault.code, "created": _time(fault.created_at), "message": fault.message}
@@ -228,6 +247,74 @@ def _tag_filters(params: dict[str, Any]) -> list[Any]:
     return where
 
 
+#: what everyone may filter servers by (Nova strips the rest for non-administrators), and from which version
+USER_FILTERS = {"reservation_id": "2.1", "name": "2.1", "status": "2.1", "image": "2.1", "flavor": "2.1",
+                "ip": "2.1", "changes-since": "2.1", "all_tenants": "2.1", "ip6": "2.5", "tags": "2.26",
+                "tags-any": "2.26", "not-tags": "2.26", "not-tags-any": "2.26", "changes-before": "2.66",
+                "locked": "2.73", "availability_zone": "2.83", "config_drive": "2.83", "key_name": "2.83",
+                "created_at": "2.83", "launched_at": "2.83", "terminated_at": "2.83", "power_state": "2.83",
+                "task_state": "2.83", "vm_state": "2.83", "progress": "2.83", "user_id": "2.83"}
+PAGING = ("limit", "marker", "sort_key", "sort_dir")
+#: every filter an administrator may use (unknown ones are ignored before 2.75, 400 from it)
+ADMIN_FILTERS = {"user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id",
+                 "ramdisk_id", "hostname", "key_name", "power_state", "vm_state", "task_state", "host", "node",
+                 "flavor", "reservation_id", "launched_at", "terminated_at", "availability_zone", "name",
+                 "display_name", "description", "display_description", "locked_by", "uuid", "root_device_name",
+                 "config_drive", "access_ip_v4", "access_ip_v6", "auto_disk_config", "progress", "all_tenants",
+                 "soft_deleted", "deleted", "status", "changes-since", "ip", "ip6", "created_at"}
+EXACT_FILTERS = {"uuid": Instance.uuid, "user_id": Instance.user_id, "host": Instance.host,
+                 "vm_state": Instance.vm_state, "task_state": Instance.task_state}
+#: filters Nova matches as regular expressions on the column's text: parameter -> attribute
+REGEX_FILTERS = {"hostname": "hostname", "key_name": "key_name", "node": "node", "reservation_id": "reservation_id",
+                 "availability_zone": "availability_zone", "description": "display_description",
+                 "display_description": "display_description", "locked_by": "locked_by",
+                 "config_drive": "config_drive", "access_ip_v4": "access_ip_v4", "access_ip_v6": "access_ip_v6",
+                 "progress": "progress", "power_state": "power_state", "launch_index": "launch_index",
+                 "created_at": "created_at", "launched_at": "launched_at", "terminated_at": "terminated_at"}
+
+
+def _list_params(req: falcon.Request, is_admin: bool) -> dict[str, Any]:
+    """The request's list parameters as Nova takes them: unknown ones 400 from 2.75 (ignored
+    before); those only administrators may use dropped for everyone else.
+
+    :raises Invalid: an unknown parameter at 2.75 or later."""
+    known = ADMIN_FILTERS | set(PAGING) | {"display_name"}
+    for name, since in USER_FILTERS.items():
+        if at_least(req, since):
+            known.add(name)
+    unknown = sorted(set(req.params) - known)
+    if unknown and at_least(req, "2.75"):
+        raise Invalid(f"Invalid input for query parameters {unknown[0]}. Additional properties are not allowed "
+                      f"('{unknown[0]}' was unexpected)")
+    allowed = known if is_admin else {n for n, since in USER_FILTERS.items() if at_least(req, since)} | set(PAGING)
+    params = {k: v for k, v in req.params.items() if k in allowed}
+    if "display_name" in params and "name" not in params:
+        params["name"] = params["display_name"]
+    return params
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _regex_filters(params: dict[str, Any]) -> list[tuple[str, re.Pattern[str]]]:
+    result = []
+    for name, attribute in REGEX_FILTERS.items():
+        if name in params:
+            value = params[name] if isinstance(params[name], str) else params[name][0]
+            try:
+                result.append((attribute, re.compile(value)))
+            except re.error:
+                raise Invalid(f"Invalid {name} filter {value!r}: not a regular expression") from None
+    return result
+
+
 def _address_patterns(req: falcon.Request, params: dict[str, Any]) -> list[tuple[bool, re.Pattern[str]]]:
     """The ``ip`` and ``ip6`` filters (regular expressions, as Nova); ``ip6`` for everyone from 2.5."""
     result = []
@@ -266,9 +353,18 @@ def check_personality(req: falcon.Request, session: Any, conf: Any, project_id: 
             raise Forbidden(f"Personality file content exceeds maximum {limit['injected_file_content_bytes']}")
 
 
+def refuse_certificates(body: dict[str, Any]) -> None:
+    """:raises Invalid: trusted image certificates given (2.63): nothing here verifies image
+    signatures, and Nova refuses them in the same words when its verification is off."""
+    if body.get("trusted_image_certificates"):
+        raise Invalid("Image certificate validation is not enabled.")
+
+
 def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
     """What a create may hold at the request's microversion (Nova's schema per version)."""
     unexpected_before(req, "2.19", body, "description")
+    unexpected_before(req, "2.63", body, "trusted_image_certificates")
+    refuse_certificates(body)
     unexpected_before(req, "2.52", body, "tags")
     networks = body.get("networks")
     if at_least(req, "2.37") and networks is None:
@@ -299,7 +395,7 @@ class Servers:
         ctx = context(req)
         enforce(req, self.policy, "os_compute_api:servers:" + ("detail" if self.detail else "index"),
                 {"project_id": ctx.project_id})
-        params = req.params
+        params = _list_params(req, ctx.is_admin)
         where: list[Any] = []
         if bool_param("all_tenants", params.get("all_tenants", "false")) if "all_tenants" in params else False:
             enforce(req, self.policy, "os_compute_api:servers:index:get_all_tenants")
@@ -323,13 +419,21 @@ class Servers:
             where.append(Instance.vm_state.in_(vm_states))
         if at_least(req, "2.26"):
             where.extend(_tag_filters(params))
-        if "image" in params:
-            where.append(Instance.image_ref == _ref(params["image"]))
-        if "host" in params:
-            enforce(req, self.policy, "os_compute_api:servers:index:get_all_tenants")
-            where.append(Instance.host == params["host"])
-        sort_key, sort_dir = params.get("sort_key", "created_at"), params.get("sort_dir", "desc")
-        if sort_key not in SORT_KEYS or sort_dir not in ("asc", "desc"):
+        if "image" in params or "image_ref" in params:
+            where.append(Instance.image_ref == _ref(params.get("image") or params["image_ref"]))
+        for name, column in EXACT_FILTERS.items():
+            if name in params:
+                values = [params[name]] if isinstance(params[name], str) else list(params[name])
+                where.append(column.in_(values))
+        if "locked" in params:
+            where.append(Instance.locked.is_(bool_param("locked", params["locked"])))
+        patterns = _regex_filters(params)
+        sort_keys = params.get("sort_key") or ["created_at"]
+        sort_key = sort_keys if isinstance(sort_keys, str) else sort_keys[0]
+        sort_dirs = params.get("sort_dir") or ["desc"]
+        sort_dir = sort_dirs if isinstance(sort_dirs, str) else sort_dirs[0]
+        if sort_key not in SORT_KEYS or sort_dir not in ("asc", "desc") or (
+                sort_key == "locked" and not at_least(req, "2.73")):
             raise Invalid(f"Invalid sort_key {sort_key} or sort_dir {sort_dir}")
         column = SORT_KEYS[sort_key]
         order = [column.asc() if sort_dir == "asc" else column.desc(),
@@ -346,6 +450,7 @@ class Servers:
         with self.compute.db.reading() as session:
             rows = list(session.scalars(sa.select(Instance).where(*where).order_by(*order)))
             rows = [r for r in rows if (not pattern or pattern.search(r.display_name))
+                    and all(p.search(_text(getattr(r, attribute))) for attribute, p in patterns)
                     and (flavor is None or r.flavor["id"] == flavor)
                     and all(any(p.search(f["ip_address"]) for n in r.network_info for f in n["fixed_ips"]
                                 if (":" in f["ip_address"]) == v6) for v6, p in addresses)]
@@ -546,12 +651,13 @@ class ServerItem:
         with self.compute.db.reading() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:show", {"project_id": row.project_id})
-            resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row))}
+            resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row), single=True)}
 
     @schema("Rename a server or set its access addresses", request=UPDATE,
             responses={200: {"type": "object", "required": ["server"]}})
     def on_put(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         body = req.context.body["server"]
+        statuses = host_statuses(req, self.compute)
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:update", {"project_id": row.project_id})
@@ -564,7 +670,8 @@ class ServerItem:
                 if key in body:
                     setattr(row, column, body[key])
             row.updated_at = utcnow()
-            resp.media = {"server": view(req, self.conf, row)}
+            session.flush()
+            resp.media = {"server": view(req, self.conf, row, _status_of(statuses, row), single=True)}
 
     @schema("Delete a server", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:

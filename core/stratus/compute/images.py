@@ -3,7 +3,8 @@
 The cache reads the image service's records and stores in-process (compute and image
 share the database and the stores' configuration, as every deployment shape does today).
 A download goes to a temporary file that is renamed into place only when complete and of
-the recorded size, so a half-fetched image is never used.
+the recorded size, so a half-fetched image is never used. Images no server of the host
+uses are removed once unused for ``[compute] image_cache_max_unused`` seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ImageCache:
             lock = self._locks.setdefault(image_id, threading.Lock())
         with lock:
             if os.path.exists(target):
+                os.utime(target)  # its last use, which pruning reads
                 return target
             os.makedirs(self.dir, exist_ok=True)
             self._fetch(image_id, target)
@@ -67,3 +69,36 @@ class ImageCache:
                 if os.path.exists(partial):
                     os.unlink(partial)
         raise failure
+
+    def prune(self, in_use: set[str], older_than: float) -> list[str]:
+        """Remove cached images no server of the host uses and none has used for
+        ``older_than`` seconds; the ids removed. Files that are not cached images (a
+        driver's disks, a resize's parked disk) are left alone."""
+        import time
+        import uuid
+
+        removed = []
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return removed
+        now = time.time()
+        for name in names:
+            try:
+                uuid.UUID(name)
+            except ValueError:
+                continue
+            if name in in_use:
+                continue
+            path = os.path.join(self.dir, name)
+            with self._guard:
+                lock = self._locks.setdefault(name, threading.Lock())
+            with lock:  # never under a build that is fetching or reading it
+                try:
+                    if now - os.stat(path).st_mtime < older_than:
+                        continue
+                    os.unlink(path)
+                except FileNotFoundError:
+                    continue
+            removed.append(name)
+        return removed

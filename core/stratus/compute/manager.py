@@ -222,9 +222,38 @@ class ComputeManager(Resizing, Disks):
         LOG.info("event %s (%s, tag %s) for %s on %s", name, status, tag, instance_uuid, self.host)
         if name == "network-vif-plugged" and status == "completed":
             self.plug_events.deliver(instance_uuid, tag)
+        if name == "power-update":
+            self._power_update(context, instance_uuid, tag)
+            return
         if context is not None and getattr(context, "user_id", None):
             with self.db.transaction() as session:
                 history.record_action(session, instance_uuid, context, f"event:{name}")
+
+    def _power_update(self, context: Any, instance_uuid: str, tag: str | None) -> None:
+        """``power-update`` (2.76): the server was powered on or off outside of compute (a
+        bare-metal service, the guest itself); bring the driver and the server's states in
+        line, recorded as its start or stop action. Nothing happens unless the server is
+        settled in the opposite state (as Nova)."""
+        wanted = {"POWER_ON": (states.STOPPED, PowerState.SHUTDOWN, states.POWERING_ON, "start"),
+                  "POWER_OFF": (states.ACTIVE, PowerState.RUNNING, states.POWERING_OFF, "stop")}.get(tag or "")
+        if wanted is None:
+            LOG.info("power-update event for %s with unknown tag %s ignored", instance_uuid, tag)
+            return
+        vm_state, power, task, action = wanted
+        with self._locked(instance_uuid):
+            with self.db.transaction() as session:
+                taken = session.execute(sa.update(models.Instance).where(
+                    models.Instance.uuid == instance_uuid, models.Instance.vm_state == vm_state,
+                    models.Instance.power_state == power, models.Instance.task_state.is_(None)).values(
+                    task_state=task, updated_at=utcnow())).rowcount
+                if taken and context is not None and getattr(context, "request_id", None):
+                    history.record_action(session, instance_uuid, context, action)
+            if not taken:
+                LOG.info("power-update %s for %s is a no-op in its current state", tag, instance_uuid)
+                return
+        operation = self.driver.power_on if tag == "POWER_ON" else self.driver.power_off
+        self._act(context, instance_uuid, operation, states.ACTIVE if tag == "POWER_ON" else states.STOPPED,
+                  "power_update")
 
     def _wait_for_plug(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
         """Wait until the network agent has wired the ports (plugins with host agents).
@@ -448,18 +477,45 @@ class ComputeHosts:
                                 hosts={name: [self.managers[name]] for name in rest})
         self._updates = Periodic("compute-resources", lambda: conf.compute.resource_update_interval,
                                  self.update_available_resources)
+        self._pruning = Periodic("image-cache", lambda: max(conf.compute.image_cache_interval, 1),
+                                 self.prune_image_caches)
 
     def start(self) -> None:
         self.update_available_resources()
         self.server.start()
         self._updates.start()
+        if self.conf.compute.image_cache_interval >= 0:
+            self._pruning.start()
 
     def stop(self) -> None:
         self._updates.stop()
+        self._pruning.stop()
         self.server.stop()
         self.conductor.close()
         self.peers.close()
         self.services_db.dispose()
+
+    def prune_image_caches(self) -> dict[str, list[str]]:
+        """Each host's cached images that no server on it uses and none used lately go;
+        what each host removed."""
+        with self.db.reading() as session:
+            in_use: dict[str, set[str]] = {}
+            for host, image_ref in session.execute(sa.select(models.Instance.host, models.Instance.image_ref).where(
+                    models.Instance.host.in_(list(self.managers)), models.Instance.deleted.is_(False))):
+                in_use.setdefault(host, set()).add(image_ref)
+            for migration in session.scalars(sa.select(models.Migration).where(
+                    models.Migration.status.not_in(("confirmed", "reverted", "error")))):
+                for host in (migration.source_compute, migration.dest_compute):
+                    instance = session.get(models.Instance, migration.instance_uuid)
+                    if host in self.managers and instance is not None:
+                        in_use.setdefault(host, set()).add(instance.image_ref)
+        removed = {}
+        for name, manager in self.managers.items():
+            gone = manager.cache.prune(in_use.get(name, set()), self.conf.compute.image_cache_max_unused)
+            if gone:
+                LOG.info("removed unused cached images %s from %s", ", ".join(gone), name)
+                removed[name] = gone
+        return removed
 
     def update_available_resources(self) -> None:
         Node = models.ComputeNode

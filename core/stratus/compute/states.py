@@ -10,6 +10,7 @@ SHELVED, SHELVED_OFFLOADED = "shelved", "shelved_offloaded"
 SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING = ("scheduling", "networking", "block_device_mapping",
                                                           "spawning")
 DELETING = "deleting"
+POWERING_ON, POWERING_OFF = "powering-on", "powering-off"
 RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH, RESIZE_REVERTING = (
     "resize_prep", "resize_migrating", "resize_migrated", "resize_finish", "resize_reverting")
 REBUILDING, REBUILD_SPAWNING = "rebuilding", "rebuild_spawning"

@@ -37,6 +37,11 @@ opts = [
     cfg.BoolOpt("vif_plugging_is_fatal", default=True,
                 help="Whether a build whose ports were not wired in vif_plugging_timeout fails (and is "
                 "rescheduled) or goes on with them."),
+    cfg.IntOpt("image_cache_max_unused", default=86400, min=0,
+                help="Seconds a cached image no server on the host uses is kept after its last use (0: removed at "
+                "the next pass)."),
+    cfg.IntOpt("image_cache_interval", default=2400, min=-1,
+               help="Seconds between passes removing unused cached images (-1: never remove them)."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

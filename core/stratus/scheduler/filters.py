@@ -164,9 +164,38 @@ def matches(have: str, requirement: str) -> bool:
     return have == requirement
 
 
+_HOST_FIGURES = {
+    "host": lambda h: h.host, "hypervisor_hostname": lambda h: h.nodename, "nodename": lambda h: h.nodename,
+    "hypervisor_type": lambda h: h.hypervisor_type, "hypervisor_version": lambda h: h.hypervisor_version,
+    "vcpus": lambda h: h.vcpus_total, "vcpus_total": lambda h: h.vcpus_total, "vcpus_used": lambda h: h.vcpus_used,
+    "memory_mb": lambda h: h.memory_mb_total, "memory_mb_used": lambda h: h.memory_mb_used,
+    "local_gb": lambda h: h.disk_gb_total, "local_gb_used": lambda h: h.disk_gb_used,
+    "free_ram_mb": lambda h: h.memory_mb_total - h.memory_mb_used,
+    "free_disk_gb": lambda h: h.disk_gb_total - h.disk_gb_used,
+    "total_usable_ram_mb": lambda h: h.memory_mb_total * h.ram_allocation_ratio,
+    "total_usable_disk_gb": lambda h: h.disk_gb_total * h.disk_allocation_ratio,
+    "num_instances": lambda h: h.num_instances, "running_vms": lambda h: h.num_instances,
+    "num_io_ops": lambda h: h.num_io_ops, "cpu_allocation_ratio": lambda h: h.cpu_allocation_ratio,
+    "ram_allocation_ratio": lambda h: h.ram_allocation_ratio,
+    "disk_allocation_ratio": lambda h: h.disk_allocation_ratio,
+}
+
+
+def capability(host: HostState, name: str) -> str | None:
+    """What a host has for ``name`` as Nova's ``capabilities:`` extra specs name it: its
+    figures (``vcpus``, ``free_ram_mb``, ``hypervisor_type``...), ``cpu_info:KEY``, or one
+    of the capabilities its driver reports."""
+    if name in _HOST_FIGURES:
+        return str(_HOST_FIGURES[name](host))
+    if name.startswith("cpu_info:"):
+        name = name.removeprefix("cpu_info:")
+    value = host.capabilities.get(name)
+    return None if value is None else str(value)
+
+
 class ComputeCapabilitiesFilter(_Base):
     """Flavor extra specs ``capabilities:KEY`` (or unscoped keys without ``:``) match the
-    host's capabilities."""
+    host's capabilities (see :func:`capability`)."""
 
     capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
 
@@ -175,9 +204,8 @@ class ComputeCapabilitiesFilter(_Base):
             scope, _, name = key.partition(":")
             if name and scope != "capabilities":
                 continue
-            name = name or scope
-            have = host.capabilities.get(name)
-            if have is None or not matches(str(have), str(requirement)):
+            have = capability(host, name or scope)
+            if have is None or not matches(have, str(requirement)):
                 return False
         return True
 

@@ -158,3 +158,18 @@ def test_forced_hosts_skip_the_filters(conf):
     with pytest.raises(NoValidHost, match="ComputeFilter"):
         scheduler.select([disabled], request())
     assert scheduler.select([disabled], request(), use_filters=False)[0].host == "off"
+
+
+def test_capabilities_by_novas_names(conf):
+    scheduler = Scheduler.from_conf(conf)
+    hosts = [host("small"), host("big", vcpus_total=64, capabilities={"arch": "aarch64", "cpu_arch": "aarch64"})]
+
+    def flavor(**specs):
+        return dataclasses.replace(request(), flavor=FlavorSpec(1, 64, 1, extra_specs=specs))
+
+    assert scheduler.select(hosts, flavor(**{"capabilities:vcpus": ">= 32"}))[0].host == "big"
+    assert scheduler.select(hosts, flavor(**{"capabilities:cpu_info:arch": "aarch64"}))[0].host == "big"
+    assert scheduler.select(hosts, flavor(**{"capabilities:free_ram_mb": ">= 4000",
+                                             "capabilities:hypervisor_type": "s== fake"}))
+    with pytest.raises(NoValidHost, match="ComputeCapabilitiesFilter"):
+        scheduler.select(hosts, flavor(**{"capabilities:hypervisor_type": "s== kvm"}))

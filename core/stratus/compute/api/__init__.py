@@ -27,6 +27,7 @@ from stratus.compute.api import (
     servers,
     services,
     tags,
+    topology,
 )
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
@@ -93,6 +94,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
         app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))
         app.add_route("/v2.1/servers/{server_id}/remote-consoles", tags.RemoteConsoles(service, policy))

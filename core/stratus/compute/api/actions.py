@@ -27,6 +27,7 @@ from stratus.compute.api.servers import (
     find,
     host_statuses,
     refuse_certificates,
+    requested_hostname,
     view,
 )
 from stratus.compute.manager import TOPIC, utcnow
@@ -73,7 +74,7 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "key_name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
         "user_data": {"type": ["string", "null"], "maxLength": 65535},
         "description": {"type": ["string", "null"], "maxLength": 255}, "personality": PERSONALITY,
-        "trusted_image_certificates": TRUSTED_CERTIFICATES}},
+        "trusted_image_certificates": TRUSTED_CERTIFICATES, "hostname": {"type": "string"}}},
     "createImage": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": NAME, "metadata": META}},
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
@@ -209,7 +210,8 @@ class ServerAction:
             unexpected_before(req, "2.63", argument, "trusted_image_certificates")
             refuse_certificates(argument)
             check_personality(req, session, self.conf, instance.project_id, argument)
-            password = image_actions.rebuild(self.compute, image, session, instance, argument or {})
+            hostname = requested_hostname(req, argument or {})
+            password = image_actions.rebuild(self.compute, image, session, instance, argument or {}, hostname)
             session.flush()
             status = req.context.host_statuses.get(instance.host, "UNKNOWN") if instance.host else ""
             resp.media = {"server": {**view(req, self.conf, instance, status, single=True), "adminPass": password}}

@@ -104,6 +104,8 @@ EVENT_NAMES = ("network-changed", "network-vif-plugged", "network-vif-unplugged"
 #: events newer than 2.1, with the microversion that added them
 EVENT_SINCE = {"volume-extended": "2.51", "power-update": "2.76", "accelerator-request-bound": "2.82",
                "volume-reimaged": "2.93"}
+#: events that mean nothing without their tag (the volume, the power state, the request)
+TAG_REQUIRED = ("volume-extended", "power-update", "accelerator-request-bound")
 EVENTS = {"type": "object", "required": ["events"], "additionalProperties": False, "properties": {"events": {
     "type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["name", "server_uuid"], "additionalProperties": False, "properties": {
@@ -136,6 +138,8 @@ class ExternalEvents:
                 instance = session.get(models.Instance, event["server_uuid"])
                 if instance is None or instance.deleted:
                     result["code"] = 404
+                elif event["name"] in TAG_REQUIRED and not event.get("tag"):
+                    result["code"] = 400
                 elif not instance.host:
                     result["code"] = 422
                 else:
@@ -148,5 +152,8 @@ class ExternalEvents:
             self.compute.rpc(TOPIC).cast(context(req), "external_instance_event", server=host,
                                          instance_uuid=event["server_uuid"], name=event["name"],
                                          status=event["status"], tag=event.get("tag"))
+        for result in results:
+            if result["code"] != 200:
+                result["status"] = "failed"
         resp.status = 207 if any(r["code"] != 200 for r in results) else 200
         resp.media = {"events": results}

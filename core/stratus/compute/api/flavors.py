@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import models
+from stratus.compute import extra_specs, models
 from stratus.compute.api.common import bool_param, context, int_param, integer, links, page_links
 from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.service import ComputeService
@@ -216,10 +216,18 @@ class ExtraSpecs:
     def on_post(self, req: falcon.Request, resp: falcon.Response, flavor_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-flavor-extra-specs:create")
         specs = {k: _spec_value(v) for k, v in req.context.body["extra_specs"].items()}
+        _validate(req, specs)
         with self.service.db.transaction() as session:
             row = find(session, req, flavor_id)
             _merge(row, specs)
         resp.media = {"extra_specs": specs}
+
+
+def _validate(req: falcon.Request, specs: dict[str, str]) -> None:
+    """From 2.86 extra specs in namespaces Nova knows must be keys and values it knows."""
+    if at_least(req, "2.86"):
+        for key, value in specs.items():
+            extra_specs.validate(key, value)
 
 
 def _spec_value(value: Any) -> str:
@@ -255,6 +263,7 @@ class ExtraSpec:
         if key not in body:
             raise Invalid("Request body and URI mismatch")
         value = _spec_value(body[key])
+        _validate(req, {key: value})
         with self.service.db.transaction() as session:
             _merge(find(session, req, flavor_id), {key: value})
         resp.media = {key: value}

@@ -43,13 +43,18 @@ def _servers(session: Any, hosts: set[str]) -> dict[str, list[dict[str, str]]]:
 
 
 def view(req: falcon.Request, node: models.ComputeNode, service: tuple[ServiceRecord, bool],
-         detail: bool, servers: list[dict[str, str]] | None = None) -> dict[str, Any]:
+         detail: bool, servers: list[dict[str, str]] | None = None, uptime: str | None = None) -> dict[str, Any]:
     record, up = service
     uuids = at_least(req, "2.53")
     body: dict[str, Any] = {"id": node.uuid if uuids else node.id, "hypervisor_hostname": node.nodename,
                             "state": "up" if up else "down",
                             "status": "disabled" if record.disabled else "enabled"}
-    if detail:
+    if detail and at_least(req, "2.88"):  # the usage figures went, the host's uptime came in
+        body.update({"hypervisor_type": node.hypervisor_type, "hypervisor_version": node.hypervisor_version,
+                     "host_ip": None, "uptime": uptime,
+                     "service": {"id": record.uuid if uuids else record.id, "host": node.host,
+                                 "disabled_reason": record.disabled_reason}})
+    elif detail:
         body.update({
             "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
             "vcpus_used": node.vcpus_used, "memory_mb_used": node.memory_mb_used,
@@ -78,6 +83,8 @@ class Hypervisors:
     def on_get(self, req: falcon.Request, resp: falcon.Response, hypervisor_id: str | None = None) -> None:
         """``hypervisor_id``: the hostname pattern of ``/{pattern}/search`` and ``/{pattern}/servers``."""
         enforce(req, self.policy, "os_compute_api:os-hypervisors:list")
+        if self.view == "statistics" and at_least(req, "2.88"):
+            raise NotFound("The resource could not be found (hypervisor statistics were removed in 2.88).")
         pattern = hypervisor_id
         if self.view in ("search", "servers") and at_least(req, "2.53"):
             raise NotFound("The resource could not be found (use the hypervisor_hostname_pattern and "
@@ -108,8 +115,11 @@ class Hypervisors:
                 resp.media = {"hypervisor_statistics": statistics(nodes)}
                 return
             hosted = _servers(session, {n.host for n in nodes}) if with_servers else {}
+            times = uptimes(self.compute, req, [n.host for n in nodes if services[n.host][1]]) \
+                if self.view == "detail" and at_least(req, "2.88") else {}
             resp.media = {"hypervisors": [view(req, n, services[n.host], self.view == "detail",
-                                               hosted.get(n.host, []) if with_servers else None) for n in nodes]}
+                                               hosted.get(n.host, []) if with_servers else None, times.get(n.host))
+                                          for n in nodes]}
             if limit and len(nodes) == limit:
                 resp.media["hypervisors_links"] = page_links(
                     req, nodes[-1].uuid if at_least(req, "2.53") else str(nodes[-1].id))
@@ -137,6 +147,23 @@ def statistics(nodes: list[models.ComputeNode]) -> dict[str, int]:
     return totals
 
 
+def uptimes(compute: Any, req: falcon.Request, hosts: list[str]) -> dict[str, str]:
+    """Each (live) host's ``uptime`` line, asked of its compute service; a host that does not
+    answer within a few seconds has none."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(host: str) -> tuple[str, str | None]:
+        try:
+            return host, compute.rpc(TOPIC).call(context(req), "get_host_uptime", server=host, timeout=5)
+        except (BackendUnavailable, MessagingTimeout):
+            return host, None
+
+    if not hosts:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
+        return {host: line for host, line in pool.map(ask, hosts) if line is not None}
+
+
 def _find(session: Any, req: falcon.Request, hypervisor_id: str, services: dict[str, Any]) -> models.ComputeNode:
     if at_least(req, "2.53"):
         if not is_uuid(hypervisor_id):
@@ -162,8 +189,9 @@ class HypervisorItem:
         with self.compute.db.reading() as session:
             node = _find(session, req, hypervisor_id, services)
             hosted = _servers(session, {node.host}) if with_servers else {}
-            resp.media = {"hypervisor": view(req, node, services[node.host], True,
-                                             hosted.get(node.host, []) if with_servers else None)}
+        times = uptimes(self.compute, req, [node.host]) if at_least(req, "2.88") and services[node.host][1] else {}
+        resp.media = {"hypervisor": view(req, node, services[node.host], True,
+                                         hosted.get(node.host, []) if with_servers else None, times.get(node.host))}
 
 
 class HypervisorUptime:
@@ -174,6 +202,8 @@ class HypervisorUptime:
 
     @schema("A hypervisor's host uptime and load", responses={200: {"type": "object", "required": ["hypervisor"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, hypervisor_id: str) -> None:
+        if at_least(req, "2.88"):
+            raise NotFound("The resource could not be found (the uptime is in the hypervisor's own view from 2.88).")
         enforce(req, self.policy, "os_compute_api:os-hypervisors:uptime")
         services = _services(self.compute)
         with self.compute.db.reading() as session:

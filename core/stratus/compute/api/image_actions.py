@@ -39,10 +39,10 @@ def _metadata_quota(compute: Any, session: Any, project_id: str, count: int) -> 
 
 
 def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, instance: models.Instance,
-            argument: dict[str, Any]) -> str:
+            argument: dict[str, Any], hostname: str | None = None) -> str:
     """Check and write the rebuild in the caller's transaction; returns the admin password.
-    ``image``: the new image's id and properties (checked against the server's flavor)."""
-    from stratus.compute.api.servers import _hostname
+    ``image``: the new image's id and properties (checked against the server's flavor);
+    ``hostname``: the new hostname asked for (2.90), if any."""
 
     check(instance, "rebuild", REBUILD_STATES)
     image_id, properties = image
@@ -64,7 +64,9 @@ def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, insta
     instance.image_ref = image_id
     instance.request_spec = {**instance.request_spec, "image_properties": properties}
     if "name" in argument:
-        instance.display_name, instance.hostname = argument["name"], _hostname(argument["name"])
+        instance.display_name = argument["name"]  # the hostname stays, as Nova's
+    if hostname is not None:
+        instance.hostname = hostname
     if "metadata" in argument:
         instance.metadata_items = [models.InstanceMetadata(key=k, value=v) for k, v in argument["metadata"].items()]
     if "key_name" in argument:

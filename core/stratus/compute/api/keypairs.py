@@ -107,8 +107,13 @@ def _view(req: falcon.Request, row: KeyPair) -> dict[str, Any]:
     return body
 
 
-def _check_name(name: str) -> None:
-    if name != name.strip() or any(not (c.isalnum() or c in " _-.@") for c in name):
+_SAFE = frozenset("_- abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _check_name(req: falcon.Request, name: str) -> None:
+    """Letters, digits, space, ``_`` and ``-`` (from 2.92 also ``@`` and ``.``), no space at either end."""
+    safe = _SAFE | {"@", "."} if at_least(req, "2.92") else _SAFE
+    if name != name.strip() or any(c not in safe for c in name):
         raise Invalid("Keypair data is invalid: Keypair name contains unsafe characters")
 
 
@@ -151,7 +156,10 @@ class KeyPairs:
         unexpected_before(req, "2.10", body, "user_id")
         owner = _owner(req, body.get("user_id"))
         enforce(req, self.policy, "os_compute_api:os-keypairs:create", {"user_id": owner})
-        _check_name(body["name"])
+        _check_name(req, body["name"])
+        if at_least(req, "2.92") and "public_key" not in body:
+            raise Invalid("Invalid input for field/attribute keypair: 'public_key' is a required property (key "
+                          "pairs are no longer generated from microversion 2.92)")
         kind, private = body.get("type", "ssh"), None
         if "public_key" in body:
             public = body["public_key"].strip()

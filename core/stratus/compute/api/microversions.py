@@ -49,7 +49,7 @@ class Version:
 
 
 MIN = Version("2.1")
-MAX = Version("2.75")
+MAX = Version("2.100")
 """The advertised range: a version enters it only once every implemented resource
 behaves as the reference says at that version."""
 

@@ -64,13 +64,14 @@ CREATE = {"type": "object", "required": ["server"], "properties": {"server": {
             "type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}},
         "personality": PERSONALITY,
         "host": _HOST, "hypervisor_hostname": _HOST, "trusted_image_certificates": TRUSTED_CERTIFICATES,
+        "hostname": {"type": "string"},
         "block_device_mapping_v2": block_devices.BDM_V2, "block_device_mapping": block_devices.LEGACY,
     }}, "os:scheduler_hints": {"type": "object"}, "OS-SCH-HNT:scheduler_hints": {"type": "object"}}}
 UPDATE = {"type": "object", "required": ["server"], "properties": {"server": {
     "type": "object", "additionalProperties": False, "properties": {
         "name": _NAME, "accessIPv4": {"type": "string", "format": "ipv4"},
         "accessIPv6": {"type": "string", "format": "ipv6"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
-        "description": {"type": ["string", "null"], "maxLength": 255}}}}}
+        "description": {"type": ["string", "null"], "maxLength": 255}, "hostname": {"type": "string"}}}}}
 SORT_KEYS = {"created_at": Instance.created_at, "display_name": Instance.display_name,
              "updated_at": Instance.updated_at, "uuid": Instance.uuid, "vm_state": Instance.vm_state,
              "host": Instance.host, "launched_at": Instance.launched_at, "locked": Instance.locked,
@@ -90,6 +91,30 @@ def _ref(value: Any) -> str:
 
 def _hostname(name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+
+
+_SHORT_HOSTNAME = re.compile(r"^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$")
+_FQDN = re.compile(r"^[a-zA-Z0-9-._]*$")
+
+
+def requested_hostname(req: falcon.Request, body: dict[str, Any], count: int = 1) -> str | None:
+    """The ``hostname`` a create, update or rebuild asks for (2.90; a fully qualified name
+    from 2.94), or None.
+
+    :raises Invalid: before 2.90, not a valid name, or for several servers at once."""
+    unexpected_before(req, "2.90", body, "hostname")
+    if "hostname" not in body:
+        return None
+    name = body["hostname"]
+    fqdn = at_least(req, "2.94")
+    valid = isinstance(name, str) and (1 <= len(name) <= 255 and _FQDN.match(name) if fqdn
+                                       else 2 <= len(name) <= 63 and _SHORT_HOSTNAME.match(name))
+    if not valid:
+        raise Invalid(f"Invalid input for field/attribute hostname. Value: {name}. It must be a "
+                      f"{'fully qualified domain name' if fqdn else 'host name of 2 to 63 letters, digits and -'}")
+    if count > 1:
+        raise Invalid("Unable to allocate a single hostname to multiple instances")
+    return name
 
 
 def host_id(project_id: str, host: str | None) -> str:
@@ -124,7 +149,9 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
         "status": states.status(row.vm_state, row.task_state), "tenant_id": row.project_id, "user_id": row.user_id,
         "metadata": {m.key: m.value for m in row.metadata_items}, "hostId": host_id(row.project_id, row.host),
         "image": {"id": row.image_ref, "links": [{"rel": "bookmark", "href": links(
-            req, conf, "images", row.image_ref)[1]["href"]}]} if row.image_ref else "",
+            req, conf, "images", row.image_ref)[1]["href"]}]} | (
+            {"properties": dict(row.request_spec.get("image_properties", {}))} if at_least(req, "2.98") else {})
+        if row.image_ref else "",
         "flavor": {"id": flavor["id"], "links": [{"rel": "bookmark", "href": links(
             req, conf, "flavors", flavor["id"])[1]["href"]}]},
         "created": _time(row.created_at), "updated": _time(row.updated_at), "addresses": _addresses(row),
@@ -167,6 +194,12 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
                 models.InstanceGroupMember.instance_uuid == row.uuid)))
     if at_least(req, "2.73"):
         body["locked_reason"] = row.locked_reason
+    if at_least(req, "2.90"):
+        body["OS-EXT-SRV-ATTR:hostname"] = row.hostname
+    if at_least(req, "2.96"):
+        body["pinned_availability_zone"] = row.request_spec.get("availability_zone")
+    if at_least(req, "2.100"):
+        body["scheduler_hints"] = dict(row.request_spec.get("scheduler_hints", {}))
     if row.vm_state == states.ERROR and row.faults:
         fault = row.faults[-1]
         body["fault"] = {"code": fault.code, "created": _time(fault.created_at), "message": fault.message}
@@ -518,6 +551,7 @@ class Servers:
                 attachments.check_security_groups(self.network, ctx.project_id, groups)
             except NotFound as exc:
                 raise Invalid(str(exc)) from None
+        wanted_hostname = requested_hostname(req, body, max_count)
         reservation = f"r-{secrets.token_hex(4)}"
         now = utcnow()
         ids = [str(uuidlib.uuid4()) for _ in range(max_count)]
@@ -543,7 +577,8 @@ class Servers:
                 name = body["name"] if count == 1 else f"{body['name']}-{index + 1}"
                 session.add(Instance(
                     uuid=server_id, project_id=ctx.project_id, user_id=ctx.user_id, display_name=name,
-                    hostname=_hostname(name), image_ref=image_ref, flavor=flavor, vm_state=states.BUILDING,
+                    hostname=wanted_hostname or _hostname(name), image_ref=image_ref, flavor=flavor,
+                    vm_state=states.BUILDING,
                     task_state=states.SCHEDULING, power_state=0, availability_zone=placement["availability_zone"],
                     key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
                     config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
@@ -662,8 +697,11 @@ class ServerItem:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:servers:update", {"project_id": row.project_id})
             unexpected_before(req, "2.19", body, "description")
+            hostname = requested_hostname(req, body)
             if "name" in body:
-                row.display_name, row.hostname = body["name"], _hostname(body["name"])
+                row.display_name = body["name"]  # the hostname stays, as Nova's
+            if hostname is not None:
+                row.hostname = hostname
             if "description" in body:
                 row.display_description = body["description"]
             for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):

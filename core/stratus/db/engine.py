@@ -152,28 +152,26 @@ class Database:
     def for_service(cls, conf: Any, service: str) -> Database:
         return cls(create_engine(connection_url(conf, service), conf))
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> contextlib.AbstractContextManager[Session]:
         """A session in one transaction: committed on success, rolled back on any error.
 
         :raises BackendUnavailable: the database cannot be reached.
         """
-        session = self._sessions()
-        try:
-            with unavailable_as_error(), session.begin():
-                yield session
-        finally:
-            session.close()
+        return self._begun(self._sessions)
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[Session]:
+    def reading(self) -> contextlib.AbstractContextManager[Session]:
         """A session in one transaction that only reads: on SQLite it does not take the
         write lock, so readers run beside a writer (each sees the last commit before it
         began). Writing in it may fail with "database is locked"; use :meth:`transaction`.
 
         :raises BackendUnavailable: the database cannot be reached.
         """
-        session = self._readers()
+        return self._begun(self._readers)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _begun(factory: sessionmaker) -> Iterator[Session]:
+        session = factory()
         try:
             with unavailable_as_error(), session.begin():
                 yield session

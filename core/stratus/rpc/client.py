@@ -150,15 +150,9 @@ class RPCClient:
         try:
             body = message.request(method, args, _context_dict(context), msg_id, replies.name)
             self._publish(body, self.transport.topic_exchange, self._routing_key(server), persistent=False)
-            try:
-                reply = waiter.get(timeout=wait)
-            except queue.Empty:
-                raise MessagingTimeout(
-                    f"no reply to {method!r} from topic {self._routing_key(server)!r} within {wait}s"
-                ) from None
+            return self._await(waiter, wait, method, server)
         finally:
             replies.waiters.pop(msg_id, None)
-        return self._result(reply)
 
     def _call_here(self, context: RequestContext | dict | None, method: str, server: str | None, wait: float,
                    args: dict[str, Any]) -> Any:
@@ -167,18 +161,20 @@ class RPCClient:
         try:
             body = message.request(method, args, _context_dict(context), msg_id, local.LOCAL_REPLY_TO)
             local.BROKER.publish(self._routing_key(server), body)
-            try:
-                reply = waiter.get(timeout=wait)
-            except queue.Empty:
-                raise MessagingTimeout(
-                    f"no reply to {method!r} from topic {self._routing_key(server)!r} within {wait}s"
-                ) from None
+            return self._await(waiter, wait, method, server)
         finally:
             local.BROKER.forget_reply(msg_id)
-        return self._result(reply)
 
-    @staticmethod
-    def _result(reply: dict[str, Any]) -> Any:
+    def _await(self, waiter: queue.SimpleQueue, wait: float, method: str, server: str | None) -> Any:
+        """The reply's result, or its failure raised again.
+
+        :raises MessagingTimeout: no reply within ``wait`` seconds."""
+        try:
+            reply = waiter.get(timeout=wait)
+        except queue.Empty:
+            raise MessagingTimeout(
+                f"no reply to {method!r} from topic {self._routing_key(server)!r} within {wait}s"
+            ) from None
         if reply.get("failure"):
             raise message.rebuild_exception(reply["failure"])
         return reply.get("result")

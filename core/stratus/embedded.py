@@ -84,12 +84,13 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
 
 
 def start_compute(conf: Any, deps: Any) -> list[Any]:
-    """The conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
-    from stratus.compute.processes import start_conductor, start_hosts
+    """The scheduler, the conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
+    from stratus.compute.processes import start_conductor, start_hosts, start_scheduler
 
     compute, network = deps.services["compute"], deps.services["network"]
-    conductor = start_conductor(conf, compute.db, compute.transport, network)
-    return [conductor, start_hosts(conf, compute.db, compute.transport, network, deps.services["image"])]
+    return [start_scheduler(conf, compute.db, compute.transport),
+            start_conductor(conf, compute.db, compute.transport, network),
+            start_hosts(conf, compute.db, compute.transport, network, deps.services["image"])]
 
 
 @dataclass

@@ -81,7 +81,7 @@ class _Process:
 
 class ProcessCloud:
     """The many-hosts shape on one machine: ``stratus api`` (``api_workers`` gunicorn workers),
-    ``stratus conductor`` and one ``stratus compute`` per entry of ``compute_hosts`` (its
+    ``stratus scheduler``, ``stratus conductor`` and one ``stratus compute`` per entry of ``compute_hosts`` (its
     host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
     (a broker). ``extra`` is appended to the generated stratus.conf. Gives ``base_url``,
     ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
@@ -111,6 +111,7 @@ class ProcessCloud:
         self.processes: list[_Process] = []
         try:
             self.processes.append(_Process([*base, "api"], r"http://[\d.]+:\d+", timeout, "api"))
+            self.processes.append(_Process([*base, "scheduler"], "serving over", timeout, "scheduler"))
             self.processes.append(_Process([*base, "conductor"], "serving over", timeout, "conductor"))
             for host, count in compute_hosts:
                 with_count = [*base, "compute", "--host", host]

@@ -1,5 +1,6 @@
-"""The many-hosts shape: ``stratus api`` (gunicorn workers), ``stratus conductor`` and two
-``stratus compute`` processes meeting over RabbitMQ and PostgreSQL, driven with openstacksdk."""
+"""The many-hosts shape: ``stratus api`` (gunicorn workers), two ``stratus scheduler``, a
+``stratus conductor`` and two ``stratus compute`` processes meeting over RabbitMQ and
+PostgreSQL, driven with openstacksdk."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ def pg_url():
     yield from _throwaway_database(PG_ADMIN_URL, "postgresql")
 
 
-def test_a_conductor_outside_the_embedded_cloud_needs_a_broker(tmp_path):
+def test_services_outside_the_embedded_cloud_need_a_broker(tmp_path):
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
-    for command in ("conductor", "compute"):
+    for command in ("conductor", "scheduler", "compute"):
         refused = run("--config-file", str(conf), command)
         assert refused.returncode == 2 and "set [messaging] transport_url" in refused.stderr, refused.stderr
         assert "Traceback" not in refused.stderr
@@ -38,7 +39,8 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
     port = free_port()
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[database]\nconnection = {pg_url}\n"
-                    f"[messaging]\ntransport_url = {rabbit_vhost_url}\n[api]\nworkers = 2\nport = {port}\n"
+                    f"[messaging]\ntransport_url = {rabbit_vhost_url}\nrpc_response_timeout = 5\n"
+                    f"[api]\nworkers = 2\nport = {port}\n"
                     "[service]\nreport_interval = 1\nservice_down_time = 4\n"
                     "[compute]\nresource_update_interval = 1\n")
     stale = run("--config-file", str(conf), "conductor")
@@ -55,6 +57,9 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
     started = []
     try:
         started.append(Server("--config-file", str(conf), "api"))
+        schedulers = [Server("--config-file", str(conf), "scheduler", "--host", name, ready=SERVING)
+                      for name in ("sched1", "sched2")]
+        started.extend(schedulers)
         started.append(Server("--config-file", str(conf), "conductor", ready=SERVING))
         for host in ("cn1", "cn2"):
             started.append(Server("--config-file", str(conf), "compute", "--host", host, ready=SERVING))
@@ -62,14 +67,15 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
         services = conn.compute.services()
         assert sorted((s.binary, s.availability_zone, s.state) for s in services) == [
             ("stratus-compute", "nova", "up"), ("stratus-compute", "nova", "up"),
-            ("stratus-conductor", "internal", "up")]
+            ("stratus-conductor", "internal", "up"), ("stratus-scheduler", "internal", "up"),
+            ("stratus-scheduler", "internal", "up")]
         image = conn.image.create_image(name="img", disk_format="raw", container_format="bare",
                                         data=b"\1" * 65536, visibility="public")
         net = conn.network.create_network(name="net")
         conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.9.0.0/24")
         flavor = conn.compute.create_flavor(name="small", ram=128, vcpus=1, disk=1)
         servers = [conn.compute.create_server(name=f"vm{i}", image_id=image.id, flavor_id=flavor.id,
-                                              networks=[{"uuid": net.id}]) for i in range(4)]
+                                              networks=[{"uuid": net.id}]) for i in range(6)]
         servers = [conn.compute.wait_for_server(s, wait=90, interval=0.3) for s in servers]
         assert {s.compute_host for s in servers} == {"cn1", "cn2"}  # spread by the weighers
         assert all(s.addresses["net"][0]["addr"].startswith("10.9.0.") for s in servers)
@@ -88,6 +94,15 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
         assert [p for p in conn.network.ports(network_id=net.id) if p.device_owner == "compute:nova"] == [
             p for p in conn.network.ports(network_id=net.id)
             if p.device_id in {s.id for s in servers if s.compute_host == "cn2"}]
+        # both schedulers gone: a boot is not left in BUILD, the conductor says why
+        for scheduler in schedulers:
+            started.remove(scheduler)
+            assert scheduler.stop(signal.SIGTERM) == 0, scheduler.text
+        lost = conn.compute.create_server(name="unplaced", image_id=image.id, flavor_id=flavor.id,
+                                          networks=[{"uuid": net.id}])
+        lost = conn.compute.wait_for_server(lost, status="ERROR", failures=["ACTIVE"], wait=60, interval=0.5)
+        assert "The scheduler did not answer" in lost.fault["message"], lost.fault
+        assert lost.compute_host is None
     finally:
         for server in reversed(started):
             assert server.stop() == 0, server.text

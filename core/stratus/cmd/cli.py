@@ -37,8 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, help="port to bind (default [api] port)")
     api.add_argument("--workers", type=int, help="worker processes (default [api] workers)")
 
-    sub.add_parser("conductor", help="run the conductor: places servers and orchestrates builds and moves "
-                                     "(needs a broker in [messaging] transport_url)")
+    for name, what in (("conductor", "the conductor: orchestrates builds and moves between the scheduler and "
+                                     "the hosts"),
+                       ("scheduler", "the scheduler: picks and claims hosts with the configured filters and "
+                                     "weighers")):
+        service = sub.add_parser(name, help=f"run {what} (needs a broker in [messaging] transport_url)")
+        service.add_argument("--host", help="the name it heartbeats as (default [DEFAULT] host)")
     compute = sub.add_parser("compute", help="run this host's compute service with the configured hypervisor "
                                              "(needs a broker in [messaging] transport_url)")
     compute.add_argument("--host", help="this host's name (default [DEFAULT] host)")
@@ -126,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
 
         run_api(conf, host=args.host, port=args.port, workers=args.workers)
         return 0
-    if args.command in ("conductor", "compute"):
+    if args.command in ("conductor", "scheduler", "compute"):
         conf = _load_conf(args, {"DEFAULT": {"host": args.host}} if getattr(args, "host", None) else None)
         _setup_logging(conf.debug)
         from stratus.compute import processes

@@ -1,13 +1,13 @@
-"""The scheduler's view of every compute node, as one conductor keeps it.
+"""The scheduler's view of every compute node, as one scheduler process keeps it.
 
 Reading every node, service, aggregate (and placed server, when a filter needs the
-lists) for each request took most of a conductor's time at a thousand hosts. So the
+lists) for each request took most of a scheduler's time at a thousand hosts. So the
 view is read at most every ``[scheduler] host_state_max_age`` seconds; in between, each
-claim this conductor takes is charged to it. That is safe because the view only proposes:
+claim this scheduler takes is charged to it. That is safe because the view only proposes:
 the claim (:mod:`stratus.compute.claims`) is a conditional UPDATE that refuses a node
 which no longer has room, and a refused claim makes the view re-read before the next
 choice. Changes an operator expects at once — a service disabled or forced down, an
-aggregate's hosts or metadata — reach every conductor as a ``host_states_changed``
+aggregate's hosts or metadata — reach every scheduler as a ``host_states_changed``
 fanout, which drops the view.
 """
 
@@ -24,7 +24,7 @@ from stratus.interfaces.scheduler import HostState, RequestSpec
 from stratus.scheduler.selection import charged
 
 Node = models.ComputeNode
-#: what the conductor fans out when the view must be re-read at once
+#: what the API fans out when the view must be re-read at once
 CHANGED = "host_states_changed"
 
 
@@ -67,7 +67,7 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
 
 
 class HostStateView:
-    """One conductor's cached :func:`read`; thread-safe. ``with_instances``: whether an
+    """One scheduler's cached :func:`read`; thread-safe. ``with_instances``: whether an
     enabled filter or weigher needs the servers on each host (``INSTANCE_LIST``)."""
 
     def __init__(self, conf: Any, db: Any, registry: Any, with_instances: bool) -> None:
@@ -90,7 +90,7 @@ class HostStateView:
             return list(self._states.values())
 
     def charge(self, host: str, nodename: str, spec: RequestSpec, instance_uuid: str) -> None:
-        """A claim this conductor took: the view shows it until the next read."""
+        """A claim this scheduler took: the view shows it until the next read."""
         with self._lock:
             state = self._states.get((host, nodename))
             if state is not None:

@@ -1,7 +1,8 @@
-"""The compute service's processes: ``stratus conductor`` (placement and orchestration)
-and ``stratus compute`` (one host's hypervisor, or many simulated ones).
+"""The compute service's processes: ``stratus scheduler`` (placement and claims),
+``stratus conductor`` (orchestration) and ``stratus compute`` (one host's hypervisor, or
+many simulated ones).
 
-``stratus up`` runs both inside its one process over ``memory://``; on many hosts each
+``stratus up`` runs them all inside its one process over ``memory://``; on many hosts each
 runs on its own and they meet over the broker (``[messaging] transport_url``) and the
 databases, as the API processes (``stratus api``) do. Schema upgrades are the
 operator's (``stratus manage db sync``); a process refuses to start on an old schema.
@@ -24,6 +25,14 @@ def host_names(conf: Any) -> list[str]:
     simulated_hosts`` above 1, ``HOST-0001``, ``HOST-0002``..."""
     count = conf.compute.simulated_hosts
     return [conf.host] if count == 1 else [f"{conf.host}-{i:04d}" for i in range(1, count + 1)]
+
+
+def start_scheduler(conf: Any, db: Any, transport: Any) -> Any:
+    from stratus.compute.scheduling import SchedulerService
+
+    scheduler = SchedulerService(conf, db, transport, conf.host)
+    scheduler.start()
+    return scheduler
 
 
 def start_conductor(conf: Any, db: Any, transport: Any, network: Any) -> Any:
@@ -59,7 +68,7 @@ def _check_shape(conf: Any, command: str) -> None:
 
 
 def run(conf: Any, command: str, out: Any) -> None:
-    """Run ``stratus conductor`` or ``stratus compute`` until SIGTERM or SIGINT, then stop
+    """Run ``stratus conductor``, ``stratus scheduler`` or ``stratus compute`` until SIGTERM or SIGINT, then stop
     cleanly (RPC servers drain, heartbeats stop, connections close).
 
     :raises ConfigError: see :func:`_check_shape`.
@@ -72,8 +81,9 @@ def run(conf: Any, command: str, out: Any) -> None:
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
     db = Database.for_service(conf, "compute")
-    network = NetworkService(conf)
-    network.tell_agents(transport)
+    network = NetworkService(conf) if command != "scheduler" else None
+    if network is not None:
+        network.tell_agents(transport)
     images = ImageService(conf) if command == "compute" else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -83,6 +93,9 @@ def run(conf: Any, command: str, out: Any) -> None:
         if command == "conductor":
             started.append(start_conductor(conf, db, transport, network))
             what = f"conductor on {conf.host}"
+        elif command == "scheduler":
+            started.append(start_scheduler(conf, db, transport))
+            what = f"scheduler on {conf.host}"
         else:
             started.append(start_hosts(conf, db, transport, network, images))
             names = host_names(conf)
@@ -93,7 +106,8 @@ def run(conf: Any, command: str, out: Any) -> None:
     finally:
         for part in reversed(started):
             part.stop()
-        network.close()
+        if network is not None:
+            network.close()
         if images is not None:
             images.close()
         db.dispose()

@@ -33,15 +33,15 @@ class ComputeService:
             return self._clients[topic]
 
     def host_states_changed(self, context: Any) -> None:
-        """Tell every conductor to read the nodes again (a service or an aggregate changed);
+        """Tell every scheduler to read the nodes again (a service or an aggregate changed);
         if the broker is away they read them within ``[scheduler] host_state_max_age``."""
+        from stratus.compute import scheduling
         from stratus.compute.hoststates import CHANGED
-        from stratus.compute.manager import CONDUCTOR_TOPIC
 
         try:
-            self.rpc(CONDUCTOR_TOPIC).fanout(context, CHANGED)
+            self.rpc(scheduling.TOPIC).fanout(context, CHANGED)
         except BackendUnavailable as exc:
-            LOG.warning("could not tell the conductors that hosts changed (%s)", exc)
+            LOG.warning("could not tell the schedulers that hosts changed (%s)", exc)
 
     def port_events(self, changes: list[Any]) -> None:
         """Ports of servers an agent wired or unwired: ``network-vif-plugged`` /

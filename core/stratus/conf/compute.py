@@ -23,7 +23,7 @@ opts = [
     cfg.StrOpt("default_availability_zone", default="nova",
                help="The availability zone of compute hosts that no aggregate puts in one."),
     cfg.StrOpt("internal_service_availability_zone", default="internal",
-               help="The availability zone shown for services other than compute (the conductor)."),
+               help="The availability zone shown for services other than compute (the conductor, the scheduler)."),
     cfg.StrOpt("default_schedule_zone",
                help="The availability zone a server goes to when its request names none (unset: any)."),
     cfg.IntOpt("max_local_block_devices", default=3, min=-1,

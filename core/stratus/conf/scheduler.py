@@ -35,7 +35,7 @@ opts = [
     cfg.IntOpt("max_attempts", default=3, min=1,
                help="Hosts a build is tried on (the first and its reschedules) before the server goes to ERROR."),
     cfg.FloatOpt("host_state_max_age", default=1.0, min=0.0,
-                 help="Seconds a conductor keeps its view of every node before reading it again (0: read it for "
+                 help="Seconds a scheduler keeps its view of every node before reading it again (0: read it for "
                  "each request). Claims stay exact whatever the age: a node that filled up meanwhile refuses the "
                  "claim and the view is read again; disabled services and aggregate changes apply at once."),
     cfg.IntOpt("host_subset_size", default=1, min=1,

@@ -1,4 +1,4 @@
-"""A conductor's cached view of the nodes: read at most every host_state_max_age, charged
+"""A scheduler's cached view of the nodes: read at most every host_state_max_age, charged
 with its own claims, re-read when a claim is refused or an operator changes hosts."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from stratus.compute import models
-from stratus.compute.conductor import Conductor
+from stratus.compute.scheduling import SchedulerService
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.rpc import Transport
@@ -19,12 +19,12 @@ NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
-def conductor(conf, tmp_path):
+def scheduler(conf, tmp_path):
     conf.set_override("connection", f"sqlite:///{tmp_path}/view.sqlite", group="database")
     conf.set_override("host_state_max_age", 3600, group="scheduler")
     migration.sync(conf, ["compute", "servicegroup"])
     db = Database.for_service(conf, "compute")
-    made = Conductor(conf, db, Transport("memory://"), "test")
+    made = SchedulerService(conf, db, Transport("memory://"), "test")
     with made.services_db.transaction() as session:
         for host in ("a", "b"):
             session.add(ServiceRecord(uuid=f"s-{host}", host=host, binary="stratus-compute", topic="compute",
@@ -42,8 +42,8 @@ def conductor(conf, tmp_path):
     db.dispose()
 
 
-def used(conductor):
-    return {h.host: (h.vcpus_used, h.num_instances) for h in conductor.view.get()}
+def used(scheduler):
+    return {h.host: (h.vcpus_used, h.num_instances) for h in scheduler.view.get()}
 
 
 def spec():
@@ -52,27 +52,27 @@ def spec():
     return RequestSpec(project_id="p", flavor=FlavorSpec(vcpus=1, memory_mb=64, root_gb=1))
 
 
-def test_the_view_is_charged_with_this_conductors_claims_and_reread_when_dropped(conductor):
-    assert used(conductor) == {"a": (0, 0), "b": (0, 0)}
-    conductor.view.charge("a", "a", spec(), "server-1")
-    assert used(conductor) == {"a": (1, 1), "b": (0, 0)}
-    with conductor.db.transaction() as session:  # another conductor's claim
+def test_the_view_is_charged_with_this_schedulers_claims_and_reread_when_dropped(scheduler):
+    assert used(scheduler) == {"a": (0, 0), "b": (0, 0)}
+    scheduler.view.charge("a", "a", spec(), "server-1")
+    assert used(scheduler) == {"a": (1, 1), "b": (0, 0)}
+    with scheduler.db.transaction() as session:  # another scheduler's claim
         session.execute(sa.update(models.ComputeNode).where(models.ComputeNode.host == "b")
                         .values(vcpus_used=2, running_vms=2))
-    assert used(conductor)["b"] == (0, 0)  # not read again yet
-    conductor.view.drop()
-    assert used(conductor) == {"a": (0, 0), "b": (2, 2)}
+    assert used(scheduler)["b"] == (0, 0)  # not read again yet
+    scheduler.view.drop()
+    assert used(scheduler) == {"a": (0, 0), "b": (2, 2)}
 
 
-def test_a_disabled_service_applies_at_once_through_the_fanout(conductor):
-    assert {h.host for h in conductor.view.get() if not h.service_disabled} == {"a", "b"}
-    with conductor.services_db.transaction() as session:
+def test_a_disabled_service_applies_at_once_through_the_fanout(scheduler):
+    assert {h.host for h in scheduler.view.get() if not h.service_disabled} == {"a", "b"}
+    with scheduler.services_db.transaction() as session:
         session.execute(sa.update(ServiceRecord).where(ServiceRecord.host == "a").values(disabled=True))
-    conductor.host_states_changed(None)  # what the API fans out after the change
-    assert {h.host for h in conductor.view.get() if not h.service_disabled} == {"b"}
+    scheduler.host_states_changed(None)  # what the API fans out after the change
+    assert {h.host for h in scheduler.view.get() if not h.service_disabled} == {"b"}
 
 
-def test_age_zero_reads_every_time(conductor):
-    conductor.conf.set_override("host_state_max_age", 0, group="scheduler")
-    conductor.view.charge("a", "a", spec(), "server-1")  # would show, were the view kept
-    assert used(conductor)["a"] == (0, 0)
+def test_age_zero_reads_every_time(scheduler):
+    scheduler.conf.set_override("host_state_max_age", 0, group="scheduler")
+    scheduler.view.charge("a", "a", spec(), "server-1")  # would show, were the view kept
+    assert used(scheduler)["a"] == (0, 0)

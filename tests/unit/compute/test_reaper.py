@@ -8,6 +8,7 @@ import pytest
 
 from stratus.compute import claims, models, states
 from stratus.compute.conductor import Conductor
+from stratus.compute.scheduling import SchedulerService
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.rpc import Transport
@@ -22,9 +23,13 @@ def conductor(conf, tmp_path):
     conf.set_override("connection", f"sqlite:///{tmp_path}/reaper.sqlite", group="database")
     migration.sync(conf, ["compute", "servicegroup"])
     db = Database.for_service(conf, "compute")
-    made = Conductor(conf, db, Transport("memory://"), "test")
+    transport = Transport("memory://")
+    scheduler = SchedulerService(conf, db, transport, "test")
+    scheduler.start()
+    made = Conductor(conf, db, transport, "test")
     yield made
     made.stop()
+    scheduler.stop()
     db.dispose()
 
 

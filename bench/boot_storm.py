@@ -7,8 +7,8 @@ ACTIVE, deletes it and waits until it is gone, again and again.
 
 The cloud is the embedded one (one process, SQLite, in-process messaging) or, with
 ``--processes``, the many-hosts shape on this machine: ``stratus api``, ``stratus
-conductor`` and ``stratus compute`` processes on a throwaway PostgreSQL database and a
-RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``).
+scheduler``, ``stratus conductor`` and ``stratus compute`` processes on a throwaway
+PostgreSQL database and a RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``).
 
 Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone) and
 boot+delete cycles per second. Reference (from the issue): Nova's published
@@ -94,8 +94,9 @@ def cloud_for(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
     with throwaway_database(args.database_admin_url) as database, rabbit_vhost(args.rabbit_url) as broker:
         cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
                              extra=SETTINGS, timeout=600)
-        print(f"api ({args.api_workers} workers), conductor and {args.compute_processes} compute process(es) with "
-              f"{args.hosts} simulated hosts on PostgreSQL and RabbitMQ, up in {time.perf_counter() - started:.1f} s")
+        print(f"api ({args.api_workers} workers), scheduler, conductor and {args.compute_processes} compute "
+              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, "
+              f"up in {time.perf_counter() - started:.1f} s")
         try:
             yield cloud.base_url, "admin-pw"
         finally:
@@ -140,7 +141,8 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.05,
                         help="seconds between a worker's status reads while it waits (Rally's default is 1)")
     parser.add_argument("--processes", action="store_true",
-                        help="api, conductor and compute processes on PostgreSQL and RabbitMQ instead of stratus up")
+                        help="api, scheduler, conductor and compute processes on PostgreSQL and RabbitMQ "
+                        "instead of stratus up")
     parser.add_argument("--compute-processes", type=int, default=1, help="with --processes: the hosts split over")
     parser.add_argument("--api-workers", type=int, default=2, help="with --processes: gunicorn workers")
     parser.add_argument("--database-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

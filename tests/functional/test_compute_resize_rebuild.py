@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -107,6 +108,30 @@ def test_resize_over_quota_is_403(conn, cloud):
         assert conn.compute.get_server(server.id).status == "ACTIVE"
     finally:
         conn.set_compute_quotas(project, ram=51200)
+
+
+def test_a_move_no_host_can_take_is_400_and_changes_nothing(conn, cloud):
+    server = boot(conn, "stuck", flavor="m1.nano")
+    path = f"/servers/{server.id}/action"
+    refused = nova(cloud, conn, "POST", path, json={"migrate": None})  # the only host is its own
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["badRequest"]["message"].startswith(
+        "No valid host was found. No valid host found for cold migrate."), refused.text
+    vast = conn.compute.create_flavor(name="vast-disk", ram=64, vcpus=1, disk=100000)
+    try:
+        refused = nova(cloud, conn, "POST", path, json={"resize": {"flavorRef": vast.id}})
+        assert refused.status_code == 400 and "DiskFilter removed 1 of 1" in refused.text, refused.text
+    finally:
+        conn.compute.delete_flavor(vast)
+    same = conn.compute.get_server(server)
+    assert (same.status, same.task_state, same.flavor["original_name"]) == ("ACTIVE", None, "m1.nano")
+    assert [m["status"] for m in migrations(conn, cloud, server.id)] == ["error", "error"]
+    with sqlite3.connect(cloud.data_dir / "stratus.sqlite") as db:  # nothing claimed, nothing parked
+        held = db.execute("select instance_uuid, vcpus, memory_mb from allocations").fetchall()
+    assert (server.id, 1, 128) in held
+    assert {u for u, _, _ in held} <= {s.id for s in conn.compute.servers(all_projects=True)}, held
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
 
 
 def test_rebuild_gives_a_new_image_and_keeps_the_ports(conn, cloud):

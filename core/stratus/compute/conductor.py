@@ -112,7 +112,12 @@ class Conductor:
     def resize_instance(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
         """Have the scheduler choose and claim a host for the server's new flavor (a
         migration: another host, the one it names if any; the old claim is parked under the
-        migration), then cast ``resize_instance`` to the server's host."""
+        migration), then cast ``resize_instance`` to the server's host. The API calls this
+        and waits.
+
+        :raises NoValidHost: no host took it; the migration is ``error``, the server as it
+            was, with the reason as its fault.
+        """
         from stratus.compute.resizing import give_back, load_migration
 
         with self.db.reading() as session:
@@ -134,7 +139,8 @@ class Conductor:
                 what = "resize" if migration.migration_type == "resize" else "migration"
                 message = reason.removeprefix("No valid host was found. ")
                 record_fault(session, instance, 500, f"No valid host was found for the {what}. {message}")
-            return
+            raise NoValidHost(f"No valid host found for {'resize' if what == 'resize' else 'cold migrate'}. "
+                              f"{message}") from None
         if host is not None:
             self.compute.cast(context, "resize_instance", server=source, instance_uuid=instance_uuid,
                               migration_uuid=migration_uuid)

@@ -31,7 +31,10 @@ def load_migration(session: Any, migration_uuid: str) -> Migration | None:
 
 
 def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
-    """The server's claim goes back to what it was before the resize."""
+    """The server's claim goes back to what it was before the resize (if the resize took
+    one: until then the server's claim is still its old one)."""
+    if session.get(models.Allocation, migration_uuid) is None:
+        return
     claims.release(session, instance_uuid)
     claims.move(session, migration_uuid, instance_uuid)
 

@@ -1,8 +1,9 @@
 """The ``resize``, ``confirmResize`` and ``revertResize`` server actions (Nova's rules and words).
 
 ``resize`` records a migration (``pre-migrating``) and takes ``resize_prep`` in the same
-transaction, then casts to the conductor, which chooses a host for the new flavor; the
-server shows ``VERIFY_RESIZE`` once it runs with it. ``confirmResize`` and ``revertResize``
+transaction, then asks the conductor, which has the scheduler choose and claim a host for
+the new flavor (a 400 when none can, as Nova) and casts to the server's host; the server
+shows ``VERIFY_RESIZE`` once it runs with it. ``confirmResize`` and ``revertResize``
 move the migration from ``finished`` in one conditional UPDATE (of two racing requests one
 wins) and cast to the host that finishes them.
 """
@@ -20,6 +21,7 @@ from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, utcnow
 from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.scheduler.selection import NoValidHost
 
 Migration = models.Migration
 
@@ -86,8 +88,17 @@ def _record(req: falcon.Request, session: Any, instance: models.Instance, kind: 
 
 
 def after_resize(compute: Any, ctx: Any, server_id: str, migration_uuid: str) -> None:
-    """Cast a recorded resize or migration to the conductor to place it."""
-    compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "resize_instance", instance_uuid=server_id, migration_uuid=migration_uuid)
+    """Have the conductor place a recorded resize or migration, waiting for its choice as
+    Nova's API does: a move no host can take is a 400 (the server stays as it was, the
+    migration ``error``, the reason in the server's fault too).
+
+    :raises Invalid: no valid host.
+    """
+    try:
+        compute.rpc(CONDUCTOR_TOPIC).call(ctx, "resize_instance", instance_uuid=server_id,
+                                          migration_uuid=migration_uuid)
+    except NoValidHost as exc:
+        raise Invalid(str(exc)) from None
 
 
 def finished(session: Any, instance: models.Instance, name: str, to: str) -> Migration:

@@ -26,6 +26,9 @@ opts = [
                help="The availability zone shown for services other than compute (the conductor, the scheduler)."),
     cfg.StrOpt("default_schedule_zone",
                help="The availability zone a server goes to when its request names none (unset: any)."),
+    cfg.IntOpt("max_limit", default=1000, min=1,
+               help="Most servers one list call returns (Nova's [api] max_limit); a longer list is paged with "
+               "servers_links."),
     cfg.IntOpt("max_local_block_devices", default=3, min=-1,
                help="Local disks (root from an image, ephemeral, swap) a server's block device mapping may ask for "
                "(-1: any number)."),

@@ -24,6 +24,7 @@ from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.manager import CONDUCTOR_TOPIC, LAZY, TOPIC, finish_delete, utcnow
+from stratus.db import paging
 from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
 
 Instance = models.Instance
@@ -326,6 +327,31 @@ def _list_params(req: falcon.Request, is_admin: bool) -> dict[str, Any]:
     return params
 
 
+def _sort_keys(req: falcon.Request, params: dict[str, Any]) -> list[paging.SortKey]:
+    """The list's order as Nova takes ``sort_key``/``sort_dir`` (repeatable; directions
+    missing follow the first one, default desc), then ``created_at`` and the uuid.
+
+    :raises Invalid: an unknown key or direction, or more directions than keys.
+    """
+    def values(name: str) -> list[str]:
+        value = params.get(name) or []
+        return [value] if isinstance(value, str) else list(value)
+
+    names, directions = values("sort_key"), values("sort_dir")
+    default = directions[0] if directions else "desc"
+    if len(directions) > len(names):
+        raise Invalid("Sort direction size exceeds sort key size")
+    directions += [default] * (len(names) - len(directions))
+    for name, direction in zip(names, directions, strict=True):
+        if name not in SORT_KEYS or direction not in ("asc", "desc") or (
+                name == "locked" and not at_least(req, "2.73")):
+            raise Invalid(f"Invalid sort_key {name} or sort_dir {direction}")
+    order = list(dict.fromkeys([*names, "created_at", "uuid"]))
+    direction_of = dict(zip(names, directions, strict=True))
+    return paging.sort_keys([(SORT_KEYS[n].key, SORT_KEYS[n], direction_of.get(n, default) == "asc",
+                              bool(SORT_KEYS[n].expression.nullable)) for n in order], ("uuid", Instance.uuid))
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -436,6 +462,7 @@ class Servers:
                 where.append(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
         else:
             where.append(Instance.project_id == ctx.project_id)
+        scope = len(where)
         window = changes(req, Instance.updated_at)
         if window:  # a window of changes shows deletions too
             where.extend(window)
@@ -461,17 +488,9 @@ class Servers:
         if "locked" in params:
             where.append(Instance.locked.is_(bool_param("locked", params["locked"])))
         patterns = _regex_filters(params)
-        sort_keys = params.get("sort_key") or ["created_at"]
-        sort_key = sort_keys if isinstance(sort_keys, str) else sort_keys[0]
-        sort_dirs = params.get("sort_dir") or ["desc"]
-        sort_dir = sort_dirs if isinstance(sort_dirs, str) else sort_dirs[0]
-        if sort_key not in SORT_KEYS or sort_dir not in ("asc", "desc") or (
-                sort_key == "locked" and not at_least(req, "2.73")):
-            raise Invalid(f"Invalid sort_key {sort_key} or sort_dir {sort_dir}")
-        column = SORT_KEYS[sort_key]
-        order = [column.asc() if sort_dir == "asc" else column.desc(),
-                 Instance.uuid.asc() if sort_dir == "asc" else Instance.uuid.desc()]
-        limit = int_param(req, "limit") if "limit" in params else None
+        keys = _sort_keys(req, params)
+        limit = min(int_param(req, "limit"), self.conf.compute.max_limit) if "limit" in params \
+            else self.conf.compute.max_limit
         name = params.get("name")
         try:
             pattern = re.compile(name) if name else None
@@ -479,24 +498,38 @@ class Servers:
             raise Invalid(f"Invalid name filter {name!r}: not a regular expression") from None
         flavor = _ref(params["flavor"]) if "flavor" in params else None
         addresses = _address_patterns(req, params)
-        statuses = host_statuses(req, self.compute) if self.detail else {}
-        with self.compute.db.reading() as session:
-            rows = list(session.scalars(sa.select(Instance).where(*where).order_by(*order)))
-            rows = [r for r in rows if (not pattern or pattern.search(r.display_name))
+
+        def wanted(r: Instance) -> bool:
+            return ((not pattern or bool(pattern.search(r.display_name)))
                     and all(p.search(_text(getattr(r, attribute))) for attribute, p in patterns)
                     and (flavor is None or r.flavor["id"] == flavor)
                     and all(any(p.search(f["ip_address"]) for n in r.network_info for f in n["fixed_ips"]
-                                if (":" in f["ip_address"]) == v6) for v6, p in addresses)]
+                                if (":" in f["ip_address"]) == v6) for v6, p in addresses))
+
+        statuses = host_statuses(req, self.compute) if self.detail else {}
+        with self.compute.db.reading() as session:
+            statement = sa.select(Instance).where(*where)
             marker = params.get("marker")
-            if marker is not None:
-                ids = [r.uuid for r in rows]
-                if marker not in ids:
+            if marker is not None:  # any server the caller could list, deleted or filtered out too (as Nova)
+                row = session.scalars(sa.select(Instance).where(Instance.uuid == marker, *where[:scope])).first()
+                if row is None:
                     raise Invalid(f"marker [{marker}] not found")
-                rows = rows[ids.index(marker) + 1:]
-            page = rows[:limit] if limit is not None else rows
+                statement = statement.where(paging.after(keys, row))
+            statement = statement.order_by(*paging.order_by(keys))
+            if pattern or patterns or flavor is not None or addresses:
+                # filters SQL cannot express on every database: read in order until the page is full
+                page = []
+                for r in session.scalars(statement.execution_options(yield_per=200)):
+                    if wanted(r):
+                        page.append(r)
+                        if len(page) > limit:
+                            break
+            else:
+                page = list(session.scalars(statement.limit(limit + 1)))
+            more, page = len(page) > limit, page[:limit]
             body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail, _status_of(statuses, r))
                                                 for r in page]}
-        if limit is not None and len(page) == limit and len(rows) > limit:
+        if more and page:
             body["servers_links"] = page_links(req, page[-1].uuid)
         resp.media = body
 

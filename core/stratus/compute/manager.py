@@ -27,7 +27,7 @@ from stratus.compute.images import ImageCache
 from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.compute.plugging import PlugEvents
-from stratus.compute.resizing import Resizing
+from stratus.compute.resizing import Resizing, drop_parked
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
@@ -427,6 +427,13 @@ class ComputeManager(Resizing, Disks):
                 plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
                                    mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
 
+    def reap(self, instance_uuid: str, network_info: list[dict[str, Any]]) -> None:
+        """Destroy the guest of a server deleted elsewhere, and unplug it (its ports are gone)."""
+        with self._locked(instance_uuid):
+            LOG.warning("destroying the guest of deleted server %s on %s", instance_uuid, self.host)
+            self.driver.destroy(instance_uuid)
+            self._unplug(instance_uuid, network_info)
+
     def _release_ports(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
         from stratus.network import attachments as net
 
@@ -479,6 +486,8 @@ class ComputeHosts:
                                  self.update_available_resources)
         self._pruning = Periodic("image-cache", lambda: max(conf.compute.image_cache_interval, 1),
                                  self.prune_image_caches)
+        self._reaping = Periodic("running-deleted", lambda: max(conf.compute.running_deleted_instance_poll_interval,
+                                                                1), self.reap_deleted)
 
     def start(self) -> None:
         self.update_available_resources()
@@ -486,10 +495,13 @@ class ComputeHosts:
         self._updates.start()
         if self.conf.compute.image_cache_interval >= 0:
             self._pruning.start()
+        if self.conf.compute.running_deleted_instance_poll_interval >= 0:
+            self._reaping.start()
 
     def stop(self) -> None:
         self._updates.stop()
         self._pruning.stop()
+        self._reaping.stop()
         self.server.stop()
         self.conductor.close()
         self.peers.close()
@@ -516,6 +528,33 @@ class ComputeHosts:
                 LOG.info("removed unused cached images %s from %s", ", ".join(gone), name)
                 removed[name] = gone
         return removed
+
+    def reap_deleted(self) -> dict[str, list[str]]:
+        """Guests of deleted servers still on these hosts are destroyed (their host was down
+        when they were deleted, or they were deleted while moving here), and disks parked for
+        moves of deleted servers to these hosts dropped; what each host destroyed. Only guests
+        whose server row says deleted go: a guest the cloud has no row for is not ours to judge."""
+        guests = {name: set(manager.driver.list_instances()) for name, manager in self.managers.items()}
+        every = sorted(set().union(*guests.values()))
+        deleted: dict[str, list[dict[str, Any]]] = {}
+        with self.db.reading() as session:
+            for start in range(0, len(every), 500):
+                deleted.update(session.execute(sa.select(models.Instance.uuid, models.Instance.network_info).where(
+                    models.Instance.uuid.in_(every[start:start + 500]), models.Instance.deleted.is_(True))).all())
+            moved = models.Instance.uuid == models.Migration.instance_uuid
+            parked = list(session.execute(sa.select(models.Migration.uuid, models.Migration.disk_location)
+                                          .join(models.Instance, moved).where(
+                models.Migration.disk_location.is_not(None), models.Instance.deleted.is_(True),
+                models.Migration.dest_compute.in_(list(self.managers)))).all())
+        destroyed = {}
+        for name, manager in self.managers.items():
+            for uuid in sorted(guests[name] & set(deleted)):
+                manager.reap(uuid, deleted[uuid] or [])
+                destroyed.setdefault(name, []).append(uuid)
+        images = next(iter(self.managers.values())).cache.images
+        for migration_uuid, where in parked:
+            drop_parked(self.db, images, migration_uuid, where)
+        return destroyed
 
     def update_available_resources(self) -> None:
         Node = models.ComputeNode

@@ -30,6 +30,17 @@ def load_migration(session: Any, migration_uuid: str) -> Migration | None:
     return session.scalars(sa.select(Migration).where(Migration.uuid == migration_uuid)).first()
 
 
+def drop_parked(db: Any, images: Any, migration_uuid: str, where: str | None) -> None:
+    """The disk a move between hosts parked is removed and the migration no longer names it."""
+    from stratus.image import snapshots
+
+    if not where:
+        return
+    snapshots.drop(images, where)
+    with db.transaction() as session:
+        session.execute(sa.update(Migration).where(Migration.uuid == migration_uuid).values(disk_location=None))
+
+
 def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
     """The server's claim goes back to what it was before the resize (if the resize took
     one: until then the server's claim is still its old one)."""
@@ -137,12 +148,16 @@ class Resizing:
                 record_fault(session, instance, 500, f"Failed to resize instance: {exc}",
                              f"{type(exc).__name__}: {exc}", self.host)
 
-    def _resized(self, instance_uuid: str, migration_uuid: str, **values: Any) -> None:
-
+    def _resized(self, instance_uuid: str, migration_uuid: str, **values: Any) -> bool:
+        """The server is in its new flavor (``values``: where it now is); False if it was
+        deleted meanwhile (the migration then ends in error)."""
         power = self.driver.get_info(instance_uuid).power_state
         with self.db.transaction() as session:
             instance = session.get(models.Instance, instance_uuid, options=LAZY)
             migration = load_migration(session, migration_uuid)
+            if instance is None or instance.deleted:
+                migration.status, migration.updated_at = "error", utcnow()
+                return False
             migration.status, migration.updated_at = "finished", utcnow()
             for name, value in values.items():
                 setattr(instance, name, value)
@@ -150,6 +165,7 @@ class Resizing:
                 instance.availability_zone = zones.zone_of(session, self.conf, values["host"])
             instance.flavor, instance.vm_state, instance.task_state = migration.new_flavor, states.RESIZED, None
             instance.power_state, instance.updated_at = power, utcnow()
+        return True
 
     # -- destination: finish ------------------------------------------------------------
 
@@ -160,7 +176,11 @@ class Resizing:
                                                          self.host):
             step = self._migration_step(instance_uuid, migration_uuid, "post-migrating", "post-migrating",
                                         states.RESIZE_FINISH)
-            if step is None:
+            if step is None:  # deleted while its disk was on the way: nobody will fetch it
+                with self.db.reading() as session:
+                    migration = load_migration(session, migration_uuid)
+                    where = migration.disk_location if migration is not None else None
+                drop_parked(self.db, self.cache.images, migration_uuid, where)
                 return
             row, metadata, migration = step
             path = os.path.join(self.cache.dir, f"resize-{migration_uuid}.in")
@@ -183,15 +203,17 @@ class Resizing:
             finally:
                 if os.path.exists(path):
                     os.unlink(path)
-            self._resized(instance_uuid, migration_uuid, host=self.host, node=migration["dest_node"],
-                          network_info=network_info)
-            snapshots.drop(self.cache.images, migration["disk_location"])
+            if not self._resized(instance_uuid, migration_uuid, host=self.host, node=migration["dest_node"],
+                                 network_info=network_info):
+                LOG.info("%s was deleted while it moved to %s: its guest here goes too", instance_uuid, self.host)
+                self.driver.destroy(instance_uuid)
+                self._unplug(instance_uuid, network_info)
+            drop_parked(self.db, self.cache.images, migration_uuid, migration["disk_location"])
 
     def _move_back(self, context: Any, row: dict[str, Any], migration: dict[str, Any],
                    network_info: list[dict[str, Any]], status: str, failure: Exception | None) -> None:
         """Undo the destination's part (its guest is already destroyed): ports back to the
         source, the claims as before the resize; the source then starts its copy again."""
-        from stratus.image import snapshots
 
         if network_info:
             self._unplug(row["uuid"], network_info)
@@ -205,7 +227,7 @@ class Resizing:
             give_back(session, row["uuid"], migration["uuid"])
             session.execute(sa.update(models.Instance).where(models.Instance.uuid == row["uuid"]).values(
                 network_info=source_ports, updated_at=utcnow()))
-        snapshots.drop(self.cache.images, migration["disk_location"])
+        drop_parked(self.db, self.cache.images, migration["uuid"], migration["disk_location"])
         self.peers.cast(context, "finish_revert_resize", server=migration["source_compute"],
                         instance_uuid=row["uuid"], migration_uuid=migration["uuid"], status=status,
                         failure=f"{type(failure).__name__}: {failure}" if failure else None)

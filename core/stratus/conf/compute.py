@@ -45,6 +45,10 @@ opts = [
                 "the next pass)."),
     cfg.IntOpt("image_cache_interval", default=2400, min=-1,
                help="Seconds between passes removing unused cached images (-1: never remove them)."),
+    cfg.IntOpt("running_deleted_instance_poll_interval", default=1800, min=-1,
+               help="Seconds between passes in which each host destroys guests whose servers are deleted (one "
+               "deleted while its host was down, or while it moved between hosts) and drops disks parked for "
+               "moves of deleted servers (-1: never; Nova's running_deleted_instance_action=reap)."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

@@ -27,12 +27,6 @@ LAZY = [sa.orm.lazyload(models.Instance.metadata_items), sa.orm.lazyload(models.
         sa.orm.lazyload(models.Instance.tags)]
 
 
-#: options for reading one server's row: its collections load only when touched (inside the
-#: session), so a step that needs none of them reads one row, not four tables
-LAZY = [sa.orm.lazyload(models.Instance.metadata_items), sa.orm.lazyload(models.Instance.faults),
-        sa.orm.lazyload(models.Instance.tags)]
-
-
 def columns(instance: models.Instance) -> dict[str, Any]:
     """The server's row as a plain dict, to use after its transaction ends."""
     return {c.name: getattr(instance, c.name) for c in models.Instance.__table__.columns}

@@ -508,24 +508,26 @@ class Servers:
 
         statuses = host_statuses(req, self.compute) if self.detail else {}
         with self.compute.db.reading() as session:
-            statement = sa.select(Instance).where(*where)
+            after = None
             marker = params.get("marker")
             if marker is not None:  # any server the caller could list, deleted or filtered out too (as Nova)
-                row = session.scalars(sa.select(Instance).where(Instance.uuid == marker, *where[:scope])).first()
-                if row is None:
+                after = session.scalars(sa.select(Instance).where(Instance.uuid == marker, *where[:scope])).first()
+                if after is None:
                     raise Invalid(f"marker [{marker}] not found")
-                statement = statement.where(paging.after(keys, row))
-            statement = statement.order_by(*paging.order_by(keys))
-            if pattern or patterns or flavor is not None or addresses:
-                # filters SQL cannot express on every database: read in order until the page is full
-                page = []
-                for r in session.scalars(statement.execution_options(yield_per=200)):
-                    if wanted(r):
-                        page.append(r)
-                        if len(page) > limit:
-                            break
-            else:
-                page = list(session.scalars(statement.limit(limit + 1)))
+            filtered = bool(pattern or patterns or flavor is not None or addresses)
+            # filters SQL cannot express on every database: read in order, a page's worth at a
+            # time, until the page is full
+            batch = limit + 1
+            page = []
+            while True:
+                statement = sa.select(Instance).where(*where)
+                if after is not None:
+                    statement = statement.where(paging.after(keys, after))
+                rows = list(session.scalars(statement.order_by(*paging.order_by(keys)).limit(batch)))
+                page += [r for r in rows if wanted(r)] if filtered else rows
+                if len(page) > limit or len(rows) < batch or not filtered:
+                    break
+                after = rows[-1]
             more, page = len(page) > limit, page[:limit]
             body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail, _status_of(statuses, r))
                                                 for r in page]}

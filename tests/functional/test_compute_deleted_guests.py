@@ -4,6 +4,7 @@ while its host was down (each host reaps those, as Nova's running_deleted_instan
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -30,12 +31,23 @@ def wait_until(condition, seconds=60):
         time.sleep(0.2)
 
 
-def test_a_server_deleted_while_it_moves_leaves_no_guest_or_parked_disk(tmp_path_factory):
-    cloud = start_cloud(tmp_path_factory, "[compute]\nsimulated_hosts = 2\nresource_update_interval = 1\n"
-                        "running_deleted_instance_poll_interval = -1\n[fake_hypervisor]\nspawn_latency = 2\n")
+@contextlib.contextmanager
+def cloud_and_admin(tmp_path_factory, config):
+    """``stratus up`` with ``config`` and an admin connection to it, both stopped after."""
+    cloud = start_cloud(tmp_path_factory, config)
     conn = connect(cloud.clouds_yaml)
     try:
         image(conn)
+        yield cloud, conn
+    finally:
+        conn.close()
+        cloud.stop()
+
+
+def test_a_server_deleted_while_it_moves_leaves_no_guest_or_parked_disk(tmp_path_factory):
+    with cloud_and_admin(tmp_path_factory, "[compute]\nsimulated_hosts = 2\nresource_update_interval = 1\n"
+                         "running_deleted_instance_poll_interval = -1\n[fake_hypervisor]\nspawn_latency = 2\n"
+                         ) as (cloud, conn):
         server = boot(conn, "mover")
         assert files_naming(cloud.data_dir, server.id)  # the fake hypervisor keeps the guest's disk beside the cache
         assert nova(cloud, conn, "POST", f"/servers/{server.id}/action", json={"migrate": None}).status_code == 202
@@ -53,17 +65,11 @@ def test_a_server_deleted_while_it_moves_leaves_no_guest_or_parked_disk(tmp_path
         assert files_naming(cloud.data_dir, server.id, found[0]["uuid"]) == []
         wait_until(lambda: [h["running_vms"] for h in nova(cloud, conn, "GET", "/os-hypervisors/detail",
                                                             "2.87").json()["hypervisors"]] == [0, 0])
-    finally:
-        conn.close()
-        cloud.stop()
 
 
 def test_guests_of_servers_deleted_while_their_host_was_down_are_reaped(tmp_path_factory):
-    cloud = start_cloud(tmp_path_factory, "[DEFAULT]\nhost = stratus\n[compute]\nresource_update_interval = 1\n"
-                        "running_deleted_instance_poll_interval = 1\n")
-    conn = connect(cloud.clouds_yaml)
-    try:
-        image(conn)
+    with cloud_and_admin(tmp_path_factory, "[DEFAULT]\nhost = stratus\n[compute]\nresource_update_interval = 1\n"
+                         "running_deleted_instance_poll_interval = 1\n") as (cloud, conn):
         server = boot(conn, "orphan")
         kept = boot(conn, "kept")
         host = conn.compute.get_server(server.id).compute_host
@@ -79,6 +85,3 @@ def test_guests_of_servers_deleted_while_their_host_was_down_are_reaped(tmp_path
         wait_until(lambda: not files_naming(cloud.data_dir, server.id))
         assert files_naming(cloud.data_dir, kept.id)  # a live server's guest stays
         assert conn.compute.get_server(kept.id).status == "ACTIVE"
-    finally:
-        conn.close()
-        cloud.stop()

@@ -205,9 +205,7 @@ class Resizing:
                     os.unlink(path)
             if not self._resized(instance_uuid, migration_uuid, host=self.host, node=migration["dest_node"],
                                  network_info=network_info):
-                LOG.info("%s was deleted while it moved to %s: its guest here goes too", instance_uuid, self.host)
-                self.driver.destroy(instance_uuid)
-                self._unplug(instance_uuid, network_info)
+                self.reap(instance_uuid, network_info)  # deleted while it moved here
             drop_parked(self.db, self.cache.images, migration_uuid, migration["disk_location"])
 
     def _move_back(self, context: Any, row: dict[str, Any], migration: dict[str, Any],

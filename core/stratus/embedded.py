@@ -38,9 +38,7 @@ ENDPOINT_PATHS = (
     ("identity", "/identity/v3"),
     ("compute", "/compute/v2.1"),
     ("image", "/image"),
-    ("block-storage", "/volume/v3"),
     ("network", "/network"),
-    ("object-store", "/object-store/v1"),
 )
 
 

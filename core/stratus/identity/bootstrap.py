@@ -1,10 +1,13 @@
 """``stratus manage bootstrap``: the minimum a new cloud needs, created idempotently.
 
-The default domain, the ``admin`` project, user and role assignment, the ``member`` and
-``reader`` roles (admin implies member implies reader, so policy written for readers admits
-members and admins), a region, and one catalog service with public and internal
-endpoints for every API Stratus serves. Running it again changes nothing but what differs:
-a new password, a new public URL.
+The default domain, the ``admin`` project, user and role assignment, Keystone's default
+roles (``admin`` implies ``manager`` implies ``member`` implies ``reader``, so policy
+written for readers admits members and admins; ``service``, implying nothing, for
+service-to-service calls), a region, and one catalog service with public and internal
+endpoints for every API Stratus serves — and none for an API it does not serve yet, since
+clients that find a service in the catalog call it. Running it again changes nothing but
+what differs: a new password, a new public URL, endpoints this cloud once listed for an
+API it does not serve (an older bootstrap's) removed.
 """
 
 from __future__ import annotations
@@ -27,11 +30,16 @@ CATALOG = (
     ("identity", "keystone", "/identity"),
     ("compute", "nova", "/compute/v2.1"),
     ("image", "glance", "/image"),
-    ("block-storage", "cinder", "/volume/v3/$(project_id)s"),
     ("network", "neutron", "/network"),
-    ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
+)
+#: APIs not served yet, whose endpoints earlier bootstraps listed: removed where they point here
+NOT_SERVED = (
+    ("block-storage", "/volume/v3/$(project_id)s"),
+    ("object-store", "/object-store/v1/AUTH_$(project_id)s"),
 )
 INTERFACES = ("public", "internal")
+ROLES = ("admin", "manager", "member", "reader", "service")
+IMPLIED_ROLES = (("admin", "manager"), ("manager", "member"), ("member", "reader"))
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ def bootstrap(identity: IdentityService, password: str, public_url: str, region:
                                      description="Bootstrap project for initializing the cloud.", tags=[], extra={})
             session.add(project)
         roles = {}
-        for name in ("admin", "member", "reader"):
+        for name in ROLES:
             role = session.scalar(sa.select(models.Role).where(models.Role.name == name,
                                                                models.Role.domain_id == models.GLOBAL))
             if role is None:
@@ -71,7 +79,7 @@ def bootstrap(identity: IdentityService, password: str, public_url: str, region:
                 session.add(role)
             roles[name] = role
         session.flush()
-        for prior, implied in (("admin", "member"), ("member", "reader")):
+        for prior, implied in IMPLIED_ROLES:
             key = (roles[prior].id, roles[implied].id)
             if session.get(models.ImpliedRole, key) is None:
                 session.add(models.ImpliedRole(prior_role_id=key[0], implied_role_id=key[1]))
@@ -107,6 +115,16 @@ def _catalog(session: Any, public_url: str, region: str) -> None:
                                             region_id=region, enabled=True))
             elif endpoint.url != url:
                 endpoint.url = url
+    for type_, path in NOT_SERVED:
+        ours = session.scalars(sa.select(models.Endpoint).join(models.Service).where(
+            models.Service.type == type_, models.Endpoint.url == public_url + path)).all()
+        for endpoint in ours:
+            service_id = endpoint.service_id
+            session.delete(endpoint)
+            session.flush()
+            if session.scalar(sa.select(sa.func.count()).select_from(models.Endpoint).where(
+                    models.Endpoint.service_id == service_id)) == 0:
+                session.delete(session.get(models.Service, service_id))
 
 
 def _admin_user(identity: IdentityService, username: str, domain_id: str, password: str) -> User:

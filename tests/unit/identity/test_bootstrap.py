@@ -1,0 +1,58 @@
+"""``stratus manage bootstrap``: Keystone's default roles and an honest catalog."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from stratus.db import migration
+from stratus.identity import models
+from stratus.identity.bootstrap import bootstrap
+from stratus.identity.keys import KeyRepository
+from stratus.identity.service import IdentityService
+
+URL = "http://cloud.example:8770"
+
+
+def _identity(conf):
+    KeyRepository(conf.token.key_repository, conf.token.max_active_keys).setup()
+    migration.sync(conf, ["identity"])
+    return IdentityService(conf)
+
+
+def test_bootstrap_creates_keystones_default_roles_and_implications(conf):
+    identity = _identity(conf)
+    try:
+        bootstrap(identity, "secret", URL, "RegionOne")
+        bootstrap(identity, "secret", URL, "RegionOne")  # idempotent
+        with identity.db.transaction() as session:
+            roles = {r.id: r.name for r in session.scalars(sa.select(models.Role))}
+            implied = {(roles[i.prior_role_id], roles[i.implied_role_id])
+                       for i in session.scalars(sa.select(models.ImpliedRole))}
+    finally:
+        identity.close()
+    assert sorted(roles.values()) == ["admin", "manager", "member", "reader", "service"]
+    assert implied == {("admin", "manager"), ("manager", "member"), ("member", "reader")}
+
+
+def test_catalog_lists_only_served_apis_and_drops_an_older_bootstraps_endpoints(conf):
+    identity = _identity(conf)
+    try:
+        with identity.db.transaction() as session:  # what a bootstrap before block storage existed wrote
+            session.add(models.Region(id="RegionOne", description=""))
+            session.add(models.Service(id="old-cinder", type="block-storage", name="cinder", enabled=True))
+            session.add(models.Service(id="external-swift", type="object-store", name="swift", enabled=True))
+            session.flush()
+            session.add(models.Endpoint(id="e1", service_id="old-cinder", interface="public", region_id="RegionOne",
+                                        url=f"{URL}/volume/v3/$(project_id)s", enabled=True))
+            # an operator's own object store elsewhere stays
+            session.add(models.Endpoint(id="e2", service_id="external-swift", interface="public",
+                                        region_id="RegionOne", url="http://swift.example/v1/AUTH_$(project_id)s",
+                                        enabled=True))
+        bootstrap(identity, "secret", URL, "RegionOne")
+        with identity.db.transaction() as session:
+            services = {s.type for s in session.scalars(sa.select(models.Service))}
+            endpoints = {e.id for e in session.scalars(sa.select(models.Endpoint))}
+    finally:
+        identity.close()
+    assert services == {"identity", "compute", "image", "network", "object-store"}
+    assert "e1" not in endpoints and "e2" in endpoints

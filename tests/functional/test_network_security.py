@@ -24,7 +24,14 @@ def test_every_project_has_one_default_group_with_neutrons_rules(conn, cloud):
                      ("ingress", "IPv6", group.id)}
     assert [g.name for g in conn.network.security_groups(project_id=conn.current_project_id)].count("default") == 1
     renamed = neutron(cloud, conn, "PUT", f"/security-groups/{group.id}", json={"security_group": {"name": "x"}})
-    assert renamed.status_code == 400
+    assert renamed.status_code == 409 and renamed.json()["NeutronError"]["type"] == "SecurityGroupCannotUpdateDefault"
+    other = conn.network.create_security_group(name="not-default")
+    for name in ("default", "DEFAULT"):  # only the project's own default group has that name (409, as Neutron)
+        taken = neutron(cloud, conn, "PUT", f"/security-groups/{other.id}", json={"security_group": {"name": name}})
+        assert taken.status_code == 409 and taken.json()["NeutronError"]["type"] == "SecurityGroupDefaultAlreadyExists"
+        made = neutron(cloud, conn, "POST", "/security-groups", json={"security_group": {"name": name}})
+        assert made.status_code == 409 and made.json()["NeutronError"]["type"] == "SecurityGroupDefaultAlreadyExists"
+    conn.network.delete_security_group(other)
     _, tenant = member_of_new_project(conn, "sg-tenant")
     with pytest.raises(sdk_exceptions.ConflictException):
         tenant.network.delete_security_group(default_group(tenant))
@@ -39,7 +46,10 @@ def test_rules_and_their_validation(conn, cloud):
     rule = conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", protocol="tcp",
                                                    port_range_min=80, port_range_max=443,
                                                    remote_ip_prefix="203.0.113.7/24")
-    assert rule.remote_ip_prefix == "203.0.113.0/24" and rule.protocol == "tcp"
+    # kept as given, with its mask (Neutron); duplicates compare the network
+    assert rule.remote_ip_prefix == "203.0.113.7/24" and rule.protocol == "tcp"
+    assert neutron(cloud, conn, "GET", f"/security-group-rules/{rule.id}").json()["security_group_rule"][
+        "normalized_cidr"] == "203.0.113.0/24"
     icmp = conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress",
                                                    protocol="icmp", port_range_min=8, port_range_max=0)
     assert (icmp.port_range_min, icmp.port_range_max) == (8, 0)
@@ -50,8 +60,11 @@ def test_rules_and_their_validation(conn, cloud):
     for body, kind in (({"protocol": "tcp", "port_range_min": 90, "port_range_max": 80},
                         "SecurityGroupInvalidPortRange"),
                        ({"protocol": "tcp", "port_range_min": 70000, "port_range_max": 70000},
-                        "SecurityGroupInvalidPortRange"),
-                       ({"port_range_min": 22, "port_range_max": 22}, "SecurityGroupInvalidPortRange"),
+                        "SecurityGroupInvalidPortValue"),
+                       ({"protocol": "tcp", "port_range_max": 6}, "SecurityGroupInvalidPortRange"),
+                       ({"protocol": "icmp", "port_range_min": 300}, "SecurityGroupInvalidIcmpValue"),
+                       ({"protocol": "icmp", "port_range_max": 6}, "SecurityGroupMissingIcmpType"),
+                       ({"port_range_min": 22, "port_range_max": 22}, "SecurityGroupProtocolRequiredWithPorts"),
                        ({"protocol": "tcp", "remote_ip_prefix": "10.0.0.0/8", "remote_group_id": group.id},
                         "SecurityGroupRemoteGroupAndRemoteIpPrefix"),
                        ({"ethertype": "IPv6", "remote_ip_prefix": "10.0.0.0/8"}, "Invalid"),

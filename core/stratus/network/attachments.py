@@ -76,6 +76,24 @@ def subnets(service: NetworkService, subnet_ids: set[str]) -> dict[str, dict[str
                 for row in session.scalars(sa.select(models.Subnet).where(models.Subnet.id.in_(subnet_ids)))}
 
 
+def addresses(service: NetworkService, port_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each existing port's ``fixed_ips`` now and ``floating_ips`` (floating addresses by the
+    fixed address they point at): what a server's recorded addresses follow."""
+    if not port_ids:
+        return {}
+    with service.db.reading() as session:
+        result: dict[str, dict[str, Any]] = {
+            row.id: {"fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips],
+                     "floating_ips": {}}
+            for row in session.scalars(sa.select(models.Port).where(models.Port.id.in_(port_ids)))}
+        for port_id, fixed, floating in session.execute(sa.select(
+                models.FloatingIP.fixed_port_id, models.FloatingIP.fixed_ip_address,
+                models.FloatingIP.floating_ip_address).where(models.FloatingIP.fixed_port_id.in_(list(result)))
+                .order_by(models.FloatingIP.floating_ip_address)):
+            result[port_id]["floating_ips"].setdefault(fixed, []).append(floating)
+        return result
+
+
 def wired(service: NetworkService, port_ids: list[str], host: str) -> set[str]:
     """Which of the ports are ACTIVE and bound to ``host`` (their agent has wired them)."""
     with service.db.reading() as session:

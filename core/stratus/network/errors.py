@@ -78,11 +78,39 @@ class SecurityGroupCannotRemoveDefault(Conflict):
     pass
 
 
+class SecurityGroupDefaultAlreadyExists(Conflict):
+    pass
+
+
+class SecurityGroupCannotUpdateDefault(Conflict):
+    pass
+
+
 class SecurityGroupRuleExists(Conflict):
     pass
 
 
 class SecurityGroupInvalidPortRange(Invalid):
+    pass
+
+
+class SecurityGroupInvalidPortValue(Invalid):
+    pass
+
+
+class SecurityGroupInvalidIcmpValue(Invalid):
+    pass
+
+
+class SecurityGroupMissingIcmpType(Invalid):
+    pass
+
+
+class SecurityGroupProtocolRequiredWithPorts(Invalid):
+    pass
+
+
+class SecurityGroupInvalidProtocolForPort(Invalid):
     pass
 
 

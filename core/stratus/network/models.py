@@ -205,6 +205,7 @@ class FloatingIP(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+    fixed_port: Mapped[Port | None] = relationship(foreign_keys=[fixed_port_id], lazy="selectin", viewonly=True)
 
 
 class Quota(Base):

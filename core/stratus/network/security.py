@@ -67,8 +67,20 @@ def is_default(session: Session, group: models.SecurityGroup) -> bool:
         models.DefaultSecurityGroup.security_group_id == group.id)) is not None
 
 
+def network_of(prefix: str | None) -> str | None:
+    """The network a rule's ``remote_ip_prefix`` names (``10.2.3.124/24`` -> ``10.2.3.0/24``)."""
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
+def same_rule(existing: models.SecurityGroupRule, fields: dict[str, Any]) -> bool:
+    """Whether ``existing`` is the rule ``fields`` (from :func:`normalize_rule`) describe."""
+    return all(network_of(getattr(existing, key)) == network_of(value) if key == "remote_ip_prefix"
+               else getattr(existing, key) == value for key, value in fields.items())
+
+
 def normalize_rule(body: dict[str, Any]) -> dict[str, Any]:
-    """Validate a rule's fields and return them normalised (protocol lower-case, prefix as a network).
+    """Validate a rule's fields and return them normalised (protocol lower-case, the prefix with its
+    mask, the whole TCP/UDP port range as none), with Neutron's checks and words.
 
     :raises Invalid: (or its Neutron-named subclasses) naming the field.
     """
@@ -88,39 +100,44 @@ def normalize_rule(body: dict[str, Any]) -> dict[str, Any]:
             raise Invalid(f"Security group rule protocol {protocol} not supported. Only protocol values "
                           f"{', '.join(sorted(PROTOCOLS))} and integer representations [0 to 255] are supported.")
     low, high = body.get("port_range_min"), body.get("port_range_max")
-    if (low is not None or high is not None) and number is None:
-        raise errors.SecurityGroupInvalidPortRange("Must also specify protocol if port range is given.")
-    if number in PORTED:
-        if low is None and high is not None:
-            raise errors.SecurityGroupInvalidPortRange("port_range_min must be given with port_range_max")
-        if low is not None:
-            high = low if high is None else high
-            for value in (low, high):
-                if not 1 <= value <= 65535:
-                    raise errors.SecurityGroupInvalidPortRange(f"Invalid value for port {value}.")
-            if low > high:
+    for value in (low, high):  # Neutron's attribute check, before the protocol's
+        if value is not None and not 0 <= value <= 65535:
+            raise errors.SecurityGroupInvalidPortValue(f"Invalid value for port {value}")
+    if low is not None or high is not None:
+        if number is None:
+            raise errors.SecurityGroupProtocolRequiredWithPorts(
+                "Must also specify protocol if port range is given.")
+        if number in PORTED:
+            if low == 0 or high == 0:
+                raise errors.SecurityGroupInvalidPortValue("Invalid value for port 0")
+            if low is None or high is None or low > high:
                 raise errors.SecurityGroupInvalidPortRange(
                     "For TCP/UDP protocols, port_range_min must be <= port_range_max")
-    elif number in ICMP:
-        for name, value in (("type", low), ("code", high)):
-            if value is not None and not 0 <= value <= 255:
-                raise errors.SecurityGroupInvalidPortRange(f"Invalid value for ICMP {name} {value}: 0-255.")
-        if high is not None and low is None:
-            raise errors.SecurityGroupInvalidPortRange("ICMP code (port_range_max) is specified but ICMP type "
-                                                       "(port_range_min) is missing.")
-    elif low is not None or high is not None:
-        raise errors.SecurityGroupInvalidPortRange(f"Protocol {protocol} has no ports; drop port_range_min/max.")
+            if (low, high) == (1, 65535):  # the whole range is no range (Neutron's canonical form)
+                low = high = None
+        elif number in ICMP:
+            for attr, field, value in (("port_range_min", "type", low), ("port_range_max", "code", high)):
+                if value is not None and not 0 <= value <= 255:
+                    raise errors.SecurityGroupInvalidIcmpValue(
+                        f"Invalid value for ICMP {field} ({attr}) {value}. It must be 0 to 255.")
+            if low is None:
+                raise errors.SecurityGroupMissingIcmpType(
+                    f"ICMP code (port-range-max) {high} is provided but ICMP type (port-range-min) is missing.")
+        else:
+            raise errors.SecurityGroupInvalidProtocolForPort(
+                f"Invalid protocol {number} for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP "
+                "protocols.")
     prefix = body.get("remote_ip_prefix")
     if prefix is not None:
         if body.get("remote_group_id"):
             raise errors.SecurityGroupRemoteGroupAndRemoteIpPrefix(
                 "Only remote_ip_prefix or remote_group_id may be provided.")
         try:
-            network = ipaddress.ip_network(prefix, strict=False)
+            given = ipaddress.ip_interface(prefix)
         except ValueError:
             raise Invalid(f"Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid CIDR.") from None
-        if f"IPv{network.version}" != ethertype:
+        if f"IPv{given.version}" != ethertype:
             raise Invalid(f"Conflicting value ethertype {ethertype} for CIDR {prefix}")
-        prefix = str(network)
+        prefix = str(given)  # as given, with its mask (Neutron keeps host bits; duplicates compare networks)
     return {"direction": body["direction"], "ethertype": ethertype, "protocol": protocol, "port_range_min": low,
             "port_range_max": high, "remote_ip_prefix": prefix, "remote_group_id": body.get("remote_group_id")}

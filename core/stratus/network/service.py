@@ -30,11 +30,30 @@ class PortStatus:
     host: str
 
 
+@dataclass(frozen=True)
+class PortChanged:
+    """A server's port whose addresses changed: a fixed IP, or a floating IP (dis)associated
+    (what Neutron's notifier reports to Nova as ``network-changed``)."""
+
+    port_id: str
+    device_id: str
+    device_owner: str
+    host: str
+
+
 @dataclass
 class Change:
     session: Session
     events: list[ResourceEvent] = field(default_factory=list)
     failed: list[ResourceEvent] = field(default_factory=list)
+
+
+def _tell(listeners: list[Callable[[Any], None]], changes: list[Any]) -> None:
+    for listener in listeners:
+        try:
+            listener(changes)
+        except Exception:  # a listener's trouble never undoes the change it hears of
+            LOG.exception("a network listener failed")
 
 
 class NetworkService:
@@ -47,6 +66,7 @@ class NetworkService:
         self._agent_server: Any = None
         self._agent_client: Any = None
         self._port_listeners: list[Callable[[list[PortStatus]], None]] = []
+        self._change_listeners: list[Callable[[list[PortChanged]], None]] = []
 
     @property
     def has_agents(self) -> bool:
@@ -74,11 +94,36 @@ class NetworkService:
         self._port_listeners.append(listener)
 
     def port_status_changed(self, changes: list[PortStatus]) -> None:
-        for listener in self._port_listeners:
-            try:
-                listener(changes)
-            except Exception:  # a listener's trouble never undoes the agent's report
-                LOG.exception("a port status listener failed")
+        _tell(self._port_listeners, changes)
+
+    def on_network_changed(self, listener: Callable[[list[PortChanged]], None]) -> None:
+        """Call ``listener`` with the servers' ports whose addresses a change moved (the compute
+        service refreshes those servers' addresses, as Nova on Neutron's ``network-changed``)."""
+        self._change_listeners.append(listener)
+
+    def _addresses_changed(self, events: list[ResourceEvent]) -> None:
+        port_ids: set[str] = set()
+        for event in events:
+            before, after = event.original or {}, event.current or {}
+            if event.resource == ResourceType.FLOATING_IP:
+                if (before.get("port_id"), before.get("fixed_ip_address")) != (after.get("port_id"),
+                                                                               after.get("fixed_ip_address")):
+                    port_ids.update(p for p in (before.get("port_id"), after.get("port_id")) if p)
+            elif event.resource == ResourceType.PORT and event.operation == Operation.UPDATE and after \
+                    and before.get("fixed_ips") != after.get("fixed_ips"):
+                port_ids.add(after["id"])
+        if not port_ids or not self._change_listeners:
+            return
+        import sqlalchemy as sa
+
+        from stratus.network import models
+
+        with self.db.reading() as session:
+            rows = session.execute(sa.select(models.Port.id, models.Port.device_id, models.Port.device_owner,
+                                             models.Port.binding_host_id).where(models.Port.id.in_(port_ids)))
+            changed = [PortChanged(*row) for row in rows if row.device_id and row.binding_host_id]
+        if changed:
+            _tell(self._change_listeners, changed)
 
     def tell_agents(self, transport: Any) -> None:
         """Tell the plugin's host agents on ``transport`` when something changed (a process
@@ -118,6 +163,7 @@ class NetworkService:
                 change.failed.append(event)
         if change.events:
             self.notify_agents()
+            self._addresses_changed(change.events)
 
     @staticmethod
     def event(resource: ResourceType, operation: Operation, current: Mapping[str, Any] | None,

@@ -34,6 +34,8 @@ EXTENSIONS = {
     "project-id": ("project_id field enabled", "Extension that indicates that project_id field is enabled."),
     "pagination": ("Pagination support", "Extension that indicates that pagination is enabled."),
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "fip-port-details": ("Floating IP Port Details Extension", "Add port_details attribute to Floating IP "
+                                                               "resource"),
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
     "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),

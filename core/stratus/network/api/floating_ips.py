@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
@@ -52,11 +53,21 @@ def find(session: Any, req: falcon.Request, fip_id: str) -> models.FloatingIP:
     return row
 
 
+def _port_details(port: models.Port | None) -> dict[str, Any] | None:
+    """The associated port as ``fip-port-details`` shows it."""
+    if port is None:
+        return None
+    return {"name": port.name, "network_id": port.network_id, "mac_address": port.mac_address,
+            "admin_state_up": port.admin_state_up, "status": port.status, "device_id": port.device_id,
+            "device_owner": port.device_owner}
+
+
 def view(row: models.FloatingIP) -> dict[str, Any]:
     return {"id": row.id, "tenant_id": row.project_id, "project_id": row.project_id, "description": row.description,
             "floating_ip_address": row.floating_ip_address, "floating_network_id": row.floating_network_id,
             "router_id": row.router_id, "port_id": row.fixed_port_id, "fixed_ip_address": row.fixed_ip_address,
             "status": row.status, "tags": [], "port_forwardings": [], "qos_policy_id": None,
+            "port_details": _port_details(row.fixed_port) if row.fixed_port_id else None,
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
             "revision_number": row.revision_number}
 
@@ -67,6 +78,7 @@ def _associate(session: Any, req: falcon.Request, row: models.FloatingIP, port_i
     if port_id is None:
         row.fixed_port_id = row.fixed_ip_address = row.router_id = None
         row.status = "DOWN"
+        set_committed_value(row, "fixed_port", None)
         return
     port = find_port(session, req, port_id)
     if port.project_id != row.project_id and not common.context(req).is_admin:
@@ -102,6 +114,7 @@ def _associate(session: Any, req: falcon.Request, row: models.FloatingIP, port_i
             f"{row.floating_network_id}.")
     row.fixed_port_id, row.fixed_ip_address, row.router_id, row.status = port.id, chosen.ip_address, router_id, \
         "ACTIVE"
+    set_committed_value(row, "fixed_port", port)  # the view's port_details, before any reload
 
 
 class FloatingIPs:

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType
 from stratus.network import errors, models, quotas, security
 from stratus.network.api import common, views
@@ -69,6 +68,13 @@ def defaults(session: Any) -> set[str]:
     return set(session.scalars(sa.select(models.DefaultSecurityGroup.security_group_id)))
 
 
+def _not_default(body: dict[str, Any]) -> None:
+    """:raises SecurityGroupDefaultAlreadyExists: the name is ``default`` (any case), which only the
+    project's own default group may have (409, as Neutron)."""
+    if str(body.get("name", "")).lower() == "default":
+        raise errors.SecurityGroupDefaultAlreadyExists("Default security group already exists.")
+
+
 class SecurityGroups:
     def __init__(self, service: NetworkService, policy: Policy) -> None:
         self.service, self.policy = service, policy
@@ -78,8 +84,7 @@ class SecurityGroups:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = req.context.body["security_group"]
         enforce(req, self.policy, "network:create_security_group")
-        if body.get("name") == "default":
-            raise Invalid("Default security group already exists: 'default' is reserved for it.")
+        _not_default(body)
         owner = common.owner_for(req, body)
         with self.service.change() as change:
             security.ensure_default(change.session, owner, common.now())
@@ -123,8 +128,9 @@ class SecurityGroupItem:
             row = find_group(change.session, req, security_group_id)
             enforce(req, self.policy, "network:update_security_group", {"project_id": row.project_id})
             default = security.is_default(change.session, row)
-            if default and body.get("name", "default") != "default":
-                raise Invalid("Updating default security group not allowed: its name stays 'default'.")
+            if default and "name" in body:
+                raise errors.SecurityGroupCannotUpdateDefault("Updating default security group not allowed.")
+            _not_default(body)
             original = views.security_group(row, default)
             for key, value in body.items():
                 setattr(row, key, value)
@@ -169,7 +175,7 @@ class SecurityGroupRules:
             if fields["remote_group_id"]:
                 find_group(change.session, req, fields["remote_group_id"])
             for existing in group.rules:
-                if all(getattr(existing, key) == value for key, value in fields.items()):
+                if security.same_rule(existing, fields):
                     raise errors.SecurityGroupRuleExists(f"Security group rule already exists. Rule id is "
                                                          f"{existing.id}.")
             quotas.check(self.service.db, change.session, self.service.conf, group.project_id, "security_group_rule")

@@ -6,6 +6,7 @@ from typing import Any
 
 from stratus.network import models
 from stratus.network.api.query import iso
+from stratus.network.security import network_of
 
 
 def _standard(row: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def rule(row: models.SecurityGroupRule, default_group: bool = False) -> dict[str
     return {"id": row.id, "security_group_id": row.security_group_id, "direction": row.direction,
             "ethertype": row.ethertype, "protocol": row.protocol, "port_range_min": row.port_range_min,
             "port_range_max": row.port_range_max, "remote_ip_prefix": row.remote_ip_prefix,
-            "normalized_cidr": row.remote_ip_prefix, "remote_group_id": row.remote_group_id,
+            "normalized_cidr": network_of(row.remote_ip_prefix), "remote_group_id": row.remote_group_id,
             "remote_address_group_id": None, "description": row.description, "project_id": row.project_id,
             "tenant_id": row.project_id, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
             "revision_number": row.revision_number, "belongs_to_default_sg": default_group}

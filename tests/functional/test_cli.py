@@ -98,9 +98,9 @@ def test_manage_db_sync_and_version(tmp_path):
     assert "needs `stratus manage db sync`" in run("--config-file", conf, "manage", "db", "version").stdout
     synced = run("--config-file", conf, "manage", "db", "sync")
     assert synced.returncode == 0
-    assert "servicegroup: at revision sg0001" in synced.stdout and "identity: at revision id0001" in synced.stdout
+    assert "servicegroup: at revision sg0002" in synced.stdout and "identity: at revision id0001" in synced.stdout
     version = run("--config-file", conf, "manage", "db", "version").stdout
-    assert "servicegroup: sg0001 (latest sg0001) up to date" in version
+    assert "servicegroup: sg0002 (latest sg0002) up to date" in version
     assert "identity: id0001 (latest id0001) up to date" in version
     unknown = run("--config-file", conf, "manage", "db", "sync", "--service", "nova")
     assert unknown.returncode == 2 and "unknown service(s) nova" in unknown.stderr

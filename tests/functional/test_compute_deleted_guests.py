@@ -73,7 +73,7 @@ def test_guests_of_servers_deleted_while_their_host_was_down_are_reaped(tmp_path
         server = boot(conn, "orphan")
         kept = boot(conn, "kept")
         host = conn.compute.get_server(server.id).compute_host
-        service = next(s for s in conn.compute.services() if s.binary == "stratus-compute" and s.host == host)
+        service = next(s for s in conn.compute.services() if s.binary == "nova-compute" and s.host == host)
         down = nova(cloud, conn, "PUT", f"/os-services/{service.id}", "2.53", json={"forced_down": True})
         assert down.status_code == 200, down.text
         try:

@@ -112,17 +112,17 @@ def test_groups_services_hypervisors_flavors_by_version(conn, cloud):
     assert len(page["hypervisors"]) == 1 and page["hypervisors_links"]
     host = hypervisor["service"]["host"]
     assert nova(cloud, conn, "PUT", "/os-services/force-down", "2.10",
-                json={"host": host, "binary": "stratus-compute", "forced_down": True}).status_code == 404
+                json={"host": host, "binary": "nova-compute", "forced_down": True}).status_code == 404
     down = nova(cloud, conn, "PUT", "/os-services/force-down", "2.11",
-                json={"host": host, "binary": "stratus-compute", "forced_down": True})
+                json={"host": host, "binary": "nova-compute", "forced_down": True})
     assert down.status_code == 200
     try:
-        (service,) = [s for s in nova(cloud, conn, "GET", "/os-services?binary=stratus-compute", "2.11").json()[
+        (service,) = [s for s in nova(cloud, conn, "GET", "/os-services?binary=nova-compute", "2.11").json()[
             "services"] if s["host"] == host]
         assert service["forced_down"] is True and service["state"] == "down"
     finally:
         nova(cloud, conn, "PUT", "/os-services/force-down", "2.11",
-             json={"host": host, "binary": "stratus-compute", "forced_down": False})
+             json={"host": host, "binary": "nova-compute", "forced_down": False})
     public = conn.compute.find_flavor("m1.nano").id
     access = {"addTenantAccess": {"tenant": conn.current_project_id}}
     assert nova(cloud, conn, "POST", f"/flavors/{public}/action", "2.7", json=access).status_code == 409

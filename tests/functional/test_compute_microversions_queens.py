@@ -16,7 +16,7 @@ from tests.functional.accounts import member_of_new_project
 from tests.functional.conftest import start_cloud
 from tests.functional.test_compute_servers import CONFIG, boot, image, network, nova
 
-BINARY = "stratus-compute"
+BINARY = "nova-compute"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_services_are_named_and_changed_by_uuid_from_2_53(conn, cloud):
     others = [s for s in nova(cloud, conn, "GET", "/os-services", "2.53").json()["services"] if s["binary"] != BINARY]
     for other in others:  # only compute services can be changed
         refused = nova(cloud, conn, "PUT", f"/os-services/{other['id']}", "2.53", json={"status": "disabled"})
-        assert refused.status_code == 400 and "Only stratus-compute" in refused.text
+        assert refused.status_code == 400 and "Only nova-compute" in refused.text
 
 
 def test_hypervisors_by_uuid_pattern_and_servers_from_2_53(conn, cloud):

@@ -66,9 +66,9 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
         conn = connect(str(tmp_path / "clouds.yaml"))
         services = conn.compute.services()
         assert sorted((s.binary, s.availability_zone, s.state) for s in services) == [
-            ("stratus-compute", "nova", "up"), ("stratus-compute", "nova", "up"),
-            ("stratus-conductor", "internal", "up"), ("stratus-scheduler", "internal", "up"),
-            ("stratus-scheduler", "internal", "up")]
+            ("nova-compute", "nova", "up"), ("nova-compute", "nova", "up"),
+            ("nova-conductor", "internal", "up"), ("nova-scheduler", "internal", "up"),
+            ("nova-scheduler", "internal", "up")]
         image = conn.image.create_image(name="img", disk_format="raw", container_format="bare",
                                         data=b"\1" * 65536, visibility="public")
         net = conn.network.create_network(name="net")

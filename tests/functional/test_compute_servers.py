@@ -301,7 +301,9 @@ def test_actions_follow_novas_state_rules(conn, cloud):
         wait_status(conn, server, "ACTIVE")
     output = conn.compute.get_server_console_output(server)["output"]
     assert "login:" in output and "hard reboot" in output
-    assert conn.compute.get_server_console_output(server, length=1)["output"].strip() == "hard reboot"
+    # tailed as Nova tails: the last pieces between newlines, the final newline one of them
+    assert conn.compute.get_server_console_output(server, length=2)["output"] == "hard reboot\n"
+    assert conn.compute.get_server_console_output(server, length=1)["output"] == ""
     assert act({"reboot": {"type": "sideways"}}).status_code == 400
     assert act({"explode": {}}).status_code == 400
     conn.compute.delete_server(server)
@@ -335,7 +337,7 @@ def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env
     assert conn.compute.get_hypervisor(node.id).name == node.name
     stats = nova(cloud, conn, "GET", "/os-hypervisors/statistics").json()["hypervisor_statistics"]
     assert stats["count"] == 1 and stats["vcpus"] == 32
-    (service,) = [s for s in conn.compute.services() if s.binary == "stratus-compute"]
+    (service,) = [s for s in conn.compute.services() if s.binary == "nova-compute"]
     assert (service.state, service.status, service.availability_zone) == ("up", "enabled", "nova")
     assert nova(cloud, member, "GET", "/os-hypervisors").status_code == 403
     assert nova(cloud, member, "GET", "/os-services").status_code == 403
@@ -343,7 +345,7 @@ def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env
     assert [z.name for z in zones] == ["nova"] and zones[0].state["available"] is True
 
     disabled = nova(cloud, conn, "PUT", "/os-services/disable-log-reason",
-                    json={"host": service.host, "binary": "stratus-compute", "disabled_reason": "maintenance"})
+                    json={"host": service.host, "binary": "nova-compute", "disabled_reason": "maintenance"})
     assert disabled.status_code == 200 and disabled.json()["service"]["status"] == "disabled"
     try:
         server = boot(conn, "nowhere", wait=False)
@@ -352,7 +354,7 @@ def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env
         assert "ComputeFilter removed 1 of 1" in conn.compute.get_server(server.id).fault["message"]
         conn.compute.delete_server(server)
     finally:
-        nova(cloud, conn, "PUT", "/os-services/enable", json={"host": service.host, "binary": "stratus-compute"})
+        nova(cloud, conn, "PUT", "/os-services/enable", json={"host": service.host, "binary": "nova-compute"})
 
     project = member.current_project_id
     limits = member.compute.get_limits().absolute

@@ -86,7 +86,7 @@ def test_concurrent_heartbeats_of_one_service_make_one_record(db_conf):
     def beat():
         try:
             for _ in range(5):
-                registry.heartbeat("host1", "stratus-compute", "compute")
+                registry.heartbeat("host1", "nova-compute", "compute")
         except Exception as exc:  # collected: an exception in a thread would vanish
             errors.append(exc)
 
@@ -107,10 +107,10 @@ def test_a_service_without_recent_heartbeat_is_down(db_conf):
     migration.sync(db_conf)
     db = Database.for_service(db_conf, "servicegroup")
     registry = ServiceRegistry(db, service_down_time=60)
-    registry.heartbeat("host1", "stratus-compute", "compute")
+    registry.heartbeat("host1", "nova-compute", "compute")
     with db.transaction() as session:
         session.execute(sa.update(ServiceRecord).values(last_seen_up=utcnow().replace(year=2000)))
-    assert registry.list(binary="stratus-compute")[0].up is False
+    assert registry.list(binary="nova-compute")[0].up is False
     db.dispose()
 
 

@@ -45,12 +45,16 @@ class ApiDeps:
     :param plugins: the pluggy manager (:func:`stratus.hooks.manager.create_plugin_manager`).
     :param authenticator: credentials -> context; None until the identity service provides one.
     :param services: service-specific collaborators by name (databases, RPC clients, drivers).
+    :param apps: the API apps served in this process by catalog type, filled once they are
+        built (:func:`stratus.api.composite.build`): what :class:`~stratus.api.internal.ServiceCaller`
+        calls.
     """
 
     conf: Any
     plugins: Any
     authenticator: middleware.Authenticator | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    apps: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

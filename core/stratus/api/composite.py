@@ -58,5 +58,8 @@ class CompositeApp:
 
 
 def build(deps: ApiDeps, modules: Iterable[str] = SERVICE_MODULES) -> CompositeApp:
-    """Create every service app with ``deps`` and mount it at its prefix."""
-    return CompositeApp(importlib.import_module(name).create_app(deps) for name in modules)
+    """Create every service app with ``deps`` and mount it at its prefix; ``deps.apps`` lists
+    them by catalog type (services calling each other's APIs in-process find them there)."""
+    apps = [importlib.import_module(name).create_app(deps) for name in modules]
+    deps.apps.update({app.spec.catalog_type: app for app in apps})
+    return CompositeApp(apps)

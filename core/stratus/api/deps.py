@@ -31,6 +31,7 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     network.serve_agents(transport)
     compute = ComputeService(conf, transport=transport, network=network)
     network.on_port_status(compute.port_events)
+    network.on_network_changed(compute.network_changed)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,
                    services={"identity": identity, "image": image, "network": network, "compute": compute})
 

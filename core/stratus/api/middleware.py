@@ -103,3 +103,17 @@ class RequestFinished:
             duration=time.monotonic() - started if started else 0.0,
             context=getattr(req.context, "stratus", None),
         )
+
+
+class EmptyIdIsNotFound:
+    """A path ending in ``/`` below a version (``/v2.1/images/``, ``/v2/images/``) names an
+    item with an empty id: 404, as Nova and Glance answer — not the collection (a listing, or
+    405 for a method the collection lacks), which dropping the slash would reach. Version
+    roots (``/v2.1/``) keep their slash for discovery."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raw = req.env.get("PATH_INFO", "")
+        if raw.endswith("/") and len([part for part in raw.split("/") if part]) >= 2:
+            from stratus.exceptions import NotFound
+
+            raise NotFound(f"The resource could not be found: {raw} names no item (its id is empty).")

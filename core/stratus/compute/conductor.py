@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import claims, models, scheduling, states
+from stratus.compute import binaries, claims, models, scheduling, states
 from stratus.compute.instances import LAZY
 from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
@@ -26,7 +26,7 @@ from stratus.scheduler.selection import NoValidHost
 from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 LOG = logging.getLogger(__name__)
-BINARY = "stratus-conductor"
+BINARY = binaries.CONDUCTOR
 
 
 class Conductor:
@@ -59,7 +59,7 @@ class Conductor:
     def reap_builds(self) -> list[str]:
         """Builds whose host stopped heartbeating: give back what they held and reschedule
         them (or ERROR once ``max_attempts`` hosts were tried). Returns their UUIDs."""
-        down = {s.host for s in self.registry.list(binary="stratus-compute") if not s.up}
+        down = {s.host for s in self.registry.list(binary=binaries.COMPUTE) if not s.up}
         if not down:
             return []
         with self.db.transaction() as session:

@@ -54,9 +54,12 @@ class Disks:
             self._set(instance_uuid, vm_state=states.STOPPED if stopped else states.ACTIVE, task_state=None,
                       power_state=self.driver.get_info(instance_uuid).power_state, launched_at=utcnow())
 
-    def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str) -> None:
+    def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str,
+                          backup: dict[str, Any] | None = None) -> None:
         """Stream the server's disk to a local file, then upload it as image ``image_id``
-        (queued, made by the API). Failing, the image is deleted and the server keeps going."""
+        (queued, made by the API). Failing, the image is deleted and the server keeps going.
+        ``backup`` (``createBackup``): its ``type`` and ``rotation``; once uploaded, the server's
+        oldest backups of that type beyond ``rotation`` are deleted (this one too for 0, as Nova)."""
         from stratus.image import snapshots
 
         path = os.path.join(self.cache.dir, f"snapshot-{image_id}")
@@ -83,4 +86,8 @@ class Disks:
             finally:
                 if os.path.exists(path):
                     os.unlink(path)
+            if backup is not None:
+                gone = snapshots.rotate_backups(self.cache.images, instance_uuid, backup["type"], backup["rotation"])
+                if gone:
+                    LOG.info("rotated out backups %s of %s", ", ".join(gone), instance_uuid)
             self._set(instance_uuid, task_state=None)

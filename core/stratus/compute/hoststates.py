@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import models, states, zones
+from stratus.compute import binaries, models, states, zones
 from stratus.interfaces.scheduler import HostState, RequestSpec
 from stratus.scheduler.selection import charged
 
@@ -81,7 +81,7 @@ class HostStateView:
         with self._lock:
             if time.monotonic() - self._read_at >= self.conf.scheduler.host_state_max_age:
                 started = time.monotonic()
-                services = self.registry.list(binary="stratus-compute")
+                services = self.registry.list(binary=binaries.COMPUTE)
                 with self.db.reading() as session:
                     found = read(session, services, self.conf.compute.default_availability_zone,
                                  self.with_instances)

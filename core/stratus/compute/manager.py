@@ -10,6 +10,7 @@ failure everything it took is given back and the conductor tries another host un
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
@@ -21,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus import loading
-from stratus.compute import claims, history, models, states
+from stratus.compute import binaries, claims, history, models, states
 from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
 from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
@@ -38,7 +39,7 @@ from stratus.servicegroup.registry import registry_from_conf
 LOG = logging.getLogger(__name__)
 TOPIC = "compute"
 CONDUCTOR_TOPIC = "conductor"
-BINARY = "stratus-compute"
+BINARY = binaries.COMPUTE
 
 
 def finish_delete(session: Any, instance: models.Instance) -> None:
@@ -66,7 +67,6 @@ def attachment(made: Any, created: bool, tag: str | None = None) -> dict[str, An
 
 def host_uptime() -> str:
     """This machine's time, uptime, users and load, as the ``uptime`` command prints them."""
-    import datetime
     import subprocess
 
     with open("/proc/uptime") as f:
@@ -211,6 +211,20 @@ class ComputeManager(Resizing, Disks):
     def resume_instance(self, context: Any, instance_uuid: str) -> None:
         self._act(context, instance_uuid, self._capable("SUSPEND").resume, states.ACTIVE, "resume")
 
+    def soft_delete_instance(self, context: Any, instance_uuid: str) -> None:
+        """A deferred delete: the guest stops and stays until it is restored or reclaimed."""
+        self._act(context, instance_uuid, self.driver.power_off, states.SOFT_DELETED, "soft_delete")
+
+    def restore_instance(self, context: Any, instance_uuid: str) -> None:
+        self._act(context, instance_uuid, self.driver.power_on, states.ACTIVE, "restore")
+
+    def get_diagnostics(self, context: Any, instance_uuid: str) -> dict[str, Any]:
+        """The guest's figures (``DIAGNOSTICS``), as a dict for the wire."""
+        import dataclasses
+
+        report = self._capable("DIAGNOSTICS").get_diagnostics(instance_uuid)
+        return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
+
     def get_console_output(self, context: Any, instance_uuid: str, tail_lines: int | None = None) -> str:
         return self._capable("CONSOLE_LOG").get_console_output(instance_uuid, tail_lines)
 
@@ -222,12 +236,47 @@ class ComputeManager(Resizing, Disks):
         LOG.info("event %s (%s, tag %s) for %s on %s", name, status, tag, instance_uuid, self.host)
         if name == "network-vif-plugged" and status == "completed":
             self.plug_events.deliver(instance_uuid, tag)
+        if name == "network-changed":
+            self.refresh_network_info(instance_uuid)
         if name == "power-update":
             self._power_update(context, instance_uuid, tag)
             return
         if context is not None and getattr(context, "user_id", None):
             with self.db.transaction() as session:
                 history.record_action(session, instance_uuid, context, f"event:{name}")
+
+    def refresh_network_info(self, instance_uuid: str) -> None:
+        """The server's recorded addresses follow its ports: their fixed IPs and the floating IPs
+        pointing at them (Nova's info cache refresh on ``network-changed``)."""
+        from stratus.network import attachments as net
+
+        if self.network is None:
+            return
+        with self._locked(instance_uuid):
+            with self.db.reading() as session:
+                instance = self._load(session, instance_uuid)
+                if instance is None or instance.deleted:
+                    return
+                network_info = [dict(entry) for entry in instance.network_info]
+            now = net.addresses(self.network, [entry["port_id"] for entry in network_info])
+            changed = False
+            for entry in network_info:
+                fresh = now.get(entry["port_id"])
+                if fresh is not None and (entry["fixed_ips"], entry.get("floating_ips", {})) != (
+                        fresh["fixed_ips"], fresh["floating_ips"]):
+                    entry.update(fresh)
+                    changed = True
+            if changed:
+                with self.db.transaction() as session:
+                    session.execute(sa.update(models.Instance).where(
+                        models.Instance.uuid == instance_uuid, models.Instance.deleted.is_(False))
+                        .values(network_info=network_info))  # as Nova's info cache: not a change of the server
+
+    def inject_network_info(self, context: Any, instance_uuid: str) -> None:
+        """``injectNetworkInfo``: refresh the server's addresses from its ports (no driver here
+        pushes network settings into a running guest; they come from DHCP and config drives)."""
+        with history.event(self.db, context, instance_uuid, "compute_inject_network_info", self.host):
+            self.refresh_network_info(instance_uuid)
 
     def _power_update(self, context: Any, instance_uuid: str, tag: str | None) -> None:
         """``power-update`` (2.76): the server was powered on or off outside of compute (a
@@ -488,6 +537,10 @@ class ComputeHosts:
                                  self.prune_image_caches)
         self._reaping = Periodic("running-deleted", lambda: max(conf.compute.running_deleted_instance_poll_interval,
                                                                 1), self.reap_deleted)
+        self._reclaiming = Periodic("reclaim-deleted", lambda: max(conf.compute.reclaim_instance_interval, 1),
+                                    self.reclaim_queued_deletes)
+        self._auditing = Periodic("usage-audit", lambda: 60.0, self.audit_instance_usage)
+        self._plugins: Any = None
 
     def start(self) -> None:
         self.update_available_resources()
@@ -497,11 +550,18 @@ class ComputeHosts:
             self._pruning.start()
         if self.conf.compute.running_deleted_instance_poll_interval >= 0:
             self._reaping.start()
+        if self.conf.compute.reclaim_instance_interval > 0:
+            self._reclaiming.start()
+        if self.conf.compute.instance_usage_audit:
+            self.audit_instance_usage()
+            self._auditing.start()
 
     def stop(self) -> None:
         self._updates.stop()
         self._pruning.stop()
         self._reaping.stop()
+        self._reclaiming.stop()
+        self._auditing.stop()
         self.server.stop()
         self.conductor.close()
         self.peers.close()
@@ -555,6 +615,34 @@ class ComputeHosts:
         for migration_uuid, where in parked:
             drop_parked(self.db, images, migration_uuid, where)
         return destroyed
+
+    def audit_instance_usage(self) -> dict[str, int]:
+        """Each host's instance usage audit of the last completed period, once
+        (:mod:`stratus.compute.usage_audit`); how many servers each host reported."""
+        from stratus.compute import usage_audit
+        from stratus.hooks.manager import create_plugin_manager
+
+        if self._plugins is None:
+            self._plugins = create_plugin_manager(self.conf)
+        return usage_audit.audit(self.db, self._plugins, list(self.managers),
+                                 self.conf.compute.instance_usage_audit_period)
+
+    def reclaim_queued_deletes(self) -> list[str]:
+        """Servers on these hosts soft-deleted longer than ``[compute] reclaim_instance_interval``
+        ago are deleted for good (Nova's _reclaim_queued_deletes); which ones."""
+        interval = self.conf.compute.reclaim_instance_interval
+        if interval <= 0:
+            return []
+        Instance = models.Instance
+        cutoff = utcnow() - datetime.timedelta(seconds=interval)
+        with self.db.reading() as session:
+            due = list(session.execute(sa.select(Instance.uuid, Instance.host).where(
+                Instance.host.in_(list(self.managers)), Instance.vm_state == states.SOFT_DELETED,
+                Instance.task_state.is_(None), Instance.deleted.is_(False), Instance.deleted_at <= cutoff)))
+        for uuid, host in due:
+            LOG.info("reclaiming soft-deleted server %s on %s", uuid, host)
+            self.managers[host].terminate_instance(None, uuid)
+        return [uuid for uuid, _ in due]
 
     def update_available_resources(self) -> None:
         Node = models.ComputeNode

@@ -124,6 +124,9 @@ class Instance(Base):
     reservation_id: Mapped[str] = mapped_column(sa.String(255))
     access_ip_v4: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     access_ip_v6: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    auto_disk_config: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: the guest's administrator password encrypted with its key (os-server-password), as a guest posts it
+    password: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     requested_networks: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: the local disks of the create's block_device_mapping_v2 (see compute.api.block_devices)
     block_device_mapping: Mapped[list | None] = mapped_column(sa.JSON, nullable=True, default=list)
@@ -215,6 +218,34 @@ class QuotaLock(Base):
 
     __tablename__ = "compute_quota_locks"
     project_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+
+
+class TaskLog(Base):
+    """One host's run of a periodic task over a period (the instance usage audit's log)."""
+
+    __tablename__ = "task_log"
+    __table_args__ = (sa.UniqueConstraint("task_name", "host", "period_beginning", "period_ending"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    task_name: Mapped[str] = mapped_column(sa.String(255))
+    state: Mapped[str] = mapped_column(sa.String(255))
+    host: Mapped[str] = mapped_column(sa.String(255), index=True)
+    period_beginning: Mapped[datetime.datetime] = mapped_column(sa.DateTime, index=True)
+    period_ending: Mapped[datetime.datetime] = mapped_column(sa.DateTime, index=True)
+    message: Mapped[str] = mapped_column(sa.String(255), default="")
+    task_items: Mapped[int] = mapped_column(sa.Integer, default=0)
+    errors: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class QuotaClass(Base):
+    """A quota class's limit for one resource (os-quota-class-sets); the ``default`` class's
+    values are every project's defaults, over the configured ones."""
+
+    __tablename__ = "compute_quota_classes"
+    class_name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(sa.Integer)
 
 
 class Quota(Base):

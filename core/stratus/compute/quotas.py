@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from stratus.compute import models
+from stratus.compute import models, states
 from stratus.db.engine import Database
 from stratus.db.locks import lock_project
 from stratus.exceptions import QuotaExceeded
@@ -18,26 +18,59 @@ RESOURCES = ("instances", "cores", "ram")
 QUOTA_SET: dict[str, int | None] = {
     "instances": None, "cores": None, "ram": None, "key_pairs": None, "metadata_items": 128,
     "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
-    "server_groups": 10, "server_group_members": 10}
+    "server_groups": 10, "server_group_members": 10,
+    # nova-network's quotas: shown (and settable, never enforced) before 2.36, as Nova keeps them
+    "fixed_ips": -1, "floating_ips": -1, "security_groups": -1, "security_group_rules": -1}
 
 
-def defaults(conf: Any) -> dict[str, int]:
+DEFAULT_CLASS = "default"
+
+
+def configured(conf: Any) -> dict[str, int]:
+    """The defaults the configuration gives (``[compute] quota_*`` and the fixed ones)."""
     return {r: conf.compute[f"quota_{r}"] if d is None else d for r, d in QUOTA_SET.items()}
+
+
+def class_limits(session: Session | None, conf: Any, class_name: str = DEFAULT_CLASS) -> dict[str, int]:
+    """A quota class's limits: the configured defaults, the ``default`` class's values over
+    them, and (for another class) its own over those — Nova's rule."""
+    result = configured(conf)
+    if session is not None:
+        for name in dict.fromkeys((DEFAULT_CLASS, class_name)):
+            result.update({q.resource: q.limit for q in session.scalars(
+                sa.select(models.QuotaClass).where(models.QuotaClass.class_name == name))
+                if q.resource in result})
+    return result
+
+
+def defaults(conf: Any, session: Session | None = None) -> dict[str, int]:
+    """Every project's defaults: :func:`class_limits` of the ``default`` class."""
+    return class_limits(session, conf)
 
 
 def limits(session: Session | None, conf: Any, project_id: str | None = None) -> dict[str, int]:
     """The project's limits: the defaults with its own settings on top."""
-    result = defaults(conf)
+    result = defaults(conf, session)
     if session is not None and project_id:
         result.update({q.resource: q.limit for q in session.scalars(
             sa.select(models.Quota).where(models.Quota.project_id == project_id))})
     return result
 
 
+def check_metadata(session: Session, conf: Any, project_id: str, count: int) -> None:
+    """:raises QuotaExceeded: ``count`` metadata items are more than the project may give a
+    server or image (403, as Nova answers)."""
+    limit = limits(session, conf, project_id)["metadata_items"]
+    if 0 <= limit < count:
+        raise QuotaExceeded(f"Quota exceeded for metadata_items: Requested {count}, but the limit is {limit}")
+
+
 def usage(session: Session, project_id: str) -> dict[str, int]:
-    """What the project's servers hold: every one not deleted counts, ERROR ones too (as in Nova)."""
+    """What the project's servers hold: every one not deleted counts, ERROR ones too; soft-deleted
+    ones do not (a restore counts them again), as in Nova."""
     flavors = session.scalars(sa.select(models.Instance.flavor).where(models.Instance.project_id == project_id,
-                                                                      models.Instance.deleted.is_(False))
+                                                                      models.Instance.deleted.is_(False),
+                                                                      models.Instance.vm_state != states.SOFT_DELETED)
                               .with_for_update(read=True)).all()
     return {"instances": len(flavors), "cores": sum(int(f["vcpus"]) for f in flavors),
             "ram": sum(int(f["ram"]) for f in flavors)}

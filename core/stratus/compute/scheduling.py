@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import claims, models, states, zones
+from stratus.compute import binaries, claims, models, states, zones
 from stratus.compute.hoststates import HostStateView
 from stratus.compute.instances import LAZY
 from stratus.compute.manager import finish_delete, utcnow
@@ -31,7 +31,7 @@ from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 LOG = logging.getLogger(__name__)
 TOPIC = "scheduler"
-BINARY = "stratus-scheduler"
+BINARY = binaries.SCHEDULER
 
 
 def group_hosts(session: Any, group_uuid: str, excluding: set[str]) -> dict[str, int]:

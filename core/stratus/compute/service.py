@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from stratus.compute import binaries
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable
 from stratus.rpc import RPCClient
@@ -60,8 +61,23 @@ class ComputeService:
                 LOG.warning("could not tell %s that port %s is %s (%s); it checks the port itself", change.host,
                             change.port_id, change.status, exc)
 
+    def network_changed(self, changes: list[Any]) -> None:
+        """Servers' ports whose addresses changed (a floating IP came or went): ``network-changed``
+        to the server's host, which refreshes the addresses the server shows."""
+        from stratus.compute.manager import TOPIC
+
+        for change in changes:
+            if not change.device_owner.startswith("compute:"):
+                continue
+            try:
+                self.rpc(TOPIC).cast(None, "external_instance_event", server=change.host,
+                                     instance_uuid=change.device_id, name="network-changed", status="completed",
+                                     tag=change.port_id)
+            except BackendUnavailable as exc:
+                LOG.warning("could not tell %s that port %s changed (%s)", change.host, change.port_id, exc)
+
     def host_is_up(self, host: str) -> bool:
-        return any(s.up for s in self.registry.list(binary="stratus-compute", host=host))
+        return any(s.up for s in self.registry.list(binary=binaries.COMPUTE, host=host))
 
     def release_ports(self, server_id: str, network_info: list[dict[str, Any]]) -> None:
         """Give back a server's ports from here (its host is down)."""

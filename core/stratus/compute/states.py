@@ -9,13 +9,14 @@ SHELVED, SHELVED_OFFLOADED = "shelved", "shelved_offloaded"
 
 SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING = ("scheduling", "networking", "block_device_mapping",
                                                           "spawning")
-DELETING = "deleting"
+DELETING, SOFT_DELETING, RESTORING = "deleting", "soft-deleting", "restoring"
 POWERING_ON, POWERING_OFF = "powering-on", "powering-off"
 RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH, RESIZE_REVERTING = (
     "resize_prep", "resize_migrating", "resize_migrated", "resize_finish", "resize_reverting")
 REBUILDING, REBUILD_SPAWNING = "rebuilding", "rebuild_spawning"
 IMAGE_SNAPSHOT_PENDING, IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING = (
     "image_snapshot_pending", "image_snapshot", "image_pending_upload", "image_uploading")
+IMAGE_BACKUP = "image_backup"
 
 _STATUS = {ACTIVE: "ACTIVE", BUILDING: "BUILD", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED", SOFT_DELETED: "SOFT_DELETED",

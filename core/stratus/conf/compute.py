@@ -49,6 +49,19 @@ opts = [
                help="Seconds between passes in which each host destroys guests whose servers are deleted (one "
                "deleted while its host was down, or while it moved between hosts) and drops disks parked for "
                "moves of deleted servers (-1: never; Nova's running_deleted_instance_action=reap)."),
+    cfg.IntOpt("reclaim_instance_interval", default=0, min=0,
+               help="Seconds a deleted server is kept (SOFT_DELETED, powered off, restorable with the restore "
+               "action) before its host deletes it; also how often hosts look for such servers. 0: servers are "
+               "deleted at once (Nova's default)."),
+    cfg.StrOpt("default_floating_pool",
+               help="The external network (name or id) os-floating-ips allocates from when no pool is given "
+               "(unset: the cloud's only external network, if it has exactly one)."),
+    cfg.BoolOpt("instance_usage_audit", default=False,
+                help="Whether each host audits, once per instance_usage_audit_period, the servers that ran on it "
+                "in the last period: a compute.instance.exists notification for each (the stratus_notify hook) "
+                "and a line in os-instance_usage_audit_log."),
+    cfg.StrOpt("instance_usage_audit_period", default="month", choices=["hour", "day", "month", "year"],
+               help="The period the instance usage audit covers; reports cover the last completed one."),
     cfg.IntOpt("quota_instances", default=10, min=-1, help="Servers a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_cores", default=20, min=-1, help="vCPUs a project's servers may have (-1: unlimited)."),
     cfg.IntOpt("quota_ram", default=51200, min=-1, help="MiB of RAM a project's servers may have (-1: unlimited)."),

@@ -91,6 +91,24 @@ def delete(images: ImageService, image_id: str) -> None:
         remove_data(images, row)
 
 
+def rotate_backups(images: ImageService, instance_uuid: str, backup_type: str, rotation: int) -> list[str]:
+    """Delete the server's oldest ``backup_type`` backups (images with ``image_type=backup``)
+    beyond the newest ``rotation``; return the ids deleted."""
+    def prop(name: str, value: str) -> Any:
+        return sa.exists().where(models.ImageProperty.image_id == models.Image.id,
+                                 models.ImageProperty.name == name, models.ImageProperty.value == value)
+
+    with images.db.reading() as session:
+        backups = list(session.scalars(sa.select(models.Image.id).where(
+            models.Image.status.in_(("queued", "saving", "active")), prop("image_type", "backup"),
+            prop("backup_type", backup_type), prop("instance_uuid", instance_uuid))
+            .order_by(models.Image.created_at.desc(), models.Image.id)))
+    excess = backups[rotation:]
+    for image_id in excess:
+        delete(images, image_id)
+    return excess
+
+
 def park(images: ImageService, key: str, path: str) -> str:
     """Keep ``path`` in the default store under ``key``; return where (for :func:`fetch`)."""
     store_name, store = _default_store(images)

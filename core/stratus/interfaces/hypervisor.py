@@ -7,7 +7,7 @@ touches the database or the message bus.
 The mandatory part is :class:`Hypervisor` (host resources and the lifecycle). Optional
 areas are separate small interfaces — :class:`ConsoleLog`, :class:`Snapshot`,
 :class:`PauseUnpause`, :class:`SuspendResume`, :class:`Resize`, :class:`VolumeAttach`,
-:class:`InterfaceAttach` —
+:class:`InterfaceAttach`, :class:`DiagnosticsReport` —
 each matched by a :class:`HypervisorCapability`; a driver that declares a capability must
 also subclass the matching interface (the conformance suite checks both ways).
 """
@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 3)
+API_VERSION: ApiVersion = (1, 4)
 
 
 class HypervisorCapability(enum.Flag):
@@ -37,6 +37,8 @@ class HypervisorCapability(enum.Flag):
     CONFIG_DRIVE = enum.auto()
     #: API 1.2
     INTERFACE_ATTACH = enum.auto()
+    #: API 1.4
+    DIAGNOSTICS = enum.auto()
 
 
 class PowerState(enum.IntEnum):
@@ -129,6 +131,31 @@ class InstanceSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Diagnostics:
+    """A guest's figures as its hypervisor counts them (Nova's standard diagnostics, 2.48).
+
+    ``state``: ``running``, ``paused``, ``shutdown``, ``crashed``, ``suspended`` or ``pending``;
+    ``uptime`` in seconds; ``cpu_details`` items have ``id``, ``time`` (ns) and ``utilisation``
+    (percent or None); ``nic_details`` items ``mac_address``, ``rx_octets``, ``rx_errors``,
+    ``rx_drop``, ``rx_packets``, ``rx_rate``, ``tx_octets``, ``tx_errors``, ``tx_drop``,
+    ``tx_packets``, ``tx_rate``; ``disk_details`` items ``read_bytes``, ``read_requests``,
+    ``write_bytes``, ``write_requests``, ``errors_count``; ``memory_details`` ``maximum`` and
+    ``used`` (MiB). Counters a driver cannot read are None.
+    """
+
+    state: str
+    driver: str
+    hypervisor: str | None
+    hypervisor_os: str | None
+    uptime: int | None
+    config_drive: bool
+    cpu_details: tuple[Mapping[str, int | None], ...]
+    nic_details: tuple[Mapping[str, int | str | None], ...]
+    disk_details: tuple[Mapping[str, int | None], ...]
+    memory_details: Mapping[str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceInfo:
     """What the driver reports about one server it runs."""
 
@@ -217,7 +244,9 @@ class ConsoleLog(abc.ABC):
 
     @abc.abstractmethod
     def get_console_output(self, uuid: str, tail_lines: int | None = None) -> str:
-        """Return the serial console log (the last ``tail_lines`` lines if given).
+        """Return the serial console log; with ``tail_lines``, its last ``tail_lines`` pieces when
+        split at newlines, as Nova tails it (a log ending in a newline gives ``tail_lines - 1``
+        lines and that final newline).
 
         :raises NotFound: unknown UUID.
         """
@@ -309,6 +338,14 @@ class InterfaceAttach(abc.ABC):
         """Remove the interface from the guest. Idempotent. :raises NotFound: unknown UUID."""
 
 
+class DiagnosticsReport(abc.ABC):
+    """Capability ``DIAGNOSTICS`` (API 1.4): a guest's figures (``/servers/{id}/diagnostics``)."""
+
+    @abc.abstractmethod
+    def get_diagnostics(self, uuid: str) -> Diagnostics:
+        """The guest's figures now. :raises NotFound: unknown UUID."""
+
+
 Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.CONSOLE_LOG: ConsoleLog,
     HypervisorCapability.SNAPSHOT: Snapshot,
@@ -317,4 +354,5 @@ Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.RESIZE: Resize,
     HypervisorCapability.VOLUME_ATTACH: VolumeAttach,
     HypervisorCapability.INTERFACE_ATTACH: InterfaceAttach,
+    HypervisorCapability.DIAGNOSTICS: DiagnosticsReport,
 }

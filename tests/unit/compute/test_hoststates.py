@@ -27,7 +27,7 @@ def scheduler(conf, tmp_path):
     made = SchedulerService(conf, db, Transport("memory://"), "test")
     with made.services_db.transaction() as session:
         for host in ("a", "b"):
-            session.add(ServiceRecord(uuid=f"s-{host}", host=host, binary="stratus-compute", topic="compute",
+            session.add(ServiceRecord(uuid=f"s-{host}", host=host, binary="nova-compute", topic="compute",
                                       report_count=1, disabled=False, forced_down=False, created_at=NOW,
                                       last_seen_up=NOW))
     with db.transaction() as session:

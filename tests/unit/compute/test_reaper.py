@@ -35,7 +35,7 @@ def conductor(conf, tmp_path):
 
 def _setup(conductor, tried):
     with conductor.services_db.transaction() as session:
-        session.add(ServiceRecord(uuid="s", host="dead", binary="stratus-compute", topic="compute", report_count=1,
+        session.add(ServiceRecord(uuid="s", host="dead", binary="nova-compute", topic="compute", report_count=1,
                                   disabled=False, forced_down=False, created_at=NOW,
                                   last_seen_up=NOW - datetime.timedelta(hours=1)))
     with conductor.db.transaction() as session:

@@ -9,25 +9,36 @@ from __future__ import annotations
 from stratus.api import versions
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
+from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.compute import policies
 from stratus.compute.api import (
     actions,
     aggregates,
+    diagnostics,
     events,
+    extensions,
     flavors,
+    floating_ips,
     groups,
     hosts,
     hypervisors,
+    images,
     interfaces,
     keypairs,
+    limits,
     metadata,
     microversions,
     migrations,
+    networks,
+    passwords,
+    security_groups,
     servers,
     services,
     tags,
     topology,
+    usage,
+    usage_audit,
 )
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
@@ -35,6 +46,10 @@ SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-comp
 MIN_MICROVERSION = str(microversions.MIN)
 MAX_MICROVERSION = str(microversions.MAX)
 
+V2_0 = versions.Version(
+    id="v2.0", path="v2", status="SUPPORTED", updated="2011-01-21T11:33:21Z",
+    media_type="application/vnd.openstack.compute+json;version=2", version="", min_version="",
+)
 V2_1 = versions.Version(
     id="v2.1", path="v2.1", status="CURRENT", updated="2013-07-23T11:33:21Z",
     media_type="application/vnd.openstack.compute+json;version=2.1",
@@ -43,10 +58,15 @@ V2_1 = versions.Version(
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
-    app = create_service_app(SPEC, deps, [microversions.Negotiation()])
+    app = create_service_app(SPEC, deps, [EmptyIdIsNotFound(), microversions.Negotiation()])
     app.add_route("/", versions.VersionDocument(
-        deps.conf, lambda root: (200, {"versions": [V2_1.document(root)]}),
-        "Compute API versions", versions.VERSIONS_LIST_SCHEMA,
+        deps.conf, lambda root: (200, {"versions": [V2_0.document(root), V2_1.document(root)]}),
+        "Compute API versions (v2.0, the legacy API without microversions, then v2.1)",
+        versions.VERSIONS_LIST_SCHEMA,
+    ))
+    app.add_route("/v2", versions.VersionDocument(
+        deps.conf, lambda root: (200, {"version": V2_0.document(root)}),
+        "Compute v2.0 version document", versions.VERSION_SINGLE_SCHEMA,
     ))
     app.add_route("/v2.1", versions.VersionDocument(
         deps.conf, lambda root: (200, {"version": V2_1.document(root)}),
@@ -86,12 +106,25 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-hypervisors/{hypervisor_id}/uptime", hypervisors.HypervisorUptime(service, policy))
         app.add_route("/v2.1/os-services", services.Services(service, policy))
         app.add_route("/v2.1/os-services/{service_id}", services.ServiceItem(service, policy))
-        app.add_route("/v2.1/os-availability-zone", hosts.AvailabilityZones(service, policy, False))
-        app.add_route("/v2.1/os-availability-zone/detail", hosts.AvailabilityZones(service, policy, True))
-        app.add_route("/v2.1/limits", hosts.Limits(service, policy))
-        app.add_route("/v2.1/os-quota-sets/{project_id}", hosts.QuotaSet(service, policy))
-        app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", hosts.QuotaSet(service, policy, "defaults"))
-        app.add_route("/v2.1/os-quota-sets/{project_id}/detail", hosts.QuotaSet(service, policy, "detail"))
+        app.add_route("/v2.1/os-availability-zone", limits.AvailabilityZones(service, policy, False))
+        app.add_route("/v2.1/os-availability-zone/detail", limits.AvailabilityZones(service, policy, True))
+        app.add_route("/v2.1/limits", limits.Limits(service, policy))
+        app.add_route("/v2.1/os-quota-sets/{project_id}", limits.QuotaSet(service, policy))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", limits.QuotaSet(service, policy, "defaults"))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/detail", limits.QuotaSet(service, policy, "detail"))
+        app.add_route("/v2.1/os-quota-class-sets/{class_name}", limits.QuotaClassSet(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/diagnostics", diagnostics.ServerDiagnostics(service, policy))
+        app.add_route("/v2.1/os-hosts", hosts.Hosts(service, policy))
+        app.add_route("/v2.1/os-hosts/{host_name}", hosts.HostItem(service, policy))
+        for action in ("startup", "shutdown", "reboot"):
+            app.add_route(f"/v2.1/os-hosts/{{host_name}}/{action}", hosts.HostPowerAction(service, policy, action))
+        app.add_route("/v2.1/os-instance_usage_audit_log", usage_audit.AuditLogs(service, policy))
+        app.add_route("/v2.1/os-instance_usage_audit_log/{before}", usage_audit.AuditLog(service, policy))
+        app.add_route("/v2.1/os-simple-tenant-usage", usage.TenantUsages(service, policy))
+        app.add_route("/v2.1/os-simple-tenant-usage/{project_id}", usage.TenantUsage(service, policy))
+        app.add_route("/v2.1/extensions", extensions.Extensions(policy))
+        app.add_route("/v2.1/extensions/{alias}", extensions.Extension(policy))
+        app.add_route("/v2.1/servers/{server_id}/os-server-password", passwords.ServerPassword(service, policy))
         app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
@@ -106,4 +139,22 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                       aggregates.AggregateImages(service, policy, deps.services.get("image")))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
+        # the proxies to the network and image services Nova keeps until 2.35
+        app.add_route("/v2.1/os-security-groups", security_groups.SecurityGroups(deps, policy))
+        app.add_route("/v2.1/os-security-groups/{group_id}", security_groups.SecurityGroupItem(deps, policy))
+        app.add_route("/v2.1/os-security-group-rules", security_groups.SecurityGroupRules(deps, policy))
+        app.add_route("/v2.1/os-security-group-rules/{rule_id}", security_groups.SecurityGroupRuleItem(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-security-groups",
+                      security_groups.ServerSecurityGroups(deps, policy))
+        app.add_route("/v2.1/os-floating-ips", floating_ips.FloatingIPs(deps, policy))
+        app.add_route("/v2.1/os-floating-ips/{floating_ip_id}", floating_ips.FloatingIPItem(deps, policy))
+        app.add_route("/v2.1/os-floating-ip-pools", floating_ips.FloatingIPPools(deps, policy))
+        for path, tenant in (("os-networks", False), ("os-tenant-networks", True)):
+            app.add_route(f"/v2.1/{path}", networks.Networks(deps, policy, tenant))
+            app.add_route(f"/v2.1/{path}/{{network_id}}", networks.NetworkItem(deps, policy, tenant))
+        app.add_route("/v2.1/images", images.Images(deps, policy, detail=False))
+        app.add_route("/v2.1/images/detail", images.Images(deps, policy, detail=True))
+        app.add_route("/v2.1/images/{image_id}", images.ImageItem(deps, policy))
+        app.add_route("/v2.1/images/{image_id}/metadata", images.ImageMetadata(deps, policy))
+        app.add_route("/v2.1/images/{image_id}/metadata/{key}", images.ImageMetadataItem(deps, policy))
     return finish(app)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, states
+from stratus.compute.api import admin_actions, floating_ips, security_groups
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
@@ -24,6 +25,7 @@ from stratus.compute.api.servers import (
     PERSONALITY,
     TRUSTED_CERTIFICATES,
     check_personality,
+    delete,
     find,
     host_statuses,
     refuse_certificates,
@@ -66,7 +68,8 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]}}, "additionalProperties": False},
     "migrate": {"type": ["object", "null"], "additionalProperties": False, "properties": {
         "host": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}}},
-    "confirmResize": {"type": "null"}, "revertResize": {"type": "null"}, "trigger_crash_dump": {"type": "null"},
+    "confirmResize": {"type": ["object", "null"]}, "revertResize": {"type": ["object", "null"]},
+    "trigger_crash_dump": {"type": "null"},
     "rebuild": {"type": "object", "required": ["imageRef"], "additionalProperties": False, "properties": {
         "imageRef": {"type": "string", "minLength": 1, "maxLength": 255}, "name": NAME, "adminPass": {"type": "string"},
         "metadata": META, "preserve_ephemeral": {"type": "boolean"}, "OS-DCF:diskConfig": {"enum": ["AUTO", "MANUAL"]},
@@ -77,6 +80,13 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "trusted_image_certificates": TRUSTED_CERTIFICATES, "hostname": {"type": "string"}}},
     "createImage": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": NAME, "metadata": META}},
+    "createBackup": {"type": "object", "required": ["name", "backup_type", "rotation"],
+                     "additionalProperties": False, "properties": {
+        "name": NAME, "backup_type": {"type": "string"}, "metadata": META,
+        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0, "minLength": 1}}},
+    **admin_actions.SCHEMAS,
+    **security_groups.SERVER_ACTIONS,
+    **floating_ips.SERVER_ACTIONS,
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
 
 
@@ -103,22 +113,36 @@ def begin(session: Any, instance: Instance, name: str, allowed: tuple[str, ...],
 #: policies of the actions that change a server's flavor or disk
 CHANGES = {"resize": "os_compute_api:servers:resize", "confirmResize": "os_compute_api:servers:confirm_resize",
            "revertResize": "os_compute_api:servers:revert_resize", "rebuild": "os_compute_api:servers:rebuild",
-           "createImage": "os_compute_api:servers:create_image", "migrate": "os_compute_api:os-migrate-server:migrate"}
+           "createImage": "os_compute_api:servers:create_image", "migrate": "os_compute_api:os-migrate-server:migrate",
+           "createBackup": "os_compute_api:os-create-backup"}
 
 
 class ServerAction:
     def __init__(self, deps: Any, policy: Policy) -> None:
-        self.compute, self.policy = deps.services["compute"], policy
+        self.compute, self.policy, self.deps = deps.services["compute"], policy, deps
         self.images, self.conf = deps.services.get("image"), deps.conf
 
     @schema("Start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, resize (confirm, revert), "
-            "rebuild, createImage or read the console", request=ACTION_SCHEMA,
+            "migrate, rebuild, createImage, createBackup, read the console; administrators: os-resetState, "
+            "injectNetworkInfo; forceDelete, restore (deferred deletes)", request=ACTION_SCHEMA,
             responses={202: None, 200: {"type": "object"}})
     def on_post(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
         body = req.context.body
         (name, argument), = body.items()
         ctx = context(req)
         chosen = None
+        resp.status = 202  # what most actions answer; some set their own
+        if name == "forceDelete":
+            delete(self.compute, req, self.policy, server_id, admin_actions.POLICIES[name], soft=False)
+            return
+        if name in security_groups.ACTION_POLICIES:
+            self._security_group(req, server_id, name, argument["name"])
+            return
+        if name in floating_ips.ACTION_POLICIES:  # the network service's change, outside this one's transaction
+            with self.compute.db.reading() as session:
+                instance = find(session, req, server_id)
+            floating_ips.server_action(self.deps, req, self.policy, instance, name, argument)
+            return
         if name == "rebuild":  # the image service's database first: never a transaction inside another
             from stratus.compute.api.servers import image_for
 
@@ -153,7 +177,9 @@ class ServerAction:
                                        states.ERROR))
                 # no hypervisor here can inject an NMI yet; Nova answers this way for such drivers
                 raise Invalid("Triggering crash dump is not supported by the hypervisor of this server.")
-            if name in CHANGES:
+            if name in admin_actions.POLICIES:
+                after = admin_actions.act(self.compute, req, self.policy, session, instance, name)
+            elif name in CHANGES:
                 enforce(req, self.policy, CHANGES[name], target)
                 after = self._change(req, resp, session, instance, name, argument, chosen)
             elif name == "os-getConsoleOutput":
@@ -170,8 +196,10 @@ class ServerAction:
                 enforce(req, self.policy, f"os_compute_api:{action.policy}", target)
                 begin(session, instance, name, action.allowed, action.task)
         rpc = self.compute.rpc(TOPIC)
-        resp.status = 202
-        if name in CHANGES:
+        if name in admin_actions.POLICIES:
+            if after is not None:
+                after()
+        elif name in CHANGES:
             after()
         elif name == "os-getConsoleOutput":
             length = (argument or {}).get("length")
@@ -185,6 +213,21 @@ class ServerAction:
             rpc.cast(ctx, "reboot_instance", server=host, instance_uuid=server_id, hard=hard)
         else:
             rpc.cast(ctx, ACTIONS[name].method, server=host, instance_uuid=server_id)
+
+    def _security_group(self, req: falcon.Request, server_id: str, name: str, group: str) -> None:
+        """``addSecurityGroup`` / ``removeSecurityGroup``: the network service changes the
+        server's ports (outside this service's transaction), then the server records it."""
+        ctx = context(req)
+        with self.compute.db.reading() as session:
+            instance = find(session, req, server_id)
+            enforce(req, self.policy, security_groups.ACTION_POLICIES[name], {"project_id": instance.project_id})
+        add = name == "addSecurityGroup"
+        security_groups.change_server(self.deps, req, server_id, group, add)
+        with self.compute.db.transaction() as session:
+            instance = find(session, req, server_id)
+            history.record_action(session, server_id, ctx, name)
+            names = [g for g in instance.security_groups or ["default"] if g != group]
+            instance.security_groups = [*names, group] if add else names
 
     def _change(self, req: falcon.Request, resp: falcon.Response, session: Any, instance: Instance, name: str,
                 argument: dict[str, Any] | None, image: tuple[str, dict[str, str]] | None) -> Any:
@@ -214,24 +257,33 @@ class ServerAction:
             password = image_actions.rebuild(self.compute, image, session, instance, argument or {}, hostname)
             session.flush()
             status = req.context.host_statuses.get(instance.host, "UNKNOWN") if instance.host else ""
-            resp.media = {"server": {**view(req, self.conf, instance, status, single=True), "adminPass": password}}
+            answer = view(req, self.conf, instance, host_status=status, single=True, full=at_least(req, "2.75"))
+            answer.pop("OS-EXT-SRV-ATTR:user_data", None)  # never in a rebuild's answer (Nova)
+            if at_least(req, "2.54"):
+                answer["key_name"] = instance.key_name
+            if at_least(req, "2.57"):
+                answer["user_data"] = instance.user_data
+            answer["adminPass"] = password
+            resp.media = {"server": answer}
             return lambda: image_actions.after_rebuild(self.compute, ctx, server_id, host)
-        wanted = image_actions.start_snapshot(self.compute, req, session, instance, argument or {})
+        wanted = image_actions.start_snapshot(self.compute, req, session, instance, argument or {},
+                                              backup=name == "createBackup")
 
         def snapshot() -> None:
             try:
                 image_id = image_actions.create_image(self.images, ctx, server_id, wanted)
             except Exception:
                 with self.compute.db.transaction() as session:
-                    session.execute(sa.update(Instance).where(Instance.uuid == server_id,
-                                                              Instance.task_state == states.IMAGE_SNAPSHOT_PENDING)
-                                    .values(task_state=None, updated_at=utcnow()))
+                    session.execute(sa.update(Instance).where(
+                        Instance.uuid == server_id,
+                        Instance.task_state.in_((states.IMAGE_SNAPSHOT_PENDING, states.IMAGE_BACKUP)))
+                        .values(task_state=None, updated_at=utcnow()))
                 raise
             self.compute.rpc(TOPIC).cast(ctx, "snapshot_instance", server=wanted["host"], instance_uuid=server_id,
-                                         image_id=image_id)
+                                         image_id=image_id, backup=wanted["backup"])
             if req.context.microversion >= Version("2.45"):
                 resp.media = {"image_id": image_id}
-            else:
+            elif wanted["backup"] is None or wanted["backup"]["rotation"] > 0:  # Nova: no Location for rotation 0
                 resp.set_header("Location", image_actions.image_url(req, self.conf, image_id))
 
         return snapshot

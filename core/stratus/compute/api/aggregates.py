@@ -69,7 +69,7 @@ def view(req: falcon.Request, row: Aggregate, full: bool = True) -> dict[str, An
 
 
 def _find(session: Any, aggregate_id: str) -> Aggregate:
-    if not aggregate_id.isdigit():
+    if not aggregate_id.removeprefix("-").isdigit():  # an integer, else 400; -1 is just not found (Nova)
         raise Invalid(f"Invalid input for field/attribute id. Value: {aggregate_id}. '{aggregate_id}' is not an "
                       "integer")
     row = session.get(Aggregate, int(aggregate_id))

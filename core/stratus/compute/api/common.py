@@ -12,6 +12,16 @@ import falcon
 from stratus.api.versions import service_root
 from stratus.exceptions import Invalid
 
+_TRUE = (True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
+_FALSE = (False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
+#: a boolean as Nova's request schemas accept it: JSON true/false or one of these strings
+BOOLEAN = {"type": ["boolean", "string"], "enum": [*_TRUE, *_FALSE]}
+
+
+def boolean(value: Any) -> bool:
+    """A value :data:`BOOLEAN` accepted, as a bool."""
+    return value in _TRUE
+
 
 def context(req: falcon.Request) -> Any:
     return req.context.stratus

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import extra_specs, models
-from stratus.compute.api.common import bool_param, context, int_param, integer, links, page_links
+from stratus.compute.api.common import BOOLEAN, bool_param, boolean, context, int_param, integer, links, page_links
 from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.service import ComputeService
 from stratus.db import paging
@@ -23,17 +23,17 @@ Flavor = models.Flavor
 _ID = r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]+(?<! )$"}
 _DESCRIPTION = {"type": ["string", "null"], "maxLength": 65535, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"}
+_POSITIVE = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1, "maximum": 2 ** 31 - 1}
+_NON_NEGATIVE = {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0, "maximum": 2 ** 31 - 1}
 CREATE = {"type": "object", "required": ["flavor"], "properties": {"flavor": {
     "type": "object", "required": ["name", "ram", "vcpus", "disk"], "additionalProperties": False, "properties": {
         "name": _NAME,
-        "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": _ID},
-        "ram": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
-        "vcpus": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 1},
-        "disk": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0},
-        "OS-FLV-EXT-DATA:ephemeral": {"type": ["integer", "string"], "pattern": r"^[0-9]+$", "minimum": 0},
-        "swap": {"type": ["integer", "string"], "pattern": r"^[0-9]*$", "minimum": 0},
-        "rxtx_factor": {"type": ["number", "string"], "minimum": 0, "exclusiveMinimum": 0},
-        "os-flavor-access:is_public": {"type": "boolean"}, "description": _DESCRIPTION}}}}
+        "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255, "pattern": _ID},
+        "ram": _POSITIVE, "vcpus": _POSITIVE, "disk": _NON_NEGATIVE,
+        "OS-FLV-EXT-DATA:ephemeral": _NON_NEGATIVE, "swap": _NON_NEGATIVE,
+        "rxtx_factor": {"type": ["number", "string"], "pattern": r"^[0-9]+(\.[0-9]+)?$", "exclusiveMinimum": 0,
+                        "maximum": 3.40282e+38},
+        "os-flavor-access:is_public": BOOLEAN, "description": _DESCRIPTION}}}}
 UPDATE = {"type": "object", "required": ["flavor"], "additionalProperties": False, "properties": {"flavor": {
     "type": "object", "required": ["description"], "additionalProperties": False, "properties": {
         "description": _DESCRIPTION}}}}
@@ -148,6 +148,11 @@ class Flavors:
         flavor_id = body.get("id")
         if flavor_id in (None, "auto"):
             flavor_id = str(uuid.uuid4())
+        elif isinstance(flavor_id, (int, float)):
+            if not float(flavor_id).is_integer() or flavor_id < 0:  # 1.5 or -1 do not fit Nova's id pattern
+                raise Invalid(f"Invalid input for field/attribute id. Value: {flavor_id}. "
+                              f"'{flavor_id}' does not match '{_ID}'")
+            flavor_id = str(int(flavor_id))
         rxtx = body.get("rxtx_factor", 1.0)
         try:
             rxtx = float(rxtx)
@@ -157,7 +162,7 @@ class Flavors:
                      vcpus=integer(body["vcpus"], "vcpus", 1), root_gb=integer(body["disk"], "disk", 0),
                      ephemeral_gb=integer(body.get("OS-FLV-EXT-DATA:ephemeral", 0), "OS-FLV-EXT-DATA:ephemeral", 0),
                      swap=integer(body.get("swap") or 0, "swap", 0), rxtx_factor=rxtx,
-                     is_public=body.get("os-flavor-access:is_public", True), disabled=False,
+                     is_public=boolean(body.get("os-flavor-access:is_public", True)), disabled=False,
                      description=body.get("description"),
                      created_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None))
         with self.service.db.transaction() as session:

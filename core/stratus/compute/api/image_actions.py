@@ -16,9 +16,10 @@ from typing import Any
 import falcon
 import sqlalchemy as sa
 
-from stratus.compute import models, states
+from stratus.compute import models, quotas, states
 from stratus.compute.api.actions import begin, check
 from stratus.compute.api.microversions import at_least
+from stratus.compute.api.servers import canonical_ipv6, disk_config_for
 from stratus.compute.manager import TOPIC, utcnow
 from stratus.exceptions import Forbidden, Invalid, PayloadTooLarge
 
@@ -28,14 +29,6 @@ SNAPSHOT_STATES = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDE
 NOT_INHERITED = frozenset({"image_type", "instance_uuid", "base_image_ref", "user_id", "owner_project_name",
                            "owner_user_name", "img_signature", "img_signature_hash_method",
                            "img_signature_key_type", "img_signature_certificate_uuid", "boot_roles"})
-
-
-def _metadata_quota(compute: Any, session: Any, project_id: str, count: int) -> None:
-    from stratus.compute import quotas
-
-    limit = quotas.limits(session, compute.conf, project_id)["metadata_items"]
-    if 0 <= limit < count:
-        raise Forbidden(f"Quota exceeded for metadata_items: Requested {count}, but the limit is {limit}")
 
 
 def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, instance: models.Instance,
@@ -59,7 +52,7 @@ def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, insta
             raise Invalid(f"Invalid key_name provided: {argument['key_name']}")
         key_data = key.public_key
     if "metadata" in argument:
-        _metadata_quota(compute, session, instance.project_id, len(argument["metadata"]))
+        quotas.check_metadata(session, compute.conf, instance.project_id, len(argument["metadata"]))
     begin(session, instance, "rebuild", REBUILD_STATES, states.REBUILDING)
     instance.image_ref = image_id
     instance.request_spec = {**instance.request_spec, "image_properties": properties}
@@ -75,9 +68,12 @@ def rebuild(compute: Any, image: tuple[str, dict[str, str]], session: Any, insta
         instance.user_data = argument["user_data"]
     if "description" in argument:
         instance.display_description = argument["description"]
-    for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
-        if key in argument:
-            setattr(instance, column, argument[key])
+    if "accessIPv4" in argument:
+        instance.access_ip_v4 = argument["accessIPv4"]
+    if "accessIPv6" in argument:
+        instance.access_ip_v6 = canonical_ipv6(argument["accessIPv6"])
+    if "OS-DCF:diskConfig" in argument:
+        instance.auto_disk_config = disk_config_for(argument["OS-DCF:diskConfig"], image_id, properties) == "AUTO"
     instance.updated_at = utcnow()
     return argument.get("adminPass") or secrets.token_urlsafe(9)
 
@@ -87,15 +83,18 @@ def after_rebuild(compute: Any, ctx: Any, server_id: str, host: str) -> None:
 
 
 def start_snapshot(compute: Any, req: falcon.Request, session: Any, instance: models.Instance,
-                   argument: dict[str, Any]) -> dict[str, Any]:
-    """Take ``image_snapshot_pending`` in the caller's transaction; what the image needs."""
+                   argument: dict[str, Any], backup: bool = False) -> dict[str, Any]:
+    """Take ``image_snapshot_pending`` (``image_backup`` for a ``createBackup``) in the caller's
+    transaction; what the image needs."""
     metadata = argument.get("metadata") or {}
     if not at_least(req, "2.39"):  # from 2.39 the image service's property quota alone applies
-        _metadata_quota(compute, session, instance.project_id, len(metadata))
-    begin(session, instance, "createImage", SNAPSHOT_STATES, states.IMAGE_SNAPSHOT_PENDING)
+        quotas.check_metadata(session, compute.conf, instance.project_id, len(metadata))
+    begin(session, instance, "createBackup" if backup else "createImage", SNAPSHOT_STATES,
+          states.IMAGE_BACKUP if backup else states.IMAGE_SNAPSHOT_PENDING)
     return {"project_id": instance.project_id, "image_ref": instance.image_ref, "flavor": instance.flavor,
             "base": instance.request_spec.get("image_properties", {}), "metadata": metadata,
-            "name": argument["name"], "host": instance.host}
+            "name": argument["name"], "host": instance.host,
+            "backup": {"type": argument["backup_type"], "rotation": int(argument["rotation"])} if backup else None}
 
 
 def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) -> str:
@@ -114,6 +113,8 @@ def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) 
     properties = {k: v for k, v in wanted["base"].items() if k not in NOT_INHERITED}
     properties.update({"image_type": "snapshot", "instance_uuid": server_id, "base_image_ref": wanted["image_ref"],
                        "user_id": ctx.user_id})
+    if wanted.get("backup"):
+        properties.update({"image_type": "backup", "backup_type": wanted["backup"]["type"]})
     properties.update({k: str(v) for k, v in wanted["metadata"].items()})
     try:
         return snapshots.create(images, wanted["project_id"], {

@@ -12,7 +12,7 @@ from stratus.compute import models, quotas
 from stratus.compute.api.common import context
 from stratus.compute.api.servers import _addresses, find
 from stratus.compute.manager import utcnow
-from stratus.exceptions import Conflict, Invalid, NotFound, QuotaExceeded
+from stratus.exceptions import Conflict, Invalid, NotFound
 
 _META_VALUE = {"type": "string", "maxLength": 255}
 _META = {"type": "object", "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -26,9 +26,7 @@ META = {"type": "object", "required": ["meta"], "additionalProperties": False,
 def _set_metadata(session: Any, conf: Any, instance: models.Instance, items: dict[str, str], replace: bool) -> None:
     current = {} if replace else {m.key: m.value for m in instance.metadata_items}
     current.update(items)
-    limit = quotas.limits(session, conf, instance.project_id)["metadata_items"]
-    if 0 <= limit < len(current):
-        raise QuotaExceeded(f"Quota exceeded for metadata_items: at most {limit} metadata items.")
+    quotas.check_metadata(session, conf, instance.project_id, len(current))
     instance.metadata_items = [models.InstanceMetadata(key=k, value=v) for k, v in sorted(current.items())]
     instance.updated_at = utcnow()
 

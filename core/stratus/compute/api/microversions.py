@@ -97,15 +97,23 @@ def requested(headers: dict[str, str]) -> Version:
 
 class Negotiation:
     """Falcon middleware: the request's version into ``req.context.microversion``, and the
-    version served into every response's headers."""
+    version served into every response's headers.
+
+    ``/v2/...`` is the legacy v2.0 API as Nova keeps it: the v2.1 resources at the minimum
+    version, whatever version is asked, with no version headers in the answer."""
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.microversion = MIN
-        if req.path.startswith("/v2.1/"):  # the version documents answer whatever is asked
+        req.context.legacy_v2 = req.path.startswith("/v2/")
+        if req.context.legacy_v2:
+            req.path = "/v2.1/" + req.path[len("/v2/"):]
+        elif req.path.startswith("/v2.1/"):  # the version documents answer whatever is asked
             req.context.microversion = requested(req.headers)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          req_succeeded: bool) -> None:
+        if getattr(req.context, "legacy_v2", False):
+            return
         version = getattr(req.context, "microversion", MIN)
         resp.set_header(HEADER, f"compute {version}")
         resp.set_header(LEGACY_HEADER, str(version))

@@ -49,6 +49,8 @@ def resize(compute: Any, req: falcon.Request, session: Any, instance: models.Ins
     quotas.check_more(compute.db, session, compute.conf, instance.project_id,
                       {"cores": flavor["vcpus"] - old["vcpus"], "ram": flavor["ram"] - old["ram"]})
     begin(session, instance, "resize", allowed, states.RESIZE_PREP)
+    if "OS-DCF:diskConfig" in argument:
+        instance.auto_disk_config = argument["OS-DCF:diskConfig"] == "AUTO"
     return _record(req, session, instance, "resize", flavor)
 
 

@@ -7,6 +7,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import ipaddress
 import re
 import secrets
 import uuid as uuidlib
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import history, models, quotas, states, zones
+from stratus.compute import binaries, history, models, quotas, states, zones
 from stratus.compute.api import block_devices
 from stratus.compute.api.common import bool_param, changes, context, int_param, is_uuid, links, page_links
 from stratus.compute.api.flavors import embedded
@@ -30,7 +31,7 @@ from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExce
 Instance = models.Instance
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
 _HOST = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9-._]*$"}
-_META = {"type": "object", "maxProperties": 128,
+_META = {"type": "object",
          "propertyNames": {"type": "string", "minLength": 1, "maxLength": 255},
          "additionalProperties": {"type": "string", "maxLength": 255}}
 PERSONALITY = {"type": "array", "items": {"type": "object", "required": ["path", "contents"],
@@ -122,13 +123,25 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest() if host else ""
 
 
-def _addresses(instance: Instance) -> dict[str, list[dict[str, Any]]]:
+def _addresses(instance: Instance, extended: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """The server's addresses by network name (hidden while it builds, as Nova's);
+    ``extended``: with OS-EXT-IPS type and MAC (every view but the 2.1-2.74 update/rebuild answer)."""
     result: dict[str, list[dict[str, Any]]] = {}
+    if instance.vm_state == states.BUILDING:
+        return result
     for nic in instance.network_info:
         for fixed in nic["fixed_ips"]:
-            result.setdefault(nic["network_name"] or nic["network_id"], []).append({
-                "version": 6 if ":" in fixed["ip_address"] else 4, "addr": fixed["ip_address"],
-                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic["mac_address"]})
+            entries = result.setdefault(nic["network_name"] or nic["network_id"], [])
+            address = fixed["ip_address"]
+            entry: dict[str, Any] = {"version": 6 if ":" in address else 4, "addr": address}
+            if extended:
+                entry.update({"OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": nic["mac_address"]})
+            entries.append(entry)
+            for floating in nic.get("floating_ips", {}).get(address, []):
+                entry = {"version": 6 if ":" in floating else 4, "addr": floating}
+                if extended:
+                    entry.update({"OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": nic["mac_address"]})
+                entries.append(entry)
     return result
 
 
@@ -136,18 +149,31 @@ def _time(moment: datetime.datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
 
 
-def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, host_status: str = "",
-         single: bool = False) -> dict[str, Any]:
+#: statuses whose view shows ``progress``; and ``fault`` (Nova's)
+PROGRESS_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING")
+FAULT_STATUSES = ("ERROR", "DELETED")
+
+
+def canonical_ipv6(address: str | None) -> str | None:
+    """An IPv6 address as Nova stores and shows it (compressed: ``::babe:dc0c:1602``)."""
+    return str(ipaddress.IPv6Address(address)) if address else address
+
+
+def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, *, host_status: str = "",
+         single: bool = False, full: bool = True) -> dict[str, Any]:
     """Nova's server view at the request's microversion (``host_status``: UP, DOWN, MAINTENANCE or
     UNKNOWN for its host, shown to administrators from 2.16; ``single``: one server's show,
-    update or rebuild answer, which from 2.71 names its server groups)."""
+    update or rebuild answer, which from 2.71 names its server groups; ``full=False``: the
+    shorter answer of update and rebuild before 2.75, without zone, config drive, key, usage,
+    security groups, extended attributes, states and volumes)."""
     body: dict[str, Any] = {"id": row.uuid, "name": row.display_name, "links": links(req, conf, "servers", row.uuid)}
     if not detail:
         return body
     ctx = context(req)
     flavor = row.flavor
+    status = states.status(row.vm_state, row.task_state)
     body.update({
-        "status": states.status(row.vm_state, row.task_state), "tenant_id": row.project_id, "user_id": row.user_id,
+        "status": status, "tenant_id": row.project_id, "user_id": row.user_id,
         "metadata": {m.key: m.value for m in row.metadata_items}, "hostId": host_id(row.project_id, row.host),
         "image": {"id": row.image_ref, "links": [{"rel": "bookmark", "href": links(
             req, conf, "images", row.image_ref)[1]["href"]}]} | (
@@ -155,21 +181,29 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
         if row.image_ref else "",
         "flavor": {"id": flavor["id"], "links": [{"rel": "bookmark", "href": links(
             req, conf, "flavors", flavor["id"])[1]["href"]}]},
-        "created": _time(row.created_at), "updated": _time(row.updated_at), "addresses": _addresses(row),
-        "accessIPv4": row.access_ip_v4 or "", "accessIPv6": row.access_ip_v6 or "", "OS-DCF:diskConfig": "MANUAL",
-        "progress": row.progress, "OS-EXT-AZ:availability_zone": row.availability_zone or "nova",
-        "config_drive": "True" if row.config_drive else "", "key_name": row.key_name,
-        "OS-SRV-USG:launched_at": row.launched_at.isoformat() if row.launched_at else None,
-        "OS-SRV-USG:terminated_at": row.terminated_at.isoformat() if row.terminated_at else None,
-        "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
-        "OS-EXT-STS:power_state": row.power_state, "os-extended-volumes:volumes_attached": [],
-        "security_groups": [{"name": name} for name in (row.security_groups or ["default"])]
-        if row.requested_networks else [],
+        "created": _time(row.created_at), "updated": _time(row.updated_at),
+        "addresses": _addresses(row, extended=full),
+        "accessIPv4": row.access_ip_v4 or "", "accessIPv6": row.access_ip_v6 or "",
+        "OS-DCF:diskConfig": "AUTO" if row.auto_disk_config else "MANUAL",
     })
+    if status in PROGRESS_STATUSES:
+        body["progress"] = row.progress or 0
+    if full:
+        body.update({
+            "OS-EXT-AZ:availability_zone": row.availability_zone or "nova",
+            "config_drive": "True" if row.config_drive else "", "key_name": row.key_name,
+            "OS-SRV-USG:launched_at": row.launched_at.isoformat() if row.launched_at else None,
+            "OS-SRV-USG:terminated_at": row.terminated_at.isoformat() if row.terminated_at else None,
+            "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
+            "OS-EXT-STS:power_state": row.power_state, "os-extended-volumes:volumes_attached": [],
+        })
+        if row.security_groups:  # the groups on its ports; none, no key (as Nova)
+            body["security_groups"] = [{"name": name} for name in row.security_groups]
     if at_least(req, "2.47"):
         body["flavor"] = {k: flavor.get(k, 0) for k in ("vcpus", "ram", "disk", "ephemeral", "swap")} | {
             "original_name": flavor["original_name"], "extra_specs": dict(flavor.get("extra_specs", {}))}
-    if ctx.is_admin:
+    extended = full and ctx.is_admin
+    if extended:
         body.update({"OS-EXT-SRV-ATTR:host": row.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": row.node,
                      "OS-EXT-SRV-ATTR:instance_name": f"instance-{row.uuid[:8]}"})
         if at_least(req, "2.3"):
@@ -177,11 +211,9 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
                          "OS-EXT-SRV-ATTR:launch_index": row.launch_index, "OS-EXT-SRV-ATTR:hostname": row.hostname,
                          "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
                          "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:user_data": row.user_data})
-    if at_least(req, "2.3"):
-        body["os-extended-volumes:volumes_attached"] = []  # each with delete_on_termination, once volumes exist
     if at_least(req, "2.9"):
         body["locked"] = bool(row.locked)
-    if at_least(req, "2.16") and ctx.is_admin:
+    if at_least(req, "2.16") and ctx.is_admin and full:
         body["host_status"] = host_status
     if at_least(req, "2.19"):
         body["description"] = row.display_description
@@ -195,13 +227,13 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, hos
                 models.InstanceGroupMember.instance_uuid == row.uuid)))
     if at_least(req, "2.73"):
         body["locked_reason"] = row.locked_reason
-    if at_least(req, "2.90"):
+    if at_least(req, "2.90") and not extended:
         body["OS-EXT-SRV-ATTR:hostname"] = row.hostname
-    if at_least(req, "2.96"):
+    if at_least(req, "2.96") and full:
         body["pinned_availability_zone"] = row.request_spec.get("availability_zone")
     if at_least(req, "2.100"):
         body["scheduler_hints"] = dict(row.request_spec.get("scheduler_hints", {}))
-    if row.vm_state == states.ERROR and row.faults:
+    if status in FAULT_STATUSES and row.faults:
         fault = row.faults[-1]
         body["fault"] = {"code": fault.code, "created": _time(fault.created_at), "message": fault.message}
         if ctx.is_admin:
@@ -237,13 +269,24 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
         return image_id, {p.name: p.value for p in image.extra}
 
 
+def disk_config_for(requested: str | None, image_id: str, properties: dict[str, str]) -> str:
+    """``AUTO`` or ``MANUAL``: what the request asks for, else what the image's ``auto_disk_config``
+    property says (Nova's rule). :raises Invalid: AUTO asked for an image that disables it."""
+    image_says = str(properties.get("auto_disk_config", "")).lower()
+    if requested == "AUTO" and image_says == "disabled":
+        raise Invalid(f"Requested image {image_id} has automatic disk resize disabled.")
+    if requested:
+        return requested
+    return "AUTO" if image_says in ("1", "t", "true", "on", "y", "yes") else "MANUAL"
+
+
 def host_statuses(req: falcon.Request, compute: Any) -> dict[str, str]:
     """Each compute host's ``host_status`` (2.16, administrators): UP, DOWN or MAINTENANCE
     (disabled); hosts without a service record are UNKNOWN."""
     if not (at_least(req, "2.16") and context(req).is_admin):
         return {}
     return {s.host: "MAINTENANCE" if s.disabled else ("UP" if s.up else "DOWN")
-            for s in compute.registry.list(binary="stratus-compute")}
+            for s in compute.registry.list(binary=binaries.COMPUTE)}
 
 
 def _status_of(statuses: dict[str, str], row: Instance) -> str:
@@ -456,7 +499,8 @@ class Servers:
                 {"project_id": ctx.project_id})
         params = _list_params(req, ctx.is_admin)
         where: list[Any] = []
-        if bool_param("all_tenants", params.get("all_tenants", "false")) if "all_tenants" in params else False:
+        all_tenants = params.get("all_tenants")  # present means every project unless it says false ("" too)
+        if all_tenants is not None and (all_tenants == "" or bool_param("all_tenants", all_tenants)):
             enforce(req, self.policy, "os_compute_api:servers:index:get_all_tenants")
             if "project_id" in params or "tenant_id" in params:
                 where.append(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
@@ -467,9 +511,9 @@ class Servers:
         if window:  # a window of changes shows deletions too
             where.extend(window)
         elif params.get("deleted") and ctx.is_admin and bool_param("deleted", params["deleted"]):
-            where.append(Instance.deleted.is_(True))
-        else:
-            where.append(Instance.deleted.is_(False))
+            where.append(sa.or_(Instance.deleted.is_(True), Instance.vm_state == states.SOFT_DELETED))
+        else:  # soft-deleted servers are listed only with the deleted ones, as Nova's
+            where.extend((Instance.deleted.is_(False), Instance.vm_state != states.SOFT_DELETED))
         if "status" in params:
             wanted = [params["status"]] if isinstance(params["status"], str) else params["status"]
             unknown = [w for w in wanted if w.upper() not in states.STATUS_FILTER]
@@ -529,8 +573,8 @@ class Servers:
                     break
                 after = rows[-1]
             more, page = len(page) > limit, page[:limit]
-            body: dict[str, Any] = {"servers": [view(req, self.conf, r, self.detail, _status_of(statuses, r))
-                                                for r in page]}
+            body: dict[str, Any] = {"servers": [
+                view(req, self.conf, r, self.detail, host_status=_status_of(statuses, r)) for r in page]}
         if more and page:
             body["servers_links"] = page_links(req, page[-1].uuid)
         resp.media = body
@@ -562,6 +606,7 @@ class Servers:
                     raise Invalid(f"Invalid key_name provided: {body['key_name']}")
                 key_data = key.public_key
             check_personality(req, session, self.conf, ctx.project_id, body)
+            quotas.check_metadata(session, self.conf, ctx.project_id, len(body.get("metadata", {})))
             placement = self._placement(req, session, body)
             group = None
             if hints.get("group"):
@@ -572,18 +617,20 @@ class Servers:
                 group = {"uuid": row.uuid, "policy": row.policy, "rules": row.rules or {}}
         root, disks = block_devices.parse(req, body, flavor, self.conf.compute.max_local_block_devices)
         image_ref, image_properties = image_for(self.images, ctx, root or body.get("imageRef", ""), flavor)
+        disk_config = disk_config_for(body.get("OS-DCF:diskConfig"), image_ref, image_properties)
         if "user_data" in body:
             try:
                 base64.b64decode(body["user_data"], validate=True)
             except (binascii.Error, ValueError):
                 raise Invalid("User data needs to be valid base 64.") from None
         requested = self._networks(ctx, body.get("networks"), min_count)
-        groups = [g["name"] for g in body.get("security_groups", [])]
-        if groups and self.network is not None:
+        asked = [g["name"] for g in body.get("security_groups", [])]
+        groups = list(dict.fromkeys(asked or (["default"] if requested else [])))  # what its ports will have
+        if asked and self.network is not None:
             from stratus.network import attachments
 
             try:
-                attachments.check_security_groups(self.network, ctx.project_id, groups)
+                attachments.check_security_groups(self.network, ctx.project_id, asked)
             except NotFound as exc:
                 raise Invalid(str(exc)) from None
         wanted_hostname = requested_hostname(req, body, max_count)
@@ -618,8 +665,8 @@ class Servers:
                     key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
                     config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
                     launch_index=index, reservation_id=reservation, display_description=body.get("description"),
-                    access_ip_v4=body.get("accessIPv4"),
-                    access_ip_v6=body.get("accessIPv6"), requested_networks=requested, security_groups=groups,
+                    access_ip_v4=body.get("accessIPv4"), access_ip_v6=canonical_ipv6(body.get("accessIPv6")),
+                    auto_disk_config=disk_config == "AUTO", requested_networks=requested, security_groups=groups,
                     block_device_mapping=disks,
                     network_info=[], tried_hosts=[],
                     request_spec={"image_properties": image_properties, "group": group, **placement,
@@ -636,7 +683,7 @@ class Servers:
             resp.media = {"reservation_id": reservation}
             return
         resp.media = {"server": {"id": ids[0], "links": links(req, self.conf, "servers", ids[0]),
-                                 "OS-DCF:diskConfig": "MANUAL", "adminPass": body.get("adminPass") or
+                                 "OS-DCF:diskConfig": disk_config, "adminPass": body.get("adminPass") or
                                  secrets.token_urlsafe(9),
                                  "security_groups": [{"name": g} for g in groups or ["default"]]}}
 
@@ -739,45 +786,70 @@ class ServerItem:
                 row.hostname = hostname
             if "description" in body:
                 row.display_description = body["description"]
-            for key, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
-                if key in body:
-                    setattr(row, column, body[key])
+            if "accessIPv4" in body:
+                row.access_ip_v4 = body["accessIPv4"]
+            if "accessIPv6" in body:
+                row.access_ip_v6 = canonical_ipv6(body["accessIPv6"])
+            if "OS-DCF:diskConfig" in body:
+                row.auto_disk_config = body["OS-DCF:diskConfig"] == "AUTO"
             row.updated_at = utcnow()
             session.flush()
-            resp.media = {"server": view(req, self.conf, row, _status_of(statuses, row), single=True)}
+            resp.media = {"server": view(req, self.conf, row, host_status=_status_of(statuses, row), single=True,
+                                         full=at_least(req, "2.75"))}
 
-    @schema("Delete a server", responses={204: None})
+    @schema("Delete a server (with [compute] reclaim_instance_interval: soft-delete it, restorable until then)",
+            responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
-        with self.compute.db.transaction() as session:
-            row = find(session, req, server_id)
-            enforce(req, self.policy, "os_compute_api:servers:delete", {"project_id": row.project_id})
-            if row.locked and not context(req).is_admin:
-                raise Conflict(f"Instance {server_id} is locked")
-            host, ports = row.host, list(row.network_info)
-            history.record_action(session, server_id, context(req), "delete")
-            confirm = None
-            if row.vm_state == states.RESIZED and row.task_state is None:
-                from stratus.compute.api import resizes
-
-                try:  # as Nova: confirm the resize (its source holds a copy), then delete
-                    migration = resizes.finished(session, row, "delete", "confirming")
-                    confirm = {"uuid": migration.uuid, "source_compute": migration.source_compute}
-                except (Invalid, Conflict):
-                    pass
-        if confirm is not None:
-            self.compute.rpc(TOPIC).cast(context(req), "confirm_resize", server=confirm["source_compute"],
-                                         instance_uuid=server_id, migration_uuid=confirm["uuid"])
-        # outside the transaction: on SQLite another one would wait for this one's lock
-        if host is not None and not self.compute.host_is_up(host):
-            host = None  # its host is down: delete here, as Nova's local delete
-            self.compute.release_ports(server_id, ports)
-        with self.compute.db.transaction() as session:
-            row = find(session, req, server_id)
-            if host is None or row.host is None:
-                finish_delete(session, row)  # never placed, its build gave everything back, or host down
-                host = None
-            else:
-                row.task_state, row.updated_at = states.DELETING, utcnow()
-        if host is not None:
-            self.compute.rpc(TOPIC).cast(context(req), "terminate_instance", server=host, instance_uuid=server_id)
+        delete(self.compute, req, self.policy, server_id, "os_compute_api:servers:delete",
+               soft=self.conf.compute.reclaim_instance_interval > 0)
         resp.status = 204
+
+
+def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, rule: str, soft: bool) -> None:
+    """Delete the server now, or ``soft``: power it off and keep it SOFT_DELETED until its host
+    reclaims it (Nova's deferred delete; a server never launched or on no host goes at once)."""
+    ctx = context(req)
+    with compute.db.reading() as session:
+        host = find(session, req, server_id).host
+    # the services' database, outside this one's transaction (on SQLite it would wait for its lock)
+    host_up = host is not None and compute.host_is_up(host)
+    with compute.db.transaction() as session:
+        row = find(session, req, server_id)
+        enforce(req, policy, rule, {"project_id": row.project_id})
+        if row.locked and not ctx.is_admin:
+            raise Conflict(f"Instance {server_id} is locked")
+        host, ports = row.host, list(row.network_info)
+        history.record_action(session, server_id, ctx, "delete")
+        if soft and host and host_up and row.launched_at and row.task_state is None \
+                and row.vm_state != states.SOFT_DELETED:
+            row.task_state, row.deleted_at, row.updated_at = states.SOFT_DELETING, utcnow(), utcnow()
+            soft_host = host
+        else:
+            soft_host = None
+        confirm = None
+        if soft_host is None and row.vm_state == states.RESIZED and row.task_state is None:
+            from stratus.compute.api import resizes
+
+            try:  # as Nova: confirm the resize (its source holds a copy), then delete
+                migration = resizes.finished(session, row, "delete", "confirming")
+                confirm = {"uuid": migration.uuid, "source_compute": migration.source_compute}
+            except (Invalid, Conflict):
+                pass
+    if soft_host is not None:
+        compute.rpc(TOPIC).cast(ctx, "soft_delete_instance", server=soft_host, instance_uuid=server_id)
+        return
+    if confirm is not None:
+        compute.rpc(TOPIC).cast(ctx, "confirm_resize", server=confirm["source_compute"],
+                                instance_uuid=server_id, migration_uuid=confirm["uuid"])
+    if host is not None and not host_up:
+        host = None  # its host is down: delete here, as Nova's local delete
+        compute.release_ports(server_id, ports)
+    with compute.db.transaction() as session:
+        row = find(session, req, server_id)
+        if host is None or row.host is None:
+            finish_delete(session, row)  # never placed, its build gave everything back, or host down
+            host = None
+        else:
+            row.task_state, row.updated_at = states.DELETING, utcnow()
+    if host is not None:
+        compute.rpc(TOPIC).cast(ctx, "terminate_instance", server=host, instance_uuid=server_id)

@@ -50,6 +50,7 @@ class _Server:
     volumes: dict[str, hv.BlockDevice] = field(default_factory=dict)
     interfaces: dict[str, hv.NetworkInterface] = field(default_factory=dict)
     console: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
 
 def _keep_disk(instance: hv.InstanceSpec) -> hv.InstanceSpec:
@@ -96,10 +97,10 @@ def _config_drive_lines(instance: hv.InstanceSpec) -> list[str]:
 
 
 class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
-                     hv.VolumeAttach, hv.InterfaceAttach):
-    api_version = (1, 3)
+                     hv.VolumeAttach, hv.InterfaceAttach, hv.DiagnosticsReport):
+    api_version = (1, 4)
     capabilities: ClassVar[Cap] = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE
-                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH)
+                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS)
 
     def __init__(self, conf: Any) -> None:
         super().__init__(conf)
@@ -181,10 +182,33 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             server = self._get(uuid)
             return hv.InstanceInfo(uuid, server.power, server.spec.vcpus, server.spec.memory_mb)
 
+    def get_diagnostics(self, uuid: str) -> hv.Diagnostics:
+        """Sizes from the spec; the counters of a guest that does nothing: zero."""
+        with self._lock:
+            server = self._get(uuid)
+            spec, power, started = server.spec, server.power, server.started
+            nics, volumes = list(server.interfaces.values()), len(server.volumes)
+        states = {PowerState.RUNNING: "running", PowerState.PAUSED: "paused", PowerState.SHUTDOWN: "shutdown",
+                  PowerState.CRASHED: "crashed", PowerState.SUSPENDED: "suspended"}
+        traffic = dict.fromkeys(("rx_octets", "rx_errors", "rx_drop", "rx_packets", "tx_octets", "tx_errors",
+                                 "tx_drop", "tx_packets"), 0)
+        disks = 1 + len(spec.ephemerals) + volumes
+        return hv.Diagnostics(
+            state=states.get(power, "pending"), driver="fake", hypervisor="fake", hypervisor_os="fake",
+            uptime=int(time.monotonic() - started) if power == PowerState.RUNNING else None,
+            config_drive=spec.config_drive,
+            cpu_details=tuple({"id": n, "time": 0, "utilisation": 0} for n in range(spec.vcpus)),
+            nic_details=tuple({"mac_address": nic.mac_address, **traffic, "rx_rate": None, "tx_rate": None}
+                              for nic in nics),
+            disk_details=tuple({"read_bytes": 0, "read_requests": 0, "write_bytes": 0, "write_requests": 0,
+                                "errors_count": 0} for _ in range(disks)),
+            memory_details={"maximum": spec.memory_mb, "used": 0})
+
     def get_console_output(self, uuid: str, tail_lines: int | None = None) -> str:
         with self._lock:
             lines = list(self._get(uuid).console)
-        return "\n".join(lines[-tail_lines:] if tail_lines else lines) + "\n"
+        log = "\n".join(lines) + "\n"
+        return "\n".join(log.split("\n")[-tail_lines:]) if tail_lines and tail_lines > 0 else log
 
     def snapshot(self, uuid: str, write: Callable[[bytes], None]) -> str:
         with self._lock:

@@ -99,6 +99,24 @@ def test_console_output(host, server):
     assert len(host.get_console_output(server.uuid, tail_lines=1).splitlines()) <= 1
 
 
+@pytest.mark.requires_capability("CONSOLE_LOG")
+def test_console_output_tails_as_nova_does(host, server):
+    whole = host.get_console_output(server.uuid)
+    assert host.get_console_output(server.uuid, tail_lines=3) == "\n".join(whole.split("\n")[-3:])
+
+
+@pytest.mark.requires_capability("DIAGNOSTICS")
+def test_diagnostics_describe_the_guest(host, server):
+    from stratus.interfaces.hypervisor import Diagnostics
+
+    report = host.get_diagnostics(server.uuid)
+    assert isinstance(report, Diagnostics) and report.state == "running"
+    assert len(report.cpu_details) == server.vcpus and report.memory_details["maximum"] == server.memory_mb
+    assert len(report.disk_details) >= 1
+    with pytest.raises(NotFound):
+        host.get_diagnostics("00000000-0000-0000-0000-000000000000")
+
+
 @pytest.mark.requires_capability("SNAPSHOT")
 def test_snapshot_streams_the_disk(host, server):
     chunks: list[bytes] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stratus.api import versions
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
+from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.image import policies
 from stratus.image.api import actions, data, images, imports, locations, members, schemas, tags
@@ -22,7 +23,7 @@ def _versions(root: str) -> tuple[int, dict]:
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
-    app = create_service_app(SPEC, deps)
+    app = create_service_app(SPEC, deps, [EmptyIdIsNotFound()])
     app.add_route("/", versions.VersionDocument(deps.conf, _versions, "Image API versions",
                                                 versions.VERSIONS_LIST_SCHEMA))
     app.add_route("/v2", versions.VersionDocument(deps.conf, _versions, "Image API versions (from v2)",

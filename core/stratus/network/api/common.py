@@ -59,3 +59,35 @@ def port_visible(ctx: Any) -> sa.ColumnElement[bool]:
 
 def owns(ctx: Any, project_id: str) -> bool:
     return ctx.is_admin or ctx.project_id == project_id
+
+
+def bulk_schema(single: dict[str, Any], key: str, plural: str) -> dict[str, Any]:
+    """A create schema taking one resource (``{key: {...}}``) or several (``{plural: [...]}``),
+    as Neutron's bulk create does."""
+    item = single["properties"][key]
+    return {"type": "object", "minProperties": 1, "maxProperties": 1,
+            "properties": {key: item, plural: {"type": "array", "minItems": 1, "items": item}}}
+
+
+def bodies(req: falcon.Request, key: str, plural: str) -> tuple[list[dict[str, Any]], bool]:
+    """The resources a create asks for, and whether it was a bulk request."""
+    body = req.context.body
+    return (list(body[plural]), True) if plural in body else ([body[key]], False)
+
+
+def integer(schema: dict[str, Any]) -> dict[str, Any]:
+    """An integer attribute as Neutron's converters take it: a number, or a string of digits
+    (:func:`coerce` turns it into the number and checks ``schema``'s bounds)."""
+    return {"anyOf": [schema, {"type": "string", "pattern": r"^\s*-?[0-9]+\s*$"}]}
+
+
+def coerce(body: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``body`` with the numeric strings of ``schemas``' attributes made numbers, each then
+    checked against its integer schema (400 naming it when out of bounds)."""
+    from stratus.api.validation import validate
+
+    for name, schema in schemas.items():
+        if isinstance(body.get(name), str):
+            body[name] = int(body[name])
+            validate({"type": "object", "properties": {name: schema}}, body)
+    return body

@@ -20,16 +20,20 @@ from stratus.network.service import NetworkService
 
 Network = models.Network
 _NAME = {"type": "string", "maxLength": 255}
+_MTU = {"type": "integer", "minimum": 68, "maximum": 65535}
+_SEGMENTATION_ID = {"type": ["integer", "null"], "minimum": 0}
 _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "boolean"},
              "shared": {"type": "boolean"}, "router:external": {"type": "boolean"},
-             "mtu": {"type": "integer", "minimum": 68, "maximum": 65535}, "port_security_enabled": {"type": "boolean"}}
+             "mtu": common.integer(_MTU), "port_security_enabled": {"type": "boolean"}}
 _HINTS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
 CREATE = {"type": "object", "required": ["network"], "properties": {"network": {
     "type": "object", "additionalProperties": False, "properties": {
         **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": _HINTS,
         "provider:network_type": {"type": "string", "maxLength": 32},
         "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},
-        "provider:segmentation_id": {"type": ["integer", "null"], "minimum": 0}}}}}
+        "provider:segmentation_id": common.integer(_SEGMENTATION_ID)}}}}
+#: integer attributes that may come as numeric strings (Neutron's convert_to_int)
+INTEGERS = {"mtu": _MTU, "provider:segmentation_id": _SEGMENTATION_ID}
 UPDATE = {"type": "object", "required": ["network"], "properties": {"network": {
     "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
 COLLECTION = Collection("networks", Network, {
@@ -85,11 +89,25 @@ class Networks:
     def __init__(self, service: NetworkService, policy: Policy) -> None:
         self.service, self.policy = service, policy
 
-    @schema("Create a network", request=CREATE, responses={201: {"type": "object", "required": ["network"]}})
+    @schema("Create a network, or several at once (all or none)", request=common.bulk_schema(CREATE, "network",
+                                                                                             "networks"),
+            responses={201: {"type": "object"}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = req.context.body["network"]
+        wanted, bulk = common.bodies(req, "network", "networks")
+        with self.service.change() as change:
+            rows = [self._create(req, change, body) for body in wanted]  # all, or none (one transaction)
+        if change.failed:
+            for event in change.failed:
+                mark_error(self.service, Network, event.current["id"])
+                next(r for r in rows if r.id == event.current["id"]).status = "ERROR"
         ctx = common.context(req)
+        resp.status = 201
+        shown = [project(views.network(row, ctx.is_admin), fields_of(req)) for row in rows]
+        resp.media = {"networks": shown} if bulk else {"network": shown[0]}
+
+    def _create(self, req: falcon.Request, change: Any, body: dict[str, Any]) -> Network:
         enforce(req, self.policy, "network:create_network")
+        common.coerce(body, INTEGERS)
         check_hints(body)
         for flag, rule in (("shared", "network:create_network:shared"),
                            ("router:external", "network:create_network:router:external")):
@@ -104,30 +122,24 @@ class Networks:
                       shared=body.get("shared", False), router_external=body.get("router:external", False),
                       port_security_enabled=body.get("port_security_enabled", True), status="ACTIVE",
                       created_at=now, updated_at=now, revision_number=1, subnets=[])
-        with self.service.change() as change:
-            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "network")
-            change.session.add(row)
-            change.session.flush()
-            if provider is None:
-                provider = segment_ids.allocate(change.session, self.service.conf, row.id)
-            else:
-                segment_ids.reserve(change.session, row.id, provider["network_type"], provider["physical_network"],
-                                    provider["segmentation_id"])
-            for key, value in provider.items():
-                setattr(row, key, value)
-            largest = self.service.conf.network.global_physnet_mtu - OVERHEAD.get(row.network_type, 0)
-            row.mtu = body.get("mtu", largest)
-            if row.mtu > largest:
-                raise Invalid(f"Invalid input for operation: Requested MTU is too big, maximum is {largest}.")
-            change.session.flush()
-            current = views.network(row, True)
-            change.events.append(self.service.event(ResourceType.NETWORK, Operation.CREATE, current,
-                                                    segments=segments(row)))
-        if change.failed:
-            mark_error(self.service, Network, row.id)
-            row.status = "ERROR"
-        resp.status = 201
-        resp.media = {"network": project(views.network(row, ctx.is_admin), fields_of(req))}
+        quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "network")
+        change.session.add(row)
+        change.session.flush()
+        if provider is None:
+            provider = segment_ids.allocate(change.session, self.service.conf, row.id)
+        else:
+            segment_ids.reserve(change.session, row.id, provider["network_type"], provider["physical_network"],
+                                provider["segmentation_id"])
+        for key, value in provider.items():
+            setattr(row, key, value)
+        largest = self.service.conf.network.global_physnet_mtu - OVERHEAD.get(row.network_type, 0)
+        row.mtu = int(body.get("mtu", largest))
+        if row.mtu > largest:
+            raise Invalid(f"Invalid input for operation: Requested MTU is too big, maximum is {largest}.")
+        change.session.flush()
+        change.events.append(self.service.event(ResourceType.NETWORK, Operation.CREATE, views.network(row, True),
+                                                segments=segments(row)))
+        return row
 
     @schema("List networks", responses={200: {"type": "object", "required": ["networks"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -155,7 +167,7 @@ class NetworkItem:
 
     @schema("Update a network", request=UPDATE, responses={200: {"type": "object", "required": ["network"]}})
     def on_put(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
-        body = req.context.body["network"]
+        body = common.coerce(req.context.body["network"], INTEGERS)
         ctx = common.context(req)
         with self.service.change() as change:
             row = find(change.session, req, network_id)

@@ -179,7 +179,9 @@ def as_interface(row: Port, network: models.Network) -> iface.Port:
 
 def _bind(service: NetworkService, row: Port, network: models.Network) -> None:
     if not row.binding_host_id:
-        row.binding_vif_type, row.binding_vif_details, row.status = "unbound", {}, "DOWN"
+        row.binding_vif_type, row.binding_vif_details = "unbound", {}
+        if not row.device_owner.startswith("network:"):  # router and floating IP ports keep their status
+            row.status = "DOWN"
         return
     binding = service.plugin.bind_port(as_interface(row, network), row.binding_host_id)
     if binding is None:
@@ -225,47 +227,53 @@ class Ports:
     def __init__(self, service: NetworkService, policy: Policy) -> None:
         self.service, self.policy = service, policy
 
-    @schema("Create a port", request=CREATE, responses={201: {"type": "object", "required": ["port"]}})
+    @schema("Create a port, or several at once (all or none)", request=common.bulk_schema(CREATE, "port", "ports"),
+            responses={201: {"type": "object"}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = req.context.body["port"]
+        wanted, bulk = common.bodies(req, "port", "ports")
+        with self.service.change() as change:
+            results = [self._create(req, change, body) for body in wanted]  # all, or none (one transaction)
+        failed = {event.current["id"] for event in change.failed}
+        for result in results:
+            if result["id"] in failed:
+                mark_error(self.service, Port, result["id"])
+                result["status"] = "ERROR"
+        resp.status = 201
+        shown = [project(result, fields_of(req)) for result in results]
+        resp.media = {"ports": shown} if bulk else {"port": shown[0]}
+
+    def _create(self, req: falcon.Request, change: Any, body: dict[str, Any]) -> dict[str, Any]:
         ctx = common.context(req)
         enforce(req, self.policy, "network:create_port")
         if any(k in body for k in BINDING):
             enforce(req, self.policy, "network:create_port:binding")
-        with self.service.change() as change:
-            network = find_network(change.session, req, body["network_id"])
-            if not (common.owns(ctx, network.project_id) or network.shared):
-                raise Forbidden(f"Only the owner of network {network.id} (or an administrator) may create ports "
-                                "on it.")
-            if body.get("device_owner", "").startswith("network:") and not common.owns(ctx, network.project_id):
-                raise Forbidden("Only the network's owner may create ports with a network: device_owner.")
-            row = new_port(common.owner_for(req, body), network, name=body.get("name", ""),
-                           description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
-                           device_id=body.get("device_id", ""), device_owner=body.get("device_owner", ""),
-                           port_security_enabled=body.get("port_security_enabled", network.port_security_enabled),
-                           binding_host_id=body.get("binding:host_id", ""),
-                           binding_vnic_type=body.get("binding:vnic_type", "normal"),
-                           binding_profile=body.get("binding:profile", {}))
-            _set_mac(change.session, row, body.get("mac_address"), self.service.conf.network.base_mac)
-            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "port")
-            change.session.add(row)
-            change.session.flush()
-            _allocate(self.service, change.session, row, network, body.get("fixed_ips"))
-            row.address_pairs = _pairs(row, body.get("allowed_address_pairs", []))
-            _set_groups(change.session, req, row, body.get("security_groups"))
-            change.session.flush()
-            change.session.refresh(row)
-            _bind(self.service, row, network)
-            change.session.flush()
-            current = views.port(row, True)
-            change.events.append(self.service.event(ResourceType.PORT, Operation.CREATE, current,
-                                                    segments=segments(network)))
-            result = views.port(row, ctx.is_admin)
-        if change.failed:
-            mark_error(self.service, Port, row.id)
-            result["status"] = "ERROR"
-        resp.status = 201
-        resp.media = {"port": project(result, fields_of(req))}
+        network = find_network(change.session, req, body["network_id"])
+        if not (common.owns(ctx, network.project_id) or network.shared):
+            raise Forbidden(f"Only the owner of network {network.id} (or an administrator) may create ports "
+                            "on it.")
+        if body.get("device_owner", "").startswith("network:") and not common.owns(ctx, network.project_id):
+            raise Forbidden("Only the network's owner may create ports with a network: device_owner.")
+        row = new_port(common.owner_for(req, body), network, name=body.get("name", ""),
+                       description=body.get("description", ""), admin_state_up=body.get("admin_state_up", True),
+                       device_id=body.get("device_id", ""), device_owner=body.get("device_owner", ""),
+                       port_security_enabled=body.get("port_security_enabled", network.port_security_enabled),
+                       binding_host_id=body.get("binding:host_id", ""),
+                       binding_vnic_type=body.get("binding:vnic_type", "normal"),
+                       binding_profile=body.get("binding:profile", {}))
+        _set_mac(change.session, row, body.get("mac_address"), self.service.conf.network.base_mac)
+        quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "port")
+        change.session.add(row)
+        change.session.flush()
+        _allocate(self.service, change.session, row, network, body.get("fixed_ips"))
+        row.address_pairs = _pairs(row, body.get("allowed_address_pairs", []))
+        _set_groups(change.session, req, row, body.get("security_groups"))
+        change.session.flush()
+        change.session.refresh(row)
+        _bind(self.service, row, network)
+        change.session.flush()
+        change.events.append(self.service.event(ResourceType.PORT, Operation.CREATE, views.port(row, True),
+                                                segments=segments(network)))
+        return views.port(row, ctx.is_admin)
 
     @schema("List ports", responses={200: {"type": "object", "required": ["ports"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

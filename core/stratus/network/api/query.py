@@ -76,7 +76,8 @@ class Collection:
 
     def page(self, session: Session, req: falcon.Request, visible: sa.ColumnElement[bool], max_limit: int,
              skip: tuple[str, ...] = ()) -> tuple[list[Any], list[dict[str, str]] | None]:
-        """The rows of one page and, if ``limit`` was given, the ``<name>_links`` value.
+        """The rows of one page and, if ``limit`` was given or the rows went past
+        ``max_limit``, the ``<name>_links`` value (a next link while there are more).
 
         ``skip`` names filters the caller turned into clauses of ``visible`` itself.
         """
@@ -110,8 +111,9 @@ class Collection:
         rows = rows[:limit]
         if reverse:
             rows.reverse()
-        if not limit_raw:
-            return rows, None
+        if not limit_raw and not more:
+            return rows, None  # everything there is: no links, as Neutron without paging
+        # a page: asked for with limit, or cut at [network] pagination_max_limit (the next link says there is more)
         base = {k: v for k, v in req.params.items() if k not in ("marker", "page_reverse")}
         forward_more, backward_more = (bool(marker_id), more) if reverse else (more, bool(marker_id))
         links = []

@@ -14,9 +14,10 @@ from stratus.network import models, quotas
 from stratus.network.api import common
 from stratus.network.service import NetworkService
 
+_LIMIT = {"type": "integer", "minimum": -1}
 UPDATE = {"type": "object", "required": ["quota"], "properties": {"quota": {
     "type": "object", "additionalProperties": False,
-    "properties": {resource: {"type": "integer", "minimum": -1} for resource in quotas.MODELS}}}}
+    "properties": {resource: common.integer(_LIMIT) for resource in quotas.MODELS}}}}
 
 
 def _readable(req: falcon.Request, policy: Policy, project_id: str) -> None:
@@ -66,7 +67,8 @@ class ProjectQuota:
     def on_put(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         enforce(req, self.policy, "network:update_quota")
         with self.service.db.transaction() as session:
-            for resource, limit in req.context.body["quota"].items():
+            wanted = common.coerce(req.context.body["quota"], dict.fromkeys(req.context.body["quota"], _LIMIT))
+            for resource, limit in wanted.items():
                 row = session.get(models.Quota, (project_id, resource))
                 if row is None:
                     session.add(models.Quota(project_id=project_id, resource=resource, limit=limit))

@@ -23,7 +23,8 @@ GROUP_CREATE = {"type": "object", "required": ["security_group"], "properties": 
         "name": _NAME, "description": _NAME, "tenant_id": _NAME, "project_id": _NAME, "stateful": {"enum": [True]}}}}}
 GROUP_UPDATE = {"type": "object", "required": ["security_group"], "properties": {"security_group": {
     "type": "object", "additionalProperties": False, "properties": {"name": _NAME, "description": _NAME}}}}
-_PORT = {"type": ["integer", "null"]}
+_PORT_NUMBER = {"type": ["integer", "null"]}
+_PORT = common.integer(_PORT_NUMBER)
 RULE_CREATE = {"type": "object", "required": ["security_group_rule"], "properties": {"security_group_rule": {
     "type": "object", "required": ["security_group_id", "direction"], "additionalProperties": False, "properties": {
         "security_group_id": {"type": "string"}, "direction": {"enum": ["ingress", "egress"]},
@@ -167,7 +168,8 @@ class SecurityGroupRules:
     @schema("Add a rule to a security group", request=RULE_CREATE,
             responses={201: {"type": "object", "required": ["security_group_rule"]}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = req.context.body["security_group_rule"]
+        body = common.coerce(req.context.body["security_group_rule"],
+                             {"port_range_min": _PORT_NUMBER, "port_range_max": _PORT_NUMBER})
         fields = security.normalize_rule(body)
         with self.service.change() as change:
             group = find_group(change.session, req, body["security_group_id"])

@@ -22,6 +22,7 @@ from stratus.network.service import NetworkService
 Subnet = models.Subnet
 _NAME = {"type": "string", "maxLength": 255}
 _IP = {"type": "string", "maxLength": 64}
+_IP_VERSION = {"enum": [4, 6]}
 _V6_MODES = {"enum": ["slaac", "dhcpv6-stateful", "dhcpv6-stateless", None]}
 _WRITABLE = {
     "name": _NAME, "description": _NAME, "enable_dhcp": {"type": "boolean"}, "gateway_ip": {"type": ["string", "null"]},
@@ -35,7 +36,8 @@ _WRITABLE = {
 }
 CREATE = {"type": "object", "required": ["subnet"], "properties": {"subnet": {
     "type": "object", "required": ["network_id", "cidr"], "additionalProperties": False, "properties": {
-        **_WRITABLE, "network_id": {"type": "string"}, "cidr": {"type": "string"}, "ip_version": {"enum": [4, 6]},
+        **_WRITABLE, "network_id": {"type": "string"}, "cidr": {"type": "string"},
+        "ip_version": common.integer(_IP_VERSION),
         "ipv6_ra_mode": _V6_MODES, "ipv6_address_mode": _V6_MODES, "tenant_id": _NAME, "project_id": _NAME,
         "service_types": {"type": "array"}}}}}
 UPDATE = {"type": "object", "required": ["subnet"], "properties": {"subnet": {
@@ -103,43 +105,53 @@ class Subnets:
     def __init__(self, service: NetworkService, policy: Policy) -> None:
         self.service, self.policy = service, policy
 
-    @schema("Create a subnet", request=CREATE, responses={201: {"type": "object", "required": ["subnet"]}})
+    @schema("Create a subnet, or several at once (all or none)", request=common.bulk_schema(CREATE, "subnet",
+                                                                                            "subnets"),
+            responses={201: {"type": "object"}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = req.context.body["subnet"]
+        wanted, bulk = common.bodies(req, "subnet", "subnets")
+        with self.service.change() as change:
+            shown = [self._create(req, change, body) for body in wanted]  # all, or none (one transaction)
+        for event in change.failed:
+            mark_error(self.service, Subnet, event.current["id"])
+        resp.status = 201
+        shown = [project(current, fields_of(req)) for current in shown]
+        resp.media = {"subnets": shown} if bulk else {"subnet": shown[0]}
+
+    def _create(self, req: falcon.Request, change: Any, body: dict[str, Any]) -> dict[str, Any]:
         ctx = common.context(req)
         enforce(req, self.policy, "network:create_subnet")
+        common.coerce(body, {"ip_version": _IP_VERSION})
         network = ipam.parse_cidr(body["cidr"])
-        version = body.get("ip_version", network.version)
+        version = int(body.get("ip_version", network.version))
         if version != network.version:
             raise Invalid(f"Invalid input for operation: cidr {network} is not IPv{version}.")
         if version == 4 and (body.get("ipv6_ra_mode") or body.get("ipv6_address_mode")):
             raise Invalid("Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when "
                           "ip_version is 4.")
         now = common.now()
-        with self.service.change() as change:
-            parent = find_network(change.session, req, body["network_id"])
-            if not common.owns(ctx, parent.project_id):
-                raise Forbidden(f"Only the owner of network {parent.id} (or an administrator) may add subnets.")
-            for other in parent.subnets:
-                if ipaddress.ip_network(other.cidr).overlaps(network):
-                    raise Invalid(f"Invalid input for operation: Requested subnet with cidr: {network} for network: "
-                                  f"{parent.id} overlaps with another subnet.")
-            row = Subnet(id=common.new_id(), project_id=common.owner_for(req, body), network_id=parent.id,
-                         name=body.get("name", ""), description=body.get("description", ""), ip_version=version,
-                         cidr=str(network), enable_dhcp=body.get("enable_dhcp", True),
-                         ipv6_ra_mode=body.get("ipv6_ra_mode"), ipv6_address_mode=body.get("ipv6_address_mode"),
-                         created_at=now, updated_at=now, revision_number=1, pools=[], dns=[], routes=[])
-            _apply(row, body, network, creating=True)
-            quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "subnet")
-            change.session.add(row)
-            change.session.flush()
-            current = views.subnet(row)
-            change.events.append(self.service.event(ResourceType.SUBNET, Operation.CREATE, current,
-                                                    segments=segments(parent)))
-        if change.failed:
-            mark_error(self.service, Subnet, row.id)
-        resp.status = 201
-        resp.media = {"subnet": project(current, fields_of(req))}
+        parent = find_network(change.session, req, body["network_id"])
+        if not common.owns(ctx, parent.project_id):
+            raise Forbidden(f"Only the owner of network {parent.id} (or an administrator) may add subnets.")
+        for other in parent.subnets:
+            if ipaddress.ip_network(other.cidr).overlaps(network):
+                raise Invalid(f"Invalid input for operation: Requested subnet with cidr: {network} for network: "
+                              f"{parent.id} overlaps with another subnet.")
+        row = Subnet(id=common.new_id(), project_id=common.owner_for(req, body), network_id=parent.id,
+                     name=body.get("name", ""), description=body.get("description", ""), ip_version=version,
+                     cidr=str(network), enable_dhcp=body.get("enable_dhcp", True),
+                     ipv6_ra_mode=body.get("ipv6_ra_mode"), ipv6_address_mode=body.get("ipv6_address_mode"),
+                     created_at=now, updated_at=now, revision_number=1, pools=[], dns=[], routes=[])
+        _apply(row, body, network, creating=True)
+        quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "subnet")
+        change.session.add(row)
+        change.session.flush()
+        if row not in parent.subnets:
+            parent.subnets.append(row)  # the next subnet of a bulk request sees this one (overlaps)
+        current = views.subnet(row)
+        change.events.append(self.service.event(ResourceType.SUBNET, Operation.CREATE, current,
+                                                segments=segments(parent)))
+        return current
 
     @schema("List subnets", responses={200: {"type": "object", "required": ["subnets"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

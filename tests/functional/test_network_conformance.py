@@ -1,0 +1,82 @@
+"""Networking behaviour real clients trip on (the conformance issue): bulk creates, Neutron's
+converters, lists longer than one page, router interfaces whose address changed."""
+
+from __future__ import annotations
+
+import json
+
+from tests.functional.accounts import neutron
+from tests.functional.servers import openstack
+
+
+def test_bulk_creates_make_all_or_nothing(cloud, conn):
+    made = neutron(cloud, conn, "POST", "/networks", json={"networks": [{"name": "bulk-a"}, {"name": "bulk-b"}]})
+    assert made.status_code == 201, made.text
+    networks = made.json()["networks"]
+    assert [n["name"] for n in networks] == ["bulk-a", "bulk-b"]
+    subnets = neutron(cloud, conn, "POST", "/subnets", json={"subnets": [
+        {"network_id": networks[0]["id"], "cidr": "10.80.0.0/24", "ip_version": 4},
+        {"network_id": networks[1]["id"], "cidr": "10.81.0.0/24", "ip_version": "4"}]})
+    assert subnets.status_code == 201 and len(subnets.json()["subnets"]) == 2
+    ports = neutron(cloud, conn, "POST", "/ports", json={"ports": [{"network_id": n["id"]} for n in networks]})
+    assert ports.status_code == 201 and len(ports.json()["ports"]) == 2
+    # one bad item: nothing of the request is made
+    before = len(neutron(cloud, conn, "GET", "/networks").json()["networks"])
+    refused = neutron(cloud, conn, "POST", "/networks", json={"networks": [{"name": "bulk-c"}, {"mtu": 1}]})
+    assert refused.status_code == 400 and "mtu" in refused.text
+    assert len(neutron(cloud, conn, "GET", "/networks").json()["networks"]) == before
+    overlapping = neutron(cloud, conn, "POST", "/subnets", json={"subnets": [
+        {"network_id": networks[0]["id"], "cidr": "10.82.0.0/24", "ip_version": 4},
+        {"network_id": networks[0]["id"], "cidr": "10.82.0.0/25", "ip_version": 4}]})
+    assert overlapping.status_code == 400
+    assert [s["cidr"] for s in conn.network.subnets(network_id=networks[0]["id"])] == ["10.80.0.0/24"]
+    for port in ports.json()["ports"]:
+        conn.network.delete_port(port["id"])
+    for network in networks:
+        conn.network.delete_network(network["id"])
+
+
+def test_numbers_may_come_as_strings_as_neutrons_converters_take_them(cloud, conn):
+    made = neutron(cloud, conn, "POST", "/networks", json={"network": {"name": "stringly", "mtu": "1400"}})
+    assert made.status_code == 201 and made.json()["network"]["mtu"] == 1400
+    too_small = neutron(cloud, conn, "PUT", f"/networks/{made.json()['network']['id']}",
+                        json={"network": {"mtu": "10"}})
+    assert too_small.status_code == 400 and "mtu" in too_small.text
+    group = conn.network.create_security_group(name="stringly")
+    rule = neutron(cloud, conn, "POST", "/security-group-rules", json={"security_group_rule": {
+        "security_group_id": group.id, "direction": "ingress", "protocol": "tcp", "port_range_min": "22",
+        "port_range_max": "22"}})
+    assert rule.status_code == 201 and rule.json()["security_group_rule"]["port_range_min"] == 22
+    conn.network.delete_security_group(group)
+    conn.network.delete_network(made.json()["network"]["id"])
+
+
+def test_a_port_list_longer_than_a_page_is_whole(cloud, conn):
+    conn.network.update_quota(conn.current_project_id, ports=2000)
+    network = conn.network.create_network(name="crowded")
+    conn.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.90.0.0/21")
+    for _ in range(6):  # 1200 ports, past [network] pagination_max_limit (1000)
+        made = neutron(cloud, conn, "POST", "/ports", json={"ports": [{"network_id": network.id}] * 200})
+        assert made.status_code == 201, made.text
+    first = neutron(cloud, conn, "GET", f"/ports?network_id={network.id}").json()
+    assert len(first["ports"]) == 1000 and first["ports_links"][0]["rel"] == "next"
+    assert len(list(conn.network.ports(network_id=network.id))) == 1200  # the SDK follows the next link
+    listed = json.loads(openstack(cloud.clouds_yaml, "port", "list", "--network", network.id, "-f", "json"))
+    assert len(listed) == 1200
+    for port in list(conn.network.ports(network_id=network.id)):
+        conn.network.delete_port(port)
+    conn.network.delete_network(network)
+    conn.network.delete_quota(conn.current_project_id)
+
+
+def test_removing_a_router_interface_whose_address_changed(cloud, conn):
+    network = conn.network.create_network(name="renumbered")
+    subnet = conn.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.91.0.0/24")
+    router = conn.network.create_router(name="renumbered")
+    interface = conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+    moved = conn.network.update_port(interface["port_id"], fixed_ips=[{"subnet_id": subnet.id}])
+    assert moved.status == "ACTIVE" and moved.fixed_ips[0]["ip_address"] != subnet.gateway_ip
+    conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    assert conn.network.find_port(interface["port_id"]) is None
+    conn.network.delete_router(router)
+    conn.network.delete_network(network)

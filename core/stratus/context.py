@@ -31,6 +31,9 @@ class RequestContext:
     roles: list[str] = field(default_factory=list)
     auth_token: str | None = field(default=None, repr=False)
     global_request_id: str | None = None
+    #: the requests an application credential's token is limited to (service, method, path
+    #: pattern); None: not limited
+    access_rules: list[dict[str, str]] | None = None
 
     @property
     def is_authenticated(self) -> bool:

@@ -76,7 +76,7 @@ class ServiceApp:
             middleware=[
                 middleware.RequestId(spec.request_id_header),
                 middleware.BodyLimit(deps.conf.api.max_request_body_size),
-                middleware.AuthContext(deps.authenticator),
+                middleware.AuthContext(deps.authenticator, spec.catalog_type),
                 *extra_middleware,
                 middleware.RequestFinished(spec.name, notify),
             ],

@@ -21,6 +21,7 @@ from typing import Any
 
 import falcon
 
+from stratus.api.middleware import INTERNAL
 from stratus.exceptions import BackendUnavailable
 
 
@@ -80,6 +81,7 @@ class ServiceCaller:
             "wsgi.url_scheme": outer.get("wsgi.url_scheme", "http"), "wsgi.input": io.BytesIO(data),
             "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
             "wsgi.run_once": False, "CONTENT_LENGTH": str(len(data)), "HTTP_ACCEPT": "application/json",
+            INTERNAL: True,
         }
         if data:
             environ["CONTENT_TYPE"] = content_type

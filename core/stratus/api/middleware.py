@@ -68,8 +68,9 @@ class AuthContext:
     set ``auth_required = False`` (version documents, token issue).
     """
 
-    def __init__(self, authenticator: Authenticator | None) -> None:
+    def __init__(self, authenticator: Authenticator | None, service_type: str = "") -> None:
         self.authenticator = authenticator
+        self.service_type = service_type
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         required = resource is not None and getattr(resource, "auth_required", True)
@@ -86,6 +87,37 @@ class AuthContext:
         req.context.stratus = context
         if required and not context.is_authenticated:
             raise NotAuthenticated("The request you have made requires authentication.")
+        if context.access_rules is not None and required and not req.env.get(INTERNAL) \
+                and self.service_type != "identity" and not allowed(context.access_rules, self.service_type,
+                                                                   req.method, req.env.get("PATH_INFO", "")):
+            raise NotAuthenticated("Token authorization failed: the application credential's access rules do "
+                                   f"not allow {req.method} {req.env.get('PATH_INFO', '')} on {self.service_type}.")
+
+
+#: set in the WSGI environ of a request one service makes of another in-process (a chain of
+#: requests for the user, as a service token marks it: access rules apply to the first only)
+INTERNAL = "stratus.internal"
+_PATTERN_TOKEN = re.compile(r"(?P<tag>{[^}]*})|(?P<wild>\*(?=$|[^*]))|(?P<any>\*\*)|(?P<literal>[^{}*])")
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Whether ``path`` matches an access rule's ``pattern``: ``*`` or ``{name}`` stands for one
+    path segment, ``**`` for any number of them (keystonemiddleware's rule)."""
+    regex = ""
+    for token in _PATTERN_TOKEN.finditer(pattern):
+        if token["tag"] or token["wild"]:
+            regex += r"[^/]+"
+        elif token["any"]:
+            regex += ".*"
+        else:
+            regex += re.escape(token["literal"])
+    return re.fullmatch(regex, path) is not None
+
+
+def allowed(rules: list[dict[str, str]], service_type: str, method: str, path: str) -> bool:
+    """Whether some access rule lets ``method path`` through on ``service_type``."""
+    return any(rule["service"] == service_type and rule["method"] == method and path_matches(path, rule["path"])
+               for rule in rules)
 
 
 class RequestFinished:

@@ -66,6 +66,7 @@ class Group(Base):
     name: Mapped[str] = mapped_column(sa.String(64))
     domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id"), index=True)
     description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 class Membership(Base):
@@ -109,6 +110,7 @@ class Region(Base):
     __tablename__ = "regions"
     id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     parent_region_id: Mapped[str | None] = mapped_column(sa.String(255), sa.ForeignKey("regions.id"),
                                                          nullable=True)
 
@@ -120,6 +122,7 @@ class Service(Base):
     name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 class Endpoint(Base):
@@ -131,6 +134,7 @@ class Endpoint(Base):
     url: Mapped[str] = mapped_column(sa.Text)
     region_id: Mapped[str | None] = mapped_column(sa.String(255), sa.ForeignKey("regions.id"), nullable=True)
     enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 class ApplicationCredential(Base):
@@ -145,6 +149,21 @@ class ApplicationCredential(Base):
     expires_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
     unrestricted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     role_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    #: the user's access rules this credential is limited to (None or empty: no limit)
+    access_rule_ids: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
+
+
+class AccessRule(Base):
+    """A request an application credential may make: service type, method, path pattern
+    (``*`` one segment, ``**`` any). Owned by a user, shared by their credentials."""
+
+    __tablename__ = "access_rules"
+    __table_args__ = (sa.UniqueConstraint("user_id", "service", "path", "method"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    service: Mapped[str] = mapped_column(sa.String(64))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    method: Mapped[str] = mapped_column(sa.String(16))
 
 
 class RevocationEvent(Base):
@@ -162,5 +181,6 @@ class RevocationEvent(Base):
     project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     domain_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     role_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    application_credential_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(sa.BigInteger)
     revoked_at_us: Mapped[int] = mapped_column(sa.BigInteger, index=True)

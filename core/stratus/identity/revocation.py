@@ -3,7 +3,8 @@
 An event revokes every token it matches that was issued at or before its
 ``issued_before``: one token (its audit id), all of a user's (disabled, password
 changed), all scoped to a project (project disabled), a user's on one project (role
-removed), all carrying a role (role deleted). The index is reloaded every
+removed), all carrying a role (role deleted), all made from an application credential
+(the credential deleted). The index is reloaded every
 ``[token] revocation_cache_time`` seconds; events recorded by this process apply at once.
 """
 
@@ -33,6 +34,7 @@ class Revocation:
     project_id: str | None = None
     domain_id: str | None = None
     role_id: str | None = None
+    application_credential_id: str | None = None
 
 
 class RevocationList:
@@ -48,17 +50,20 @@ class RevocationList:
         self._user_project: dict[tuple[str, str], int] = {}
         self._domain: dict[str, int] = {}
         self._role: dict[str, int] = {}
+        self._app_cred: dict[str, int] = {}
         #: called after each revocation is stored, to tell other processes (set by the service)
         self.on_revoke: Callable[[], None] | None = None
 
     def _index(self, events: Iterable[Revocation]) -> None:
-        audit, user, project, user_project, domain, role = {}, {}, {}, {}, {}, {}
+        audit, user, project, user_project, domain, role, app_cred = {}, {}, {}, {}, {}, {}, {}
 
         def keep(table: dict, key: Any, when: int) -> None:
             table[key] = max(table.get(key, 0), when)
 
         for e in events:
-            if e.audit_id:
+            if e.application_credential_id:
+                keep(app_cred, e.application_credential_id, e.issued_before_us)
+            elif e.audit_id:
                 keep(audit, e.audit_id, e.issued_before_us)
             elif e.user_id and e.project_id:
                 keep(user_project, (e.user_id, e.project_id), e.issued_before_us)
@@ -71,14 +76,14 @@ class RevocationList:
             elif e.role_id:
                 keep(role, e.role_id, e.issued_before_us)
         self._audit, self._user, self._project = audit, user, project
-        self._user_project, self._domain, self._role = user_project, domain, role
+        self._user_project, self._domain, self._role, self._app_cred = user_project, domain, role, app_cred
 
     def reload(self) -> None:
         cutoff = now_us() - self.max_token_age_us
         with self.db.transaction() as session:
             rows = session.scalars(sa.select(RevocationEvent).where(RevocationEvent.revoked_at_us >= cutoff)).all()
-            events = [Revocation(r.issued_before_us, r.audit_id, r.user_id, r.project_id, r.domain_id, r.role_id)
-                      for r in rows]
+            events = [Revocation(r.issued_before_us, r.audit_id, r.user_id, r.project_id, r.domain_id, r.role_id,
+                                 r.application_credential_id) for r in rows]
         with self._lock:
             self._index(events)
             self._loaded_at = time.monotonic()
@@ -92,7 +97,8 @@ class RevocationList:
         with self.db.transaction() as session:
             session.add(RevocationEvent(
                 audit_id=event.audit_id, user_id=event.user_id, project_id=event.project_id,
-                domain_id=event.domain_id, role_id=event.role_id, issued_before_us=event.issued_before_us,
+                domain_id=event.domain_id, role_id=event.role_id,
+                application_credential_id=event.application_credential_id, issued_before_us=event.issued_before_us,
                 revoked_at_us=now_us(),
             ))
         self.reload()
@@ -100,7 +106,8 @@ class RevocationList:
             self.on_revoke()
 
     def is_revoked(self, issued_at_us: int, audit_ids: Iterable[str], user_id: str, project_id: str | None,
-                   domain_ids: Iterable[str], role_ids: Iterable[str]) -> bool:
+                   domain_ids: Iterable[str], role_ids: Iterable[str],
+                   application_credential_id: str | None = None) -> bool:
         """True when an event revokes a token with these properties. No database access
         unless the cached index is older than the cache time."""
         self._fresh()
@@ -116,6 +123,7 @@ class RevocationList:
                                             or hit(self._user_project, (user_id, project_id))))
             or any(hit(self._domain, d) for d in domain_ids)
             or any(hit(self._role, r) for r in role_ids)
+            or (application_credential_id is not None and hit(self._app_cred, application_credential_id))
         )
 
     def prune(self) -> int:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 import falcon
+import sqlalchemy as sa
 
 from stratus import loading
 from stratus.context import RequestContext
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, NotAuthenticated, NotFound
-from stratus.identity import passwords
+from stratus.identity import models, passwords
 from stratus.identity.authentication import Authenticator
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import Revocation, RevocationList, now_us
@@ -46,16 +48,36 @@ class IdentityService:
         self.tokens = TokenProvider(self.keys, self.revocations, conf.token.expiration,
                                     conf.token.allow_expired_window)
         self.authenticator = Authenticator(self.backend, self.store, self.tokens)
+        self._rules: dict[str, list[dict[str, str]] | None] = {}
+        self._rules_lock = threading.Lock()
         self._listener: RPCServer | None = None
         self._notifier: RPCClient | None = None
 
     @staticmethod
-    def context_for(data: TokenData, token: str) -> RequestContext:
+    def context_for(data: TokenData, token: str, access_rules: list[dict[str, str]] | None = None
+                    ) -> RequestContext:
         return RequestContext(
             user_id=data.user_id, user_domain_id=data.user_domain_id, project_id=data.project_id,
             project_domain_id=data.project_domain_id, domain_id=data.domain_id,
             system_scope="all" if data.system else None, roles=data.role_names, auth_token=token,
+            access_rules=access_rules,
         )
+
+    def access_rules(self, credential_id: str) -> list[dict[str, str]] | None:
+        """The access rules an application credential is limited to (None: unlimited). A
+        credential's rules never change, so they are read once per process."""
+        with self._rules_lock:
+            if credential_id in self._rules:
+                return self._rules[credential_id]
+        with self.db.reading() as session:
+            row = session.get(models.ApplicationCredential, credential_id)
+            ids = (row.access_rule_ids or []) if row is not None else []
+            rules = [{"id": r.id, "service": r.service, "method": r.method, "path": r.path}
+                     for r in session.scalars(sa.select(models.AccessRule).where(models.AccessRule.id.in_(ids)))]
+        found = rules or None
+        with self._rules_lock:
+            self._rules[credential_id] = found
+        return found
 
     def authenticate_request(self, req: falcon.Request) -> RequestContext | None:
         """The API middleware's authenticator: ``X-Auth-Token`` to a context, or None without one.
@@ -69,7 +91,8 @@ class IdentityService:
             data = self.tokens.validate(token)
         except NotFound:
             raise NotAuthenticated("The request you have made requires authentication.") from None
-        return self.context_for(data, token)
+        rules = self.access_rules(data.application_credential_id) if data.application_credential_id else None
+        return self.context_for(data, token, rules)
 
     def hash_secret(self, secret: str) -> str:
         """Argon2id hash of a password or credential secret, with the configured cost."""
@@ -79,7 +102,7 @@ class IdentityService:
 
     def revoke(self, **match: str) -> None:
         """Revoke every token issued until now that matches ``match`` (user_id, project_id,
-        domain_id, role_id, or user_id with project_id)."""
+        domain_id, role_id, application_credential_id, or user_id with project_id)."""
         self.revocations.revoke(Revocation(now_us(), **match))
 
     def listen_for_revocations(self, transport: Transport) -> None:

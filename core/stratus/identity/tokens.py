@@ -162,6 +162,6 @@ class TokenProvider:
             raise NotFound(INVALID)
         domains = {d for d in (data.domain_id, data.user_domain_id, data.project_domain_id) if d}
         if self.revocations.is_revoked(data.issued_at_us, data.audit_ids, data.user_id, data.project_id,
-                                       domains, data.role_ids):
+                                       domains, data.role_ids, data.application_credential_id):
             raise NotFound(INVALID)
         return data

@@ -16,7 +16,7 @@ import abc
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
@@ -49,6 +49,8 @@ class Group:
     name: str
     domain_id: str
     description: str | None = None
+    #: attributes a client set beyond the known ones (Keystone keeps and shows them)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/users/{user_id}/application_credentials", app_creds.AppCredentials(identity, policy))
     app.add_route("/v3/users/{user_id}/application_credentials/{credential_id}",
                   app_creds.AppCredential(identity, policy))
+    app.add_route("/v3/users/{user_id}/access_rules", app_creds.AccessRules(identity, policy))
+    app.add_route("/v3/users/{user_id}/access_rules/{rule_id}", app_creds.AccessRuleItem(identity, policy))
     app.add_route("/v3/groups", users.Groups(identity, policy))
     app.add_route("/v3/groups/{group_id}", users.GroupItem(identity, policy))
     app.add_route("/v3/groups/{group_id}/users", users.GroupUsers(identity, policy))

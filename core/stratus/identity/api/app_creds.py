@@ -30,6 +30,12 @@ CREATE = {"type": "object", "required": ["application_credential"], "properties"
         "roles": {"type": "array", "items": {"type": "object", "minProperties": 1, "properties": {
             "id": {"type": "string"}, "name": {"type": "string"}}}},
         "unrestricted": {"type": "boolean"},
+        "access_rules": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "properties": {
+                "id": {"type": "string", "minLength": 1, "maxLength": 64},
+                "path": {"type": "string", "maxLength": 225, "pattern": r"^/"},
+                "service": {"type": "string", "minLength": 1, "maxLength": 64},
+                "method": {"enum": ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]}}}},
     },
 }}}
 _FOUND = {"type": "object", "required": ["application_credential"]}
@@ -39,13 +45,48 @@ def _iso(moment: datetime.datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") if moment else None
 
 
-def view(row: models.ApplicationCredential, roles: list[models.Role], base: str) -> dict[str, Any]:
+def rule_view(rule: models.AccessRule) -> dict[str, Any]:
+    return {"id": rule.id, "service": rule.service, "path": rule.path, "method": rule.method}
+
+
+def view(row: models.ApplicationCredential, roles: list[models.Role], base: str,
+         rules: dict[str, models.AccessRule] | None = None) -> dict[str, Any]:
     return {
         "id": row.id, "name": row.name, "description": row.description, "user_id": row.user_id,
         "project_id": row.project_id, "expires_at": _iso(row.expires_at), "unrestricted": row.unrestricted,
         "roles": [{"id": r.id, "name": r.name, "domain_id": None} for r in roles if r.id in row.role_ids],
+        "access_rules": [rule_view(rules[i]) for i in row.access_rule_ids or [] if rules and i in rules],
         "links": {"self": f"{base}/v3/users/{row.user_id}/application_credentials/{row.id}"},
     }
+
+
+def _rules(session: Any, user_id: str) -> dict[str, models.AccessRule]:
+    return {r.id: r for r in session.scalars(sa.select(models.AccessRule).where(models.AccessRule.user_id == user_id))}
+
+
+def _take_rules(session: Any, user_id: str, wanted: list[dict[str, str]]) -> list[str]:
+    """The ids of the user's access rules ``wanted`` names: by ``id`` (it must be theirs), or
+    an identical rule of theirs, or a new one (Keystone's rule)."""
+    ids = []
+    for rule in wanted:
+        if set(rule) == {"id"} or ("id" in rule and not {"service", "path", "method"} <= set(rule)):
+            row = session.get(models.AccessRule, rule["id"])
+            if row is None or row.user_id != user_id:
+                raise NotFound(f"Could not find access rule: {rule['id']}.")
+        else:
+            if not {"service", "path", "method"} <= set(rule):
+                raise Invalid("Invalid input for field/attribute application_credential/access_rules: each rule "
+                              "needs service, path and method, or the id of an existing rule.")
+            row = session.scalars(sa.select(models.AccessRule).where(
+                models.AccessRule.user_id == user_id, models.AccessRule.service == rule["service"],
+                models.AccessRule.path == rule["path"], models.AccessRule.method == rule["method"])).first()
+            if row is None:
+                row = models.AccessRule(id=rule.get("id") or new_id(), user_id=user_id, service=rule["service"],
+                                        path=rule["path"], method=rule["method"])
+                session.add(row)
+                session.flush()
+        ids.append(row.id)
+    return list(dict.fromkeys(ids))
 
 
 def _parse_expiry(value: str | None) -> datetime.datetime | None:
@@ -87,7 +128,11 @@ class AppCredentials:
             if parent is None or not parent.unrestricted:
                 raise Forbidden("A restricted application credential cannot create application credentials.")
         body = req.context.body["application_credential"]
-        held = dict(token.roles)  # id -> name, the roles of the creating token
+        # the roles the user holds on the project now (as Keystone computes a token's roles
+        # when it validates it: a role granted after the token was issued counts)
+        project = self.identity.store.get_project(context.project_id)
+        groups = [g.id for g in self.identity.backend.list_groups_for_user(user_id)]
+        held = dict(self.identity.store.roles_for(user_id, groups, project=project))
         if body.get("roles"):
             wanted = []
             for ref in body["roles"]:
@@ -107,10 +152,14 @@ class AppCredentials:
         )
         with conflict_on_duplicate(f"Conflict occurred attempting to store application_credential - Duplicate "
                                    f"name, {body['name']}."), self.identity.db.transaction() as session:
+            if body.get("access_rules"):
+                row.access_rule_ids = _take_rules(session, user_id, body["access_rules"])
             session.add(row)
+            session.flush()
+            rules = _rules(session, user_id)
         resp.status = 201
-        resp.media = {"application_credential": {**view(row, self._roles(), base_url(req, self.identity.conf)),
-                                                 "secret": secret}}
+        resp.media = {"application_credential": {
+            **view(row, self._roles(), base_url(req, self.identity.conf), rules), "secret": secret}}
 
     @schema("List a user's application credentials", responses={200: {"type": "object",
                                                                       "required": ["application_credentials"]}},
@@ -120,9 +169,10 @@ class AppCredentials:
         A = models.ApplicationCredential
         with self.identity.db.transaction() as session:
             rows = list(session.scalars(sa.select(A).where(A.user_id == user_id)))
+            rules = _rules(session, user_id)
         base, roles = base_url(req, self.identity.conf), self._roles()
         resp.media = collection(req, self.identity.conf, "application_credentials",
-                                [view(r, roles, base) for r in rows], ("name", "id"))
+                                [view(r, roles, base, rules) for r in rows], ("name", "id"))
 
 
 class AppCredential:
@@ -142,7 +192,8 @@ class AppCredential:
         row = self._load(user_id, credential_id)
         with self.identity.db.transaction() as session:
             roles = list(session.scalars(sa.select(models.Role)))
-        resp.media = {"application_credential": view(row, roles, base_url(req, self.identity.conf))}
+            rules = _rules(session, user_id)
+        resp.media = {"application_credential": view(row, roles, base_url(req, self.identity.conf), rules)}
 
     @schema("Delete an application credential; tokens made with it stop working", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, user_id: str, credential_id: str) -> None:
@@ -150,5 +201,58 @@ class AppCredential:
         row = self._load(user_id, credential_id)
         with self.identity.db.transaction() as session:
             session.execute(sa.delete(models.ApplicationCredential).where(models.ApplicationCredential.id == row.id))
-        self.identity.revoke(user_id=row.user_id, project_id=row.project_id)
+        self.identity.revoke(application_credential_id=row.id)  # only its tokens, as Keystone
+        resp.status = 204
+
+
+class AccessRules:
+    """``GET /v3/users/{user_id}/access_rules``: the user's access rules (filters service,
+    path, method)."""
+
+    def __init__(self, identity: IdentityService, policy: Policy) -> None:
+        self.identity, self.policy = identity, policy
+
+    @schema("List a user's access rules", responses={200: {"type": "object", "required": ["access_rules"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        enforce(req, self.policy, "identity:list_access_rules", {"target_user_id": user_id})
+        with self.identity.db.reading() as session:
+            rows = list(_rules(session, user_id).values())
+        base = base_url(req, self.identity.conf)
+        resp.media = collection(req, self.identity.conf, "access_rules", [
+            {**rule_view(r), "links": {"self": f"{base}/v3/users/{user_id}/access_rules/{r.id}"}} for r in rows],
+            ("service", "path", "method"))
+
+
+class AccessRuleItem:
+    """``GET`` / ``DELETE /v3/users/{user_id}/access_rules/{id}`` (403 while a credential uses it)."""
+
+    def __init__(self, identity: IdentityService, policy: Policy) -> None:
+        self.identity, self.policy = identity, policy
+
+    def _load(self, session: Any, user_id: str, rule_id: str) -> models.AccessRule:
+        row = session.get(models.AccessRule, rule_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound(f"Could not find access rule: {rule_id}.")
+        return row
+
+    @schema("Show an access rule", responses={200: {"type": "object", "required": ["access_rule"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, user_id: str, rule_id: str) -> None:
+        enforce(req, self.policy, "identity:get_access_rule", {"target_user_id": user_id})
+        with self.identity.db.reading() as session:
+            row = self._load(session, user_id, rule_id)
+            base = base_url(req, self.identity.conf)
+            resp.media = {"access_rule": {**rule_view(row),
+                                          "links": {"self": f"{base}/v3/users/{user_id}/access_rules/{row.id}"}}}
+
+    @schema("Delete an access rule no application credential uses", responses={204: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, user_id: str, rule_id: str) -> None:
+        enforce(req, self.policy, "identity:delete_access_rule", {"target_user_id": user_id})
+        A = models.ApplicationCredential
+        with self.identity.db.transaction() as session:
+            row = self._load(session, user_id, rule_id)
+            if any(rule_id in (ids or []) for ids in session.scalars(sa.select(A.access_rule_ids).where(
+                    A.user_id == user_id))):
+                raise Forbidden(f"Access rule {rule_id} is used by an application credential; delete the "
+                                "credential first.")
+            session.delete(row)
         resp.status = 204

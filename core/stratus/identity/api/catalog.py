@@ -30,7 +30,8 @@ ENDPOINT_FIELDS = {"service_id": {"type": "string", "minLength": 1, "maxLength":
 
 def _request(key: str, fields: dict, required: list[str], update: bool = False) -> dict:
     props = {k: v for k, v in fields.items() if not (update and k == "id")}
-    inner: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    # other attributes are kept and shown as Keystone keeps them (a region's "name", ...)
+    inner: dict[str, Any] = {"type": "object", "properties": props}
     if update:
         inner["minProperties"] = 1
     else:
@@ -38,18 +39,22 @@ def _request(key: str, fields: dict, required: list[str], update: bool = False) 
     return {"type": "object", "required": [key], "properties": {key: inner}}
 
 
+def _extra(body: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in known and k != "links"}
+
+
 def region_view(row: models.Region, base: str) -> dict[str, Any]:
-    return {"id": row.id, "description": row.description or "", "parent_region_id": row.parent_region_id,
-            "links": {"self": f"{base}/v3/regions/{row.id}"}}
+    return {**(row.extra or {}), "id": row.id, "description": row.description or "",
+            "parent_region_id": row.parent_region_id, "links": {"self": f"{base}/v3/regions/{row.id}"}}
 
 
 def service_view(row: models.Service, base: str) -> dict[str, Any]:
-    return {"id": row.id, "type": row.type, "name": row.name, "description": row.description,
+    return {**(row.extra or {}), "id": row.id, "type": row.type, "name": row.name, "description": row.description,
             "enabled": row.enabled, "links": {"self": f"{base}/v3/services/{row.id}"}}
 
 
 def endpoint_view(row: models.Endpoint, base: str) -> dict[str, Any]:
-    return {"id": row.id, "service_id": row.service_id, "interface": row.interface, "url": row.url,
+    return {**(row.extra or {}), "id": row.id, "service_id": row.service_id, "interface": row.interface, "url": row.url,
             "region_id": row.region_id, "region": row.region_id, "enabled": row.enabled,
             "links": {"self": f"{base}/v3/endpoints/{row.id}"}}
 
@@ -80,28 +85,49 @@ def _check_service(session: Any, service_id: str | None) -> None:
 
 def _region_row(body: dict[str, Any], session: Any) -> models.Region:
     return models.Region(id=body.get("id") or new_id(), description=body.get("description"),
-                         parent_region_id=body.get("parent_region_id"))
+                         parent_region_id=body.get("parent_region_id"), extra=_extra(body, REGION_FIELDS))
 
 
 def _service_row(body: dict[str, Any], session: Any) -> models.Service:
     return models.Service(id=new_id(), type=body["type"], name=body.get("name"),
-                          description=body.get("description"), enabled=body.get("enabled", True))
+                          description=body.get("description"), enabled=body.get("enabled", True),
+                          extra=_extra(body, SERVICE_FIELDS))
 
 
 def _endpoint_row(body: dict[str, Any], session: Any) -> models.Endpoint:
     return models.Endpoint(id=new_id(), service_id=body["service_id"], interface=body["interface"],
-                           url=body["url"], region_id=body.get("region_id"), enabled=body.get("enabled", True))
+                           url=body["url"], region_id=body.get("region_id"), enabled=body.get("enabled", True),
+                           extra=_extra(body, ENDPOINT_FIELDS))
 
 
 def _endpoint_check(body: dict[str, Any], session: Any) -> None:
     _check_service(session, body.get("service_id"))
+    if body.get("legacy_region") and session.get(models.Region, body["region_id"]) is None:
+        # Keystone's old ``region`` names a region it makes if absent (``region_id`` must exist)
+        session.add(models.Region(id=body["region_id"], description="", extra={}))
+        session.flush()
     _check_region(session, body.get("region_id"), "endpoint/region_id")
 
 
+def _region_check(body: dict[str, Any], session: Any, region_id: str | None = None) -> None:
+    """The parent exists and is not the region itself or one of its descendants (400)."""
+    parent = body.get("parent_region_id")
+    _check_region(session, parent, "region/parent_region_id")
+    own = region_id or body.get("id")
+    seen = set()
+    while parent and own:
+        if parent == own:
+            raise Invalid(f"Circular reference found: region {own} cannot be its own ancestor (through "
+                          f"parent_region_id {body.get('parent_region_id')}).")
+        if parent in seen:
+            break
+        seen.add(parent)
+        row = session.get(models.Region, parent)
+        parent = row.parent_region_id if row is not None else None
+
+
 REGION = CatalogKind("region", models.Region, region_view, REGION_FIELDS, (), ("parent_region_id", "id"),
-                     _region_row,
-                     lambda body, session: _check_region(session, body.get("parent_region_id"),
-                                                         "region/parent_region_id"))
+                     _region_row, _region_check)
 SERVICE = CatalogKind("service", models.Service, service_view, SERVICE_FIELDS, ("type",), ("type", "name", "id"),
                       _service_row, lambda body, session: None)
 ENDPOINT = CatalogKind("endpoint", models.Endpoint, endpoint_view, ENDPOINT_FIELDS,
@@ -114,7 +140,8 @@ def _body(req: falcon.Request, request_schema: dict, key: str) -> dict[str, Any]
     validate(request_schema, document)
     body = dict(document[key])
     if "region" in body:  # Keystone's old name for region_id
-        body.setdefault("region_id", body["region"])
+        if "region_id" not in body and body["region"]:
+            body["region_id"], body["legacy_region"] = body["region"], True
         del body["region"]
     return body
 
@@ -138,6 +165,7 @@ class CatalogCollection:
         with conflict_on_duplicate(f"Conflict occurred attempting to store {self.kind.key} - Duplicate ID, "
                                    f"{body.get('id', '')}."), self.identity.db.transaction() as session:
             self.kind.check(body, session)
+            body.pop("legacy_region", None)
             row = self.kind.make_row(body, session)
             session.add(row)
         resp.status = 201
@@ -164,6 +192,9 @@ class CatalogItem:
             "patch": OperationSchema(f"Update a {kind.key}", self.update_schema, {200: found}),
             "delete": OperationSchema(f"Delete a {kind.key}", None, {204: None}),
         }
+        if kind.key == "region":
+            self.operation_schemas["put"] = OperationSchema("Create a region with the id given", None,
+                                                            {201: found})
 
     def _load(self, session: Any, item_id: str) -> Any:
         row = session.get(self.kind.model, item_id)
@@ -182,10 +213,35 @@ class CatalogItem:
         body = _body(req, self.update_schema, self.kind.key)
         with self.identity.db.transaction() as session:
             row = self._load(session, item_id)
-            self.kind.check(body, session)
+            if self.kind is REGION:
+                _region_check(body, session, item_id)
+            else:
+                self.kind.check(body, session)
+            body.pop("legacy_region", None)
             for field, value in body.items():
-                setattr(row, field, value)
+                if field in self.kind.fields:
+                    setattr(row, field, value)
+            extra = _extra(body, self.kind.fields)
+            if extra:
+                row.extra = {**(row.extra or {}), **extra}
         resp.media = {self.kind.key: self.kind.view(row, base_url(req, self.identity.conf))}
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, item_id: str) -> None:
+        """``PUT /v3/regions/{id}``: create a region with the id given (Keystone's)."""
+        if self.kind is not REGION:
+            raise falcon.HTTPMethodNotAllowed(["GET", "PATCH", "DELETE"])
+        enforce(req, self.policy, "identity:create_region")
+        body = _body(req, _request("region", REGION_FIELDS, []), "region")
+        if body.get("id", item_id) != item_id:
+            raise Invalid(f"Invalid input for field/attribute region/id: it must be the id in the path, {item_id}.")
+        body["id"] = item_id
+        with conflict_on_duplicate(f"Conflict occurred attempting to store region - Duplicate ID, {item_id}."), \
+                self.identity.db.transaction() as session:
+            _region_check(body, session)
+            row = _region_row(body, session)
+            session.add(row)
+        resp.status = 201
+        resp.media = {"region": region_view(row, base_url(req, self.identity.conf))}
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, item_id: str) -> None:
         enforce(req, self.policy, f"identity:delete_{self.kind.key}")

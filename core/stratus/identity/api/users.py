@@ -41,10 +41,11 @@ _GROUP_FIELDS = {"name": {"type": "string", "minLength": 1, "maxLength": 64},
                  "domain_id": {"type": "string", "minLength": 1, "maxLength": 64},
                  "description": {"type": ["string", "null"]}}
 GROUP_CREATE = {"type": "object", "required": ["group"], "properties": {"group": {
-    "type": "object", "required": ["name"], "additionalProperties": False, "properties": _GROUP_FIELDS}}}
+    "type": "object", "required": ["name"], "properties": _GROUP_FIELDS}}}
 GROUP_UPDATE = {"type": "object", "required": ["group"], "properties": {"group": {
-    "type": "object", "minProperties": 1, "additionalProperties": False,
-    "properties": {k: _GROUP_FIELDS[k] for k in ("name", "description")}}}}
+    "type": "object", "minProperties": 1, "properties": {k: _GROUP_FIELDS[k] for k in ("name", "description")}}}}
+#: what a group's body may hold besides its extra attributes (kept and shown, as Keystone's)
+_GROUP_KNOWN = {"id", "name", "domain_id", "description", "links"}
 
 
 def writable(identity: IdentityService, what: str) -> Any:
@@ -57,10 +58,7 @@ def writable(identity: IdentityService, what: str) -> Any:
 
 def _domain_for(identity: IdentityService, req: falcon.Request, domain_id: str | None, field: str) -> str:
     domain_id = domain_id or req.context.stratus.domain_id or identity.conf.identity.default_domain_id
-    try:
-        identity.store.get_domain(domain_id)
-    except NotFound:
-        raise Invalid(f"Invalid input for field/attribute {field}. Could not find domain: {domain_id}.") from None
+    identity.store.get_domain(domain_id)  # 404 for an unknown domain, as Keystone answers
     return domain_id
 
 
@@ -136,14 +134,18 @@ class UserItem:
 
 
 class UserPassword:
-    """``POST /v3/users/{user_id}/password``: a user changes their own password."""
+    """``POST /v3/users/{user_id}/password``: a user changes their own password. As Keystone's,
+    it needs no token (a user whose password expired has none): the original password is the
+    proof; a wrong one, or an unknown user, is 401."""
+
+    auth_required = False
 
     def __init__(self, identity: IdentityService, policy: Policy) -> None:
         self.identity, self.policy = identity, policy
 
-    @schema("Change one's own password", request=PASSWORD_CHANGE, responses={204: None})
+    @schema("Change one's own password (no token needed: the original password proves who asks)",
+            request=PASSWORD_CHANGE, responses={204: None})
     def on_post(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
-        enforce(req, self.policy, "identity:change_password", {"target_user_id": user_id})
         body = req.context.body["user"]
         backend = self.identity.backend
         try:
@@ -152,8 +154,9 @@ class UserPassword:
             raise Forbidden(str(exc)) from None
         try:
             backend.authenticate(user_id, body["original_password"])
-        except NotAuthenticated:
-            raise NotAuthenticated("The original password is not correct.") from None
+        except (NotAuthenticated, NotFound):
+            raise NotAuthenticated("Error when changing user password: the user or the original password is not "
+                                   "correct.") from None
         backend.set_password(user_id, body["password"])
         self.identity.revoke(user_id=user_id)
         resp.status = 204
@@ -195,7 +198,8 @@ class Groups:
         body = req.context.body["group"]
         domain_id = _domain_for(self.identity, req, body.get("domain_id"), "group/domain_id")
         group = writable(self.identity, "Creating a group").create_group(
-            Group(new_id(), body["name"], domain_id, body.get("description")))
+            Group(new_id(), body["name"], domain_id, body.get("description"),
+                  {k: v for k, v in body.items() if k not in _GROUP_KNOWN}))
         resp.status = 201
         resp.media = {"group": group_view(group, base_url(req, self.identity.conf))}
 
@@ -224,7 +228,12 @@ class GroupItem:
         enforce(req, self.policy, "identity:update_group")
         backend = writable(self.identity, "Updating a group")
         current = backend.get_group(group_id)
-        updated = backend.update_group(dataclasses.replace(current, **req.context.body["group"]))
+        body = req.context.body["group"]
+        if "domain_id" in body and body["domain_id"] != current.domain_id:
+            raise Invalid("Cannot change the domain_id of a group.")
+        extra = {**current.extra, **{k: v for k, v in body.items() if k not in _GROUP_KNOWN}}
+        updated = backend.update_group(dataclasses.replace(
+            current, extra=extra, **{k: v for k, v in body.items() if k in ("name", "description")}))
         resp.media = {"group": group_view(updated, base_url(req, self.identity.conf))}
 
     @schema("Delete a group", responses={204: None})

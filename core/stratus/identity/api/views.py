@@ -15,6 +15,7 @@ def domain_ref(identity: IdentityService, domain_id: str) -> dict[str, str]:
 
 def project_view(project: models.Project, base: str) -> dict[str, Any]:
     return {
+        **(project.extra or {}),
         "id": project.id, "name": project.name, "domain_id": project.domain_id,
         "parent_id": project.parent_id or project.domain_id, "enabled": project.enabled,
         "description": project.description or "", "is_domain": False, "tags": list(project.tags or []),
@@ -24,6 +25,7 @@ def project_view(project: models.Project, base: str) -> dict[str, Any]:
 
 def domain_view(domain: models.Domain, base: str) -> dict[str, Any]:
     return {
+        **(domain.extra or {}),
         "id": domain.id, "name": domain.name, "enabled": domain.enabled,
         "description": domain.description or "", "tags": [], "options": {},
         "links": {"self": f"{base}/v3/domains/{domain.id}"},
@@ -55,7 +57,16 @@ def token_body(identity: IdentityService, data: TokenData, include_catalog: bool
         if include_catalog:
             token["catalog"] = identity.store.catalog(data.project_id)
     if data.application_credential_id:
-        token["application_credential"] = {"id": data.application_credential_id, "restricted": True}
+        from stratus.identity import models
+
+        with identity.db.reading() as session:
+            credential = session.get(models.ApplicationCredential, data.application_credential_id)
+            name, restricted = (credential.name, not credential.unrestricted) if credential else (None, True)
+        token["application_credential"] = {"id": data.application_credential_id, "name": name,
+                                           "restricted": restricted}
+        rules = identity.access_rules(data.application_credential_id)
+        if rules:
+            token["application_credential"]["access_rules"] = rules
     return {"token": token}
 
 
@@ -72,7 +83,7 @@ def user_view(user: Any, base: str) -> dict[str, Any]:
 
 
 def group_view(group: Any, base: str) -> dict[str, Any]:
-    return {"id": group.id, "name": group.name, "domain_id": group.domain_id,
+    return {**dict(getattr(group, "extra", {}) or {}), "id": group.id, "name": group.name, "domain_id": group.domain_id,
             "description": group.description or "", "links": {"self": f"{base}/v3/groups/{group.id}"}}
 
 

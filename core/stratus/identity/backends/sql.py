@@ -21,7 +21,7 @@ def _user(row: models.User) -> auth.User:
 
 
 def _group(row: models.Group) -> auth.Group:
-    return auth.Group(row.id, row.name, row.domain_id, row.description)
+    return auth.Group(row.id, row.name, row.domain_id, row.description, dict(row.extra or {}))
 
 
 def _utcnow() -> datetime.datetime:
@@ -164,7 +164,7 @@ class SqlAuthBackend(auth.AuthBackend, auth.WritableIdentity):
         try:
             with self.db.transaction() as session:
                 session.add(models.Group(id=group.id, name=group.name, domain_id=group.domain_id,
-                                         description=group.description))
+                                         description=group.description, extra=dict(group.extra)))
         except sa.exc.IntegrityError:
             raise Conflict(f"Duplicate entry found with name {group.name} at domain ID {group.domain_id}.") from None
         return self.get_group(group.id)
@@ -175,7 +175,7 @@ class SqlAuthBackend(auth.AuthBackend, auth.WritableIdentity):
                 row = session.get(models.Group, group.id)
                 if row is None:
                     raise NotFound(f"Could not find group: {group.id}.")
-                row.name, row.description = group.name, group.description
+                row.name, row.description, row.extra = group.name, group.description, dict(group.extra)
         except sa.exc.IntegrityError:
             raise Conflict(f"Duplicate entry found with name {group.name} at domain ID {group.domain_id}.") from None
         return self.get_group(group.id)

@@ -122,6 +122,7 @@ class Embedded:
         create_plugin_manager(self.conf)
         os.makedirs(self.conf.state_path, exist_ok=True)
         KeyRepository(self.conf.token.key_repository, self.conf.token.max_active_keys).setup()
+        KeyRepository(self.conf.identity.credential_key_repository).setup()
         migration.sync(self.conf)
         password = read_admin_password(self.clouds_yaml) or secrets.token_urlsafe(18)
         identity = IdentityService(self.conf)

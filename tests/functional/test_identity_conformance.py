@@ -136,3 +136,135 @@ def test_extra_attributes_regions_and_legacy_endpoint_regions(cloud, conn):
     strict = call(cloud, token, "POST", "/identity/v3/endpoints", json={"endpoint": {
         "service_id": service.id, "interface": "public", "url": "http://metering.example", "region_id": "nowhere"}})
     assert strict.status_code == 400
+
+
+def test_project_tags_from_openstackclient_filter_lists(cloud, conn):
+    openstack(cloud.clouds_yaml, "project", "create", "tagged-a", "--tag", "gold", "--tag", "eu")
+    openstack(cloud.clouds_yaml, "project", "create", "tagged-b", "--tag", "eu")
+    def names(*args):
+        return {p["Name"] for p in json.loads(openstack(cloud.clouds_yaml, "project", "list", "-f", "json", *args))}
+    assert names("--tags", "gold,eu") == {"tagged-a"}
+    assert names("--tags-any", "gold,eu") == {"tagged-a", "tagged-b"}
+    assert "tagged-a" not in names("--not-tags", "gold")
+    token = conn.session.get_token()
+    project = conn.identity.find_project("tagged-b")
+    base = f"/identity/v3/projects/{project.id}/tags"
+    assert call(cloud, token, "PUT", f"{base}/silver").status_code == 201
+    assert call(cloud, token, "GET", base).json()["tags"] == ["eu", "silver"]
+    assert call(cloud, token, "PUT", f"{base}/with,comma").status_code == 400
+    assert call(cloud, token, "DELETE", f"{base}/absent").status_code == 404
+    assert call(cloud, token, "PUT", base, json={"tags": ["x"] * 81}).status_code == 400
+    assert call(cloud, token, "GET", base).json()["tags"] == ["eu", "silver"]  # a refused replace kept the old
+
+
+def test_a_project_acting_as_a_domain_is_a_domain(cloud, conn):
+    token = conn.session.get_token()
+    made = call(cloud, token, "POST", "/identity/v3/projects",
+                json={"project": {"name": "as-domain", "is_domain": True, "domain_id": None}})
+    assert made.status_code == 201, made.text
+    project = made.json()["project"]
+    assert project["is_domain"] is True and project["domain_id"] is None
+    assert call(cloud, token, "GET", f"/identity/v3/domains/{project['id']}").json()["domain"]["name"] == "as-domain"
+    inside = call(cloud, token, "POST", "/identity/v3/projects",
+                  json={"project": {"name": "inner", "domain_id": project["id"]}})
+    assert inside.status_code == 201 and inside.json()["project"]["parent_id"] == project["id"]
+
+
+def test_implied_roles_reach_tokens_and_effective_assignments(cloud, conn):
+    osc = lambda *args: openstack(cloud.clouds_yaml, *args)  # noqa: E731
+    for name in ("operator", "viewer"):
+        osc("role", "create", name)
+    osc("implied", "role", "create", "operator", "--implied-role", "viewer")
+    domain = conn.identity.find_domain("default")
+    local = conn.identity.create_role(name="local-op", domain_id=domain.id)
+    token = conn.session.get_token()
+    viewer = conn.identity.find_role("viewer")
+    assert call(cloud, token, "PUT", f"/identity/v3/roles/{local.id}/implies/{viewer.id}").status_code == 201
+    assert call(cloud, token, "PUT", f"/identity/v3/roles/{viewer.id}/implies/{local.id}").status_code == 403
+    admin_role = conn.identity.find_role("admin")
+    assert call(cloud, token, "PUT", f"/identity/v3/roles/{viewer.id}/implies/{admin_role.id}").status_code == 403
+    operator = conn.identity.find_role("operator")
+    assert call(cloud, token, "PUT", f"/identity/v3/roles/{viewer.id}/implies/{operator.id}").status_code == 403
+    project = conn.identity.create_project(name="implied-p", domain_id="default")
+    user = conn.identity.create_user(name="implied-u", password="pw-implied-u", domain_id="default")
+    conn.identity.assign_project_role_to_user(project, user, operator)
+    other = conn.identity.create_user(name="implied-d", password="pw-implied-d", domain_id="default")
+    conn.identity.assign_project_role_to_user(project, other, local)
+    for who, expected in ((user, {"operator", "viewer"}), (other, {"viewer"})):
+        login = requests.post(f"{cloud.base_url}/identity/v3/auth/tokens", timeout=30, json={"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {"id": who.id, "password": f"pw-{who.name}"}}},
+            "scope": {"project": {"id": project.id}}}})
+        assert {r["name"] for r in login.json()["token"]["roles"]} == expected
+        effective = call(cloud, token, "GET", "/identity/v3/role_assignments", params={
+            "effective": "", "user.id": who.id, "scope.project.id": project.id}).json()["role_assignments"]
+        assert {conn.identity.get_role(a["role"]["id"]).name for a in effective} == expected
+    implied_entry = [a for a in call(cloud, token, "GET", "/identity/v3/role_assignments", params={
+        "effective": "", "user.id": user.id}).json()["role_assignments"] if a["role"]["id"] == viewer.id]
+    assert implied_entry[0]["links"]["prior_role"].endswith(f"/v3/roles/{operator.id}")
+    rules = json.loads(osc("implied", "role", "list", "-f", "json"))
+    assert {(r["Prior Role Name"], r["Implied Role Name"]) for r in rules} >= {("operator", "viewer")}
+
+
+def test_credentials_are_stored_encrypted_and_ec2_keys_work(cloud, conn):
+    made = json.loads(openstack(cloud.clouds_yaml, "credential", "create", "admin", "top-secret-blob",
+                                "--type", "totp", "-f", "json"))
+    assert made["blob"] == "top-secret-blob"
+    stored = list(cloud.data_dir.glob("*.sqlite*"))
+    assert stored and not any(b"top-secret-blob" in path.read_bytes() for path in stored)
+    ec2 = json.loads(openstack(cloud.clouds_yaml, "ec2", "credentials", "create", "-f", "json"))
+    listed = json.loads(openstack(cloud.clouds_yaml, "ec2", "credentials", "list", "-f", "json"))
+    assert ec2["access"] in {c["Access"] for c in listed}
+    token = conn.session.get_token()
+    bad = call(cloud, token, "POST", "/identity/v3/credentials", json={"credential": {
+        "type": "ec2", "user_id": conn.current_user_id, "blob": "not json"}})
+    assert bad.status_code == 400 and "blob" in bad.text
+    openstack(cloud.clouds_yaml, "ec2", "credentials", "delete", ec2["access"])
+    assert ec2["access"] not in {c["Access"] for c in json.loads(
+        openstack(cloud.clouds_yaml, "ec2", "credentials", "list", "-f", "json"))}
+
+
+def test_policy_documents_crud(cloud, conn):
+    token = conn.session.get_token()
+    made = call(cloud, token, "POST", "/identity/v3/policies",
+                json={"policy": {"blob": '{"a": "rule:b"}', "type": "application/json"}})
+    assert made.status_code == 201
+    policy = made.json()["policy"]
+    assert call(cloud, token, "PATCH", f"/identity/v3/policies/{policy['id']}",
+                json={"policy": {"type": "text/plain"}}).json()["policy"]["type"] == "text/plain"
+    assert call(cloud, token, "POST", "/identity/v3/policies", json={"policy": {"blob": "x"}}).status_code == 400
+    assert call(cloud, token, "DELETE", f"/identity/v3/policies/{policy['id']}").status_code == 204
+    assert call(cloud, token, "GET", f"/identity/v3/policies/{policy['id']}").status_code == 404
+
+
+def test_endpoint_groups_and_ties_shape_a_projects_catalog(cloud, conn, tmp_path):
+    osc = lambda *args: openstack(cloud.clouds_yaml, *args)  # noqa: E731
+    project, member = member_of_new_project(conn, "filtered-catalog")
+    def catalog_types():
+        token = member.session.get_token()
+        answer = call(cloud, token, "GET", "/identity/v3/auth/catalog").json()["catalog"]
+        return {entry["type"]: {e["interface"] for e in entry["endpoints"]} for entry in answer}
+    assert {"compute", "image", "network"} <= set(catalog_types())  # nothing tied: the whole catalog
+    by_type = {service.type: service for service in conn.identity.services()}
+    filters = tmp_path / "filters.json"  # openstackclient reads an endpoint group's filters from a file
+    filters.write_text(json.dumps({"interface": "public", "service_id": by_type["compute"].id}))
+    group = json.loads(osc("endpoint", "group", "create", "public-compute", str(filters), "-f", "json"))
+    osc("endpoint", "group", "add", "project", "public-compute", project.id)
+    member.session.invalidate()
+    assert catalog_types() == {"compute": {"public"}}
+    internal = conn.identity.create_endpoint(service_id=by_type["image"].id,
+                                             interface="internal", url="http://images.internal/v2")
+    osc("endpoint", "add", "project", internal.id, project.id)
+    member.session.invalidate()
+    assert catalog_types() == {"compute": {"public"}, "image": {"internal"}}
+    token = conn.session.get_token()
+    tied = call(cloud, token, "GET", f"/identity/v3/OS-EP-FILTER/projects/{project.id}/endpoints").json()
+    assert internal.id in {e["id"] for e in tied["endpoints"]}
+    bad = call(cloud, token, "POST", "/identity/v3/OS-EP-FILTER/endpoint_groups", json={"endpoint_group": {
+        "name": "bad", "filters": {"url": "http://x"}}})
+    assert bad.status_code == 400 and "url" in bad.text
+    conn.identity.delete_endpoint(internal)  # its tie goes with it
+    member.session.invalidate()
+    assert catalog_types() == {"compute": {"public"}}
+    osc("endpoint", "group", "delete", group["id"])
+    member.session.invalidate()
+    assert {"compute", "image", "network"} <= set(catalog_types())

@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("setup", help="create the key repository if it has no keys")
     keys_sub.add_parser("rotate", help="make the staged key primary and stage a new one; copy the "
                                        "directory to every API host afterwards")
+    credential_keys = manage_sub.add_parser(
+        "credential-keys", help="the keys that encrypt stored credentials ([identity] credential_key_repository)")
+    credential_keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True).add_parser(
+        "setup", help="create the key repository if it has no keys")
     boot = manage_sub.add_parser("bootstrap", help="create the default domain, admin project/user/roles "
                                                    "and the catalog (idempotent)")
     boot.add_argument("--password", help="the admin user's password (default: $STRATUS_BOOTSTRAP_PASSWORD)")
@@ -178,6 +182,13 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{'created' if created else 'kept the existing'} key repository {repository.path}")
             else:
                 print(f"rotated: key {repository.rotate()} is now primary in {repository.path}")
+            return 0
+        if args.manage_command == "credential-keys":
+            from stratus.identity.keys import KeyRepository
+
+            repository = KeyRepository(conf.identity.credential_key_repository)
+            created = repository.setup()
+            print(f"{'created' if created else 'kept the existing'} key repository {repository.path}")
             return 0
         if args.manage_command == "bootstrap":
             import os

@@ -25,6 +25,12 @@ opts = [
     cfg.IntOpt("argon2_memory_cost", default=19456, min=1024,
                help="Argon2id memory cost in KiB for password hashes (OWASP's 2023 minimum: 19456)."),
     cfg.IntOpt("argon2_time_cost", default=2, min=1, help="Argon2id iterations for password hashes."),
+    cfg.StrOpt("credential_key_repository", default="$state_path/credential-keys",
+               help="Directory of the keys that encrypt stored credentials (/v3/credentials, EC2 keys); create it "
+               "with `stratus manage credential-keys setup` and give every API host the same copy. Unlike token "
+               "keys these are not rotated away: a key that encrypted a credential must stay."),
+    cfg.ListOpt("prohibited_implied_role", default=["admin"],
+                help="Roles no other role may imply (403 on PUT /v3/roles/{prior}/implies/{implied})."),
 ]
 
 

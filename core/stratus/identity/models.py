@@ -184,3 +184,56 @@ class RevocationEvent(Base):
     application_credential_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     issued_before_us: Mapped[int] = mapped_column(sa.BigInteger)
     revoked_at_us: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+
+
+class Credential(Base):
+    """A user's credential (``/v3/credentials``: EC2 keys, certificates, TOTP secrets...): its
+    blob encrypted with the credential keys (``[identity] credential_key_repository``)."""
+
+    __tablename__ = "credentials"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    type: Mapped[str] = mapped_column(sa.String(255), index=True)
+    encrypted_blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+
+
+class PolicyBlob(Base):
+    """A policy document stored for other services (``/v3/policies``); Keystone does not read it."""
+
+    __tablename__ = "policies"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(255))
+    blob: Mapped[str] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+
+
+class EndpointGroup(Base):
+    """Endpoints selected by ``filters`` (interface, service_id, region_id): OS-EP-FILTER."""
+
+    __tablename__ = "endpoint_groups"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class ProjectEndpoint(Base):
+    """One endpoint tied to a project's catalog."""
+
+    __tablename__ = "project_endpoints"
+    project_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("projects.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("endpoints.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+
+
+class ProjectEndpointGroup(Base):
+    """An endpoint group tied to a project's catalog."""
+
+    __tablename__ = "project_endpoint_groups"
+    endpoint_group_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("endpoint_groups.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("projects.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)

@@ -49,6 +49,7 @@ class IdentityService:
                                     conf.token.allow_expired_window)
         self.authenticator = Authenticator(self.backend, self.store, self.tokens)
         self._rules: dict[str, list[dict[str, str]] | None] = {}
+        self._credential_cipher: Any = None
         self._rules_lock = threading.Lock()
         self._listener: RPCServer | None = None
         self._notifier: RPCClient | None = None
@@ -62,6 +63,20 @@ class IdentityService:
             system_scope="all" if data.system else None, roles=data.role_names, auth_token=token,
             access_rules=access_rules,
         )
+
+    def credential_cipher(self) -> Any:
+        """The MultiFernet that encrypts credential blobs (the credential key repository).
+
+        :raises BackendUnavailable: the repository has no keys yet."""
+        from stratus.exceptions import ConfigError
+
+        if self._credential_cipher is None:
+            try:
+                self._credential_cipher = KeyRepository(self.conf.identity.credential_key_repository).load()
+            except ConfigError:
+                raise BackendUnavailable("Credentials cannot be stored: the credential keys are not set up (run "
+                                         "`stratus manage credential-keys setup`).") from None
+        return self._credential_cipher
 
     def access_rules(self, credential_id: str) -> list[dict[str, str]] | None:
         """The access rules an application credential is limited to (None: unlimited). A

@@ -100,7 +100,8 @@ class IdentityStore:
             found |= implied
         if not found:
             return []
-        rows = session.execute(sa.select(models.Role.id, models.Role.name).where(models.Role.id.in_(found)))
+        rows = session.execute(sa.select(models.Role.id, models.Role.name).where(
+            models.Role.id.in_(found), models.Role.domain_id == models.GLOBAL))  # domain roles only imply
         return sorted((row.id, row.name) for row in rows)
 
     def roles_for(self, user_id: str, group_ids: Iterable[str], *, project: models.Project | None = None,
@@ -157,13 +158,18 @@ class IdentityStore:
 
     def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
         """The catalog as a token shows it. Endpoints whose URL needs ``$(project_id)s``
-        are left out unless the token is project-scoped."""
+        are left out unless the token is project-scoped; a project with endpoints tied to it
+        (OS-EP-FILTER) sees only those, and no service left without an endpoint."""
         values = {"project_id": project_id, "tenant_id": project_id}
         with self.db.transaction() as session:
             services = session.scalars(sa.select(models.Service).where(models.Service.enabled.is_(True))
                                        .order_by(models.Service.type)).all()
             endpoints = session.scalars(sa.select(models.Endpoint).where(models.Endpoint.enabled.is_(True))
                                         .order_by(models.Endpoint.interface)).all()
+            tied = project_endpoint_ids(session, project_id) if project_id else set()
+        if tied:
+            endpoints = [e for e in endpoints if e.id in tied]
+            services = [s for s in services if any(e.service_id == s.id for e in endpoints)]
         by_service: dict[str, list[dict[str, Any]]] = {}
         for endpoint in endpoints:
             names = _SUBSTITUTION.findall(endpoint.url)
@@ -176,3 +182,23 @@ class IdentityStore:
             })
         return [{"id": s.id, "type": s.type, "name": s.name or "", "endpoints": by_service.get(s.id, [])}
                 for s in services]
+
+
+def selected_endpoints(session: Any, filters: dict[str, str]) -> list[models.Endpoint]:
+    """The endpoints an endpoint group's ``filters`` select now."""
+    query = sa.select(models.Endpoint)
+    for key, value in filters.items():
+        query = query.where(getattr(models.Endpoint, key) == value)
+    return list(session.scalars(query))
+
+
+def project_endpoint_ids(session: Any, project_id: str) -> set[str]:
+    """Every endpoint tied to ``project_id``, one by one or through its endpoint groups."""
+    ids = set(session.scalars(sa.select(models.ProjectEndpoint.endpoint_id).where(
+        models.ProjectEndpoint.project_id == project_id)))
+    groups = list(session.scalars(sa.select(models.EndpointGroup).join(
+        models.ProjectEndpointGroup, models.ProjectEndpointGroup.endpoint_group_id == models.EndpointGroup.id).where(
+        models.ProjectEndpointGroup.project_id == project_id)))
+    for group in groups:
+        ids.update(endpoint.id for endpoint in selected_endpoints(session, group.filters))
+    return ids

@@ -14,7 +14,17 @@ from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app
 from stratus.api.errors import ErrorStyle
 from stratus.api.policy import Policy
 from stratus.identity import policies
-from stratus.identity.api import app_creds, auth, catalog, projects, roles, users
+from stratus.identity.api import (
+    app_creds,
+    auth,
+    catalog,
+    credentials,
+    endpoint_groups,
+    policy_documents,
+    projects,
+    roles,
+    users,
+)
 
 SPEC = ServiceSpec("identity", "/identity", "identity", ErrorStyle.IDENTITY)
 
@@ -49,6 +59,8 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/domains/{domain_id}", projects.Domain(identity, policy))
     app.add_route("/v3/projects", projects.Projects(identity, policy))
     app.add_route("/v3/projects/{project_id}", projects.Project(identity, policy))
+    app.add_route("/v3/projects/{project_id}/tags", projects.ProjectTags(identity, policy))
+    app.add_route("/v3/projects/{project_id}/tags/{tag}", projects.ProjectTag(identity, policy))
     app.add_route("/v3/users", users.Users(identity, policy))
     app.add_route("/v3/users/{user_id}", users.UserItem(identity, policy))
     app.add_route("/v3/users/{user_id}/password", users.UserPassword(identity, policy))
@@ -59,6 +71,13 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
                   app_creds.AppCredential(identity, policy))
     app.add_route("/v3/users/{user_id}/access_rules", app_creds.AccessRules(identity, policy))
     app.add_route("/v3/users/{user_id}/access_rules/{rule_id}", app_creds.AccessRuleItem(identity, policy))
+    endpoint_groups.add_routes(app, identity, policy)
+    app.add_route("/v3/policies", policy_documents.Policies(identity, policy))
+    app.add_route("/v3/policies/{policy_id}", policy_documents.PolicyItem(identity, policy))
+    app.add_route("/v3/credentials", credentials.Credentials(identity, policy))
+    app.add_route("/v3/credentials/{credential_id}", credentials.CredentialItem(identity, policy))
+    app.add_route("/v3/users/{user_id}/credentials/OS-EC2", credentials.Ec2Credentials(identity, policy))
+    app.add_route("/v3/users/{user_id}/credentials/OS-EC2/{access}", credentials.Ec2Credential(identity, policy))
     app.add_route("/v3/groups", users.Groups(identity, policy))
     app.add_route("/v3/groups/{group_id}", users.GroupItem(identity, policy))
     app.add_route("/v3/groups/{group_id}/users", users.GroupUsers(identity, policy))
@@ -66,6 +85,9 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/roles", roles.Roles(identity, policy))
     app.add_route("/v3/roles/{role_id}", roles.RoleItem(identity, policy))
     app.add_route("/v3/role_assignments", roles.RoleAssignments(identity, policy))
+    app.add_route("/v3/roles/{role_id}/implies", roles.RoleInferences(identity, policy, one=True))
+    app.add_route("/v3/roles/{role_id}/implies/{implied_role_id}", roles.RoleInference(identity, policy))
+    app.add_route("/v3/role_inferences", roles.RoleInferences(identity, policy, one=False))
     for target, prefix in (("project", "/v3/projects/{project_id}"), ("domain", "/v3/domains/{domain_id}"),
                            ("system", "/v3/system")):
         for actor in ("user", "group"):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.exceptions import Invalid, NotFound
+from stratus.exceptions import Forbidden, Invalid, NotFound
 from stratus.identity import models
 from stratus.identity.api.common import base_url, collection, conflict_on_duplicate, new_id, parse_bool
 from stratus.identity.api.views import role_view
@@ -214,6 +214,7 @@ class RoleAssignments:
         with self.identity.db.transaction() as session:
             projects = list(session.scalars(sa.select(models.Project)))
             implied = [(r.prior_role_id, r.implied_role_id) for r in session.scalars(sa.select(models.ImpliedRole))]
+            domain_roles = set(session.scalars(sa.select(models.Role.id).where(models.Role.domain_id != models.GLOBAL)))
         out: list[dict[str, Any]] = []
         for row in rows:
             users = [(row.actor_id, None)] if row.type.startswith("User") else [
@@ -228,16 +229,18 @@ class RoleAssignments:
                 kind = "project" if row.type.endswith("Project") else "domain" if row.type.endswith("Domain") \
                     else "system"
                 targets = [(kind, row.target_id)]
-            roles = {row.role_id}
+            prior_of = {row.role_id: None}  # a domain-specific role gives only what it implies, as in a token
             frontier = {row.role_id}
             while frontier:
-                frontier = {i for p, i in implied if p in frontier} - roles
-                roles |= frontier
+                step = {i: p for p, i in implied if p in frontier and i not in prior_of}
+                prior_of.update(step)
+                frontier = set(step)
             for user_id, via_group in users:
                 for kind, target_id in targets:
-                    for role_id in sorted(roles):
+                    for role_id in sorted(set(prior_of) - domain_roles):
                         out.append({"user": user_id, "group": None, "via_group": via_group, "kind": kind,
-                                    "target": target_id, "role": role_id, "inherited": False})
+                                    "target": target_id, "role": role_id, "inherited": False,
+                                    "prior_role": prior_of[role_id]})
         unique = {(e["user"], e["kind"], e["target"], e["role"]): e for e in out}
         return list(unique.values())
 
@@ -288,6 +291,8 @@ class RoleAssignments:
             view["scope"]["OS-INHERIT:inherited_to"] = "projects"
         target_path = "system" if entry["kind"] == "system" else f"{entry['kind']}s/{entry['target']}"
         view["links"] = {"assignment": f"{base}/v3/{target_path}/{actor_kind}s/{actor_id}/roles/{entry['role']}"}
+        if entry.get("prior_role"):
+            view["links"]["prior_role"] = f"{base}/v3/roles/{entry['prior_role']}"
         if entry.get("via_group"):
             view["links"]["membership"] = f"{base}/v3/groups/{entry['via_group']}/users/{actor_id}"
         if names:
@@ -307,3 +312,107 @@ class RoleAssignments:
             except NotFound:
                 pass  # an entity deleted while listing: show what is known
         return view
+
+
+def _role_ref(role: models.Role, base: str) -> dict[str, Any]:
+    return {"id": role.id, "name": role.name, "links": {"self": f"{base}/v3/roles/{role.id}"}}
+
+
+def _role(session: Any, role_id: str) -> models.Role:
+    row = session.get(models.Role, role_id)
+    if row is None:
+        raise NotFound(f"Could not find role: {role_id}.")
+    return row
+
+
+class RoleInference:
+    """``/v3/roles/{prior}/implies/{implied}``: a role implying another (create, check, show, delete)."""
+
+    def __init__(self, identity: IdentityService, policy: Policy) -> None:
+        self.identity, self.policy = identity, policy
+
+    def _view(self, req: falcon.Request, role_id: str, implied_role_id: str, session: Any) -> dict[str, Any]:
+        base = base_url(req, self.identity.conf)
+        return {"role_inference": {"prior_role": _role_ref(_role(session, role_id), base),
+                                   "implies": _role_ref(_role(session, implied_role_id), base)},
+                "links": {"self": f"{base}/v3/roles/{role_id}/implies/{implied_role_id}"}}
+
+    @schema("Make a role imply another (not a domain role, no loops)", responses={201: {"type": "object"}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, role_id: str, implied_role_id: str) -> None:
+        enforce(req, self.policy, "identity:create_implied_role")
+        with self.identity.db.transaction() as session:
+            prior, implied = _role(session, role_id), _role(session, implied_role_id)
+            if implied.name in self.identity.conf.identity.prohibited_implied_role:
+                raise Forbidden(f"{implied.id} cannot be an implied role.")
+            if prior.domain_id == models.GLOBAL and implied.domain_id != models.GLOBAL:
+                raise Forbidden(f"Global role cannot imply a domain-specific role: {implied.id}.")
+            reachable, frontier = {implied.id}, {implied.id}  # a role implying the prior one makes a loop
+            while frontier:
+                frontier = set(session.scalars(sa.select(models.ImpliedRole.implied_role_id).where(
+                    models.ImpliedRole.prior_role_id.in_(frontier)))) - reachable
+                reachable |= frontier
+            if prior.id in reachable:
+                raise Forbidden(f"Implying {implied.id} from {prior.id} would make roles imply each other.")
+            if session.get(models.ImpliedRole, (prior.id, implied.id)) is None:
+                session.add(models.ImpliedRole(prior_role_id=prior.id, implied_role_id=implied.id))
+            session.flush()
+            resp.media = self._view(req, role_id, implied_role_id, session)
+        resp.status = 201
+
+    @schema("Show that a role implies another", responses={200: {"type": "object"}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, role_id: str, implied_role_id: str) -> None:
+        enforce(req, self.policy, "identity:get_implied_role")
+        with self.identity.db.reading() as session:
+            if session.get(models.ImpliedRole, (role_id, implied_role_id)) is None:
+                raise NotFound(f"{role_id} does not imply {implied_role_id}.")
+            resp.media = self._view(req, role_id, implied_role_id, session)
+
+    @schema("Check that a role implies another", responses={204: None})
+    def on_head(self, req: falcon.Request, resp: falcon.Response, role_id: str, implied_role_id: str) -> None:
+        enforce(req, self.policy, "identity:check_implied_role")
+        with self.identity.db.reading() as session:
+            if session.get(models.ImpliedRole, (role_id, implied_role_id)) is None:
+                raise NotFound(f"{role_id} does not imply {implied_role_id}.")
+        resp.status = 204
+
+    @schema("Stop a role implying another", responses={204: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, role_id: str, implied_role_id: str) -> None:
+        enforce(req, self.policy, "identity:delete_implied_role")
+        with self.identity.db.transaction() as session:
+            row = session.get(models.ImpliedRole, (role_id, implied_role_id))
+            if row is None:
+                raise NotFound(f"{role_id} does not imply {implied_role_id}.")
+            session.delete(row)
+        # tokens carry the roles implied when they were issued: those of the prior role go
+        self.identity.revoke(role_id=role_id)
+        resp.status = 204
+
+
+class RoleInferences:
+    """``/v3/roles/{prior}/implies`` (what one role implies) and ``/v3/role_inferences`` (all)."""
+
+    def __init__(self, identity: IdentityService, policy: Policy, one: bool) -> None:
+        self.identity, self.policy, self.one = identity, policy, one
+
+    @schema("List role inferences", responses={200: {"type": "object"}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, role_id: str | None = None) -> None:
+        enforce(req, self.policy, "identity:list_implied_roles" if self.one else "identity:list_role_inference_rules")
+        base = base_url(req, self.identity.conf)
+        with self.identity.db.reading() as session:
+            query = sa.select(models.ImpliedRole)
+            if role_id is not None:
+                _role(session, role_id)
+                query = query.where(models.ImpliedRole.prior_role_id == role_id)
+            grouped: dict[str, list[str]] = {}
+            for row in session.scalars(query):
+                grouped.setdefault(row.prior_role_id, []).append(row.implied_role_id)
+            roles = {r.id: r for r in session.scalars(sa.select(models.Role))}
+        inferences = [{"prior_role": _role_ref(roles[prior], base),
+                       "implies": [_role_ref(roles[i], base) for i in sorted(implied)]}
+                      for prior, implied in sorted(grouped.items())]
+        if self.one:
+            resp.media = {"role_inference": inferences[0] if inferences else {
+                "prior_role": _role_ref(roles[role_id], base), "implies": []},
+                "links": {"self": f"{base}/v3/roles/{role_id}/implies"}}
+        else:
+            resp.media = {"role_inferences": inferences, "links": {"self": f"{base}/v3/role_inferences"}}

@@ -1,5 +1,5 @@
 """application credentials' access rules; revocations by application credential; the extra
-attributes of groups, regions, services and endpoints
+attributes of groups, regions, services and endpoints; credentials; policies
 
 Revision ID: id0002
 Revises: id0001
@@ -18,6 +18,27 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "policies",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=255), nullable=False),
+        sa.Column("blob", sa.Text(), nullable=False),
+        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policies")),
+    )
+    op.create_table(
+        "credentials",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=64), nullable=False),
+        sa.Column("project_id", sa.String(length=64), nullable=True),
+        sa.Column("type", sa.String(length=255), nullable=False),
+        sa.Column("encrypted_blob", sa.Text(), nullable=False),
+        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credentials")),
+    )
+    with op.batch_alter_table("credentials", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_credentials_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credentials_type"), ["type"], unique=False)
     op.create_table(
         "access_rules",
         sa.Column("id", sa.String(length=64), nullable=False),

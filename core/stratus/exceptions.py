@@ -135,6 +135,13 @@ class Conflict(StratusError):
     title = "Conflict"
 
 
+class Gone(StratusError):
+    """The API or the thing asked for existed once and is gone for good (410)."""
+
+    http_status = 410
+    title = "Gone"
+
+
 class PayloadTooLarge(StratusError):
     """The request body is larger than allowed (413)."""
 

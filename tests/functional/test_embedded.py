@@ -53,7 +53,7 @@ def test_openstacksdk_discovers_compute_microversions_and_the_image_api(cloud):
     compute = conn.compute.get_endpoint_data()
     assert compute.min_microversion == (2, 1)
     assert compute.max_microversion == (microversions.MAX.major, microversions.MAX.minor)
-    assert conn.image.get_endpoint_data().api_version == (2, 0)
+    assert conn.image.get_endpoint_data().api_version == (2, 17)  # the CURRENT one of Glance's list
     assert conn.image.get_endpoint().rstrip("/") == f"{cloud.base_url}/image/v2"
     assert conn.block_storage.get_endpoint_data().max_microversion == (3, 0)
 

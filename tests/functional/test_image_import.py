@@ -145,8 +145,8 @@ def test_web_download_into_every_store(conn, web):
     conn.image.import_image(image, method="web-download", uri=f"{base_url}/disk.raw", all_stores=True)
     image = settled(conn, image)
     assert image.status == "active" and set(image.properties["stores"].split(",")) == {"local", "fast"}
-    assert image.properties.get("os_glance_failed_import") is None
-    assert image.properties.get("os_glance_importing_to_stores") is None
+    assert image.properties["os_glance_failed_import"] == ""  # Glance's "finished, nothing failed"
+    assert image.properties["os_glance_importing_to_stores"] == ""
     assert image.hash_value == hashlib.sha512(data).hexdigest()
     assert conn.image.download_image(image).content == data
     conn.image.delete_image(image)
@@ -163,7 +163,7 @@ def test_a_failed_web_download_returns_the_image_to_queued(conn, stores_cloud, w
     conn.image.delete_image(image)
 
 
-def test_copy_image_adds_a_store(conn, stores_cloud):
+def test_copy_image_adds_a_store_and_a_store_copy_can_be_deleted(conn, stores_cloud):
     image = conn.image.create_image(name="copied", data=b"copy me" * 100, disk_format="raw",
                                     container_format="bare", allow_duplicates=True)
     conn.image.import_image(image, method="copy-image", stores=["fast"])
@@ -172,9 +172,39 @@ def test_copy_image_adds_a_store(conn, stores_cloud):
         time.sleep(0.2)
     assert conn.image.get_image(image).properties["stores"] == "local,fast"
     assert image.id in files(stores_cloud, "fast")
-    assert conn.image.import_image(image, method="copy-image", stores=["fast"]).status_code == 409
+    base, token = f"{stores_cloud.base_url}/image/v2", {"X-Auth-Token": conn.session.get_token()}
+    again = requests.post(f"{base}/images/{image.id}/import", headers=token, timeout=30,
+                          json={"method": {"name": "copy-image"}, "stores": ["fast"]})
+    assert again.status_code == 400 and "fast" in again.text  # already there, as Glance answers
+    everywhere = requests.post(f"{base}/images/{image.id}/import", headers=token, timeout=30,
+                               json={"method": {"name": "copy-image"}, "all_stores": True})
+    assert everywhere.status_code == 202  # only the web store is left, and it is read-only: nothing to do
+    assert requests.delete(f"{base}/stores/nowhere/{image.id}", headers=token, timeout=30).status_code == 409
+    assert requests.delete(f"{base}/stores/web/{image.id}", headers=token, timeout=30).status_code in (403, 404)
+    assert requests.delete(f"{base}/stores/fast/{image.id}", headers=token, timeout=30).status_code == 204
+    assert image.id not in files(stores_cloud, "fast") and image.id in files(stores_cloud, "local")
+    assert conn.image.get_image(image).properties["stores"] == "local"
+    last = requests.delete(f"{base}/stores/local/{image.id}", headers=token, timeout=30)
+    assert last.status_code == 403 and "only store" in last.text
+    assert conn.image.download_image(image).content == b"copy me" * 100
     conn.image.delete_image(image)
     assert image.id not in files(stores_cloud, "fast") and image.id not in files(stores_cloud, "local")
+
+
+def test_store_details_and_usage(conn, stores_cloud):
+    base, token = f"{stores_cloud.base_url}/image/v2", {"X-Auth-Token": conn.session.get_token()}
+    detail = requests.get(f"{base}/info/stores/detail", headers=token, timeout=30).json()["stores"]
+    by_id = {store["id"]: store for store in detail}
+    assert by_id["local"]["type"] == "file" and by_id["local"]["default"] is True
+    assert by_id["fast"]["properties"]["data_dir"].endswith("fast") and by_id["web"]["read-only"] is True
+    before = requests.get(f"{base}/info/usage", headers=token, timeout=30).json()["usage"]
+    image = conn.image.create_image(name="counted", data=os.urandom(1900000), disk_format="raw",
+                                    container_format="bare", allow_duplicates=True)
+    after = requests.get(f"{base}/info/usage", headers=token, timeout=30).json()["usage"]
+    assert after["image_count_total"]["usage"] == before["image_count_total"]["usage"] + 1
+    owned = [i for i in conn.image.images(owner=conn.current_project_id) if i.status == "active"]
+    assert after["image_size_total"] == {"usage": sum(i.size for i in owned) // (1 << 20), "limit": -1}
+    conn.image.delete_image(image)
 
 
 def test_registering_an_http_location(conn, web):

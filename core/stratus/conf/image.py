@@ -37,6 +37,8 @@ opts = [
                 item_type=cfg.types.String(choices=["glance-direct", "web-download", "copy-image"]),
                 help="Interoperable image import methods offered (GET /v2/info/import)."),
     cfg.IntOpt("import_workers", default=2, min=1, help="Imports one API process runs at a time."),
+    cfg.IntOpt("task_time_to_live", default=48, min=1,
+               help="Hours an ended image task (an import's record) is kept before it expires."),
     cfg.ListOpt("import_allowed_schemes", default=["http", "https"],
                 help="URL schemes web-download may fetch from."),
     cfg.ListOpt("import_allowed_hosts", default=[],

@@ -3,7 +3,7 @@ staged data into each target store, then activate — or roll back to ``queued``
 
 Runs on :attr:`ImageService.executor` threads of the API process that accepted the import.
 Progress shows as Glance's reserved properties: ``os_glance_importing_to_stores`` (stores
-still to do) and ``os_glance_failed_import`` (stores that failed). An import interrupted by
+still to do; "" once finished) and ``os_glance_failed_import`` (stores that failed). An import interrupted by
 the process stopping leaves the image ``importing`` (as in Glance); deleting it cleans up.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.exceptions import BackendUnavailable, Forbidden, Invalid, StratusError
-from stratus.image import models, states, uploads
+from stratus.image import models, states, tasks, uploads
 from stratus.image.service import STAGING, ImageService
 from stratus.interfaces.image_store import Location, StoredImage, WritableStore
 
@@ -140,12 +140,16 @@ def _copy_to(images: ImageService, job: ImportJob, store_name: str) -> tuple[Sto
     return stored, reader.checksums
 
 
-def run(images: ImageService, job: ImportJob) -> None:
-    """Carry out ``job``; never raises (failures are recorded on the image)."""
+def run(images: ImageService, job: ImportJob, task_id: str | None = None) -> tuple[bool, str]:
+    """Carry out ``job``; never raises (failures are recorded on the image, and on its task
+    ``task_id`` if given); whether it succeeded and, if not, why."""
     active_before = job.method == "copy-image"
     done: list[tuple[str, StoredImage]] = []
     failed: list[str] = []
     checksums: dict[str, Any] = {}
+    why = ""
+    if task_id is not None:
+        tasks.move(images, task_id, "processing")
     try:
         if job.method == "web-download":
             _stage_from_web(images, job)
@@ -157,17 +161,19 @@ def run(images: ImageService, job: ImportJob) -> None:
             except StratusError as exc:
                 LOG.warning("import of image %s into store %s failed: %s", job.image_id, store_name, exc)
                 failed.append(store_name)
+                why = f"store {store_name}: {exc}"
                 if job.all_must_succeed:
                     break
     except Exception as exc:  # the fetch or the staging failed: nothing was copied
         LOG.warning("import of image %s failed: %s", job.image_id, exc)
         failed = list(job.stores)
+        why = str(exc) or type(exc).__name__
     succeeded = bool(done) and not (failed and job.all_must_succeed)
     locations = [(name, stored.location.url) for name, stored in done]
     # everything else first: a client sees the status change last, when the rest is settled
     if not active_before:
         _drop_staged(images, job.image_id)
-    set_properties(images, job.image_id, {IMPORTING: None, FAILED: ",".join(failed) or None})
+    set_properties(images, job.image_id, {IMPORTING: "", FAILED: ",".join(failed)})  # "" = finished, as Glance
     if succeeded and active_before:
         with images.db.transaction() as session:
             ok = session.scalar(sa.select(models.Image.status).where(models.Image.id == job.image_id)) == "active"
@@ -181,6 +187,11 @@ def run(images: ImageService, job: ImportJob) -> None:
             states.move(images.db, job.image_id, "importing", "queued", size=None)
     if not ok:
         _discard(images, done)
+        why = why or "the image changed while it was imported"
+    if task_id is not None:
+        tasks.move(images, task_id, "success" if ok else "failure", message="" if ok else why,
+                   result={"image_id": job.image_id} if ok else None)
+    return ok, "" if ok else why
 
 
 def _discard(images: ImageService, done: Iterable[tuple[str, StoredImage]]) -> None:

@@ -27,8 +27,12 @@ NULLABLE = {"name", "container_format", "disk_format", "size", "virtual_size", "
 IN_FILTERS = ("id", "name", "status", "container_format", "disk_format")
 OPERATORS = {"eq": "__eq__", "neq": "__ne__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
 #: query parameters that are not filters on extra properties
+#: core attributes filtered by exact value, as Glance filters on its image columns
+EXACT_INTEGERS = ("size", "virtual_size", "min_ram", "min_disk")
+EXACT_TEXT = ("checksum", "os_hash_algo", "os_hash_value")
 RESERVED = {"limit", "marker", "sort", "sort_key", "sort_dir", "visibility", "member_status", "tag", "size_min",
-            "size_max", "created_at", "updated_at", "os_hidden", "protected", "owner", *IN_FILTERS}
+            "size_max", "created_at", "updated_at", "os_hidden", "protected", "owner", *IN_FILTERS, *EXACT_INTEGERS,
+            *EXACT_TEXT}
 
 
 def member_of(project_id: str | None, statuses: Sequence[str] = MEMBER_STATUSES) -> sa.ColumnElement[bool]:
@@ -170,6 +174,12 @@ def query(session: Session, params: Mapping[str, Any], context: Any, limit: int)
             where.append(getattr(Image, field).is_(_bool(field, one(field))))
     if one("os_hidden") is None:
         where.append(Image.os_hidden.is_(False))
+    for field in EXACT_INTEGERS:
+        if one(field) is not None:
+            where.append(getattr(Image, field) == _integer(field, one(field)))
+    for field in EXACT_TEXT:
+        if one(field) is not None:
+            where.append(getattr(Image, field) == one(field))
     if one("size_min") is not None:
         where.append(Image.size >= _integer("size_min", one("size_min")))
     if one("size_max") is not None:

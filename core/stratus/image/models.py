@@ -79,3 +79,24 @@ class ImageMember(Base):
     status: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class Task(Base):
+    """An asynchronous image operation (Glance's tasks): an interoperable import
+    (``api_image_import``, tied to its image) or a legacy ``import`` task that makes an image
+    from a URL. Kept after it ends until ``expires_at``."""
+
+    __tablename__ = "image_tasks"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(30))
+    status: Mapped[str] = mapped_column(sa.String(30), index=True)
+    owner: Mapped[str] = mapped_column(sa.String(64), index=True)
+    input: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    image_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)

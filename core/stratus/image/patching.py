@@ -10,6 +10,9 @@ from stratus.exceptions import Conflict, Forbidden, Invalid
 from stratus.image.attributes import PROPERTIES, check_settable
 
 MEDIA_TYPE = "application/openstack-images-v2.1-json-patch"
+#: the older form, where each operation names itself: ``{"replace": "/name", "value": "x"}``
+MEDIA_TYPE_V2_0 = "application/openstack-images-v2.0-json-patch"
+OPERATIONS = ("add", "remove", "replace")
 SCHEMA = {
     "type": "array",
     "items": {
@@ -18,6 +21,22 @@ SCHEMA = {
         "properties": {"op": {"enum": ["add", "replace", "remove"]}, "path": {"type": "string"}, "value": {}},
     },
 }
+
+
+def from_v2_0(operations: Any) -> Any:
+    """The v2.0 patch form turned into the v2.1 one (``op`` and ``path``).
+
+    :raises Invalid: an operation does not name exactly one of add, remove, replace."""
+    if not isinstance(operations, list):
+        return operations  # the schema check says what is wrong
+    converted = []
+    for operation in operations:
+        named = [key for key in OPERATIONS if isinstance(operation, dict) and key in operation]
+        if len(named) != 1:
+            raise Invalid('Operation objects must contain exactly one member named "add", "remove", or "replace".')
+        converted.append({"op": named[0], "path": operation[named[0]],
+                          **({"value": operation["value"]} if "value" in operation else {})})
+    return converted
 
 
 def _attribute(path: str) -> tuple[str, str | None]:

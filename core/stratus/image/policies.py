@@ -2,8 +2,9 @@
 
 Visibility (own, public, community, shared with one's project) decides which images a
 caller sees; these rules decide what a caller may do: members of the owning project write,
-readers read, only administrators publish images to everyone, deactivate them or copy them
-between stores, and members of a project accept or reject what is shared with it.
+readers read, only administrators publish images to everyone or copy them between stores,
+members of the owning project deactivate and reactivate them (Glance's default), and members
+of a project accept or reject what is shared with it.
 """
 
 from __future__ import annotations
@@ -39,8 +40,21 @@ RULES = [
           f"{IMAGE}/locations"),
     _rule("get_image_locations", "rule:admin", "List where an image's data is stored.", "GET",
           f"{IMAGE}/locations"),
-    _rule("deactivate", "rule:admin", "Deactivate an image.", "POST", f"{IMAGE}/actions/deactivate"),
-    _rule("reactivate", "rule:admin", "Reactivate an image.", "POST", f"{IMAGE}/actions/reactivate"),
+    _rule("delete_image_location", "rule:admin", "Delete an image's data from one of its stores.", "DELETE",
+          "/v2/stores/{store_id}/{image_id}"),
+    _rule("stores_info_detail", "rule:admin", "Show the image stores' drivers and properties.", "GET",
+          "/v2/info/stores/detail"),
+    _rule("get_usage", "rule:admin_or_reader", "Show one's project's image quota usage.", "GET", "/v2/info/usage"),
+    _rule("deactivate", "rule:admin or (role:member and project_id:%(project_id)s)",
+          "Deactivate an image (administrators, or members of the owning project as Glance's default).", "POST",
+          f"{IMAGE}/actions/deactivate"),
+    _rule("reactivate", "rule:admin or (role:member and project_id:%(project_id)s)",
+          "Reactivate an image (administrators, or members of the owning project).", "POST",
+          f"{IMAGE}/actions/reactivate"),
+    _rule("tasks_api_access", "rule:admin", "Use the tasks API at all.", "GET", "/v2/tasks"),
+    _rule("add_task", "rule:admin", "Create a task (an import from a URL).", "POST", "/v2/tasks"),
+    _rule("get_tasks", "rule:admin", "List tasks.", "GET", "/v2/tasks"),
+    _rule("get_task", "rule:admin", "Show a task.", "GET", "/v2/tasks/{task_id}"),
     _rule("add_member", "rule:admin_or_member", "Share an image of one's project with another project.", "POST",
           f"{IMAGE}/members"),
     _rule("get_members", "rule:admin_or_reader", "List an image's members.", "GET", f"{IMAGE}/members"),

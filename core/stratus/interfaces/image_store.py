@@ -72,6 +72,12 @@ class ImageStore(Driver):
         """The ``oslo_config.cfg.Opt`` objects read from the store's own group."""
         return []
 
+    def details(self) -> dict[str, Any]:
+        """What an administrator sees of this store in ``GET /v2/info/stores/detail``
+        (Glance's per-type ``properties``: a file store's ``data_dir``, say). Never secrets:
+        no passwords, keys or URLs with credentials. The default shows nothing."""
+        return {}
+
     @abc.abstractmethod
     def get(
         self, location: Location, offset: int = 0, length: int | None = None, chunk_size: int = 65536

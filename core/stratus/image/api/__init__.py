@@ -8,18 +8,21 @@ from stratus.api.errors import ErrorStyle
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.image import policies
-from stratus.image.api import actions, data, images, imports, locations, members, schemas, tags
+from stratus.image.api import actions, data, images, imports, locations, members, schemas, stores, tags, tasks, usage
 
 SPEC = ServiceSpec("image", "/image", "image", ErrorStyle.COMPUTE)
 
-V2 = versions.Version(
-    id="v2.0", path="v2", status="CURRENT", updated="2012-11-01T00:00:00Z",
-    media_type="application/vnd.openstack.image-v2+json",
-)
+# Glance's list for a cloud with several stores and no cache API (2.14, 2.16 and 2.18 are the
+# cache's): every version is served at v2, the newest CURRENT
+_IMAGE_VERSIONS = ("2.17", "2.15", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4",
+                   "2.3", "2.2", "2.1", "2.0")
+VERSIONS = [versions.Version(id=f"v{number}", path="v2", status="CURRENT" if number == _IMAGE_VERSIONS[0]
+                             else "SUPPORTED", updated="2012-11-01T00:00:00Z",
+                             media_type="application/vnd.openstack.image-v2+json") for number in _IMAGE_VERSIONS]
 
 
 def _versions(root: str) -> tuple[int, dict]:
-    return 300, {"versions": [V2.document(root)]}
+    return 300, {"versions": [version.document(root) for version in VERSIONS]}
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
@@ -42,8 +45,14 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2/images/{image_id}/members/{member_id}", members.Member(service, policy))
         for action in ("deactivate", "reactivate"):
             app.add_route(f"/v2/images/{{image_id}}/actions/{action}", actions.ImageAction(service, policy, action))
+        app.add_route("/v2/images/{image_id}/tasks", tasks.ImageTasks(service, policy))
+        app.add_route("/v2/tasks", tasks.Tasks(service, policy))
+        app.add_route("/v2/tasks/{task_id}", tasks.TaskItem(service, policy))
         app.add_route("/v2/info/import", imports.ImportInfo(service))
-        app.add_route("/v2/info/stores", imports.StoresInfo(service))
+        app.add_route("/v2/info/stores", stores.StoresInfo(service))
+        app.add_route("/v2/info/stores/detail", stores.StoresDetail(service, policy))
+        app.add_route("/v2/info/usage", usage.Usage(service, policy))
+        app.add_route("/v2/stores/{store_id}/{image_id}", stores.StoreImage(service, policy))
     for name in schemas.ALL:
         app.add_route(f"/v2/schemas/{name}", schemas.Schema(name))
     return finish(app)

@@ -1,4 +1,5 @@
-"""``/v2/images/{id}/actions/deactivate|reactivate`` (administrators by default)."""
+"""``/v2/images/{id}/actions/deactivate|reactivate`` (administrators and the owning project's
+members by default)."""
 
 from __future__ import annotations
 

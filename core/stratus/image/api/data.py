@@ -10,15 +10,11 @@ import falcon
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import body_stream, schema
-from stratus.exceptions import BackendUnavailable, Conflict, Forbidden, Invalid, NotFound, StratusError
+from stratus.exceptions import BackendUnavailable, Conflict, Forbidden, Gone, Invalid, NotFound, StratusError
 from stratus.image import models, states, uploads
 from stratus.image.api.images import load
 from stratus.image.service import STAGING, ImageService
 from stratus.interfaces.image_store import Location, WritableStore
-
-
-class Gone(StratusError):
-    http_status = 410
 
 
 def _octet_stream(req: falcon.Request) -> None:

@@ -161,13 +161,17 @@ class ImageItem:
         enforce(req, self.policy, "image:get_image")
         resp.media = views.image(load(self.images, req, image_id))
 
-    @schema(f"Update an image with a JSON patch ({patching.MEDIA_TYPE})", responses={200: IMAGE})
+    @schema(f"Update an image with a JSON patch ({patching.MEDIA_TYPE}, or the older {patching.MEDIA_TYPE_V2_0})",
+            responses={200: IMAGE})
     def on_patch(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         content_type = (req.content_type or "").split(";")[0].strip()
-        if content_type != patching.MEDIA_TYPE:
+        if content_type not in (patching.MEDIA_TYPE, patching.MEDIA_TYPE_V2_0):
             raise falcon.HTTPUnsupportedMediaType(
-                description=f"Content-Type must be {patching.MEDIA_TYPE}, not {content_type or 'missing'}")
+                description=f"Content-Type must be {patching.MEDIA_TYPE} (or {patching.MEDIA_TYPE_V2_0}), not "
+                            f"{content_type or 'missing'}")
         operations = read_json(req)
+        if content_type == patching.MEDIA_TYPE_V2_0:
+            operations = patching.from_v2_0(operations)
         validate(patching.SCHEMA, operations)
         context = req.context.stratus
         with self.images.db.transaction() as session:

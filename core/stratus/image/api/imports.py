@@ -7,7 +7,7 @@ import falcon
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Conflict, Invalid
-from stratus.image import imports, states
+from stratus.image import imports, states, tasks
 from stratus.image.api.images import load
 from stratus.image.service import STAGING, ImageService
 
@@ -32,6 +32,8 @@ class ImageImport:
         self.images, self.policy = images, policy
 
     def _stores(self, req: falcon.Request, method: str, existing: set[str]) -> list[str]:
+        """The stores to import into. A copy to all stores skips those the image is in (none
+        left: nothing to do, as Glance); naming a store the image is in already is 400."""
         body = req.context.body
         if body.get("all_stores") and "stores" in body:
             raise Invalid("Give stores or all_stores, not both")
@@ -50,10 +52,11 @@ class ImageImport:
         if unknown:
             raise Invalid(f"Store {unknown[0]} is not enabled or not writable; writable stores: "
                           f"{', '.join(writable)}")
-        names = [n for n in names if n not in existing]
-        if not names:
-            raise Conflict("The image is already in every requested store")
-        return names
+        if method == "copy-image" and not body.get("all_stores"):
+            present = [n for n in names if n in existing]
+            if present:
+                raise Invalid(f"Image is already present at store '{present[0]}'")
+        return [n for n in names if n not in existing]
 
     @schema("Import the image's data (glance-direct, web-download, copy-image); runs in the background",
             request=IMPORT, responses={202: None})
@@ -80,11 +83,17 @@ class ImageImport:
         if method == "glance-direct" and not any(loc.store == STAGING for loc in row.locations):
             raise Conflict(f"Image {image_id} is still being staged")
         stores = self._stores(req, method, {loc.store for loc in row.locations})
+        if not stores:  # a copy to all stores of an image in all of them: nothing to do
+            resp.status = 202
+            return
         job = imports.ImportJob(image_id, row.owner, method, stores, body.get("all_stores_must_succeed", True), uri)
         if method != "copy-image" and not states.move(self.images.db, image_id, row.status, "importing"):
             raise Conflict(f"Image {image_id} changed status while the import was being requested")
-        imports.set_properties(self.images, image_id, {imports.IMPORTING: ",".join(stores), imports.FAILED: None})
-        self.images.executor.submit(imports.run, self.images, job)
+        imports.set_properties(self.images, image_id, {imports.IMPORTING: ",".join(stores), imports.FAILED: ""})
+        task_id = tasks.record(self.images, "api_image_import", row.owner or "",
+                               {"image_id": image_id, "import_req": body, "backend": stores},
+                               image_id=image_id, context=req.context.stratus, status="pending")
+        self.images.executor.submit(imports.run, self.images, job, task_id)
         resp.status = 202
 
 
@@ -96,20 +105,3 @@ class ImportInfo:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = {"import-methods": {"description": "Import methods available.", "type": "array",
                                          "value": list(self.images.conf.image.enabled_import_methods)}}
-
-
-class StoresInfo:
-    def __init__(self, images: ImageService) -> None:
-        self.images = images
-
-    @schema("The image stores of this cloud", responses={200: {"type": "object", "required": ["stores"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        conf, stores = self.images.conf, []
-        for name in self.images.stores:
-            store = {"id": name, "description": conf[name].description or f"{name} store"}
-            if name == conf.image.default_store:
-                store["default"] = True
-            if not self.images.writable(name):
-                store["read-only"] = True
-            stores.append(store)
-        resp.media = {"stores": stores}

@@ -49,7 +49,26 @@ MEMBER = {
 MEMBERS = {"name": "members", "properties": {"members": {"type": "array", "items": MEMBER},
                                              "schema": {"type": "string"}},
            "links": [{"rel": "self", "href": "{self}"}, {"rel": "describedby", "href": "{schema}"}]}
-ALL = {"image": IMAGE, "images": IMAGES, "member": MEMBER, "members": MEMBERS}
+TASK = {
+    "name": "task",
+    "properties": {
+        "id": {"type": "string", "description": "An identifier for the task"},
+        "type": {"enum": ["import", "api_image_import"], "description": "The type of task"},
+        "status": {"enum": ["pending", "processing", "success", "failure"], "description": "Its status"},
+        "input": {"type": ["null", "object"]}, "result": {"type": ["null", "object"]},
+        "owner": {"type": "string"}, "message": {"type": "string"},
+        "image_id": {"type": ["null", "string"]}, "request_id": {"type": ["null", "string"]},
+        "user_id": {"type": ["null", "string"]},
+        "expires_at": {"type": ["null", "string"]}, "created_at": {"type": "string"},
+        "updated_at": {"type": "string"}, "self": {"type": "string"}, "schema": {"type": "string"},
+    },
+    "links": [{"rel": "self", "href": "{self}"}, {"rel": "describedby", "href": "{schema}"}],
+}
+TASKS = {"name": "tasks", "properties": {"tasks": {"type": "array", "items": TASK}, "schema": {"type": "string"},
+                                         "first": {"type": "string"}, "next": {"type": "string"}},
+         "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                   {"rel": "describedby", "href": "{schema}"}]}
+ALL = {"image": IMAGE, "images": IMAGES, "member": MEMBER, "members": MEMBERS, "task": TASK, "tasks": TASKS}
 
 
 class Schema:

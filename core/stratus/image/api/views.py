@@ -33,3 +33,11 @@ def image(row: models.Image) -> dict[str, Any]:
 def member(row: models.ImageMember) -> dict[str, Any]:
     return {"image_id": row.image_id, "member_id": row.member, "status": row.status,
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at), "schema": "/v2/schemas/member"}
+
+
+def task(row: models.Task) -> dict[str, Any]:
+    return {"id": row.id, "type": row.type, "status": row.status, "owner": row.owner, "input": row.input,
+            "result": row.result, "message": row.message or "", "image_id": row.image_id,
+            "request_id": row.request_id, "user_id": row.user_id,
+            "expires_at": iso(row.expires_at) if row.expires_at else None, "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at), "self": f"/v2/tasks/{row.id}", "schema": "/v2/schemas/task"}

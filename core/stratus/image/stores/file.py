@@ -46,6 +46,9 @@ class FileStore(image_store.ImageStore, image_store.WritableStore):
             if name.startswith(_TEMP_PREFIX):
                 os.remove(os.path.join(self.datadir, name))
 
+    def details(self) -> dict[str, Any]:
+        return {"data_dir": self.datadir, "thin_provisioning": False}
+
     def _path(self, location: Location) -> str:
         if not location.url.startswith("file://"):
             raise Invalid(f"{location.url} is not a file:// location")

@@ -80,3 +80,42 @@ def test_removing_a_router_interface_whose_address_changed(cloud, conn):
     assert conn.network.find_port(interface["port_id"]) is None
     conn.network.delete_router(router)
     conn.network.delete_network(network)
+
+
+def test_subnet_inputs_as_neutron_takes_them(cloud, conn):
+    network = conn.network.create_network(name="cidr-forms")
+    loose = neutron(cloud, conn, "POST", "/subnets", json={"subnet": {
+        "network_id": network.id, "cidr": "10.90.0.5/24", "ip_version": 4}})
+    assert loose.status_code == 201 and loose.json()["subnet"]["cidr"] == "10.90.0.0/24"  # host bits dropped
+    bare = neutron(cloud, conn, "POST", "/subnets", json={"subnet": {
+        "network_id": network.id, "cidr": "10.91.0.0", "ip_version": 4}})
+    assert bare.status_code == 400 and "cidr" in bare.text
+    mismatch = neutron(cloud, conn, "POST", "/subnets", json={"subnet": {
+        "network_id": network.id, "cidr": "fd00:91::/64", "ip_version": 6, "ipv6_ra_mode": "slaac",
+        "ipv6_address_mode": "dhcpv6-stateful"}})
+    assert mismatch.status_code == 400 and "ipv6_address_mode" in mismatch.text
+    slaac = conn.network.create_subnet(network_id=network.id, cidr="fd00:92::/64", ip_version=6,
+                                       ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    port = conn.network.create_port(network_id=network.id)
+    assert slaac.id in {ip["subnet_id"] for ip in port.fixed_ips}
+    conn.network.delete_subnet(slaac)  # automatic addresses do not hold a subnet, as in Neutron
+    assert {ip["subnet_id"] for ip in conn.network.get_port(port).fixed_ips} == {loose.json()["subnet"]["id"]}
+    stateful = conn.network.create_subnet(network_id=network.id, cidr="fd00:93::/64", ip_version=6)
+    conn.network.update_port(port, fixed_ips=[{"subnet_id": stateful.id}])
+    held = neutron(cloud, conn, "DELETE", f"/subnets/{stateful.id}")
+    assert held.status_code == 409
+    conn.network.delete_port(port)
+    conn.network.delete_network(network)
+
+
+def test_the_v2_root_lists_resources_and_an_external_network_takes_its_loose_floating_ips(cloud, conn):
+    root = neutron(cloud, conn, "GET", "")
+    assert root.status_code == 200
+    listed = {(r["name"], r["collection"]) for r in root.json()["resources"]}
+    assert {("network", "networks"), ("port", "ports")} <= listed
+    external = conn.network.create_network(name="ext-going", is_router_external=True)
+    conn.network.create_subnet(network_id=external.id, cidr="203.0.113.0/24", ip_version=4)
+    floating = conn.network.create_ip(floating_network_id=external.id)
+    conn.network.delete_network(external)
+    assert conn.network.find_ip(floating.id) is None
+    assert not list(conn.network.ports(network_id=external.id))

@@ -32,12 +32,16 @@ def parse_ip(value: Any, field: str) -> Address:
         raise Invalid(f"Invalid input for {field}. Reason: '{value}' is not a valid IP address.") from None
 
 
-def parse_cidr(value: Any, field: str = "cidr") -> Net:
+def parse_cidr(value: Any, field: str = "cidr", strict: bool = True) -> Net:
+    """The network ``value`` names; with ``strict``, host bits set are refused (routes), else
+    they are dropped (a subnet's cidr, as Neutron takes ``10.99.99.0/16`` for ``10.99.0.0/16``)."""
     try:
+        if "/" not in str(value):
+            raise ValueError(value)
         network = ipaddress.ip_network(value, strict=False)
     except (ValueError, TypeError):
         raise errors.InvalidCIDR(f"Invalid input for {field}. Reason: '{value}' is not a valid CIDR.") from None
-    if str(network) != str(value) and str(network.with_prefixlen) != str(value):
+    if strict and str(network) != str(value) and str(network.with_prefixlen) != str(value):
         raise errors.InvalidCIDR(f"Invalid input for {field}. Reason: '{value}' isn't a recommended CIDR, "
                                  f"use {network}.")
     return network

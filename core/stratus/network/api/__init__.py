@@ -27,6 +27,13 @@ V2_0 = versions.Version(
 )
 
 
+#: (resource, collection) of what ``GET /v2.0`` lists
+RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
+             ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"),
+             ("router", "routers"), ("floatingip", "floatingips"), ("quota", "quotas"), ("agent", "agents"),
+             ("availability_zone", "availability_zones"), ("extension", "extensions"))
+
+
 def create_app(deps: ApiDeps) -> ServiceApp:
     app = create_service_app(SPEC, deps)
     app.add_route("/", versions.VersionDocument(
@@ -36,6 +43,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
     service = deps.services.get("network")
     if service is not None:
         policy = Policy(deps.conf, policies.RULES)
+        app.add_route("/v2.0", extensions.Resources(RESOURCES))
         app.add_route("/v2.0/extensions", extensions.Extensions())
         app.add_route("/v2.0/extensions/{alias}", extensions.Extension())
         for name, collection, item in (("networks", networks.Networks, networks.NetworkItem),

@@ -36,6 +36,8 @@ EXTENSIONS = {
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
     "fip-port-details": ("Floating IP Port Details Extension", "Add port_details attribute to Floating IP "
                                                                "resource"),
+    "subnet-external-network": ("Subnet External Network", "Subnets of external networks are visible to every "
+                                                            "project (read only)."),
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
     "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),
@@ -60,3 +62,17 @@ class Extension:
         if alias not in EXTENSIONS:
             raise NotFound(f"Extension with alias {alias} does not exist")
         resp.media = {"extension": document(alias)}
+
+
+class Resources:
+    """``GET /v2.0``: the resources of the API, with a link to each collection (Neutron's)."""
+
+    def __init__(self, resources: tuple[tuple[str, str], ...]) -> None:
+        self.resources = resources
+
+    @schema("The resources of the v2.0 API", responses={200: {"type": "object", "required": ["resources"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        root = f"{req.prefix.rstrip('/')}/v2.0"
+        resp.media = {"resources": [{"name": name, "collection": collection,
+                                     "links": [{"rel": "self", "href": f"{root}/{collection}"}]}
+                                    for name, collection in self.resources]}

@@ -200,12 +200,24 @@ class NetworkItem:
         with self.service.change() as change:
             row = find(change.session, req, network_id)
             enforce(req, self.policy, "network:delete_network", {"project_id": row.project_id})
+            # as Neutron: floating IPs of an external network that point nowhere go with it
+            loose = list(change.session.scalars(sa.select(models.FloatingIP).where(
+                models.FloatingIP.floating_network_id == row.id, models.FloatingIP.fixed_port_id.is_(None))))
+            loose_ports = [f.floating_port_id for f in loose]
             in_use = change.session.scalar(sa.select(sa.func.count()).select_from(models.Port).where(
-                models.Port.network_id == row.id, models.Port.device_owner != "network:dhcp"))
+                models.Port.network_id == row.id, models.Port.device_owner != "network:dhcp",
+                models.Port.id.not_in(loose_ports)))
             if in_use:
                 raise errors.NetworkInUse(f"Unable to complete operation on network {row.id}. There are one or "
                                           "more ports still in use on the network.")
             original = views.network(row, True)
+            from stratus.network.api.floating_ips import view as floating_ip_view  # it imports this module
+
+            for fip in loose:
+                change.events.append(self.service.event(ResourceType.FLOATING_IP, Operation.DELETE, None,
+                                                        floating_ip_view(fip)))
+                change.session.delete(fip)
+            change.session.flush()
             change.session.execute(sa.delete(models.Port).where(models.Port.network_id == row.id))
             for subnet in row.subnets:
                 change.session.delete(subnet)

@@ -122,13 +122,18 @@ class Subnets:
         ctx = common.context(req)
         enforce(req, self.policy, "network:create_subnet")
         common.coerce(body, {"ip_version": _IP_VERSION})
-        network = ipam.parse_cidr(body["cidr"])
+        network = ipam.parse_cidr(body["cidr"], strict=False)
         version = int(body.get("ip_version", network.version))
         if version != network.version:
             raise Invalid(f"Invalid input for operation: cidr {network} is not IPv{version}.")
         if version == 4 and (body.get("ipv6_ra_mode") or body.get("ipv6_address_mode")):
             raise Invalid("Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when "
                           "ip_version is 4.")
+        ra_mode, address_mode = body.get("ipv6_ra_mode"), body.get("ipv6_address_mode")
+        if ra_mode and address_mode and ra_mode != address_mode:
+            raise Invalid(f"Invalid input for operation: ipv6_ra_mode set to '{ra_mode}' with ipv6_address_mode set "
+                          f"to '{address_mode}' is not valid. If both attributes are set, they must be the same "
+                          "value.")
         now = common.now()
         parent = find_network(change.session, req, body["network_id"])
         if not common.owns(ctx, parent.project_id):
@@ -192,14 +197,18 @@ class SubnetItem:
         with self.service.change() as change:
             row = find(change.session, req, subnet_id)
             enforce(req, self.policy, "network:delete_subnet", {"project_id": row.project_id})
-            dhcp_ports = sa.select(models.Port.id).where(models.Port.device_owner == "network:dhcp")
+            # as Neutron: DHCP ports give their addresses up, and so does every port but a router's on an
+            # IPv6 subnet whose addresses are automatic (SLAAC, DHCPv6-stateless)
+            automatic = row.ip_version == 6 and row.ipv6_address_mode in ipam.SLAAC_MODES
+            freed = sa.select(models.Port.id).where(
+                models.Port.device_owner.not_like("network:router%") if automatic
+                else models.Port.device_owner == "network:dhcp")
             in_use = change.session.scalar(sa.select(sa.func.count()).select_from(models.IpAllocation).where(
-                models.IpAllocation.subnet_id == row.id, models.IpAllocation.port_id.not_in(dhcp_ports)))
+                models.IpAllocation.subnet_id == row.id, models.IpAllocation.port_id.not_in(freed)))
             if in_use:
                 raise errors.SubnetInUse(f"Unable to complete operation on subnet {row.id}: One or more ports have "
                                          "an IP allocation from this subnet.")
             original = views.subnet(row)
-            # as Neutron: DHCP ports give their addresses up (their agents follow at the next sync)
             change.session.execute(sa.delete(models.IpAllocation).where(models.IpAllocation.subnet_id == row.id))
             change.session.delete(row)
             change.events.append(self.service.event(ResourceType.SUBNET, Operation.DELETE, None, original))

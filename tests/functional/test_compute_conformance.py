@@ -218,3 +218,13 @@ def test_compute_versions_list_v2_0_and_serve_the_legacy_root(cloud, conn):
     assert "m1.tiny" in [f["name"] for f in flavors.json()["flavors"]]
     services = nova(cloud, conn, "GET", "/os-services?binary=nova-compute").json()["services"]
     assert services and {s["binary"] for s in services} == {"nova-compute"}
+
+
+def test_novas_removed_consoles_api_is_gone_and_listed_as_nova_lists_it(cloud, conn):
+    listed = nova(cloud, conn, "GET", "/extensions/os-consoles")
+    assert listed.status_code == 200 and listed.json()["extension"]["name"] == "Consoles"
+    assert nova(cloud, conn, "GET", "/extensions/os-shelve").status_code == 404  # not served: not listed
+    server = boot(conn, "console-less")
+    gone = nova(cloud, conn, "POST", f"/servers/{server.id}/consoles", json={})
+    assert gone.status_code == 410 and "os-consoles" in gone.json()["computeFault"]["message"]
+    conn.compute.delete_server(server)

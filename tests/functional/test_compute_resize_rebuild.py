@@ -49,6 +49,9 @@ def test_resize_on_one_host_then_confirm(conn, cloud):
     assert usage(cloud)[resized.compute_host] == (2, 128 + 192)
     (migration,) = migrations(conn, cloud, server.id)
     assert migration["status"] == "finished" and migration["source_compute"] == migration["dest_compute"]
+    with sqlite3.connect(cloud.data_dir / "stratus.sqlite") as db:  # Nova shows flavors' database ids here
+        ids = dict(db.execute("select flavorid, id from flavors").fetchall())
+    assert (migration["old_instance_type_id"], migration["new_instance_type_id"]) == (ids[NANO], ids[MICRO])
     conn.compute.confirm_server_resize(server)
     confirmed = wait_status(conn, server, "ACTIVE")
     assert confirmed.flavor["original_name"] == "m1.micro"

@@ -32,6 +32,7 @@ from stratus.compute.api import (
     migrations,
     networks,
     passwords,
+    removed,
     security_groups,
     servers,
     services,
@@ -131,6 +132,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))
         app.add_route("/v2.1/servers/{server_id}/remote-consoles", tags.RemoteConsoles(service, policy))
+        # Nova's XVP consoles, removed in Ussuri (os-consoles stays in its /extensions, as here)
+        app.add_route("/v2.1/servers/{server_id}/consoles", removed.Removed("os-consoles"))
+        app.add_route("/v2.1/servers/{server_id}/consoles/{console_id}", removed.Removed("os-consoles"))
         app.add_route("/v2.1/os-migrations", migrations.Migrations(service, policy, deps.conf))
         app.add_route("/v2.1/os-aggregates", aggregates.Aggregates(service, policy))
         app.add_route("/v2.1/os-aggregates/{aggregate_id}", aggregates.AggregateItem(service, policy))

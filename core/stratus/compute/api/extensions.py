@@ -1,6 +1,7 @@
 """``/extensions`` (Nova v2.1): the legacy extension list clients still read. Nova froze its
-list; here an extension is listed only when what it names is served (no ``os-consoles``,
-``os-rescue``, ``os-shelve``, ``os-volumes``, ... until those exist)."""
+list; here an extension is listed only when what it names is served (no ``os-rescue``,
+``os-shelve``, ``os-volumes``, ... until those exist) or, as ``os-consoles``, answers as in
+Nova (it removed that API: 410)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ EXTENSIONS = {
     "os-block-device-mapping-v2-boot": ("BlockDeviceMappingV2Boot", "Local disks from block_device_mapping_v2."),
     "os-config-drive": ("ConfigDrive", "Config drives for servers."),
     "os-console-output": ("ConsoleOutput", "A server's console log."),
+    "os-consoles": ("Consoles", "Interactive Console support (removed: 410, as Nova)."),
     "os-create-backup": ("CreateBackup", "Back a server up into images, keeping the newest few."),
     "os-deferred-delete": ("DeferredDelete", "Restore or force the delete of a soft-deleted server."),
     "os-extended-floating-ips": ("ExtendedFloatingIps", "A fixed address for addFloatingIp."),

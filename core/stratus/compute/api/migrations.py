@@ -23,11 +23,16 @@ def _time(moment: Any) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def view(req: falcon.Request, conf: Any, row: Migration) -> dict[str, Any]:
+def view(req: falcon.Request, conf: Any, row: Migration,
+         flavor_ids: dict[str, int] | None = None) -> dict[str, Any]:
+    """``flavor_ids``: each flavor's database id by its flavor id (Nova shows the former as the
+    old and new instance type ids; a flavor deleted since shows None)."""
+    ids = flavor_ids or {}
     body = {"id": row.id, "source_node": row.source_node, "dest_node": row.dest_node,
             "source_compute": row.source_compute, "dest_compute": row.dest_compute, "dest_host": row.dest_compute,
             "status": row.status, "instance_uuid": row.instance_uuid,
-            "old_instance_type_id": row.old_flavor.get("id"), "new_instance_type_id": row.new_flavor.get("id"),
+            "old_instance_type_id": ids.get(row.old_flavor.get("id")),
+            "new_instance_type_id": ids.get(row.new_flavor.get("id")),
             "created_at": _time(row.created_at), "updated_at": _time(row.updated_at)}
     if at_least(req, "2.23"):
         body["migration_type"] = row.migration_type
@@ -81,6 +86,7 @@ class Migrations:
                     limit = int_param(req, "limit", 0)
                     query = query.limit(limit)
             rows = list(session.scalars(query.order_by(Migration.created_at.desc(), Migration.id.desc())))
-            resp.media = {"migrations": [view(req, self.conf, row) for row in rows]}
+            flavor_ids = dict(session.execute(sa.select(models.Flavor.flavorid, models.Flavor.id)).all())
+            resp.media = {"migrations": [view(req, self.conf, row, flavor_ids) for row in rows]}
         if limit and len(rows) == limit:
             resp.media["migrations_links"] = page_links(req, rows[-1].uuid)

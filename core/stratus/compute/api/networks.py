@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute.api import proxy
 from stratus.compute.api.common import context
-from stratus.exceptions import NotFound, StratusError
+from stratus.exceptions import Gone, NotFound
 
 NETWORK = "network"
 FIELDS = ("cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "netmask_v6")
@@ -20,11 +20,6 @@ ADMIN_FIELDS = ("created_at", "updated_at", "deleted_at", "deleted", "injected",
                 "vpn_public_address", "vpn_public_port", "vpn_private_address", "dhcp_start", "project_id", "host",
                 "bridge_interface", "multi_host", "priority", "rxtx_base", "mtu", "dhcp_server", "enable_dhcp",
                 "share_address")
-
-
-class Gone(StratusError):
-    http_status = 410
-    title = "Gone"
 
 
 def _network(req: falcon.Request, network: dict[str, Any], tenant: bool) -> dict[str, Any]:

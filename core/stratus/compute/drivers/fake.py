@@ -194,7 +194,8 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                                  "tx_drop", "tx_packets"), 0)
         disks = 1 + len(spec.ephemerals) + volumes
         return hv.Diagnostics(
-            state=states.get(power, "pending"), driver="fake", hypervisor="fake", hypervisor_os="fake",
+            # Nova's API names only real drivers here (its own fake says libvirt too)
+            state=states.get(power, "pending"), driver="libvirt", hypervisor="fake", hypervisor_os="fake",
             uptime=int(time.monotonic() - started) if power == PowerState.RUNNING else None,
             config_drive=spec.config_drive,
             cpu_details=tuple({"id": n, "time": 0, "utilisation": 0} for n in range(spec.vcpus)),

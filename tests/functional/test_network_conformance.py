@@ -1,11 +1,13 @@
 """Networking behaviour real clients trip on (the conformance issue): bulk creates, Neutron's
-converters, lists longer than one page, router interfaces whose address changed."""
+converters, lists longer than one page, router interfaces whose address changed, subnet
+inputs, tags, routers' static routes."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 
-from tests.functional.accounts import neutron
+from tests.functional.accounts import member_of_new_project, neutron
 from tests.functional.servers import openstack
 
 
@@ -119,3 +121,87 @@ def test_the_v2_root_lists_resources_and_an_external_network_takes_its_loose_flo
     conn.network.delete_network(external)
     assert conn.network.find_ip(floating.id) is None
     assert not list(conn.network.ports(network_id=external.id))
+
+
+def test_tags_on_every_tagged_resource_through_openstackclient_and_the_api(cloud, conn):
+    osc = lambda *args: openstack(cloud.clouds_yaml, *args)  # noqa: E731
+    gold = json.loads(osc("network", "create", "tagged-gold", "--tag", "gold", "--tag", "eu", "-f", "json"))
+    plain = json.loads(osc("network", "create", "tagged-plain", "-f", "json"))
+    assert sorted(gold["tags"]) == ["eu", "gold"]
+    def names(*args):
+        return {n["Name"] for n in json.loads(osc("network", "list", "-f", "json", *args))}
+    assert names("--tags", "gold,eu") == {"tagged-gold"}
+    assert "tagged-gold" not in names("--not-tags", "gold") and "tagged-plain" in names("--not-tags", "gold")
+    assert names("--any-tags", "gold,nothing") == {"tagged-gold"}
+    base = f"/networks/{plain['id']}/tags"
+    before = neutron(cloud, conn, "GET", f"/networks/{plain['id']}").json()["network"]["revision_number"]
+    assert neutron(cloud, conn, "PUT", f"{base}/red").status_code == 201
+    assert neutron(cloud, conn, "GET", f"{base}/red").status_code == 204
+    after = neutron(cloud, conn, "GET", f"/networks/{plain['id']}").json()["network"]
+    assert after["tags"] == ["red"] and after["revision_number"] == before + 1
+    replaced = neutron(cloud, conn, "PUT", base, json={"tags": ["blue", "green"]})
+    assert replaced.status_code == 200 and replaced.json()["tags"] == ["blue", "green"]
+    too_many = neutron(cloud, conn, "PUT", base, json={"tags": [f"t{n}" for n in range(51)]})
+    assert too_many.status_code == 400
+    assert neutron(cloud, conn, "GET", base).json()["tags"] == ["blue", "green"]  # a refused replace kept them
+    missing = neutron(cloud, conn, "DELETE", f"{base}/absent")
+    assert missing.status_code == 404 and missing.json()["NeutronError"]["type"] == "TagNotFound"
+    assert neutron(cloud, conn, "DELETE", base).status_code == 204
+    assert neutron(cloud, conn, "GET", base).json()["tags"] == []
+    subnet = conn.network.create_subnet(network_id=plain["id"], cidr="10.96.0.0/24", ip_version=4)
+    port = conn.network.create_port(network_id=plain["id"])
+    group = conn.network.create_security_group(name="tagged-group")
+    router = conn.network.create_router(name="tagged-router")
+    for collection, item in (("subnets", subnet), ("ports", port), ("security-groups", group),
+                             ("routers", router)):
+        assert neutron(cloud, conn, "PUT", f"/{collection}/{item.id}/tags/mine").status_code == 201
+        listed = neutron(cloud, conn, "GET", f"/{collection}?tags=mine").json()[collection.replace("-", "_")]
+        assert [i["id"] for i in listed] == [item.id]
+    # someone else may see a shared network but not tag it
+    shared = conn.network.create_network(name="tagged-shared", shared=True)
+    _, other = member_of_new_project(conn, "tag-outsider")
+    refused = neutron(cloud, other, "PUT", f"/networks/{shared.id}/tags/theirs")
+    assert refused.status_code == 403
+    conn.network.delete_port(port)
+    conn.network.delete_network(plain["id"])
+    stored = sqlite3.connect(cloud.data_dir / "stratus.sqlite").execute(
+        "select count(*) from resource_tags where resource_id in (?, ?, ?)", (plain["id"], subnet.id, port.id))
+    assert stored.fetchone()[0] == 0  # deleting a resource drops its tags
+
+
+def test_router_routes_replace_and_atomic_add_remove(cloud, conn):
+    network = conn.network.create_network(name="routed")
+    subnet = conn.network.create_subnet(network_id=network.id, cidr="10.97.0.0/24", ip_version=4)
+    router = conn.network.create_router(name="with-routes")
+    conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+    osc = lambda *args: openstack(cloud.clouds_yaml, *args)  # noqa: E731
+    osc("router", "set", router.id, "--route", "destination=192.168.10.0/24,gateway=10.97.0.10")
+    assert conn.network.get_router(router).routes == [{"destination": "192.168.10.0/24", "nexthop": "10.97.0.10"}]
+    osc("router", "add", "route", router.id, "--route", "destination=192.168.11.0/24,gateway=10.97.0.11")
+    assert len(conn.network.get_router(router).routes) == 2
+    for bad, words in (({"destination": "192.168.12.5/24", "nexthop": "10.97.0.12"}, "192.168.12.5/24"),
+                       ({"destination": "192.168.12.0/24", "nexthop": "10.98.0.1"}, "not connected"),
+                       ({"destination": "192.168.12.0/24", "nexthop": "10.97.0.1"}, "used by router"),
+                       ({"destination": "fd00::/64", "nexthop": "10.97.0.12"}, "same IP version")):
+        refused = neutron(cloud, conn, "PUT", f"/routers/{router.id}", json={"router": {"routes": [bad]}})
+        assert refused.status_code == 400 and words in refused.text, refused.text
+    assert len(conn.network.get_router(router).routes) == 2  # refused changes changed nothing
+    held = neutron(cloud, conn, "PUT", f"/routers/{router.id}/remove_router_interface", json={"subnet_id": subnet.id})
+    assert held.status_code == 409 and "routes" in held.text
+    removed = neutron(cloud, conn, "PUT", f"/routers/{router.id}/remove_extraroutes", json={"router": {"routes": [
+        {"destination": "192.168.10.0/24", "nexthop": "10.97.0.10"}]}})
+    assert removed.json()["router"]["routes"] == [{"destination": "192.168.11.0/24", "nexthop": "10.97.0.11"}]
+    osc("router", "unset", router.id, "--route", "destination=192.168.11.0/24,gateway=10.97.0.11")
+    conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    conn.network.delete_router(router)
+
+
+def test_service_providers_name_the_router_provider(cloud, conn):
+    answer = neutron(cloud, conn, "GET", "/service-providers")
+    assert answer.status_code == 200
+    (provider,) = answer.json()["service_providers"]
+    assert provider["service_type"] == "L3_ROUTER_NAT" and provider["default"] is True
+    only_names = neutron(cloud, conn, "GET", "/service-providers?fields=name").json()["service_providers"]
+    assert list(only_names[0]) == ["name"]
+    assert neutron(cloud, conn, "GET", "/service-providers?service_type=LOADBALANCERV2").json() == {
+        "service_providers": []}

@@ -24,6 +24,7 @@ opts = [
     cfg.IntOpt("agent_down_time", default=75, min=1,
                help="Seconds after an agent's last report that it counts as down (its DHCP and routers move)."),
     cfg.IntOpt("max_fixed_ips_per_port", default=5, min=1, help="Fixed IPs one port may have."),
+    cfg.IntOpt("max_routes", default=30, min=0, help="Static routes (extraroute) one router may have."),
     *(cfg.IntOpt(f"quota_{resource}", default=default, min=-1,
                  help=f"Default {resource} quota of a project (-1: unlimited); /v2.0/quotas overrides it.")
       for resource, default in (("network", 100), ("subnet", 100), ("port", 500), ("router", 10),

@@ -221,4 +221,5 @@ class HostState:
                 "interfaces": [views.port(ports[i.port_id], True) for i in row.interfaces if i.port_id in ports],
                 "floating_ips": [{"id": f.id, "floating_ip_address": f.floating_ip_address,
                                   "fixed_ip_address": f.fixed_ip_address, "port_id": f.fixed_port_id}
-                                 for f in fips]}
+                                 for f in fips],
+                "routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes]}

@@ -146,6 +146,22 @@ class RouterInterfaceInUseByFloatingIP(Conflict):
     pass
 
 
+class RouterInterfaceInUseByRoute(Conflict):
+    pass
+
+
+class InvalidRoutes(Invalid):
+    pass
+
+
+class RoutesExhausted(Invalid):
+    pass
+
+
+class TagNotFound(NotFound):
+    pass
+
+
 class RouterExternalGatewayInUseByFloatingIp(Conflict):
     pass
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, foreign, mapped_column, relationship
 
 from stratus.db.engine import service_base
 
@@ -27,6 +27,24 @@ class _Standard:
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    @declared_attr
+    def tag_rows(cls) -> Mapped[list[ResourceTag]]:
+        return _tags_of(cls)
+
+
+def _tags_of(owner: type) -> Mapped[list[ResourceTag]]:
+    return relationship(ResourceTag, primaryjoin=lambda: foreign(ResourceTag.resource_id) == owner.id,
+                        lazy="selectin", viewonly=True, order_by=lambda: ResourceTag.tag)
+
+
+class ResourceTag(Base):
+    """A tag on a network, subnet, port, router, security group or floating IP (Neutron's
+    standard-attr-tag); ids are UUIDs, so one table serves them all."""
+
+    __tablename__ = "resource_tags"
+    resource_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
 
 
 class Network(_Standard, Base):
@@ -178,6 +196,17 @@ class Router(_Standard, Base):
     enable_snat: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 
     interfaces: Mapped[list[RouterPort]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    routes: Mapped[list[RouterRoute]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                     order_by="(RouterRoute.destination, RouterRoute.nexthop)")
+
+
+class RouterRoute(Base):
+    """A static route of a router (extraroute): traffic for ``destination`` goes to ``nexthop``."""
+
+    __tablename__ = "router_routes"
+    router_id: Mapped[str] = mapped_column(sa.ForeignKey("routers.id", ondelete="CASCADE"), primary_key=True)
+    destination: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    nexthop: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
 
 
 class RouterPort(Base):
@@ -206,6 +235,10 @@ class FloatingIP(Base):
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     revision_number: Mapped[int] = mapped_column(sa.Integer, default=0)
     fixed_port: Mapped[Port | None] = relationship(foreign_keys=[fixed_port_id], lazy="selectin", viewonly=True)
+
+    @declared_attr
+    def tag_rows(cls) -> Mapped[list[ResourceTag]]:
+        return _tags_of(cls)
 
 
 class Quota(Base):

@@ -1,4 +1,5 @@
-"""A router: a network namespace with an interface per subnet, forwarding, and NAT.
+"""A router: a network namespace with an interface per subnet, forwarding, static routes
+(extraroute), and NAT.
 
 Interfaces are ``qr-<port>`` (one per router interface port, the subnet's gateway
 address) and ``qg-<port>`` (the gateway port on the external network, plus each floating
@@ -101,4 +102,24 @@ def configure(host: ovs.Host, router: Mapping[str, Any], subnets: Mapping[str, M
         host.run(["ip", "route", "replace", "default", "via", default[0], "dev", default[1]], netns=ns)
     else:
         host.run(["ip", "route", "del", "default"], netns=ns, check=False)
+    configure_routes(host, ns, router.get("routes", []))
     host.run(["iptables-restore"], input=nat_rules(router, subnets), netns=ns)
+
+
+def configure_routes(host: ovs.Host, ns: str, routes: list[Mapping[str, str]]) -> None:
+    """Make ``routes`` (extraroute) the namespace's static routes: every route through a
+    next hop but the default one is ours, so one not wanted any more is removed."""
+    wanted = {(r["destination"], r["nexthop"]) for r in routes}
+    present = set()
+    for family in ("-4", "-6"):
+        for line in host.run(["ip", family, "-o", "route", "show"], netns=ns).splitlines():
+            parts = line.split()
+            if parts and parts[0] != "default" and "via" in parts:
+                destination = parts[0]
+                if "/" not in destination:  # ip shows a host route without its prefix length
+                    destination = str(ipaddress.ip_network(destination))
+                present.add((destination, parts[parts.index("via") + 1]))
+    for destination, nexthop in present - wanted:
+        host.run(["ip", "route", "del", destination, "via", nexthop], netns=ns, check=False)
+    for destination, nexthop in sorted(wanted - present):
+        host.run(["ip", "route", "replace", destination, "via", nexthop], netns=ns)

@@ -122,6 +122,32 @@ def test_a_floating_ip_reaches_a_port_through_a_router(conn, guests, tmp_path):
         conn.network.delete_router(router)
 
 
+def test_a_routers_static_route_carries_traffic_to_a_next_hop(conn, guests):
+    inner, inner_subnet = _network(conn, "10.54.0.0/24", enable_dhcp=False)
+    outer, outer_subnet = _network(conn, "10.55.0.0/24", enable_dhcp=False)
+    router = conn.network.create_router(name=f"r-{uuid.uuid4().hex[:6]}")
+    conn.network.add_interface_to_router(router, subnet_id=inner_subnet.id)
+    conn.network.add_interface_to_router(router, subnet_id=outer_subnet.id)
+    # the next hop answers for 192.168.54.1, which no subnet holds (its port may not filter that address)
+    hop = guests(inner, port_security_enabled=False)
+    hop.address(inner_subnet.cidr, gateway=inner_subnet.gateway_ip)
+    hop.run("ip", "addr", "add", "192.168.54.1/32", "dev", "lo")
+    client = guests(outer)
+    client.address(outer_subnet.cidr, gateway=outer_subnet.gateway_ip)
+    try:
+        assert not client.pings("192.168.54.1", attempts=2)
+        route = {"destination": "192.168.54.0/24", "nexthop": hop.port.fixed_ips[0].ip_address}
+        conn.network.add_extra_routes_to_router(router, body={"router": {"routes": [route]}})
+        assert wait(lambda: client.pings("192.168.54.1"), timeout=30)
+        conn.network.remove_extra_routes_from_router(router, body={"router": {"routes": [route]}})
+        assert wait(lambda: not client.pings("192.168.54.1"), timeout=30)
+    finally:
+        conn.network.update_router(router, routes=[])
+        for subnet in (inner_subnet, outer_subnet):
+            conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+        conn.network.delete_router(router)
+
+
 def test_the_agent_removes_what_it_no_longer_needs(conn, ovs_cloud):
     import subprocess
 

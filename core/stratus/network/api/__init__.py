@@ -17,6 +17,7 @@ from stratus.network.api import (
     routers,
     security_groups,
     subnets,
+    tags,
 )
 
 SPEC = ServiceSpec("network", "/network", "network", ErrorStyle.NETWORK)
@@ -31,7 +32,8 @@ V2_0 = versions.Version(
 RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
              ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"),
              ("router", "routers"), ("floatingip", "floatingips"), ("quota", "quotas"), ("agent", "agents"),
-             ("availability_zone", "availability_zones"), ("extension", "extensions"))
+             ("availability_zone", "availability_zones"), ("extension", "extensions"),
+             ("service_provider", "service-providers"))
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
@@ -46,6 +48,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.0", extensions.Resources(RESOURCES))
         app.add_route("/v2.0/extensions", extensions.Extensions())
         app.add_route("/v2.0/extensions/{alias}", extensions.Extension())
+        app.add_route("/v2.0/service-providers", extensions.ServiceProviders(deps.conf.network.plugin))
         for name, collection, item in (("networks", networks.Networks, networks.NetworkItem),
                                        ("subnets", subnets.Subnets, subnets.SubnetItem),
                                        ("ports", ports.Ports, ports.PortItem),
@@ -57,6 +60,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                                        ("floatingips", floating_ips.FloatingIPs, floating_ips.FloatingIPItem)):
             app.add_route(f"/v2.0/{name}", collection(service, policy))
             app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
+        tags.add_routes(app, service, policy)
         app.add_route("/v2.0/quotas", quotas.Quotas(service, policy))
         app.add_route("/v2.0/agents", agents.Agents(service, policy))
         app.add_route("/v2.0/agents/{agent_id}", agents.AgentItem(service, policy))
@@ -66,4 +70,6 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                           quotas.ProjectQuota(service, policy, suffix))
         for action, adding in (("add_router_interface", True), ("remove_router_interface", False)):
             app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.RouterInterface(service, policy, adding))
+        for action, adding in (("add_extraroutes", True), ("remove_extraroutes", False)):
+            app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.ExtraRoutes(service, policy, adding))
     return finish(app)

@@ -40,6 +40,15 @@ EXTENSIONS = {
                                                             "project (read only)."),
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
+    "extraroute-atomic": ("Atomically add/remove extra routes", "Edit extra routes of a router on server side by "
+                          "atomically adding/removing extra routes"),
+    "service-type": ("Neutron Service Type Management", "API for retrieving service providers for Neutron "
+                     "advanced services"),
+    "standard-attr-tag": ("Tag support for resources with standard attribute", "Enables to set tag on resources "
+                          "with standard attribute: networks, subnets, ports, routers, security groups, floating "
+                          "IPs."),
+    "tag-creation": ("Tag creation extension", "Tags may be given when a resource is created."),
     "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),
 }
 
@@ -62,6 +71,23 @@ class Extension:
         if alias not in EXTENSIONS:
             raise NotFound(f"Extension with alias {alias} does not exist")
         resp.media = {"extension": document(alias)}
+
+
+class ServiceProviders:
+    """``GET /v2.0/service-providers`` (service-type): the drivers behind the advanced services.
+    Routers are the only one here, realised by the configured network plugin."""
+
+    def __init__(self, plugin_name: str) -> None:
+        self.providers = [{"service_type": "L3_ROUTER_NAT", "name": plugin_name, "default": True}]
+
+    @schema("List the service providers", responses={200: {"type": "object", "required": ["service_providers"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = [f for value in req.get_param_as_list("fields") or [] for f in value.split(",") if f]
+        providers = [p for p in self.providers
+                     if all(str(p.get(k)).lower() == str(v).lower() for k, v in req.params.items()
+                            if k in ("service_type", "name", "default"))]
+        resp.media = {"service_providers": [{k: v for k, v in p.items() if not fields or k in fields}
+                                            for p in providers]}
 
 
 class Resources:

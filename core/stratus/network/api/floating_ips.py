@@ -14,7 +14,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models, quotas
+from stratus.network import errors, models, quotas, tags
 from stratus.network.api import common
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.ports import find as find_port
@@ -29,7 +29,7 @@ _ASSOCIATION = {"port_id": {"type": ["string", "null"]}, "fixed_ip_address": {"t
 CREATE = {"type": "object", "required": ["floatingip"], "properties": {"floatingip": {
     "type": "object", "required": ["floating_network_id"], "additionalProperties": False, "properties": {
         **_ASSOCIATION, "floating_network_id": {"type": "string"}, "floating_ip_address": {"type": "string"},
-        "subnet_id": {"type": "string"}, "tenant_id": _NAME, "project_id": _NAME}}}}
+        "subnet_id": {"type": "string"}, "tenant_id": _NAME, "project_id": _NAME, "tags": tags.TAG_LIST}}}}
 UPDATE = {"type": "object", "required": ["floatingip"], "properties": {"floatingip": {
     "type": "object", "additionalProperties": False, "properties": _ASSOCIATION}}}
 COLLECTION = Collection("floatingips", FIP, {
@@ -66,7 +66,7 @@ def view(row: models.FloatingIP) -> dict[str, Any]:
     return {"id": row.id, "tenant_id": row.project_id, "project_id": row.project_id, "description": row.description,
             "floating_ip_address": row.floating_ip_address, "floating_network_id": row.floating_network_id,
             "router_id": row.router_id, "port_id": row.fixed_port_id, "fixed_ip_address": row.fixed_ip_address,
-            "status": row.status, "tags": [], "port_forwardings": [], "qos_policy_id": None,
+            "status": row.status, "tags": [t.tag for t in row.tag_rows], "port_forwardings": [], "qos_policy_id": None,
             "port_details": _port_details(row.fixed_port) if row.fixed_port_id else None,
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
             "revision_number": row.revision_number}
@@ -150,6 +150,7 @@ class FloatingIPs:
             _associate(change.session, req, row, body.get("port_id"), body.get("fixed_ip_address"))
             change.session.add(row)
             change.session.flush()
+            tags.replace(change.session, row, body.get("tags", ()), bump=False)
             current = view(row)
             change.events.append(self.service.event(ResourceType.FLOATING_IP, Operation.CREATE, current))
         resp.status = 201

@@ -11,7 +11,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
 from stratus.interfaces.network import Operation, ResourceType, Segment
-from stratus.network import errors, models, quotas
+from stratus.network import errors, models, quotas, tags
 from stratus.network import segments as segment_ids
 from stratus.network.api import common, views
 from stratus.network.api.agents import check_hints
@@ -28,7 +28,7 @@ _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "bo
 _HINTS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
 CREATE = {"type": "object", "required": ["network"], "properties": {"network": {
     "type": "object", "additionalProperties": False, "properties": {
-        **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": _HINTS,
+        **_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "availability_zone_hints": _HINTS, "tags": tags.TAG_LIST,
         "provider:network_type": {"type": "string", "maxLength": 32},
         "provider:physical_network": {"type": ["string", "null"], "maxLength": 64},
         "provider:segmentation_id": common.integer(_SEGMENTATION_ID)}}}}
@@ -137,6 +137,7 @@ class Networks:
         if row.mtu > largest:
             raise Invalid(f"Invalid input for operation: Requested MTU is too big, maximum is {largest}.")
         change.session.flush()
+        tags.replace(change.session, row, body.get("tags", ()), bump=False)
         change.events.append(self.service.event(ResourceType.NETWORK, Operation.CREATE, views.network(row, True),
                                                 segments=segments(row)))
         return row
@@ -218,6 +219,7 @@ class NetworkItem:
                                                         floating_ip_view(fip)))
                 change.session.delete(fip)
             change.session.flush()
+            tags.forget(change.session, sa.select(models.Port.id).where(models.Port.network_id == row.id))
             change.session.execute(sa.delete(models.Port).where(models.Port.network_id == row.id))
             for subnet in row.subnets:
                 change.session.delete(subnet)

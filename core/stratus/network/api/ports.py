@@ -15,7 +15,7 @@ from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces import network as iface
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models, quotas, security
+from stratus.network import errors, ipam, models, quotas, security, tags
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
@@ -40,7 +40,8 @@ _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "bo
              "security_groups": {"type": "array", "items": {"type": "string"}}}
 CREATE = {"type": "object", "required": ["port"], "properties": {"port": {
     "type": "object", "required": ["network_id"], "additionalProperties": False, "properties": {
-        **_WRITABLE, "network_id": {"type": "string"}, "tenant_id": _NAME, "project_id": _NAME}}}}
+        **_WRITABLE, "network_id": {"type": "string"}, "tenant_id": _NAME, "project_id": _NAME,
+        "tags": tags.TAG_LIST}}}}
 UPDATE = {"type": "object", "required": ["port"], "properties": {"port": {
     "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
 COLLECTION = Collection("ports", Port, {
@@ -271,6 +272,7 @@ class Ports:
         change.session.refresh(row)
         _bind(self.service, row, network)
         change.session.flush()
+        tags.replace(change.session, row, body.get("tags", ()), bump=False)
         change.events.append(self.service.event(ResourceType.PORT, Operation.CREATE, views.port(row, True),
                                                 segments=segments(network)))
         return views.port(row, ctx.is_admin)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from stratus.db import paging
 from stratus.exceptions import Invalid
+from stratus.network import tags
 
 CONTROL = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"}
 
@@ -57,9 +58,10 @@ class Collection:
     attributes: Mapping[str, Attribute]
 
     def where(self, req: falcon.Request, skip: tuple[str, ...] = ()) -> list[sa.ColumnElement[bool]]:
-        clauses = []
+        tagged = hasattr(self.model, "tag_rows")
+        clauses = tags.where(self.model, req.params) if tagged else []
         for name in req.params:
-            if name in CONTROL or name in skip:
+            if name in CONTROL or name in skip or (tagged and name in tags.FILTERS):
                 continue
             attribute = self.attributes.get(name)
             if attribute is None:

@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models, quotas
+from stratus.network import errors, models, quotas, tags
 from stratus.network.api import common
 from stratus.network.api.agents import check_hints
 from stratus.network.api.networks import find as find_network
@@ -33,10 +33,15 @@ _WRITABLE = {"name": _NAME, "description": _NAME, "admin_state_up": {"type": "bo
              "external_gateway_info": _GATEWAY}
 CREATE = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "additionalProperties": False,
-    "properties": {**_WRITABLE, "tenant_id": _NAME, "project_id": _NAME,
+    "properties": {**_WRITABLE, "tenant_id": _NAME, "project_id": _NAME, "tags": tags.TAG_LIST,
                    "availability_zone_hints": {"type": "array", "items": {"type": "string", "maxLength": 255}}}}}}
+_ROUTES = {"type": "array", "items": {"type": "object", "required": ["destination", "nexthop"],
+                                      "additionalProperties": False,
+                                      "properties": {"destination": {"type": "string"}, "nexthop": {"type": "string"}}}}
 UPDATE = {"type": "object", "required": ["router"], "properties": {"router": {
-    "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
+    "type": "object", "additionalProperties": False, "properties": {**_WRITABLE, "routes": _ROUTES}}}}
+EXTRAROUTES = {"type": "object", "required": ["router"], "properties": {"router": {
+    "type": "object", "required": ["routes"], "additionalProperties": False, "properties": {"routes": _ROUTES}}}}
 INTERFACE = {"type": "object", "additionalProperties": False,
              "properties": {"subnet_id": {"type": "string"}, "port_id": {"type": "string"}}}
 COLLECTION = Collection("routers", Router, {
@@ -67,7 +72,8 @@ def view(session: Any, row: models.Router) -> dict[str, Any]:
                                           for a in port.fixed_ips]}
     return {"id": row.id, "name": row.name, "description": row.description, "tenant_id": row.project_id,
             "project_id": row.project_id, "admin_state_up": row.admin_state_up, "status": row.status,
-            "external_gateway_info": gateway, "routes": [], "tags": [], "availability_zone_hints": [],
+            "external_gateway_info": gateway, "tags": [t.tag for t in row.tag_rows], "availability_zone_hints": [],
+            "routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes],
             "availability_zones": ["nova"], "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
             "revision_number": row.revision_number}
 
@@ -75,6 +81,50 @@ def view(session: Any, row: models.Router) -> dict[str, Any]:
 def router_subnets(session: Any, row: models.Router) -> list[models.Subnet]:
     ports = [session.get(models.Port, i.port_id) for i in row.interfaces]
     return [session.get(models.Subnet, a.subnet_id) for p in ports for a in p.fixed_ips]
+
+
+def _route(route: dict[str, str]) -> tuple[str, str]:
+    """A route as Neutron takes it: a network in canonical form and an address of its family."""
+    try:
+        destination = ipaddress.ip_network(route["destination"])
+    except ValueError:
+        raise errors.InvalidRoutes(f"Invalid format for routes: {route}, '{route['destination']}' is not a valid "
+                                   "IP subnet (its host bits must be zero)") from None
+    try:
+        nexthop = ipaddress.ip_address(route["nexthop"])
+    except ValueError:
+        raise errors.InvalidRoutes(f"Invalid format for routes: {route}, '{route['nexthop']}' is not a valid IP "
+                                   "address") from None
+    if destination.version != nexthop.version:
+        raise errors.InvalidRoutes(f"Invalid format for routes: {route}, the destination and the nexthop must be "
+                                   "of the same IP version")
+    return str(destination), str(nexthop)
+
+
+def set_routes(session: Any, conf: Any, row: models.Router, routes: list[dict[str, str]]) -> None:
+    """Make ``row``'s static routes exactly ``routes``: each nexthop on a subnet the router is
+    attached to (an interface or its gateway), never one of the router's own addresses.
+
+    :raises InvalidRoutes: a malformed or unreachable route. :raises RoutesExhausted: over ``max_routes``.
+    """
+    wanted = {_route(r) for r in routes}
+    if len(wanted) > conf.network.max_routes:
+        raise errors.RoutesExhausted(f"Unable to complete operation for {row.id}. The number of routes exceeds "
+                                     f"the maximum {conf.network.max_routes}.")
+    port_ids = [i.port_id for i in row.interfaces] + ([row.gw_port_id] if row.gw_port_id else [])
+    allocations = list(session.scalars(sa.select(models.IpAllocation).where(
+        models.IpAllocation.port_id.in_(port_ids)))) if port_ids else []
+    own = {ipaddress.ip_address(a.ip_address) for a in allocations}
+    connected = [ipaddress.ip_network(session.get(models.Subnet, a.subnet_id).cidr) for a in allocations]
+    for destination, nexthop in sorted(wanted):
+        hop = ipaddress.ip_address(nexthop)
+        shown = {"destination": destination, "nexthop": nexthop}
+        if hop in own:
+            raise errors.InvalidRoutes(f"Invalid format for routes: {shown}, the nexthop is used by router")
+        if not any(hop in network for network in connected):
+            raise errors.InvalidRoutes(f"Invalid format for routes: {shown}, the nexthop is not connected with "
+                                       "router")
+    row.routes = [models.RouterRoute(router_id=row.id, destination=d, nexthop=n) for d, n in sorted(wanted)]
 
 
 class _RouterBase:
@@ -123,6 +173,7 @@ class Routers(_RouterBase):
             change.session.flush()
             if body.get("external_gateway_info"):
                 self._set_gateway(change.session, req, row, body["external_gateway_info"])
+            tags.replace(change.session, row, body.get("tags", ()), bump=False)
             current = view(change.session, row)
             change.events.append(self.service.event(ResourceType.ROUTER, Operation.CREATE, current))
         resp.status = 201
@@ -154,6 +205,10 @@ class RouterItem(_RouterBase):
                     setattr(row, key, body[key])
             if "external_gateway_info" in body:
                 self._set_gateway(change.session, req, row, body["external_gateway_info"])
+            if "routes" in body:
+                set_routes(change.session, self.service.conf, row, body["routes"] or [])
+            elif "external_gateway_info" in body:  # routes through a gateway that went must go too
+                set_routes(change.session, self.service.conf, row, _current_routes(row))
             row.updated_at, row.revision_number = common.now(), row.revision_number + 1
             change.session.flush()
             current = view(change.session, row)
@@ -259,6 +314,46 @@ class RouterInterface(_RouterBase):
                 raise errors.RouterInterfaceInUseByFloatingIP(
                     f"Router interface for subnet on router {row.id} cannot be deleted, as it is required by one or "
                     "more floating IPs.")
+        networks = [ipaddress.ip_network(session.get(models.Subnet, s).cidr) for s in fixed]
+        if any(ipaddress.ip_address(r.nexthop) in n for r in row.routes for n in networks):
+            raise errors.RouterInterfaceInUseByRoute(
+                f"Router interface for subnet {', '.join(sorted(fixed))} on router {row.id} cannot be deleted, as it "
+                "is required by one or more routes.")
         row.interfaces = [i for i in row.interfaces if i.port_id != port.id]
         session.flush()
         return port
+
+
+def _current_routes(row: models.Router) -> list[dict[str, str]]:
+    return [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes]
+
+
+class ExtraRoutes(_RouterBase):
+    """``PUT /v2.0/routers/{id}/add_extraroutes`` and ``.../remove_extraroutes`` (extraroute-atomic):
+    change some routes without replacing the list another client may be changing too."""
+
+    def __init__(self, service: NetworkService, policy: Policy, adding: bool) -> None:
+        super().__init__(service, policy)
+        self.adding = adding
+
+    @schema("Add or remove some of a router's static routes", request=EXTRAROUTES,
+            responses={200: {"type": "object", "required": ["router"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, router_id: str) -> None:
+        given = {_route(r) for r in req.context.body["router"]["routes"]}
+        with self.service.change() as change:
+            # the row lock makes two concurrent changes apply one after the other
+            row = change.session.scalars(sa.select(Router).where(
+                Router.id == router_id, visible(common.context(req))).with_for_update()).first()
+            if row is None:
+                raise errors.RouterNotFound(f"Router {router_id} could not be found")
+            enforce(req, self.policy, "network:update_router", {"project_id": row.project_id})
+            original = view(change.session, row)
+            current = {(r.destination, r.nexthop) for r in row.routes}
+            wanted = current | given if self.adding else current - given
+            set_routes(change.session, self.service.conf, row,
+                       [{"destination": d, "nexthop": n} for d, n in sorted(wanted)])
+            row.updated_at, row.revision_number = common.now(), row.revision_number + 1
+            change.session.flush()
+            shown = view(change.session, row)
+            change.events.append(self.service.event(ResourceType.ROUTER, Operation.UPDATE, shown, original))
+        resp.media = {"router": shown}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, models, quotas, security
+from stratus.network import errors, models, quotas, security, tags
 from stratus.network.api import common, views
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
 from stratus.network.service import NetworkService
@@ -20,7 +20,8 @@ Group, Rule = models.SecurityGroup, models.SecurityGroupRule
 _NAME = {"type": "string", "maxLength": 255}
 GROUP_CREATE = {"type": "object", "required": ["security_group"], "properties": {"security_group": {
     "type": "object", "additionalProperties": False, "properties": {
-        "name": _NAME, "description": _NAME, "tenant_id": _NAME, "project_id": _NAME, "stateful": {"enum": [True]}}}}}
+        "name": _NAME, "description": _NAME, "tenant_id": _NAME, "project_id": _NAME, "stateful": {"enum": [True]},
+        "tags": tags.TAG_LIST}}}}
 GROUP_UPDATE = {"type": "object", "required": ["security_group"], "properties": {"security_group": {
     "type": "object", "additionalProperties": False, "properties": {"name": _NAME, "description": _NAME}}}}
 _PORT_NUMBER = {"type": ["integer", "null"]}
@@ -93,6 +94,7 @@ class SecurityGroups:
             quotas.check(self.service.db, change.session, self.service.conf, owner, "security_group")
             change.session.add(row)
             change.session.flush()
+            tags.replace(change.session, row, body.get("tags", ()), bump=False)
             current = views.security_group(row)
             change.events.append(self.service.event(ResourceType.SECURITY_GROUP, Operation.CREATE, current))
         resp.status = 201

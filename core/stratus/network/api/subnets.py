@@ -12,7 +12,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models, quotas
+from stratus.network import errors, ipam, models, quotas, tags
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
@@ -39,7 +39,7 @@ CREATE = {"type": "object", "required": ["subnet"], "properties": {"subnet": {
         **_WRITABLE, "network_id": {"type": "string"}, "cidr": {"type": "string"},
         "ip_version": common.integer(_IP_VERSION),
         "ipv6_ra_mode": _V6_MODES, "ipv6_address_mode": _V6_MODES, "tenant_id": _NAME, "project_id": _NAME,
-        "service_types": {"type": "array"}}}}}
+        "service_types": {"type": "array"}, "tags": tags.TAG_LIST}}}}
 UPDATE = {"type": "object", "required": ["subnet"], "properties": {"subnet": {
     "type": "object", "additionalProperties": False, "properties": _WRITABLE}}}
 COLLECTION = Collection("subnets", Subnet, {
@@ -153,6 +153,7 @@ class Subnets:
         change.session.flush()
         if row not in parent.subnets:
             parent.subnets.append(row)  # the next subnet of a bulk request sees this one (overlaps)
+        tags.replace(change.session, row, body.get("tags", ()), bump=False)
         current = views.subnet(row)
         change.events.append(self.service.event(ResourceType.SUBNET, Operation.CREATE, current,
                                                 segments=segments(parent)))

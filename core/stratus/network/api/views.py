@@ -11,7 +11,7 @@ from stratus.network.security import network_of
 
 def _standard(row: Any) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "tenant_id": row.project_id, "project_id": row.project_id,
-            "description": row.description, "tags": [], "created_at": iso(row.created_at),
+            "description": row.description, "tags": [t.tag for t in row.tag_rows], "created_at": iso(row.created_at),
             "updated_at": iso(row.updated_at), "revision_number": row.revision_number}
 
 

@@ -1,9 +1,10 @@
 """Networking behaviour real clients trip on (the conformance issue): bulk creates, Neutron's
 converters, lists longer than one page, router interfaces whose address changed, subnet
-inputs, tags, routers' static routes."""
+inputs, tags, routers' static routes, subnet pools and address scopes."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import sqlite3
 
@@ -205,3 +206,74 @@ def test_service_providers_name_the_router_provider(cloud, conn):
     assert list(only_names[0]) == ["name"]
     assert neutron(cloud, conn, "GET", "/service-providers?service_type=LOADBALANCERV2").json() == {
         "service_providers": []}
+
+
+def test_subnets_carved_from_pools_in_an_address_scope(cloud, conn):
+    osc = lambda *args: openstack(cloud.clouds_yaml, *args)  # noqa: E731
+    scope = json.loads(osc("address", "scope", "create", "--share", "--ip-version", "4", "corp", "-f", "json"))
+    pool = json.loads(osc("subnet", "pool", "create", "--pool-prefix", "10.100.0.0/16", "--default-prefix-length",
+                          "24", "--address-scope", scope["id"], "--share", "corp-pool", "-f", "json"))
+    assert pool["default_prefixlen"] == 24 and pool["address_scope_id"] == scope["id"]
+    _, member = member_of_new_project(conn, "pool-user")
+    network = member.network.create_network(name="from-pool")
+    first = member.network.create_subnet(network_id=network.id, subnetpool_id=pool["id"], ip_version=4)
+    second = json.loads(osc("subnet", "create", "--subnet-pool", "corp-pool", "--network", network.id, "second",
+                            "-f", "json"))
+    small = member.network.create_subnet(network_id=network.id, subnetpool_id=pool["id"], ip_version=4,
+                                         prefixlen=26)
+    assert (first.cidr, second["cidr"], small.cidr) == ("10.100.0.0/24", "10.100.1.0/24", "10.100.2.0/26")
+    assert first.subnet_pool_id == pool["id"]
+    assert member.network.get_network(network).ipv4_address_scope_id == scope["id"]
+    for extra, status, words in (({"cidr": "10.100.1.0/24"}, 409, "overlaps"),
+                                 ({"cidr": "10.200.0.0/24"}, 400, "not within"),
+                                 ({"prefixlen": 4}, 400, "minimum"),
+                                 ({"prefixlen": 33}, 400, "maximum")):
+        refused = neutron(cloud, member, "POST", "/subnets", json={"subnet": {
+            "network_id": network.id, "subnetpool_id": pool["id"], "ip_version": 4, **extra}})
+        assert refused.status_code == status and words in refused.text, refused.text
+    plain = neutron(cloud, member, "POST", "/subnets", json={"subnet": {
+        "network_id": network.id, "cidr": "10.250.0.0/24", "ip_version": 4}})
+    assert plain.status_code == 400 and "same subnet pool" in plain.text
+    shrink = neutron(cloud, conn, "PUT", f"/subnetpools/{pool['id']}", json={"subnetpool": {
+        "prefixes": ["10.100.0.0/17"]}})
+    assert shrink.status_code == 400 and "10.100.0.0/16" in shrink.text
+    grown = neutron(cloud, conn, "PUT", f"/subnetpools/{pool['id']}/add_prefixes", json={"prefixes": [
+        "10.101.0.0/16"]})
+    assert grown.json()["prefixes"] == ["10.100.0.0/15"]  # neighbours merge, as Neutron compacts them
+    overlapping = neutron(cloud, conn, "POST", "/subnetpools", json={"subnetpool": {
+        "name": "clash", "prefixes": ["10.101.128.0/17"], "address_scope_id": scope["id"]}})
+    assert overlapping.status_code == 400 and "overlap" in overlapping.text
+    assert neutron(cloud, conn, "DELETE", f"/subnetpools/{pool['id']}").status_code == 409
+    assert neutron(cloud, conn, "DELETE", f"/address-scopes/{scope['id']}").status_code == 409
+    for subnet_id in (first.id, second["id"], small.id):
+        conn.network.delete_subnet(subnet_id, ignore_missing=False)
+    assert neutron(cloud, conn, "DELETE", f"/subnetpools/{pool['id']}").status_code == 204
+    assert neutron(cloud, conn, "DELETE", f"/address-scopes/{scope['id']}").status_code == 204
+
+
+def test_a_pools_default_quota_and_concurrent_carving(cloud, conn):
+    pool = conn.network.create_subnet_pool(name="quota-pool", prefixes=["10.110.0.0/16"], default_prefixlen=24,
+                                           default_quota=512, shared=True, is_default=True)
+    _, member = member_of_new_project(conn, "quota-pool-user")
+    network = member.network.create_network(name="quota-net")
+    made = [member.network.create_subnet(network_id=network.id, use_default_subnetpool=True, ip_version=4)
+            for _ in range(2)]
+    over = neutron(cloud, member, "POST", "/subnets", json={"subnet": {
+        "network_id": network.id, "subnetpool_id": pool.id, "ip_version": 4}})
+    assert over.status_code == 409 and over.json()["NeutronError"]["type"] == "SubnetPoolQuotaExceeded"
+    second_default = neutron(cloud, conn, "POST", "/subnetpools", json={"subnetpool": {
+        "name": "another-default", "prefixes": ["10.111.0.0/16"], "is_default": True}})
+    assert second_default.status_code == 400
+    for subnet in made:
+        member.network.delete_subnet(subnet)
+    conn.network.update_subnet_pool(pool, default_quota=None)
+    networks = [conn.network.create_network(name=f"race-{n}") for n in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool_of_threads:
+        answers = list(pool_of_threads.map(lambda net: neutron(cloud, conn, "POST", "/subnets", json={"subnet": {
+            "network_id": net.id, "subnetpool_id": pool.id, "ip_version": 4}}), networks))
+    assert [a.status_code for a in answers] == [201] * 8
+    cidrs = [a.json()["subnet"]["cidr"] for a in answers]
+    assert len(set(cidrs)) == 8  # no prefix handed out twice
+    for net in networks:
+        conn.network.delete_network(net)
+    conn.network.delete_subnet_pool(pool)

@@ -196,3 +196,75 @@ class SegmentationIdInUse(Conflict):
 
 class NoNetworkAvailable(StratusError):
     http_status = 503
+
+
+class SubnetPoolNotFound(NotFound):
+    pass
+
+
+class AddressScopeNotFound(NotFound):
+    pass
+
+
+class SubnetPoolInUse(Conflict):
+    pass
+
+
+class AddressScopeInUse(Conflict):
+    pass
+
+
+class EmptySubnetPoolPrefixList(Invalid):
+    pass
+
+
+class PrefixVersionMismatch(Invalid):
+    pass
+
+
+class IllegalSubnetPoolPrefixBounds(Invalid):
+    pass
+
+
+class IllegalSubnetPoolPrefixUpdate(Invalid):
+    pass
+
+
+class IllegalSubnetPoolAssociationToAddressScope(Invalid):
+    pass
+
+
+class IllegalSubnetPoolIpVersionAssociationToAddressScope(Invalid):
+    pass
+
+
+class IllegalSubnetPoolUpdate(Invalid):
+    pass
+
+
+class MinPrefixSubnetAllocationError(Invalid):
+    pass
+
+
+class MaxPrefixSubnetAllocationError(Invalid):
+    pass
+
+
+class InvalidSubnetRequest(Invalid):
+    pass
+
+
+class SubnetAllocationError(Conflict):
+    pass
+
+
+class SubnetPoolQuotaExceeded(Conflict):
+    pass
+
+
+class AddressScopeUpdateError(Invalid):
+    pass
+
+
+class NetworkSubnetPoolAffinityError(Invalid):
+    pass

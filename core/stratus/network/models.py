@@ -72,14 +72,41 @@ class Subnet(_Standard, Base):
     enable_dhcp: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     ipv6_ra_mode: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     ipv6_address_mode: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    subnetpool_id: Mapped[str | None] = mapped_column(sa.ForeignKey("subnetpools.id"), nullable=True, index=True)
 
     network: Mapped[Network] = relationship(back_populates="subnets", lazy="raise")
+    subnetpool: Mapped[SubnetPool | None] = relationship(lazy="selectin", viewonly=True)
     pools: Mapped[list[AllocationPool]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                        order_by="AllocationPool.position")
     dns: Mapped[list[DnsNameserver]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                     order_by="DnsNameserver.position")
     routes: Mapped[list[HostRoute]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                    order_by="HostRoute.position")
+
+
+class AddressScope(_Standard, Base):
+    """Address scopes: subnet pools in one scope never overlap, so their addresses route
+    between each other without NAT."""
+
+    __tablename__ = "address_scopes"
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+
+
+class SubnetPool(_Standard, Base):
+    """Prefixes subnets are carved from (subnet_allocation)."""
+
+    __tablename__ = "subnetpools"
+    ip_version: Mapped[int] = mapped_column(sa.Integer)
+    prefixes: Mapped[list[str]] = mapped_column(sa.JSON)
+    default_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    min_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    max_prefixlen: Mapped[int] = mapped_column(sa.Integer)
+    default_quota: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    address_scope_id: Mapped[str | None] = mapped_column(sa.ForeignKey("address_scopes.id"), nullable=True,
+                                                         index=True)
 
 
 class AllocationPool(Base):

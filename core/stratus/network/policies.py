@@ -15,7 +15,8 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 
 
 RULES = []
-for _kind in ("network", "subnet", "port", "security_group", "security_group_rule", "router", "floatingip"):
+for _kind in ("network", "subnet", "port", "security_group", "security_group_rule", "router", "floatingip",
+              "subnetpool", "address_scope"):
     _path = f"/v2.0/{_kind.replace('_', '-')}s"
     RULES += [
         _rule(f"create_{_kind}", "rule:admin_or_member", f"Create a {_kind}.", "POST", _path),
@@ -32,6 +33,14 @@ RULES += [
           "/v2.0/networks/{id}"),
     _rule("create_network:provider", "rule:admin", "Choose a network's provider segment.", "POST",
           "/v2.0/networks"),
+    _rule("create_subnetpool:shared", "rule:admin", "Create a shared subnet pool.", "POST", "/v2.0/subnetpools"),
+    _rule("create_subnetpool:is_default", "rule:admin", "Create the default subnet pool of an IP family.", "POST",
+          "/v2.0/subnetpools"),
+    _rule("update_subnetpool:is_default", "rule:admin", "Make a subnet pool the default or not.", "PUT",
+          "/v2.0/subnetpools/{id}"),
+    _rule("create_address_scope:shared", "rule:admin", "Create a shared address scope.", "POST",
+          "/v2.0/address-scopes"),
+    _rule("update_address_scope:shared", "rule:admin", "Share an address scope.", "PUT", "/v2.0/address-scopes/{id}"),
     _rule("create_port:binding", "rule:admin", "Bind a new port to a host.", "POST", "/v2.0/ports"),
     _rule("update_port:binding", "rule:admin", "Bind a port to a host.", "PUT", "/v2.0/ports/{id}"),
     _rule("add_router_interface", "rule:admin_or_member", "Attach a subnet or port to a router of one's project.",

@@ -73,7 +73,8 @@ def forget(session: Any, resource_ids: Any) -> None:
     session.execute(sa.delete(Tag).where(Tag.resource_id.in_(resource_ids)))
 
 
-TAGGED = (models.Network, models.Subnet, models.Port, models.Router, models.SecurityGroup, models.FloatingIP)
+TAGGED = (models.Network, models.Subnet, models.Port, models.Router, models.SecurityGroup, models.FloatingIP,
+          models.SubnetPool)
 
 
 @sa.event.listens_for(Session, "before_flush")

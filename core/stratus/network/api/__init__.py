@@ -16,6 +16,7 @@ from stratus.network.api import (
     quotas,
     routers,
     security_groups,
+    subnetpools,
     subnets,
     tags,
 )
@@ -33,7 +34,8 @@ RESOURCES = (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
              ("security_group", "security-groups"), ("security_group_rule", "security-group-rules"),
              ("router", "routers"), ("floatingip", "floatingips"), ("quota", "quotas"), ("agent", "agents"),
              ("availability_zone", "availability_zones"), ("extension", "extensions"),
-             ("service_provider", "service-providers"))
+             ("service_provider", "service-providers"), ("subnetpool", "subnetpools"),
+             ("address_scope", "address-scopes"))
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
@@ -57,7 +59,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                                        ("security-group-rules", security_groups.SecurityGroupRules,
                                         security_groups.SecurityGroupRuleItem),
                                        ("routers", routers.Routers, routers.RouterItem),
-                                       ("floatingips", floating_ips.FloatingIPs, floating_ips.FloatingIPItem)):
+                                       ("floatingips", floating_ips.FloatingIPs, floating_ips.FloatingIPItem),
+                                       ("subnetpools", subnetpools.SubnetPools, subnetpools.SubnetPoolItem),
+                                       ("address-scopes", subnetpools.AddressScopes, subnetpools.AddressScopeItem)):
             app.add_route(f"/v2.0/{name}", collection(service, policy))
             app.add_route(f"/v2.0/{name}/{{{name[:-1].replace('-', '_')}_id}}", item(service, policy))
         tags.add_routes(app, service, policy)
@@ -70,6 +74,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                           quotas.ProjectQuota(service, policy, suffix))
         for action, adding in (("add_router_interface", True), ("remove_router_interface", False)):
             app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.RouterInterface(service, policy, adding))
+        for action, adding in (("add_prefixes", True), ("remove_prefixes", False)):
+            app.add_route(f"/v2.0/subnetpools/{{subnetpool_id}}/{action}",
+                          subnetpools.SubnetPoolPrefixes(service, policy, adding))
         for action, adding in (("add_extraroutes", True), ("remove_extraroutes", False)):
             app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.ExtraRoutes(service, policy, adding))
     return finish(app)

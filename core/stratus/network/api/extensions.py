@@ -45,6 +45,11 @@ EXTENSIONS = {
                           "atomically adding/removing extra routes"),
     "service-type": ("Neutron Service Type Management", "API for retrieving service providers for Neutron "
                      "advanced services"),
+    "subnet_allocation": ("Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    "default-subnetpools": ("Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
+    "subnetpool-prefix-ops": ("Subnet Pool Prefix Operations", "Provides support for adjusting the prefix list of "
+                              "subnet pools"),
+    "address-scope": ("Address scope", "Address scopes extension."),
     "standard-attr-tag": ("Tag support for resources with standard attribute", "Enables to set tag on resources "
                           "with standard attribute: networks, subnets, ports, routers, security groups, floating "
                           "IPs."),

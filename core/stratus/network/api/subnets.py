@@ -12,17 +12,19 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid
 from stratus.interfaces.network import Operation, ResourceType
-from stratus.network import errors, ipam, models, quotas, tags
+from stratus.network import errors, ipam, models, quotas, subnetpools, tags
 from stratus.network.api import common, views
 from stratus.network.api.networks import find as find_network
 from stratus.network.api.networks import mark_error, segments
 from stratus.network.api.query import Attribute, Collection, fields_of, parse_bool, project, respond_list
+from stratus.network.api.subnetpools import find_pool
 from stratus.network.service import NetworkService
 
 Subnet = models.Subnet
 _NAME = {"type": "string", "maxLength": 255}
 _IP = {"type": "string", "maxLength": 64}
 _IP_VERSION = {"enum": [4, 6]}
+_PREFIXLEN = {"type": "integer", "minimum": 0, "maximum": 128}
 _V6_MODES = {"enum": ["slaac", "dhcpv6-stateful", "dhcpv6-stateless", None]}
 _WRITABLE = {
     "name": _NAME, "description": _NAME, "enable_dhcp": {"type": "boolean"}, "gateway_ip": {"type": ["string", "null"]},
@@ -35,8 +37,10 @@ _WRITABLE = {
         "properties": {"start": _IP, "end": _IP}}},
 }
 CREATE = {"type": "object", "required": ["subnet"], "properties": {"subnet": {
-    "type": "object", "required": ["network_id", "cidr"], "additionalProperties": False, "properties": {
-        **_WRITABLE, "network_id": {"type": "string"}, "cidr": {"type": "string"},
+    "type": "object", "required": ["network_id"], "additionalProperties": False, "properties": {
+        **_WRITABLE, "network_id": {"type": "string"}, "cidr": {"type": ["string", "null"]},
+        "subnetpool_id": {"type": ["string", "null"]}, "use_default_subnetpool": {"type": "boolean"},
+        "prefixlen": common.integer(_PREFIXLEN),
         "ip_version": common.integer(_IP_VERSION),
         "ipv6_ra_mode": _V6_MODES, "ipv6_address_mode": _V6_MODES, "tenant_id": _NAME, "project_id": _NAME,
         "service_types": {"type": "array"}, "tags": tags.TAG_LIST}}}}
@@ -50,6 +54,7 @@ COLLECTION = Collection("subnets", Subnet, {
     "enable_dhcp": Attribute(Subnet.enable_dhcp, parse_bool),
     "ipv6_ra_mode": Attribute(Subnet.ipv6_ra_mode, nullable=True),
     "ipv6_address_mode": Attribute(Subnet.ipv6_address_mode, nullable=True),
+    "subnetpool_id": Attribute(Subnet.subnetpool_id, nullable=True),
     "created_at": Attribute(Subnet.created_at), "updated_at": Attribute(Subnet.updated_at),
     "revision_number": Attribute(Subnet.revision_number, int)})
 
@@ -118,14 +123,48 @@ class Subnets:
         shown = [project(current, fields_of(req)) for current in shown]
         resp.media = {"subnets": shown} if bulk else {"subnet": shown[0]}
 
+    @staticmethod
+    def _pool(session: Any, req: falcon.Request, body: dict[str, Any]) -> models.SubnetPool | None:
+        """The pool the subnet is carved from, locked: the one named, or the family's default
+        (``use_default_subnetpool``); None for a subnet given by its cidr alone."""
+        if body.get("subnetpool_id"):
+            if body.get("use_default_subnetpool"):
+                raise Invalid("Bad subnets request: subnetpool_id and use_default_subnetpool cannot both be given.")
+            pool = subnetpools.lock(session, find_pool(session, req, body["subnetpool_id"]).id)
+        elif body.get("use_default_subnetpool"):
+            if "ip_version" not in body:
+                raise Invalid("Bad subnets request: ip_version must be given with use_default_subnetpool.")
+            pool = subnetpools.lock(session, subnetpools.default_pool(session, int(body["ip_version"])).id)
+        else:
+            return None
+        if "ip_version" in body and int(body["ip_version"]) != pool.ip_version:
+            raise Invalid(f"Bad subnets request: subnet pool {pool.id} is IPv{pool.ip_version}, the subnet "
+                          f"IPv{body['ip_version']}.")
+        return pool
+
     def _create(self, req: falcon.Request, change: Any, body: dict[str, Any]) -> dict[str, Any]:
         ctx = common.context(req)
         enforce(req, self.policy, "network:create_subnet")
-        common.coerce(body, {"ip_version": _IP_VERSION})
-        network = ipam.parse_cidr(body["cidr"], strict=False)
+        common.coerce(body, {"ip_version": _IP_VERSION, "prefixlen": _PREFIXLEN})
+        parent = find_network(change.session, req, body["network_id"])
+        if not common.owns(ctx, parent.project_id):
+            raise Forbidden(f"Only the owner of network {parent.id} (or an administrator) may add subnets.")
+        pool = self._pool(change.session, req, body)
+        network = ipam.parse_cidr(body["cidr"], strict=False) if body.get("cidr") else None
+        if pool is not None:
+            network = subnetpools.carve(change.session, pool, common.owner_for(req, body), network,
+                                        body.get("prefixlen"))
+        elif network is None:
+            raise Invalid("Bad subnets request: a cidr must be given in the absence of a subnet pool.")
+        elif body.get("prefixlen") is not None:
+            raise Invalid("Bad subnets request: prefixlen is only taken with a subnet pool (subnetpool_id).")
         version = int(body.get("ip_version", network.version))
         if version != network.version:
             raise Invalid(f"Invalid input for operation: cidr {network} is not IPv{version}.")
+        for other in parent.subnets:
+            if other.ip_version == version and other.subnetpool_id != (pool.id if pool else None):
+                raise errors.NetworkSubnetPoolAffinityError(
+                    "Subnets hosted on the same network must be allocated from the same subnet pool.")
         if version == 4 and (body.get("ipv6_ra_mode") or body.get("ipv6_address_mode")):
             raise Invalid("Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when "
                           "ip_version is 4.")
@@ -135,9 +174,6 @@ class Subnets:
                           f"to '{address_mode}' is not valid. If both attributes are set, they must be the same "
                           "value.")
         now = common.now()
-        parent = find_network(change.session, req, body["network_id"])
-        if not common.owns(ctx, parent.project_id):
-            raise Forbidden(f"Only the owner of network {parent.id} (or an administrator) may add subnets.")
         for other in parent.subnets:
             if ipaddress.ip_network(other.cidr).overlaps(network):
                 raise Invalid(f"Invalid input for operation: Requested subnet with cidr: {network} for network: "
@@ -146,6 +182,7 @@ class Subnets:
                      name=body.get("name", ""), description=body.get("description", ""), ip_version=version,
                      cidr=str(network), enable_dhcp=body.get("enable_dhcp", True),
                      ipv6_ra_mode=body.get("ipv6_ra_mode"), ipv6_address_mode=body.get("ipv6_address_mode"),
+                     subnetpool_id=pool.id if pool else None,
                      created_at=now, updated_at=now, revision_number=1, pools=[], dns=[], routes=[])
         _apply(row, body, network, creating=True)
         quotas.check(self.service.db, change.session, self.service.conf, row.project_id, "subnet")

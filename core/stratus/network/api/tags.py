@@ -11,7 +11,7 @@ import falcon
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.network import errors, tags
-from stratus.network.api import floating_ips, networks, ports, routers, security_groups, subnets
+from stratus.network.api import floating_ips, networks, ports, routers, security_groups, subnetpools, subnets
 from stratus.network.service import NetworkService
 
 #: collection -> (policy noun, how to find a visible row)
@@ -22,6 +22,7 @@ TAGGED: dict[str, tuple[str, Callable[[Any, falcon.Request, str], Any]]] = {
     "routers": ("router", routers.find),
     "security-groups": ("security_group", security_groups.find_group),
     "floatingips": ("floatingip", floating_ips.find),
+    "subnetpools": ("subnetpool", subnetpools.find_pool),
 }
 REPLACE = {"type": "object", "required": ["tags"], "properties": {"tags": tags.TAG_LIST}}
 TAGS = {200: {"type": "object", "required": ["tags"]}}

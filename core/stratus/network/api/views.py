@@ -19,7 +19,7 @@ def network(row: models.Network, is_admin: bool) -> dict[str, Any]:
     body = {**_standard(row), "admin_state_up": row.admin_state_up, "status": row.status,
             "subnets": [s.id for s in row.subnets], "shared": row.shared, "router:external": row.router_external,
             "mtu": row.mtu, "port_security_enabled": row.port_security_enabled, "availability_zone_hints": [],
-            "availability_zones": ["nova"], "ipv4_address_scope": None, "ipv6_address_scope": None,
+            "availability_zones": ["nova"], "ipv4_address_scope": _scope(row, 4), "ipv6_address_scope": _scope(row, 6),
             "l2_adjacency": True, "is_default": False}
     if is_admin:
         body.update({"provider:network_type": row.network_type, "provider:physical_network": row.physical_network,
@@ -27,10 +27,16 @@ def network(row: models.Network, is_admin: bool) -> dict[str, Any]:
     return body
 
 
+def _scope(row: models.Network, version: int) -> str | None:
+    """The address scope of the network's subnets of ``version`` (through their pool)."""
+    return next((s.subnetpool.address_scope_id for s in row.subnets
+                 if s.ip_version == version and s.subnetpool is not None and s.subnetpool.address_scope_id), None)
+
+
 def subnet(row: models.Subnet) -> dict[str, Any]:
     return {**_standard(row), "network_id": row.network_id, "ip_version": row.ip_version, "cidr": row.cidr,
             "gateway_ip": row.gateway_ip, "enable_dhcp": row.enable_dhcp, "ipv6_ra_mode": row.ipv6_ra_mode,
-            "ipv6_address_mode": row.ipv6_address_mode, "subnetpool_id": None, "service_types": [],
+            "ipv6_address_mode": row.ipv6_address_mode, "subnetpool_id": row.subnetpool_id, "service_types": [],
             "allocation_pools": [{"start": p.first_ip, "end": p.last_ip} for p in row.pools],
             "dns_nameservers": [d.address for d in row.dns],
             "host_routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in row.routes]}

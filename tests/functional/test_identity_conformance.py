@@ -268,3 +268,36 @@ def test_endpoint_groups_and_ties_shape_a_projects_catalog(cloud, conn, tmp_path
     osc("endpoint", "group", "delete", group["id"])
     member.session.invalidate()
     assert {"compute", "image", "network"} <= set(catalog_types())
+
+
+def test_unified_limits_through_openstackclient(cloud, conn):
+    osc = lambda *args: json.loads(openstack(cloud.clouds_yaml, *args, "-f", "json"))  # noqa: E731
+    registered = osc("registered", "limit", "create", "--service", "compute", "--default-limit", "10",
+                     "--region", "RegionOne", "servers")
+    assert registered["default_limit"] == 10 and registered["region_id"] == "RegionOne"
+    project, member = member_of_new_project(conn, "limited")
+    limit = osc("limit", "create", "--project", project.id, "--service", "compute", "--resource-limit", "5",
+                "--region", "RegionOne", "servers")
+    assert limit["resource_limit"] == 5 and limit["project_id"] == project.id
+    token = conn.session.get_token()
+    again = call(cloud, token, "POST", "/identity/v3/limits", json={"limits": [{
+        "project_id": project.id, "service_id": registered["service_id"], "region_id": "RegionOne",
+        "resource_name": "servers", "resource_limit": 6}]})
+    assert again.status_code == 409
+    unregistered = call(cloud, token, "POST", "/identity/v3/limits", json={"limits": [{
+        "project_id": project.id, "service_id": registered["service_id"], "resource_name": "cores",
+        "resource_limit": 6}]})
+    assert unregistered.status_code == 403
+    held = call(cloud, token, "DELETE", f"/identity/v3/registered_limits/{registered['id']}")
+    assert held.status_code == 403  # a project limit refers to it
+    own = call(cloud, member.session.get_token(), "GET", "/identity/v3/limits").json()["limits"]
+    assert [entry["id"] for entry in own] == [limit["id"]]
+    others = member_of_new_project(conn, "unlimited")[1]
+    assert call(cloud, others.session.get_token(), "GET", "/identity/v3/limits").json()["limits"] == []
+    assert call(cloud, others.session.get_token(), "GET", f"/identity/v3/limits/{limit['id']}").status_code == 403
+    assert call(cloud, token, "GET", "/identity/v3/limits/model").json()["model"]["name"] == "flat"
+    updated = call(cloud, token, "PATCH", f"/identity/v3/limits/{limit['id']}", json={"limit": {"resource_limit": 7}})
+    assert updated.json()["limit"]["resource_limit"] == 7
+    conn.identity.delete_project(project)
+    assert call(cloud, token, "GET", f"/identity/v3/limits/{limit['id']}").status_code == 404
+    assert call(cloud, token, "DELETE", f"/identity/v3/registered_limits/{registered['id']}").status_code == 204

@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stratus.db.engine import service_base
 
@@ -237,3 +237,32 @@ class ProjectEndpointGroup(Base):
         sa.String(64), sa.ForeignKey("endpoint_groups.id", ondelete="CASCADE"), primary_key=True)
     project_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("projects.id", ondelete="CASCADE"),
                                             primary_key=True, index=True)
+
+
+class RegisteredLimit(Base):
+    """A service's default limit on a resource, per region or everywhere (unified limits)."""
+
+    __tablename__ = "registered_limits"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    service_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("catalog_services.id"), index=True)
+    region_id: Mapped[str | None] = mapped_column(sa.String(255), sa.ForeignKey("regions.id"), nullable=True)
+    resource_name: Mapped[str] = mapped_column(sa.String(255))
+    default_limit: Mapped[int] = mapped_column(sa.Integer)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class Limit(Base):
+    """A project's (or domain's) own limit on a registered resource."""
+
+    __tablename__ = "limits"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    registered_limit_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("registered_limits.id"),
+                                                     index=True)
+    project_id: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("projects.id", ondelete="CASCADE"),
+                                                   nullable=True, index=True)
+    domain_id: Mapped[str | None] = mapped_column(sa.String(64), sa.ForeignKey("domains.id", ondelete="CASCADE"),
+                                                  nullable=True, index=True)
+    resource_limit: Mapped[int] = mapped_column(sa.Integer)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    registered: Mapped[RegisteredLimit] = relationship(lazy="joined")

@@ -70,7 +70,8 @@ IMAGE_FEATURES = (
     ("image_conversion", False, "no image conversion on import"),
     ("image_format_enforcement", False, "uploaded data is not inspected against disk_format"),
     ("do_secure_hash", True, "os_hash_algo/os_hash_value (sha512) computed on upload"),
-    ("http_store_enabled", False, "its tests use the 2.17 add-location API (hashing tasks), not provided yet"),
+    ("http_store_enabled", False, "its add-location tests expect Glance's [DEFAULT] hashing_algorithm sha256 "
+     "(Stratus hashes sha512 only)"),
     ("store_weight_enabled", False, "no store weights"),
 )
 

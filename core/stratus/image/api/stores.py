@@ -23,14 +23,15 @@ LOG = logging.getLogger(__name__)
 
 
 def store_list(images: ImageService) -> list[dict[str, Any]]:
-    """``GET /v2/info/stores``' entries: id, description, the default and read-only flags."""
+    """``GET /v2/info/stores``' entries: id, description, the default and read-only flags (the
+    string "true", as Glance writes them and tempest compares them)."""
     conf, stores = images.conf, []
     for name in images.stores:
         store: dict[str, Any] = {"id": name, "description": conf[name].description or f"{name} store"}
         if name == conf.image.default_store:
-            store["default"] = True
+            store["default"] = "true"
         if not images.writable(name):
-            store["read-only"] = True
+            store["read-only"] = "true"
         stores.append(store)
     return stores
 

@@ -192,7 +192,11 @@ def test_router_routes_replace_and_atomic_add_remove(cloud, conn):
     removed = neutron(cloud, conn, "PUT", f"/routers/{router.id}/remove_extraroutes", json={"router": {"routes": [
         {"destination": "192.168.10.0/24", "nexthop": "10.97.0.10"}]}})
     assert removed.json()["router"]["routes"] == [{"destination": "192.168.11.0/24", "nexthop": "10.97.0.11"}]
+    cleared = neutron(cloud, conn, "PUT", f"/routers/{router.id}", json={"router": {"routes": None}})
+    assert cleared.status_code == 200 and cleared.json()["router"]["routes"] == []
+    osc("router", "set", router.id, "--route", "destination=192.168.11.0/24,gateway=10.97.0.11")
     osc("router", "unset", router.id, "--route", "destination=192.168.11.0/24,gateway=10.97.0.11")
+    assert conn.network.get_router(router).routes == []
     conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
     conn.network.delete_router(router)
 

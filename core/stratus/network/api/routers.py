@@ -39,7 +39,8 @@ _ROUTES = {"type": "array", "items": {"type": "object", "required": ["destinatio
                                       "additionalProperties": False,
                                       "properties": {"destination": {"type": "string"}, "nexthop": {"type": "string"}}}}
 UPDATE = {"type": "object", "required": ["router"], "properties": {"router": {
-    "type": "object", "additionalProperties": False, "properties": {**_WRITABLE, "routes": _ROUTES}}}}
+    "type": "object", "additionalProperties": False,
+    "properties": {**_WRITABLE, "routes": {"anyOf": [_ROUTES, {"type": "null"}]}}}}}  # null clears, as Neutron
 EXTRAROUTES = {"type": "object", "required": ["router"], "properties": {"router": {
     "type": "object", "required": ["routes"], "additionalProperties": False, "properties": {"routes": _ROUTES}}}}
 INTERFACE = {"type": "object", "additionalProperties": False,

@@ -208,9 +208,9 @@ def test_unexpected_errors_get_500_without_internals(make_client):
 
 @pytest.mark.parametrize(("style", "check"), [
     (ErrorStyle.COMPUTE,
-     lambda r: r.json["itemNotFound"] == {"code": 404, "message": "The resource could not be found."}),
-    (ErrorStyle.IDENTITY, lambda r: r.json["error"]["title"] == "Not Found"),
-    (ErrorStyle.NETWORK, lambda r: r.json["NeutronError"]["type"] == "HTTPNotFound"),
+     lambda r: r.json["itemNotFound"]["code"] == 404 and "/widget/nothing/here" in r.json["itemNotFound"]["message"]),
+    (ErrorStyle.IDENTITY, lambda r: r.json["error"]["title"] == "Not Found" and "/nothing/here" in r.text),
+    (ErrorStyle.NETWORK, lambda r: r.json["NeutronError"]["type"] == "HTTPNotFound" and "/nothing/here" in r.text),
     (ErrorStyle.OBJECT,
      lambda r: r.text.startswith("Not Found") and r.headers["content-type"].startswith("text/plain")),
 ])

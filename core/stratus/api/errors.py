@@ -85,7 +85,7 @@ def install_handlers(app: falcon.App, style: ErrorStyle) -> None:
         for name, value in (ex.headers or {}).items():
             resp.set_header(name, value)
         if isinstance(ex, falcon.HTTPRouteNotFound):
-            message = "The resource could not be found."
+            message = f"The resource could not be found: this API has nothing at {req.root_path}{req.path}."
         elif isinstance(ex, falcon.HTTPMethodNotAllowed):
             message = f"The method {req.method} is not allowed for this resource."
         else:

@@ -30,6 +30,7 @@ from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.bootstrap import bootstrap
 from stratus.identity.keys import KeyRepository
 from stratus.identity.service import IdentityService
+from stratus.image.definitions import load as load_metadefs
 from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 LOG = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ class Embedded:
             ensure_standard_flavors(compute_db)
         finally:
             compute_db.dispose()
+        image_db = Database.for_service(self.conf, "image")
+        try:
+            load_metadefs(image_db)
+        finally:
+            image_db.dispose()
         write_clouds_yaml(self.clouds_yaml, f"{self.base_url}/identity", password, self.conf.identity.region_name)
 
     def create_app(self) -> Any:

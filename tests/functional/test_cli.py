@@ -109,6 +109,15 @@ def test_manage_db_sync_and_version(tmp_path):
     assert unknown.returncode == 2 and "unknown service(s) nova" in unknown.stderr
 
 
+def test_manage_metadefs_load_is_idempotent(tmp_path):
+    conf = write_conf(tmp_path, f"[database]\nconnection = sqlite:///{tmp_path}/s.sqlite\n")
+    assert run("--config-file", conf, "manage", "db", "sync").returncode == 0
+    first = run("--config-file", conf, "manage", "metadefs", "load")
+    assert first.returncode == 0 and "OS::Compute::ImageScheduling" in first.stdout
+    again = run("--config-file", conf, "manage", "metadefs", "load")
+    assert again.returncode == 0 and "already there" in again.stdout
+
+
 def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
     conf = write_conf(tmp_path, "[database]\nconnection = postgresql+psycopg://nobody@127.0.0.1:1/x\n")
     result = run("--config-file", conf, "manage", "db", "sync")

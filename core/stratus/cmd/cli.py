@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         "credential-keys", help="the keys that encrypt stored credentials ([identity] credential_key_repository)")
     credential_keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True).add_parser(
         "setup", help="create the key repository if it has no keys")
+    metadefs = manage_sub.add_parser("metadefs", help="the metadata definitions shipped with Stratus")
+    metadefs.add_subparsers(dest="metadefs_command", metavar="ACTION", required=True).add_parser(
+        "load", help="create the shipped namespaces and resource types that are missing (edits are kept)")
     boot = manage_sub.add_parser("bootstrap", help="create the default domain, admin project/user/roles "
                                                    "and the catalog (idempotent)")
     boot.add_argument("--password", help="the admin user's password (default: $STRATUS_BOOTSTRAP_PASSWORD)")
@@ -189,6 +192,17 @@ def _run(args: argparse.Namespace) -> int:
             repository = KeyRepository(conf.identity.credential_key_repository)
             created = repository.setup()
             print(f"{'created' if created else 'kept the existing'} key repository {repository.path}")
+            return 0
+        if args.manage_command == "metadefs":
+            from stratus.db.engine import Database
+            from stratus.image.definitions import load
+
+            database = Database.for_service(conf, "image")
+            try:
+                made = load(database)
+            finally:
+                database.dispose()
+            print(f"loaded {', '.join(made)}" if made else "every shipped namespace was already there")
             return 0
         if args.manage_command == "bootstrap":
             import os

@@ -100,3 +100,82 @@ class Task(Base):
     expires_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class MetadefNamespace(Base):
+    """A metadata definition namespace: properties, objects and tags that describe what may be
+    set on images, flavors, volumes... (Glance's metadefs)."""
+
+    __tablename__ = "metadef_namespaces"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    visibility: Mapped[str] = mapped_column(sa.String(32), default="private")
+    protected: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    owner: Mapped[str] = mapped_column(sa.String(255), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class MetadefResourceType(Base):
+    __tablename__ = "metadef_resource_types"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    protected: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class MetadefNamespaceResourceType(Base):
+    """A namespace applying to a resource type, its properties named with ``prefix``."""
+
+    __tablename__ = "metadef_ns_types"
+    namespace_id: Mapped[int] = mapped_column(sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    resource_type_id: Mapped[int] = mapped_column(sa.ForeignKey("metadef_resource_types.id"), primary_key=True)
+    prefix: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    properties_target: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+    resource_type: Mapped[MetadefResourceType] = relationship(lazy="joined")
+
+
+class MetadefProperty(Base):
+    """A property of a namespace: a JSON schema fragment (type, enum, bounds...)."""
+
+    __tablename__ = "metadef_properties"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: Mapped[int] = mapped_column(sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE"),
+                                              index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    json_schema: Mapped[dict] = mapped_column(sa.JSON)
+
+
+class MetadefObject(Base):
+    """A group of properties that go together (an object of a namespace)."""
+
+    __tablename__ = "metadef_objects"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: Mapped[int] = mapped_column(sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE"),
+                                              index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    required: Mapped[list] = mapped_column(sa.JSON)
+    json_schema: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class MetadefTag(Base):
+    __tablename__ = "metadef_tags"
+    __table_args__ = (sa.UniqueConstraint("namespace_id", "name"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id: Mapped[int] = mapped_column(sa.ForeignKey("metadef_namespaces.id", ondelete="CASCADE"),
+                                              index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)

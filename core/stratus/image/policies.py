@@ -65,3 +65,26 @@ RULES = [
     _rule("delete_member", "rule:admin_or_member", "Stop sharing an image of one's project.", "DELETE",
           f"{IMAGE}/members/{{member_id}}"),
 ]
+
+_METADEFS = "/v2/metadefs/namespaces"
+for _action, _method, _path, _read in (
+        ("get_metadef_namespaces", "GET", _METADEFS, True), ("add_metadef_namespace", "POST", _METADEFS, False),
+        ("get_metadef_namespace", "GET", f"{_METADEFS}/{{namespace}}", True),
+        ("modify_metadef_namespace", "PUT", f"{_METADEFS}/{{namespace}}", False),
+        ("delete_metadef_namespace", "DELETE", f"{_METADEFS}/{{namespace}}", False),
+        *((f"{verb}_metadef_{noun}", method, f"{_METADEFS}/{{namespace}}/{plural}{suffix}", verb == "get")
+          for noun, plural in (("property", "properties"), ("object", "objects"), ("tag", "tags"))
+          for verb, method, suffix in (("get", "GET", "/{name}"), ("add", "POST", ""), ("modify", "PUT", "/{name}"),
+                                       ("remove", "DELETE", "/{name}"))),
+        ("get_metadef_properties", "GET", f"{_METADEFS}/{{namespace}}/properties", True),
+        ("get_metadef_objects", "GET", f"{_METADEFS}/{{namespace}}/objects", True),
+        ("get_metadef_tags", "GET", f"{_METADEFS}/{{namespace}}/tags", True),
+        ("add_metadef_tags", "POST", f"{_METADEFS}/{{namespace}}/tags", False),
+        ("list_metadef_resource_types", "GET", "/v2/metadefs/resource_types", True),
+        ("get_metadef_resource_type", "GET", f"{_METADEFS}/{{namespace}}/resource_types", True),
+        ("add_metadef_resource_type_association", "POST", f"{_METADEFS}/{{namespace}}/resource_types", False),
+        ("remove_metadef_resource_type_association", "DELETE", f"{_METADEFS}/{{namespace}}/resource_types/{{name}}",
+         False)):
+    RULES.append(_rule(_action, "" if _read else "rule:admin",
+                       "Read metadata definitions (public ones, and one's project's)." if _read
+                       else "Write metadata definitions (administrators, as Glance's metadef_admin).", _method, _path))

@@ -8,7 +8,21 @@ from stratus.api.errors import ErrorStyle
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.image import policies
-from stratus.image.api import actions, data, images, imports, locations, members, schemas, stores, tags, tasks, usage
+from stratus.image.api import (
+    actions,
+    data,
+    images,
+    imports,
+    locations,
+    members,
+    metadef_schemas,
+    metadefs,
+    schemas,
+    stores,
+    tags,
+    tasks,
+    usage,
+)
 
 SPEC = ServiceSpec("image", "/image", "image", ErrorStyle.COMPUTE)
 
@@ -53,6 +67,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2/info/stores/detail", stores.StoresDetail(service, policy))
         app.add_route("/v2/info/usage", usage.Usage(service, policy))
         app.add_route("/v2/stores/{store_id}/{image_id}", stores.StoreImage(service, policy))
+        metadefs.add_routes(app, service, policy)
     for name in schemas.ALL:
         app.add_route(f"/v2/schemas/{name}", schemas.Schema(name))
+    for name, document in metadef_schemas.DOCUMENTS.items():
+        app.add_route(f"/v2/schemas/{name}", schemas.Schema(name, document))
     return finish(app)

@@ -72,8 +72,8 @@ ALL = {"image": IMAGE, "images": IMAGES, "member": MEMBER, "members": MEMBERS, "
 
 
 class Schema:
-    def __init__(self, name: str) -> None:
-        self.document = ALL[name]
+    def __init__(self, name: str, document: dict[str, Any] | None = None) -> None:
+        self.document = document if document is not None else ALL[name]
 
     @schema("A JSON schema of the image API", responses={200: {"type": "object"}})
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -301,3 +301,34 @@ def test_unified_limits_through_openstackclient(cloud, conn):
     conn.identity.delete_project(project)
     assert call(cloud, token, "GET", f"/identity/v3/limits/{limit['id']}").status_code == 404
     assert call(cloud, token, "DELETE", f"/identity/v3/registered_limits/{registered['id']}").status_code == 204
+
+
+def test_domain_configuration_api_and_a_broken_backend_confined_to_its_domain(cloud, conn):
+    token = conn.session.get_token()
+    domain = conn.identity.create_domain(name="configured")
+    base = f"/identity/v3/domains/{domain.id}/config"
+    config = {"identity": {"driver": "no-such-driver"}, "ldap": {"url": "ldap://nowhere.example:389",
+                                                                 "password": "s3cret"}}
+    made = call(cloud, token, "PUT", base, json={"config": config})
+    assert made.status_code == 201 and made.json()["config"] == {
+        "identity": {"driver": "no-such-driver"}, "ldap": {"url": "ldap://nowhere.example:389"}}
+    assert call(cloud, token, "PUT", base, json={"config": config}).status_code == 200  # replaced
+    assert call(cloud, token, "GET", f"{base}/ldap/password").status_code == 404  # sensitive: never shown
+    bad_group = call(cloud, token, "PATCH", base, json={"config": {"database": {"connection": "x"}}})
+    assert bad_group.status_code == 403 and "database" in bad_group.text
+    bad_option = call(cloud, token, "PATCH", f"{base}/identity", json={"config": {"identity": {"admin": "x"}}})
+    assert bad_option.status_code == 403 and "admin" in bad_option.text
+    limit = call(cloud, token, "PATCH", f"{base}/identity/list_limit", json={"config": {"list_limit": 5}})
+    assert limit.status_code == 404  # not set yet: a whole-config PATCH adds it
+    assert call(cloud, token, "PATCH", base, json={"config": {"identity": {"list_limit": 5}}}).json()[
+        "config"]["identity"] == {"driver": "no-such-driver", "list_limit": 5}
+    broken = call(cloud, token, "GET", "/identity/v3/users", params={"domain_id": domain.id})
+    assert broken.status_code == 503 and "no-such-driver" in broken.text
+    assert call(cloud, token, "GET", "/identity/v3/users", params={"domain_id": "default"}).status_code == 200
+    defaults = call(cloud, token, "GET", "/identity/v3/domains/config/identity/default").json()["config"]
+    assert defaults == {"identity": {"driver": "sql", "list_limit": 1000}}
+    assert call(cloud, token, "GET", "/identity/v3/domains/config/ldap/password/default").status_code == 403
+    assert call(cloud, token, "DELETE", f"{base}/identity/driver").status_code == 204
+    assert call(cloud, token, "GET", "/identity/v3/users", params={"domain_id": domain.id}).status_code == 200
+    assert call(cloud, token, "DELETE", base).status_code == 204
+    assert call(cloud, token, "GET", base).status_code == 404

@@ -29,6 +29,10 @@ opts = [
                help="Directory of the keys that encrypt stored credentials (/v3/credentials, EC2 keys); create it "
                "with `stratus manage credential-keys setup` and give every API host the same copy. Unlike token "
                "keys these are not rotated away: a key that encrypted a credential must stay."),
+    cfg.BoolOpt("domain_specific_drivers_enabled", default=True,
+                help="Let a domain keep its users and groups in a backend of its own, named by its configuration "
+                "(PUT /v3/domains/{id}/config: [identity] driver and [ldap] options). Off: every domain uses "
+                "[identity] driver and domain configurations are stored without effect, as Keystone's default."),
     cfg.ListOpt("prohibited_implied_role", default=["admin"],
                 help="Roles no other role may imply (403 on PUT /v3/roles/{prior}/implies/{implied})."),
 ]

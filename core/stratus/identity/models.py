@@ -266,3 +266,28 @@ class Limit(Base):
     description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
     registered: Mapped[RegisteredLimit] = relationship(lazy="joined")
+
+
+class DomainConfig(Base):
+    """One option of a domain's own configuration (``/v3/domains/{id}/config``): which
+    backend holds its users and groups, and that backend's settings."""
+
+    __tablename__ = "domain_configs"
+    domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    group: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    sensitive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class IdMapping(Base):
+    """The public id of a user or group a domain-specific backend holds under its own id
+    (two directories may both have an "alice"): a sha256 of domain, local id and kind."""
+
+    __tablename__ = "id_mappings"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "local_id", "entity_type"),)
+    public_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    domain_id: Mapped[str] = mapped_column(sa.String(64), sa.ForeignKey("domains.id", ondelete="CASCADE"))
+    local_id: Mapped[str] = mapped_column(sa.String(255))
+    entity_type: Mapped[str] = mapped_column(sa.String(8))

@@ -20,6 +20,7 @@ from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, NotAuthenticated, NotFound
 from stratus.identity import models, passwords
 from stratus.identity.authentication import Authenticator
+from stratus.identity.domain_backends import DomainBackends
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import Revocation, RevocationList, now_us
 from stratus.identity.store import IdentityStore
@@ -40,6 +41,8 @@ class IdentityService:
         self.conf = conf
         self.db = db or Database.for_service(conf, "identity")
         self.backend: AuthBackend = loading.load_driver("stratus.auth", conf.identity.driver, conf)
+        if conf.identity.domain_specific_drivers_enabled:
+            self.backend = DomainBackends(conf, self.backend, self.db)
         self.store = IdentityStore(self.db)
         self.keys = KeyRepository(conf.token.key_repository, conf.token.max_active_keys)
         self.keys.load()  # fail at start, not at the first login
@@ -146,6 +149,8 @@ class IdentityService:
         self.revocations.on_revoke = notify_others
 
     def close(self) -> None:
+        if isinstance(self.backend, DomainBackends):
+            self.backend.close()
         if self._listener is not None:
             self._listener.stop()
         if self._notifier is not None:

@@ -19,6 +19,7 @@ from stratus.identity.api import (
     auth,
     catalog,
     credentials,
+    domain_configs,
     endpoint_groups,
     limits,
     policy_documents,
@@ -73,6 +74,7 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/users/{user_id}/access_rules", app_creds.AccessRules(identity, policy))
     app.add_route("/v3/users/{user_id}/access_rules/{rule_id}", app_creds.AccessRuleItem(identity, policy))
     endpoint_groups.add_routes(app, identity, policy)
+    domain_configs.add_routes(app, identity, policy)
     limits.add_routes(app, identity, policy)
     app.add_route("/v3/policies", policy_documents.Policies(identity, policy))
     app.add_route("/v3/policies/{policy_id}", policy_documents.PolicyItem(identity, policy))

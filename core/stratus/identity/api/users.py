@@ -15,6 +15,7 @@ from stratus.api.validation import schema
 from stratus.exceptions import Forbidden, Invalid, NotAuthenticated, NotFound, UnsupportedOperation
 from stratus.identity.api.common import base_url, collection, new_id
 from stratus.identity.api.views import group_view, project_view, user_view
+from stratus.identity.domain_backends import DomainBackends
 from stratus.identity.service import IdentityService
 from stratus.interfaces.auth import AuthCapability, Group, ListQuery, User
 from stratus.interfaces.base import require
@@ -48,12 +49,18 @@ GROUP_UPDATE = {"type": "object", "required": ["group"], "properties": {"group":
 _GROUP_KNOWN = {"id", "name", "domain_id", "description", "links"}
 
 
-def writable(identity: IdentityService, what: str) -> Any:
+def writable(identity: IdentityService, what: str, domain_id: str) -> Any:
+    """The backend, once sure it takes ``what`` in ``domain_id`` (403 otherwise: LDAP and the
+    like are read-only, and so is a domain's own backend)."""
+    backend = identity.backend
     try:
-        require(identity.backend, AuthCapability.WRITE, what)
+        routed = isinstance(backend, DomainBackends)
+        require(backend.for_domain(domain_id) if routed else backend, AuthCapability.WRITE, what)
+        if routed:
+            backend.writable(domain_id, what)
     except UnsupportedOperation as exc:
         raise Forbidden(f"{exc}; users and groups are read-only here") from None
-    return identity.backend
+    return backend
 
 
 def _domain_for(identity: IdentityService, req: falcon.Request, domain_id: str | None, field: str) -> str:
@@ -84,7 +91,7 @@ class Users:
         extra = {k: v for k, v in body.items() if k not in _USER_FIELDS}
         user = User(new_id(), body["name"], domain_id, body.get("enabled", True), body.get("email"),
                     body.get("description"), body.get("default_project_id"), extra)
-        created = writable(self.identity, "Creating a user").create_user(user, body.get("password"))
+        created = writable(self.identity, "Creating a user", domain_id).create_user(user, body.get("password"))
         resp.status = 201
         resp.media = {"user": user_view(created, base_url(req, self.identity.conf))}
 
@@ -112,8 +119,8 @@ class UserItem:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
         enforce(req, self.policy, "identity:update_user")
         body = req.context.body["user"]
-        backend = writable(self.identity, "Updating a user")
-        current = backend.get_user(user_id)
+        current = self.identity.backend.get_user(user_id)
+        backend = writable(self.identity, "Updating a user", current.domain_id)
         _check_project(self.identity, body.get("default_project_id"))
         changes = {k: body[k] for k in ("name", "enabled", "email", "description", "default_project_id") if k in body}
         extra = {**current.extra, **{k: v for k, v in body.items() if k not in _USER_FIELDS}}
@@ -127,7 +134,8 @@ class UserItem:
     @schema("Delete a user", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
         enforce(req, self.policy, "identity:delete_user")
-        writable(self.identity, "Deleting a user").delete_user(user_id)
+        domain_id = self.identity.backend.get_user(user_id).domain_id
+        writable(self.identity, "Deleting a user", domain_id).delete_user(user_id)
         self.identity.store.delete_assignments_of(user_id)
         self.identity.revoke(user_id=user_id)
         resp.status = 204
@@ -197,7 +205,7 @@ class Groups:
         enforce(req, self.policy, "identity:create_group")
         body = req.context.body["group"]
         domain_id = _domain_for(self.identity, req, body.get("domain_id"), "group/domain_id")
-        group = writable(self.identity, "Creating a group").create_group(
+        group = writable(self.identity, "Creating a group", domain_id).create_group(
             Group(new_id(), body["name"], domain_id, body.get("description"),
                   {k: v for k, v in body.items() if k not in _GROUP_KNOWN}))
         resp.status = 201
@@ -226,8 +234,8 @@ class GroupItem:
     @schema("Update a group", request=GROUP_UPDATE, responses={200: {"type": "object", "required": ["group"]}})
     def on_patch(self, req: falcon.Request, resp: falcon.Response, group_id: str) -> None:
         enforce(req, self.policy, "identity:update_group")
-        backend = writable(self.identity, "Updating a group")
-        current = backend.get_group(group_id)
+        current = self.identity.backend.get_group(group_id)
+        backend = writable(self.identity, "Updating a group", current.domain_id)
         body = req.context.body["group"]
         if "domain_id" in body and body["domain_id"] != current.domain_id:
             raise Invalid("Cannot change the domain_id of a group.")
@@ -239,7 +247,7 @@ class GroupItem:
     @schema("Delete a group", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, group_id: str) -> None:
         enforce(req, self.policy, "identity:delete_group")
-        backend = writable(self.identity, "Deleting a group")
+        backend = writable(self.identity, "Deleting a group", self.identity.backend.get_group(group_id).domain_id)
         members = [u.id for u in backend.list_users_in_group(group_id)]
         backend.delete_group(group_id)
         self.identity.store.delete_assignments_of(group_id)
@@ -267,7 +275,8 @@ class GroupMember:
     @schema("Add a user to a group", responses={204: None})
     def on_put(self, req: falcon.Request, resp: falcon.Response, group_id: str, user_id: str) -> None:
         enforce(req, self.policy, "identity:add_user_to_group")
-        writable(self.identity, "Changing group membership").add_user_to_group(user_id, group_id)
+        domain_id = self.identity.backend.get_group(group_id).domain_id
+        writable(self.identity, "Changing group membership", domain_id).add_user_to_group(user_id, group_id)
         resp.status = 204
 
     @schema("Check membership", responses={204: None, 404: None})
@@ -282,6 +291,7 @@ class GroupMember:
     @schema("Remove a user from a group", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, group_id: str, user_id: str) -> None:
         enforce(req, self.policy, "identity:remove_user_from_group")
-        writable(self.identity, "Changing group membership").remove_user_from_group(user_id, group_id)
+        domain_id = self.identity.backend.get_group(group_id).domain_id
+        writable(self.identity, "Changing group membership", domain_id).remove_user_from_group(user_id, group_id)
         self.identity.revoke(user_id=user_id)  # roles held through the group are gone
         resp.status = 204

@@ -292,6 +292,12 @@ class _Contents(_Resource):
                            f"name={name}.")
         return found
 
+    def delete_one(self, req: falcon.Request, namespace: str, name: str) -> None:
+        with self.images.db.transaction() as session:
+            row = self.namespace(session, req, namespace, f"remove_metadef_{self.noun}")
+            session.delete(self.find(session, row, name))
+            self.touch(row)
+
     def delete_all(self, req: falcon.Request, namespace: str) -> None:
         with self.images.db.transaction() as session:
             row = self.namespace(session, req, namespace, f"remove_metadef_{self.noun}")
@@ -375,10 +381,7 @@ class Property(_Contents):
 
     @schema("Delete a property", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
-        with self.images.db.transaction() as session:
-            row = self.namespace(session, req, namespace, "remove_metadef_property")
-            session.delete(self.find(session, row, name))
-            self.touch(row)
+        self.delete_one(req, namespace, name)
         resp.status = 204
 
 
@@ -450,10 +453,7 @@ class Object(_Contents):
 
     @schema("Delete an object", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
-        with self.images.db.transaction() as session:
-            row = self.namespace(session, req, namespace, "remove_metadef_object")
-            session.delete(self.find(session, row, name))
-            self.touch(row)
+        self.delete_one(req, namespace, name)
         resp.status = 204
 
 
@@ -539,10 +539,7 @@ class Tag(_Contents):
 
     @schema("Delete a tag", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
-        with self.images.db.transaction() as session:
-            row = self.namespace(session, req, namespace, "remove_metadef_tag")
-            session.delete(self.find(session, row, name))
-            self.touch(row)
+        self.delete_one(req, namespace, name)
         resp.status = 204
 
 

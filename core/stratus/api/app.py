@@ -8,7 +8,7 @@ and embedders build apps with whatever fakes they like.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,22 @@ class Route:
     suffix: str | None = None
 
 
+class OnlyMethods:
+    """``resource`` seen through one route that takes only ``methods`` (falcon and the OpenAPI
+    document find responders by attribute, so the others are simply not there)."""
+
+    def __init__(self, resource: object, methods: Iterable[str]) -> None:
+        self._resource, self._methods = resource, {m.lower() for m in methods}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("on_") and name[3:].split("_")[0] not in self._methods:
+            raise AttributeError(name)
+        value = getattr(self._resource, name)
+        if name == "operation_schemas":
+            return {method: op for method, op in value.items() if method in self._methods}
+        return value
+
+
 class ServiceApp:
     """A falcon app plus the routes it serves (the OpenAPI document is built from them)."""
 
@@ -85,7 +101,12 @@ class ServiceApp:
         self.falcon.req_options.auto_parse_qs_csv = False
         errors.install_handlers(self.falcon, spec.error_style)
 
-    def add_route(self, template: str, resource: object, suffix: str | None = None) -> None:
+    def add_route(self, template: str, resource: object, suffix: str | None = None,
+                  methods: Iterable[str] | None = None) -> None:
+        """Serve ``resource`` at ``template``; with ``methods``, only those (a resource shared by
+        several routes answers each with its own methods, 405 for the rest)."""
+        if methods is not None:
+            resource = OnlyMethods(resource, methods)
         self.falcon.add_route(template, resource, suffix=suffix)
         self.routes.append(Route(template, resource, suffix))
 

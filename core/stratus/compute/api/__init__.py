@@ -77,14 +77,14 @@ def create_app(deps: ApiDeps) -> ServiceApp:
     if service is not None:
         policy = Policy(deps.conf, policies.RULES)
         app.add_route("/v2.1/flavors", flavors.Flavors(service, policy, detail=False))
-        app.add_route("/v2.1/flavors/detail", flavors.Flavors(service, policy, detail=True))
+        app.add_route("/v2.1/flavors/detail", flavors.Flavors(service, policy, detail=True), methods=("GET",))
         app.add_route("/v2.1/flavors/{flavor_id}", flavors.FlavorItem(service, policy))
         app.add_route("/v2.1/flavors/{flavor_id}/os-extra_specs", flavors.ExtraSpecs(service, policy))
         app.add_route("/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", flavors.ExtraSpec(service, policy))
         app.add_route("/v2.1/flavors/{flavor_id}/os-flavor-access", flavors.FlavorAccess(service, policy))
         app.add_route("/v2.1/flavors/{flavor_id}/action", flavors.FlavorAction(service, policy))
         app.add_route("/v2.1/servers", servers.Servers(deps, policy, detail=False))
-        app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True))
+        app.add_route("/v2.1/servers/detail", servers.Servers(deps, policy, detail=True), methods=("GET",))
         app.add_route("/v2.1/servers/{server_id}", servers.ServerItem(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/action", actions.ServerAction(deps, policy))
         app.add_route("/v2.1/servers/{server_id}/metadata", metadata.ServerMetadata(service, policy))
@@ -111,8 +111,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-availability-zone/detail", limits.AvailabilityZones(service, policy, True))
         app.add_route("/v2.1/limits", limits.Limits(service, policy))
         app.add_route("/v2.1/os-quota-sets/{project_id}", limits.QuotaSet(service, policy))
-        app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", limits.QuotaSet(service, policy, "defaults"))
-        app.add_route("/v2.1/os-quota-sets/{project_id}/detail", limits.QuotaSet(service, policy, "detail"))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/defaults", limits.QuotaSet(service, policy, "defaults"),
+                      methods=("GET",))
+        app.add_route("/v2.1/os-quota-sets/{project_id}/detail", limits.QuotaSet(service, policy, "detail"),
+                      methods=("GET",))
         app.add_route("/v2.1/os-quota-class-sets/{class_name}", limits.QuotaClassSet(service, policy))
         app.add_route("/v2.1/servers/{server_id}/diagnostics", diagnostics.ServerDiagnostics(service, policy))
         app.add_route("/v2.1/os-hosts", hosts.Hosts(service, policy))
@@ -126,8 +128,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/extensions", extensions.Extensions(policy))
         app.add_route("/v2.1/extensions/{alias}", extensions.Extension(policy))
         app.add_route("/v2.1/servers/{server_id}/os-server-password", passwords.ServerPassword(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy))
-        app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy))
+        app.add_route("/v2.1/servers/{server_id}/os-interface", interfaces.Interfaces(deps, policy),
+                      methods=("GET", "POST"))
+        app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy),
+                      methods=("GET", "DELETE"))
         app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))

@@ -9,7 +9,7 @@ import falcon
 import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
-from stratus.api.validation import schema
+from stratus.api.validation import schema, validate
 from stratus.compute import models, quotas, zones
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import at_least
@@ -87,6 +87,21 @@ class Limits:
         resp.media = {"limits": {"rate": [], "absolute": absolute}}
 
 
+#: a quota as Nova's database holds it: -1 (unlimited) to the largest signed 32-bit integer
+QUOTA_VALUE = {"type": "integer", "minimum": -1, "maximum": 2 ** 31 - 1}
+
+
+def quota_values(given: dict[str, Any], field: str) -> dict[str, int]:
+    """``given``'s values as integers (numeric strings taken, as Nova does), each in range.
+
+    :raises Invalid: one is out of range (400 naming it, where the database would overflow).
+    """
+    values = {k: int(v) for k, v in given.items()}
+    validate({"type": "object", "properties": {field: {"type": "object", "additionalProperties": QUOTA_VALUE}}},
+             {field: values})
+    return values
+
+
 QUOTA_UPDATE = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
     "type": "object", "additionalProperties": False,
     "properties": {**{r: {"type": ["integer", "string"], "pattern": r"^-?[0-9]+$", "minimum": -1}
@@ -151,7 +166,7 @@ class QuotaSet:
             responses={200: {"type": "object", "required": ["quota_set"]}})
     def on_put(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         enforce(req, self.policy, "os_compute_api:os-quota-sets:update")
-        body = {k: int(v) for k, v in req.context.body["quota_set"].items() if k != "force"}
+        body = quota_values({k: v for k, v in req.context.body["quota_set"].items() if k != "force"}, "quota_set")
         for name, version in _hidden(req):
             if name in body:
                 raise Invalid(f"Invalid input for field/attribute quota_set. Additional properties are not "
@@ -207,7 +222,7 @@ class QuotaClassSet:
         enforce(req, self.policy, "os_compute_api:os-quota-class-sets:update")
         if not 1 <= len(class_name) <= 255:
             raise Invalid("quota_class_name has a length of 1 to 255 characters.")
-        body = req.context.body["quota_class_set"]
+        body = quota_values(req.context.body["quota_class_set"], "quota_class_set")
         allowed = set(_class_shown(req, dict.fromkeys(quotas.QUOTA_SET, 0)))
         for name in body:
             if name not in allowed:

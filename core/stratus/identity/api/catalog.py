@@ -17,7 +17,7 @@ from stratus.identity.api.common import base_url, collection, conflict_on_duplic
 
 REGION_FIELDS = {"id": {"type": "string", "minLength": 1, "maxLength": 255},
                  "description": {"type": ["string", "null"]},
-                 "parent_region_id": {"type": ["string", "null"], "maxLength": 255}}
+                 "parent_region_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}}
 SERVICE_FIELDS = {"type": {"type": "string", "minLength": 1, "maxLength": 255},
                   "name": {"type": ["string", "null"], "maxLength": 255},
                   "description": {"type": ["string", "null"]}, "enabled": {"type": "boolean"}}

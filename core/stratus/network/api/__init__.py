@@ -71,7 +71,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.0/availability_zones", agents.AvailabilityZones(service, policy))
         for suffix in ("", "default", "details"):
             app.add_route(f"/v2.0/quotas/{{project_id}}{'/' + suffix if suffix else ''}",
-                          quotas.ProjectQuota(service, policy, suffix))
+                          quotas.ProjectQuota(service, policy, suffix), methods=None if not suffix else ("GET",))
         for action, adding in (("add_router_interface", True), ("remove_router_interface", False)):
             app.add_route(f"/v2.0/routers/{{router_id}}/{action}", routers.RouterInterface(service, policy, adding))
         for action, adding in (("add_prefixes", True), ("remove_prefixes", False)):

@@ -14,7 +14,7 @@ from stratus.network import models, quotas
 from stratus.network.api import common
 from stratus.network.service import NetworkService
 
-_LIMIT = {"type": "integer", "minimum": -1}
+_LIMIT = {"type": "integer", "minimum": -1, "maximum": 2 ** 31 - 1}  # Neutron's database column
 UPDATE = {"type": "object", "required": ["quota"], "properties": {"quota": {
     "type": "object", "additionalProperties": False,
     "properties": {resource: common.integer(_LIMIT) for resource in quotas.MODELS}}}}

@@ -147,6 +147,9 @@ class _RouterBase:
             session.flush()
         if not info:
             return
+        if not info.get("network_id"):
+            raise Invalid("Invalid input for external_gateway_info. Reason: network_id is required (an empty "
+                          "external_gateway_info removes the gateway).")
         if "external_fixed_ips" in info or "enable_snat" in info:
             enforce(req, self.policy, "network:update_router:external_gateway_info")
         network = find_network(session, req, info["network_id"])

@@ -81,3 +81,14 @@ def test_a_region_parent_may_not_be_empty(cloud, conn):
 
 def test_a_non_ascii_digit_hypervisor_id_is_404(cloud, conn):
     assert call(cloud, conn, "GET", "/compute/v2.1/os-hypervisors/\u0663").status_code == 404
+
+
+@pytest.mark.parametrize("size", [200_000, 3 << 20])
+def test_a_413_leaves_a_pooled_connection_usable(cloud, conn, size):
+    session = requests.Session()
+    headers = {"X-Auth-Token": conn.session.get_token(), "Content-Type": "application/json"}
+    body = b'{"server": {"name": "' + b"a" * size + b'"}}'
+    refused = session.post(f"{cloud.base_url}/compute/v2.1/servers", data=body, headers=headers, timeout=30)
+    assert refused.status_code == 413
+    # the unread body was dropped (small) or the connection closed with a Connection: close
+    assert session.get(f"{cloud.base_url}/compute/v2.1/flavors", headers=headers, timeout=30).status_code == 200

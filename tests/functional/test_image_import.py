@@ -191,6 +191,21 @@ def test_copy_image_adds_a_store_and_a_store_copy_can_be_deleted(conn, stores_cl
     assert image.id not in files(stores_cloud, "fast") and image.id not in files(stores_cloud, "local")
 
 
+@pytest.mark.parametrize("size", [2_500_000, 20_000_000])
+def test_an_upload_over_the_size_cap_leaves_the_connection_usable(conn, stores_cloud, size):
+    session = requests.Session()
+    token = {"X-Auth-Token": conn.session.get_token()}
+    image = conn.image.create_image(name="over-cap", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    refused = session.put(f"{stores_cloud.base_url}/image/v2/images/{image.id}/file", data=os.urandom(size),
+                          headers={**token, "Content-Type": "application/octet-stream"}, timeout=60)
+    assert refused.status_code == 413
+    # the next request on the same pooled connection is answered, not cut off mid-body
+    assert session.get(f"{stores_cloud.base_url}/image/v2/images/{image.id}", headers=token,
+                       timeout=30).json()["status"] == "queued"
+    conn.image.delete_image(image)
+
+
 def test_store_details_and_usage(conn, stores_cloud):
     base, token = f"{stores_cloud.base_url}/image/v2", {"X-Auth-Token": conn.session.get_token()}
     detail = requests.get(f"{base}/info/stores/detail", headers=token, timeout=30).json()["stores"]

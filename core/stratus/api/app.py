@@ -14,7 +14,7 @@ from typing import Any
 
 import falcon
 
-from stratus.api import errors, middleware
+from stratus.api import bodies, errors, middleware
 from stratus.api.errors import ErrorStyle
 from stratus.hooks.manager import call_safely
 
@@ -111,7 +111,7 @@ class ServiceApp:
         self.routes.append(Route(template, resource, suffix))
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        return self.falcon(environ, start_response)
+        return bodies.serve(self.falcon, environ, start_response)
 
 
 def create_service_app(spec: ServiceSpec, deps: ApiDeps, extra_middleware: Sequence[object] = ()) -> ServiceApp:

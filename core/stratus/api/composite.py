@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stratus.api import bodies
 from stratus.api.app import ApiDeps, ServiceApp
 from stratus.api.errors import ErrorStyle, render
 
@@ -44,6 +45,10 @@ class CompositeApp:
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + prefix
                 environ["PATH_INFO"] = path[len(prefix):] or "/"
                 return app(environ, start_response)
+        return bodies.serve(self._own, environ, start_response)
+
+    def _own(self, environ: dict, start_response: Callable) -> Any:
+        path = environ.get("PATH_INFO", "") or "/"
         if path == "/healthcheck":
             return self._json(start_response, "200 OK", {"status": "ok"})
         if path == "/":

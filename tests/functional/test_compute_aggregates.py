@@ -139,7 +139,7 @@ def test_flavor_extra_specs_pick_the_aggregate_and_projects_are_isolated(conn, c
         conn.compute.set_aggregate_metadata(fast, {"ssd": None})
         nowhere = boot(conn, "no-ssd-left", flavor="ssd-nano", wait=False)
         failed = wait_status(conn, nowhere, "ERROR")
-        assert "AggregateInstanceExtraSpecsFilter removed 3 of 3 hosts" in failed.fault["message"]
+        assert "AggregateInstanceExtraSpecsFilter removed 3 of 3 hosts" in failed.fault["details"]
     finally:
         conn.compute.delete_flavor(flavor)
     private = conn.compute.create_aggregate(name="private")

@@ -105,7 +105,7 @@ def test_a_requested_host_from_2_74_still_passes_the_filters(conn, cloud):
     try:
         refused = nova(cloud, conn, "POST", "/servers", "2.74", json=server_body(conn, host=HOSTS[1]))
         failed = wait_status(conn, conn.compute.get_server(refused.json()["server"]["id"]), "ERROR")
-        assert "ComputeFilter removed 1 of 1" in failed.fault["message"]
+        assert "ComputeFilter removed 1 of 1" in failed.fault["details"]
     finally:
         conn.compute.enable_service(service)
     _, member = member_of_new_project(conn, "host-chooser")

@@ -101,7 +101,7 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
         lost = conn.compute.create_server(name="unplaced", image_id=image.id, flavor_id=flavor.id,
                                           networks=[{"uuid": net.id}])
         lost = conn.compute.wait_for_server(lost, status="ERROR", failures=["ACTIVE"], wait=60, interval=0.5)
-        assert "The scheduler did not answer" in lost.fault["message"], lost.fault
+        assert "The scheduler did not answer" in lost.fault["details"], lost.fault
         assert lost.compute_host is None
     finally:
         for server in reversed(started):

@@ -121,10 +121,18 @@ def test_a_move_no_host_can_take_is_400_and_changes_nothing(conn, cloud):
     assert refused.json()["badRequest"]["message"].startswith(
         "No valid host was found. No valid host found for cold migrate."), refused.text
     vast = conn.compute.create_flavor(name="vast-disk", ram=64, vcpus=1, disk=100000)
+    _, member = member_of_new_project(conn, "no-room")
+    own = boot(member, "own-stuck", flavor="m1.nano")
     try:
         refused = nova(cloud, conn, "POST", path, json={"resize": {"flavorRef": vast.id}})
         assert refused.status_code == 400 and "DiskFilter removed 1 of 1" in refused.text, refused.text
+        plain = nova(cloud, member, "POST", f"/servers/{own.id}/action", json={"resize": {"flavorRef": vast.id}})
+        # what the filters found about the cloud's hosts is for administrators; a member gets Nova's words
+        assert plain.status_code == 400 and plain.json()["badRequest"]["message"] == "No valid host was found."
+        fault = nova(cloud, member, "GET", f"/servers/{own.id}").json()["server"].get("fault")
+        assert fault is None or "details" not in fault
     finally:
+        member.compute.delete_server(own)
         conn.compute.delete_flavor(vast)
     same = conn.compute.get_server(server)
     assert (same.status, same.task_state, same.flavor["original_name"]) == ("ACTIVE", None, "m1.nano")

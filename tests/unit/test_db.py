@@ -120,3 +120,24 @@ def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_files_are_the_owners_alone(tmp_path):
+    import os
+    import stat
+
+    import sqlalchemy as sa
+
+    from stratus.db.engine import create_engine
+
+    older = tmp_path / "old.sqlite"
+    older.touch(mode=0o644)
+    os.chmod(older, 0o644)
+    for path in (tmp_path / "new.sqlite", older):
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.execute(sa.text("create table if not exists t (x int)"))
+            connection.execute(sa.text("insert into t values (1)"))
+        for made in tmp_path.glob(f"{path.name}*"):
+            assert stat.S_IMODE(made.stat().st_mode) & 0o077 == 0, made
+        engine.dispose()

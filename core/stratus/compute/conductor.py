@@ -138,7 +138,7 @@ class Conductor:
                 instance.task_state, instance.updated_at = None, utcnow()
                 what = "resize" if migration.migration_type == "resize" else "migration"
                 message = reason.removeprefix("No valid host was found. ")
-                record_fault(session, instance, 500, f"No valid host was found for the {what}. {message}")
+                record_fault(session, instance, 500, f"No valid host was found for the {what}.", details=message)
             raise NoValidHost(f"No valid host found for {'resize' if what == 'resize' else 'cold migrate'}. "
                               f"{message}") from None
         if host is not None:
@@ -157,4 +157,7 @@ class Conductor:
                 claims.release(session, instance_uuid)  # a scheduler that answered too late may have claimed
                 instance.host = instance.node = None
                 instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
-                record_fault(session, instance, 500, message)
+                # Nova's plain message for everyone; why, from the filters, for administrators
+                plain, _, why = message.partition("No valid host was found. ")
+                record_fault(session, instance, 500, "No valid host was found." if why or not plain else message,
+                             details=why)

@@ -83,6 +83,17 @@ class _Writers:
 _WRITERS: dict[str, _Writers] = {}
 
 
+def _owner_only(*paths: str) -> None:
+    """Take group and others' access away (SQLite makes -wal and -shm with the database's mode)."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
+        except (FileNotFoundError, PermissionError):
+            pass
+
+
 def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     """Create an engine for ``url`` with the pragmas and pool settings Stratus relies on.
 
@@ -93,7 +104,7 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        if database and database != ":memory:" and not database.startswith("file:"):
             os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
         # every API, RPC and periodic thread of a process may hold one; they are cheap
         kwargs.update(connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60)
@@ -116,6 +127,11 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         busy = db.sqlite_busy_timeout if db is not None else 30000
         event.listen(engine, "connect", _set_sqlite_pragmas(busy))
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            # it holds password hashes and users' data: the owner's alone. chmod, not an open and
+            # close of the file: closing any descriptor of it would drop SQLite's POSIX locks
+            path = os.path.abspath(parsed.database)
+            event.listen(engine, "connect", lambda *_: _owner_only(path, f"{path}-wal", f"{path}-shm"))
         key = os.path.abspath(parsed.database) if parsed.database and parsed.database != ":memory:" else None
         writers = _Writers(busy) if key is None else _WRITERS.setdefault(key, _Writers(busy))
         event.listen(engine, "begin", writers.begin)

@@ -100,7 +100,8 @@ def after_resize(compute: Any, ctx: Any, server_id: str, migration_uuid: str) ->
         compute.rpc(CONDUCTOR_TOPIC).call(ctx, "resize_instance", instance_uuid=server_id,
                                           migration_uuid=migration_uuid)
     except NoValidHost as exc:
-        raise Invalid(str(exc)) from None
+        # the filters' findings tell about other projects' hosts: administrators only, as Nova's fault details
+        raise Invalid(str(exc) if ctx.is_admin else str(exc).split(". ", 1)[0] + ".") from None
 
 
 def finished(session: Any, instance: models.Instance, name: str, to: str) -> Migration:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from stratus.db import migration
 from tests.fixtures import distribution
-from tests.functional.servers import env_with, run
+from tests.functional.servers import env_with, run, stratus_command
 
 
 @pytest.fixture
@@ -123,3 +124,12 @@ def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
     result = run("--config-file", conf, "manage", "db", "sync")
     assert result.returncode == 1
     assert "database unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("config", "sample"), ("policy", "sample")])
+def test_a_reader_that_goes_away_stops_the_output_quietly(command):
+    process = subprocess.Popen(stratus_command(*command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env_with(distribution.FIXTURES))
+    process.stdout.close()  # the reader is gone before a line is written (`| head` once it has enough)
+    stderr = process.stderr.read().decode()
+    assert process.wait(60) == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -242,6 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StratusError as exc:
         print(f"stratus: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (stratus config sample | head): stop quietly, as a Unix tool
+        # killed by SIGPIPE would; stdout is pointed at /dev/null so the exit flush stays silent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         return 130
     except ValueError as exc:

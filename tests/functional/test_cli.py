@@ -133,3 +133,32 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(command):
     process.stdout.close()  # the reader is gone before a line is written (`| head` once it has enough)
     stderr = process.stderr.read().decode()
     assert process.wait(60) == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+@pytest.mark.parametrize(("section", "option", "value", "namespace"), [
+    ("compute", "hypervisor", "kvmm", "stratus.hypervisor"),
+    ("scheduler", "enabled_filters", "RamFilter,RamFiltr", "stratus.scheduler.filters"),
+    ("scheduler", "weighers", "RAMWeighr", "stratus.scheduler.weighers"),
+])
+def test_a_wrong_driver_name_is_one_clear_line_everywhere(tmp_path, section, option, value, namespace):
+    conf = write_conf(tmp_path, f"[{section}]\n{option} = {value}\n")
+    for command in (("config", "check"), ("drivers", "--check"),
+                    ("up", "--port", "0", "--data-dir", str(tmp_path / "data"))):
+        result = run("--config-file", conf, *command, timeout=120)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert f"[{section}] {option}" in result.stderr and f"no {namespace!r} driver named" in result.stderr
+        assert "installed:" in result.stderr and "Traceback" not in result.stdout + result.stderr
+        assert "is up" not in result.stdout  # no banner for a cloud that is not up
+
+
+def test_config_check_warns_of_unknown_options_and_missing_python_drivers(tmp_path):
+    conf = write_conf(tmp_path, "[compute]\nhypervisr = fake\n[local]\ndatadir = /x\ndatadri = /y\n")
+    result = run("--config-file", conf, "config", "check")
+    assert result.returncode == 0, result.stderr
+    assert "section [compute] of" in result.stderr and "'hypervisr'" in result.stderr
+    assert "'datadri'" in result.stderr and "'datadir'" not in result.stderr  # a store's own options are known
+    missing = write_conf(tmp_path, "[database]\nconnection = postgresql+psycopg2://u@127.0.0.1/x\n"
+                                   "[messaging]\ntransport_url = redis://127.0.0.1\n")
+    result = run("--config-file", missing, "config", "check")
+    assert result.returncode == 2
+    assert "No module named 'psycopg2'" in result.stderr and "'redis' of its transport" in result.stderr

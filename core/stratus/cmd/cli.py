@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load_conf(args: argparse.Namespace, overrides: dict | None = None):
     from stratus import conf as stratus_conf
-    from stratus.conf.opts import unknown_sections
+    from stratus.conf.opts import unknown_options, unknown_sections
 
     conf = stratus_conf.build(args.config_files, overrides=overrides)
     if args.debug:
@@ -108,6 +108,9 @@ def _load_conf(args: argparse.Namespace, overrides: dict | None = None):
     for section in unknown_sections(conf):
         print(f"stratus: warning: no installed part of Stratus reads section [{section}] "
               f"of {', '.join(conf.config_file)}; is it misspelt?", file=sys.stderr)
+    for section, option in unknown_options(conf):
+        print(f"stratus: warning: section [{section}] of {', '.join(conf.config_file)} has no option "
+              f"{option!r}; is it misspelt?", file=sys.stderr)
     return conf
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from stratus.conf.types import DriverName
+
 GROUP = "compute"
 
 opts = [
@@ -11,7 +13,8 @@ opts = [
                  help="vCPUs a host may promise per physical vCPU it reports."),
     cfg.FloatOpt("ram_allocation_ratio", default=1.0, min=0.0, help="RAM a host may promise per MiB it reports."),
     cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0, help="Disk a host may promise per GiB it reports."),
-    cfg.StrOpt("hypervisor", default="fake", help="Hypervisor driver (entry point in stratus.hypervisor)."),
+    cfg.Opt("hypervisor", default="fake", type=DriverName("stratus.hypervisor"),
+            help="Hypervisor driver (entry point in stratus.hypervisor)."),
     cfg.IntOpt("simulated_hosts", default=1, min=1,
                help="Compute hosts this process runs (each with its own driver instance; for the fake "
                "hypervisor's scale runs). Above 1 they are named HOST-0001, HOST-0002..."),

@@ -48,3 +48,42 @@ def unknown_sections(conf: cfg.ConfigOpts) -> list[str]:
     with contextlib.suppress(cfg.Error):  # an invalid enabled_stores is reported by validation, naming it
         known |= store_groups(conf)
     return sorted(set(conf.list_all_sections()) - known)
+
+
+def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
+    """``(section, option)`` set in the files read that the section's options do not include
+    (typos such as ``hypervisr``), in the sections Stratus knows; unknown sections are
+    :func:`unknown_sections`' to report."""
+    from stratus.conf.image import STORE_OPTS, store_groups
+    from stratus.conf.sample import CORE_NAMESPACES
+
+    known: dict[str, set[str]] = {}
+    for group, opts in all_opts(CORE_NAMESPACES):
+        names = known.setdefault(getattr(group, "name", group) or "DEFAULT", set())
+        for opt in opts:
+            names.update({opt.dest, opt.name, *(d.name for d in opt.deprecated_opts if d.name)})
+    with contextlib.suppress(cfg.Error):
+        store_names = {o.dest for o in STORE_OPTS} | _store_driver_opts()
+        for group in store_groups(conf):  # each image store's group takes its driver's options
+            known.setdefault(group, set()).update(store_names)
+    found = []
+    for path in conf.config_file or []:
+        sections: dict[str, dict[str, list[str]]] = {}
+        with contextlib.suppress(OSError, cfg.Error):
+            cfg.ConfigParser(path, sections).parse()
+        for section, options in sections.items():
+            if section in known:
+                found += [(section, name) for name in options if name.replace("-", "_") not in known[section]]
+    return sorted(set(found))
+
+
+def _store_driver_opts() -> set[str]:
+    """The options any installed image store driver reads from its store's group."""
+    from stratus import loading
+    from stratus.exceptions import DriverError
+
+    names: set[str] = set()
+    for driver in loading.installed_names("stratus.image_store"):
+        with contextlib.suppress(DriverError):
+            names |= {opt.dest for opt in loading.load_driver_class("stratus.image_store", driver).store_opts()}
+    return names

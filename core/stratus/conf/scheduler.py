@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from stratus.conf.types import DriverName
+
 GROUP = "scheduler"
 
 DEFAULT_FILTERS = ["ComputeFilter", "AvailabilityZoneFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
@@ -11,11 +13,12 @@ DEFAULT_FILTERS = ["ComputeFilter", "AvailabilityZoneFilter", "ComputeCapabiliti
                    "DiskFilter", "SameHostFilter", "DifferentHostFilter"]
 
 opts = [
-    cfg.ListOpt("enabled_filters", default=DEFAULT_FILTERS,
+    cfg.ListOpt("enabled_filters", default=DEFAULT_FILTERS, item_type=DriverName("stratus.scheduler.filters"),
                 help="Filters (entry points in stratus.scheduler.filters) every host must pass, in this order; "
                 "cheap and selective ones first."),
     cfg.ListOpt("weighers", default=["RAMWeigher", "CPUWeigher", "DiskWeigher", "IoOpsWeigher",
                                      "ServerGroupSoftAffinityWeigher", "ServerGroupSoftAntiAffinityWeigher"],
+                item_type=DriverName("stratus.scheduler.weighers"),
                 help="Weighers (entry points in stratus.scheduler.weighers) whose normalised scores, times their "
                 "multipliers, rank the hosts that passed."),
     cfg.FloatOpt("ram_weight_multiplier", default=1.0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from oslo_config import types
 
 
@@ -44,12 +46,27 @@ class DatabaseURL(types.String):
 
         url = super().__call__(value)
         try:
-            make_url(url).get_dialect()
+            make_url(url).get_dialect().import_dbapi()  # the Python driver too, not only the dialect
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ValueError(f"{url!r} is not a usable database URL: {exc}") from None
         except ImportError as exc:
-            raise ValueError(f"{url!r} needs a database driver that is not installed: {exc}") from None
+            raise ValueError(f"{url!r} needs a database driver that is not installed: {exc} (install "
+                             "stratus[postgresql] or stratus[mysql], or the driver the URL names)") from None
         return url
+
+
+#: the client library a kombu transport imports (memory:// and filesystem:// need none)
+_TRANSPORT_PACKAGES = {"amqp": "amqp", "amqps": "amqp", "pyamqp": "amqp", "librabbitmq": "librabbitmq",
+                       "redis": "redis", "rediss": "redis", "sqs": "boto3", "kafka": "confluent_kafka",
+                       "zookeeper": "kazoo", "mongodb": "pymongo", "etcd": "etcd3", "azurestoragequeues":
+                       "azure.storage.queue", "azureservicebus": "azure.servicebus"}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
 
 
 class TransportURL(types.String):
@@ -67,6 +84,10 @@ class TransportURL(types.String):
             if scheme not in TRANSPORT_ALIASES:
                 known = ", ".join(sorted(k for k in TRANSPORT_ALIASES if k in {"memory", "amqp", "amqps", "pyamqp"}))
                 raise ValueError(f"{part!r} is not a transport URL (schemes: {known})")
+            needed = _TRANSPORT_PACKAGES.get(scheme)
+            if needed is not None and not _installed(needed):
+                raise ValueError(f"{part!r} needs the Python package {needed!r} of its transport; it is not "
+                                 "installed")
         return url
 
 

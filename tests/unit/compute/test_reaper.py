@@ -60,7 +60,8 @@ def _state(conductor):
         import sqlalchemy as sa
 
         node = session.scalars(sa.select(models.ComputeNode)).first()
-        return instance.vm_state, instance.host, [f.message for f in instance.faults], node.vcpus_used
+        return instance.vm_state, instance.host, [f"{f.message} {f.details}" for f in instance.faults], \
+            node.vcpus_used
 
 
 def test_a_build_on_a_dead_host_is_rescheduled_and_fails_when_nothing_else_is_up(conductor):

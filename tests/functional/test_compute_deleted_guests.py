@@ -4,6 +4,7 @@ while its host was down (each host reaps those, as Nova's running_deleted_instan
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import time
 from pathlib import Path
@@ -85,3 +86,28 @@ def test_guests_of_servers_deleted_while_their_host_was_down_are_reaped(tmp_path
         wait_until(lambda: not files_naming(cloud.data_dir, server.id))
         assert files_naming(cloud.data_dir, kept.id)  # a live server's guest stays
         assert conn.compute.get_server(kept.id).status == "ACTIVE"
+
+
+def test_servers_deleted_while_they_are_built_leave_no_port_or_guest(tmp_path_factory):
+    with cloud_and_admin(tmp_path_factory, "[compute]\nresource_update_interval = 1\n"
+                         "[fake_hypervisor]\nspawn_latency = 0.3\n") as (cloud, conn):
+        network, flavor, made = conn.network.find_network("private"), conn.compute.find_flavor("m1.nano"), []
+        conn.set_compute_quotas(conn.current_project_id, instances=-1, cores=-1, ram=-1)
+        conn.set_network_quotas(conn.current_project_id, port=-1)
+
+        def create_then_delete(pause):  # before placement, during it, while networking, while spawning
+            server = conn.compute.create_server(name=f"short-lived-{pause}", image_id=image(conn).id,
+                                                flavor_id=flavor.id, networks=[{"uuid": network.id}])
+            time.sleep(pause)
+            conn.compute.delete_server(server)
+            return server.id
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            made = list(pool.map(create_then_delete, [n * 0.013 for n in range(30)]))
+        for server_id in made:
+            wait_until(lambda sid=server_id: conn.compute.find_server(sid) is None)
+        # nothing the builds made outlives the servers: ports, guests, what the host counts
+        wait_until(lambda: not [p for p in conn.network.ports() if p.device_id in made])
+        wait_until(lambda: not files_naming(cloud.data_dir, *made))
+        wait_until(lambda: [h["running_vms"] for h in nova(cloud, conn, "GET", "/os-hypervisors/detail",
+                                                            "2.87").json()["hypervisors"]] == [0])

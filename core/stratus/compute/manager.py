@@ -127,10 +127,17 @@ class ComputeManager(Resizing, Disks):
         """The server's row; its collections load when touched, inside ``session``."""
         return session.get(models.Instance, instance_uuid, options=LAZY)
 
-    def _set(self, instance_uuid: str, **values: Any) -> None:
+    def _set(self, instance_uuid: str, expect: str | None = None, **values: Any) -> bool:
+        """Write ``values`` if the server is not deleted and, with ``expect``, its task is still
+        that one (compare-and-set: a delete that came meanwhile is never overwritten). Whether
+        it was written."""
+        Instance = models.Instance
+        query = sa.update(Instance).where(Instance.uuid == instance_uuid, Instance.deleted.is_(False))
+        if expect is not None:
+            query = query.where(Instance.task_state == expect)
         with self.db.transaction() as session:
-            session.execute(sa.update(models.Instance).where(models.Instance.uuid == instance_uuid)
-                            .values(updated_at=utcnow(), **values))
+            return session.execute(query.values(updated_at=utcnow(), **values)
+                                   .execution_options(synchronize_session=False)).rowcount == 1
 
     # -- RPC ---------------------------------------------------------------------------
 
@@ -172,6 +179,11 @@ class ComputeManager(Resizing, Disks):
 
     def _act(self, context: Any, instance_uuid: str, operation: Any, vm_state: str, action: str) -> None:
         with self._locked(instance_uuid):
+            with self.db.reading() as session:
+                instance = self._load(session, instance_uuid)
+                if instance is None or instance.deleted:
+                    return
+                task = instance.task_state  # what the API set; a delete coming meanwhile replaces it
             try:
                 with history.event(self.db, context, instance_uuid, f"compute_{action}_instance", self.host):
                     operation(instance_uuid)
@@ -179,7 +191,7 @@ class ComputeManager(Resizing, Disks):
                 LOG.warning("%s of %s on %s failed: %s", action, instance_uuid, self.host, exc)
                 with self.db.transaction() as session:
                     instance = self._load(session, instance_uuid)
-                    if instance is not None and not instance.deleted:
+                    if instance is not None and not instance.deleted and instance.task_state == task:
                         failed_reboot = action == "reboot"
                         instance.task_state, instance.updated_at = None, utcnow()
                         if failed_reboot:
@@ -188,7 +200,7 @@ class ComputeManager(Resizing, Disks):
                                      f"{type(exc).__name__}: {exc}", self.host)
                 return
             power = self.driver.get_info(instance_uuid).power_state
-            self._set(instance_uuid, vm_state=vm_state, task_state=None, power_state=power)
+            self._set(instance_uuid, expect=task, vm_state=vm_state, task_state=None, power_state=power)
 
     def start_instance(self, context: Any, instance_uuid: str) -> None:
         self._act(context, instance_uuid, self.driver.power_on, states.ACTIVE, "start")
@@ -406,9 +418,12 @@ class ComputeManager(Resizing, Disks):
         try:
             nics = self._ports(snapshot, attachments)
             self._wait_for_plug(instance_uuid, attachments)
-            self._set(instance_uuid, task_state=states.BLOCK_DEVICE_MAPPING, network_info=attachments)
+            if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.BLOCK_DEVICE_MAPPING,
+                             network_info=attachments):
+                return self._abandon(instance_uuid, attachments)  # deleted meanwhile
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
-            self._set(instance_uuid, task_state=states.SPAWNING)
+            if not self._set(instance_uuid, expect=states.BLOCK_DEVICE_MAPPING, task_state=states.SPAWNING):
+                return self._abandon(instance_uuid, attachments)
             drive = self.config_drive({**snapshot, "network_info": attachments}, metadata)
             self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, [])
         except Exception as exc:  # any failure: give back everything, then reschedule or fail
@@ -417,18 +432,23 @@ class ComputeManager(Resizing, Disks):
             self._release_ports(instance_uuid, attachments)
             self._reschedule(context, instance_uuid, exc)
             return exc
+        if not self._set(instance_uuid, expect=states.SPAWNING, vm_state=states.ACTIVE, task_state=None,
+                         power_state=PowerState.RUNNING, launched_at=utcnow()):
+            return self._abandon(instance_uuid, attachments)
+        return None
+
+    def _abandon(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
+        """A build whose server changed under it: deleted (the API's delete may have found no
+        host yet and removed the row, knowing nothing of what this build made), or failed by
+        the reaper meanwhile. Destroy the guest and give the ports back; a delete asked for is
+        finished here (the lock is ours), a server failed elsewhere stays as that left it."""
+        LOG.info("server %s changed while it was built on %s: cleaning up the build", instance_uuid, self.host)
+        self.driver.destroy(instance_uuid)
+        self._release_ports(instance_uuid, attachments)
         with self.db.transaction() as session:
             instance = self._load(session, instance_uuid)
-            if instance is None:
-                return None
-            deleting = instance.deleted or instance.task_state == states.DELETING
-            if not deleting:
-                instance.vm_state, instance.task_state = states.ACTIVE, None
-                instance.power_state, instance.launched_at = PowerState.RUNNING, utcnow()
-                instance.updated_at = utcnow()
-        if deleting:  # deleted while it was being built: the lock is ours, so finish it here
-            self.terminate_instance(context, instance_uuid)
-        return None
+            if instance is not None and not instance.deleted and instance.task_state == states.DELETING:
+                finish_delete(session, instance)
 
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         from stratus.network import attachments as net

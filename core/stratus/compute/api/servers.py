@@ -841,15 +841,17 @@ def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, ru
     if confirm is not None:
         compute.rpc(TOPIC).cast(ctx, "confirm_resize", server=confirm["source_compute"],
                                 instance_uuid=server_id, migration_uuid=confirm["uuid"])
-    if host is not None and not host_up:
-        host = None  # its host is down: delete here, as Nova's local delete
+    down = host is not None and not host_up
+    if down:  # its host is down: delete here, as Nova's local delete
         compute.release_ports(server_id, ports)
     with compute.db.transaction() as session:
         row = find(session, req, server_id)
-        if host is None or row.host is None:
-            finish_delete(session, row)  # never placed, its build gave everything back, or host down
-            host = None
+        # read again: a server unplaced a moment ago may have been placed since, its build under way
+        if row.host is None or (down and row.host == host):
+            finish_delete(session, row)  # never placed, its build gave everything back, or its host is down
+            target = None
         else:
             row.task_state, row.updated_at = states.DELETING, utcnow()
-    if host is not None:
-        compute.rpc(TOPIC).cast(ctx, "terminate_instance", server=host, instance_uuid=server_id)
+            target = row.host
+    if target is not None:
+        compute.rpc(TOPIC).cast(ctx, "terminate_instance", server=target, instance_uuid=server_id)

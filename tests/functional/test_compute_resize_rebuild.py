@@ -165,7 +165,7 @@ def test_rebuild_gives_a_new_image_and_keeps_the_ports(conn, cloud):
 
 
 def test_create_image_uploads_the_disk_as_a_snapshot(conn, cloud):
-    base = image(conn)
+    base = conn.image.get_image(image(conn))  # as stored (a newly made one is returned before its upload)
     server = boot(conn, "snapped", flavor="m1.nano")
     snapshot_id = conn.compute.create_server_image(server, "snap-1", metadata={"purpose": "backup"})
     if not isinstance(snapshot_id, str):
@@ -187,6 +187,28 @@ def test_create_image_uploads_the_disk_as_a_snapshot(conn, cloud):
     for doomed in (clone, server):
         conn.compute.delete_server(doomed)
         conn.compute.wait_for_delete(doomed, wait=30)
+
+
+def test_a_snapshot_whose_image_is_deleted_meanwhile_leaves_the_server_as_it_was(conn, cloud):
+    big = conn.image.create_image(name="big-disk", disk_format="raw", container_format="bare",
+                                  data=b"\1" * (48 << 20))  # a disk that takes a moment to stream
+    server = conn.compute.wait_for_server(conn.compute.create_server(
+        name="snapped-then-dropped", image_id=big.id, flavor_id=conn.compute.find_flavor("m1.micro").id,
+        networks=[]), wait=60, interval=0.3)
+    for attempt in range(4):  # the delete lands before, during or after the upload
+        snapshot_id = conn.compute.create_server_image(server, f"dropped-{attempt}")
+        snapshot_id = snapshot_id if isinstance(snapshot_id, str) else snapshot_id.id
+        time.sleep(attempt * 0.02)
+        conn.image.delete_image(snapshot_id, ignore_missing=True)
+        settled = wait_status(conn, server, "ACTIVE")
+        deadline = time.monotonic() + 30
+        while settled.task_state is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            settled = conn.compute.get_server(server)
+        assert settled.task_state is None and not settled.fault  # the user's choice, not a failure
+    assert "Traceback" not in cloud.text
+    conn.compute.delete_server(server)
+    conn.image.delete_image(big)
 
 
 def test_create_image_microversions(conn, cloud):

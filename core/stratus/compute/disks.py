@@ -9,6 +9,7 @@ from typing import Any
 
 from stratus.compute import history, models, states
 from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
+from stratus.exceptions import Conflict, NotFound
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +74,11 @@ class Disks:
                     disk_format = self._capable("SNAPSHOT").snapshot(instance_uuid, out.write)
                 self._set(instance_uuid, task_state=states.IMAGE_UPLOADING)
                 snapshots.upload(self.cache.images, image_id, path, disk_format)
+            except (Conflict, NotFound) as exc:  # the image was deleted meanwhile: the user's choice, as Nova
+                LOG.warning("snapshot of %s on %s dropped: %s", instance_uuid, self.host, exc)
+                snapshots.delete(self.cache.images, image_id)
+                self._set(instance_uuid, task_state=None)
+                return
             except Exception as exc:
                 LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
                 snapshots.delete(self.cache.images, image_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import socket
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -278,3 +281,52 @@ def test_quotas_on_count_and_bytes(quota_cloud, web):
     conn.image.delete_image(first)
     assert requests.post(base, json={"name": "q4"}, headers=token, timeout=30).status_code == 201
     conn.close()
+
+
+def _send_short(base_url, path, token, announced, sent):
+    """A PUT announcing ``announced`` bytes whose client goes away after ``sent``."""
+    parsed = urllib.parse.urlsplit(base_url)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=30) as sock:
+        head = (f"PUT {parsed.path}{path} HTTP/1.1\r\nHost: {parsed.netloc}\r\nX-Auth-Token: {token}\r\n"
+                f"Content-Type: application/octet-stream\r\nContent-Length: {announced}\r\n\r\n")
+        sock.sendall(head.encode() + os.urandom(sent))
+        sock.shutdown(socket.SHUT_WR)  # the client is gone: no more bytes will come
+        with contextlib.suppress(OSError):
+            sock.recv(65536)
+
+
+@pytest.mark.parametrize("target", ["file", "stage"])
+def test_an_upload_cut_short_keeps_nothing_and_can_be_retried(conn, stores_cloud, target):
+    image = conn.image.create_image(name=f"cut-short-{target}", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    token = conn.session.get_token()
+    _send_short(stores_cloud.base_url, f"/image/v2/images/{image.id}/{target}", token, 1_000_000, 300_000)
+    deadline = time.monotonic() + 30
+    while conn.image.get_image(image).status != "queued" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    current = conn.image.get_image(image)
+    assert current.status == "queued" and not current.size  # never active with a truncated body
+    assert image.id not in files(stores_cloud, "local") + files(stores_cloud, "os_glance_staging_store")
+    data = os.urandom(1_000_000)
+    retried = requests.put(f"{stores_cloud.base_url}/image/v2/images/{image.id}/{target}", data=data, timeout=60,
+                           headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"})
+    assert retried.status_code == 204
+    if target == "stage":
+        conn.image.import_image(image, method="glance-direct")
+        settled(conn, image)
+    assert conn.image.download_image(conn.image.get_image(image)).content == data
+    conn.image.delete_image(image)
+
+
+def test_a_glance_direct_import_of_a_short_staging_file_fails(conn, stores_cloud):
+    image = conn.image.create_image(name="short-staged", disk_format="raw", container_format="bare",
+                                    allow_duplicates=True)
+    conn.image.stage_image(image, data=os.urandom(500_000))
+    (staged,) = (stores_cloud.data_dir / "images" / "os_glance_staging_store").glob(image.id)
+    with open(staged, "r+b") as f:  # the staging disk lost the end of it
+        f.truncate(200_000)
+    conn.image.import_image(image, method="glance-direct")
+    image = settled(conn, image)
+    assert image.status != "active" and image.properties["os_glance_failed_import"] == "local"
+    assert image.id not in files(stores_cloud, "local")
+    conn.image.delete_image(image)

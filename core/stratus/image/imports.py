@@ -134,7 +134,9 @@ def _source(images: ImageService, image_id: str) -> tuple[Any, Location]:
 def _copy_to(images: ImageService, job: ImportJob, store_name: str) -> tuple[StoredImage, dict[str, Any]]:
     source, location = _source(images, job.image_id)
     chunk = images.conf.image.chunk_size
-    reader = uploads.HashingReader(source.get(location, 0, None, chunk), chunk)
+    with images.db.transaction() as session:  # what was staged or uploaded: a short copy fails
+        size = session.scalar(sa.select(models.Image.size).where(models.Image.id == job.image_id))
+    reader = uploads.HashingReader(source.get(location, 0, None, chunk), chunk, expected=size)
     store: WritableStore = images.stores[store_name]  # type: ignore[assignment]
     stored = store.add(job.image_id, reader)
     return stored, reader.checksums

@@ -12,10 +12,14 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from stratus.exceptions import PayloadTooLarge
+from stratus.exceptions import Invalid, PayloadTooLarge
 from stratus.image import models
 
 UNLIMITED = -1
+
+
+class Incomplete(Invalid):
+    """The data stopped short of what was announced (the client went away, a short read)."""
 
 
 class _BackgroundHash:
@@ -44,13 +48,17 @@ class HashingReader:
     """Yields ``chunk_size`` chunks of ``source`` while counting and hashing them.
 
     Raises :class:`PayloadTooLarge` as soon as more than ``limit`` bytes arrive, which makes
-    the store discard what it wrote; ``why`` says which limit that was.
+    the store discard what it wrote; ``why`` says which limit that was. With ``expected``
+    (a declared Content-Length, a staged file's size) a source that ends short raises
+    :class:`Incomplete` before the store keeps anything: a client gone mid-upload never
+    leaves a truncated image.
     """
 
     source: BinaryIO | Iterable[bytes]
     chunk_size: int
     limit: int | None = None
     why: str = ""
+    expected: int | None = None
     size: int = 0
     md5: Any = field(default_factory=lambda: hashlib.md5(usedforsecurity=False))
     sha512: Any = field(default_factory=hashlib.sha512)
@@ -73,6 +81,9 @@ class HashingReader:
                 sha512.update(chunk)
                 self.md5.update(chunk)
                 yield chunk
+            if self.expected is not None and self.size != self.expected:
+                raise Incomplete(f"The data ended after {self.size} of the {self.expected} bytes announced; "
+                                 "nothing was kept")
         finally:
             sha512.finish()
 

@@ -35,7 +35,8 @@ def receive(images: ImageService, req: falcon.Request, row: models.Image, store:
         limit, why = uploads.byte_limit(images.conf, session, row.owner, req.content_length)
     if not states.move(images.db, row.id, "queued", busy):
         raise Conflict(f"Image {row.id} is {row.status}; data can only be sent to a queued image.")
-    reader = uploads.HashingReader(body_stream(req), images.conf.image.chunk_size, limit, why)
+    reader = uploads.HashingReader(body_stream(req), images.conf.image.chunk_size, limit, why,
+                                   expected=req.content_length)
     try:
         return store.add(row.id, reader, req.content_length), reader
     except BaseException:

@@ -69,9 +69,10 @@ def upload(images: ImageService, image_id: str, path: str, disk_format: str) -> 
     store_name, store = _default_store(images)
     if not states.move(images.db, image_id, "queued", "saving", disk_format=disk_format):
         raise Conflict(f"Image {image_id} is no longer queued; the snapshot was not kept.")
-    reader = uploads.HashingReader(_file(path), images.conf.image.chunk_size, limit, why)
+    size = os.path.getsize(path)
+    reader = uploads.HashingReader(_file(path), images.conf.image.chunk_size, limit, why, expected=size)
     try:
-        stored = store.add(image_id, reader, os.path.getsize(path))
+        stored = store.add(image_id, reader, size)
     except BaseException:
         states.move(images.db, image_id, "saving", "queued")
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -128,9 +129,13 @@ def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
 
 @pytest.mark.parametrize("command", [("config", "sample"), ("policy", "sample")])
 def test_a_reader_that_goes_away_stops_the_output_quietly(command):
-    process = subprocess.Popen(stratus_command(*command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=env_with(distribution.FIXTURES))
-    process.stdout.close()  # the reader is gone before a line is written (`| head` once it has enough)
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before a line is written (`| head` once it has enough)
+    try:
+        process = subprocess.Popen(stratus_command(*command), stdout=writer, stderr=subprocess.PIPE,
+                                   env=env_with(distribution.FIXTURES))
+    finally:
+        os.close(writer)
     stderr = process.stderr.read().decode()
     assert process.wait(60) == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 

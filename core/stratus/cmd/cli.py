@@ -240,7 +240,9 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        status = _run(args)
+        sys.stdout.flush()  # a reader gone by now is met here, not in the interpreter's exit flush
+        return status
     except ConfigError as exc:
         print(f"stratus: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -252,6 +252,10 @@ def test_a_failed_build_is_rescheduled_then_fails_with_everything_released(tmp_p
         broken = conn.compute.wait_for_server(conn.compute.get_server(flaky.id), status="ERROR", failures=[],
                                               wait=30, interval=0.3)
         assert broken.status == "ERROR" and "Failed to reboot" in broken.fault["message"]
+        reboot = next(a for a in conn.compute.server_actions(flaky) if a.action == "reboot")
+        events = conn.compute.get_server_action(reboot.request_id, flaky).events
+        assert reboot.message == "Error" and [e["result"] for e in events] == ["Error"]
+        assert events[0]["event"] == "compute_reboot_instance" and "injected failure" in events[0]["details"]
         conn.close()
     finally:
         cloud.stop()

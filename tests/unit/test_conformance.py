@@ -132,7 +132,7 @@ def test_the_fake_hypervisor_passes_the_hypervisor_suite(tmp_path):
     config = tmp_path / "fake.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.hypervisor:fake", config, tmp_path)
-    assert summary.startswith("23 passed") and "skipped" not in summary, summary  # 6 common + 17 hypervisor
+    assert summary.startswith("24 passed") and "skipped" not in summary, summary  # 6 common + 18 hypervisor
 
 
 def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):

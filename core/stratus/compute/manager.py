@@ -28,6 +28,7 @@ from stratus.compute.images import ImageCache
 from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.compute.plugging import PlugEvents
+from stratus.compute.reconcile import Reconciling
 from stratus.compute.resizing import Resizing, drop_parked
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
@@ -89,7 +90,7 @@ class PlugTimeout(StratusError):
     """A build's ports were not wired in time."""
 
 
-class ComputeManager(Resizing, Disks):
+class ComputeManager(Resizing, Disks, Reconciling):
     """One compute host: its driver and what it does; :class:`ComputeHosts` serves it.
     ``peers`` reaches the other hosts (a resize between hosts)."""
 
@@ -560,11 +561,20 @@ class ComputeHosts:
         self._reclaiming = Periodic("reclaim-deleted", lambda: max(conf.compute.reclaim_instance_interval, 1),
                                     self.reclaim_queued_deletes)
         self._auditing = Periodic("usage-audit", lambda: 60.0, self.audit_instance_usage)
+        self._syncing = Periodic("power-states", lambda: max(conf.compute.sync_power_state_interval, 1),
+                                 self.sync_power_states)
         self._plugins: Any = None
 
     def start(self) -> None:
         self.update_available_resources()
         self.server.start()
+        # what a restart interrupted is settled as the host takes work again (the casts it makes
+        # need the RPC server, and an API action arriving meanwhile waits on the server's lock)
+        for manager in self.managers.values():
+            manager.init_instances()
+        self.sync_power_states()
+        if self.conf.compute.sync_power_state_interval >= 0:
+            self._syncing.start()
         self._updates.start()
         if self.conf.compute.image_cache_interval >= 0:
             self._pruning.start()
@@ -582,10 +592,22 @@ class ComputeHosts:
         self._reaping.stop()
         self._reclaiming.stop()
         self._auditing.stop()
+        self._syncing.stop()
         self.server.stop()
         self.conductor.close()
         self.peers.close()
         self.services_db.dispose()
+
+    def sync_power_states(self) -> dict[str, str]:
+        """Each host's servers in line with its hypervisor (:mod:`stratus.compute.reconcile`);
+        what changed, by server."""
+        changed: dict[str, str] = {}
+        for manager in self.managers.values():
+            try:
+                changed.update(manager.sync_power_states())
+            except Exception:  # one host's hypervisor failing must not stop the others' sync
+                LOG.exception("power state sync of %s failed", manager.host)
+        return changed
 
     def prune_image_caches(self) -> dict[str, list[str]]:
         """Each host's cached images that no server on it uses and none used lately go;

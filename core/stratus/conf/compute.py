@@ -52,6 +52,10 @@ opts = [
                help="Seconds between passes in which each host destroys guests whose servers are deleted (one "
                "deleted while its host was down, or while it moved between hosts) and drops disks parked for "
                "moves of deleted servers (-1: never; Nova's running_deleted_instance_action=reap)."),
+    cfg.IntOpt("sync_power_state_interval", default=600, min=-1,
+               help="Seconds between passes in which each host brings its servers' power states in line with "
+               "its hypervisor (a guest that shut itself down is SHUTOFF, one the hypervisor no longer has is "
+               "ERROR with a fault); the same pass runs when the host starts (-1: only then). Nova's option."),
     cfg.IntOpt("reclaim_instance_interval", default=0, min=0,
                help="Seconds a deleted server is kept (SOFT_DELETED, powered off, restorable with the restore "
                "action) before its host deletes it; also how often hosts look for such servers. 0: servers are "

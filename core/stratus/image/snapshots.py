@@ -110,6 +110,23 @@ def rotate_backups(images: ImageService, instance_uuid: str, backup_type: str, r
     return excess
 
 
+def drop_unfinished(images: ImageService, instance_uuid: str) -> list[str]:
+    """Delete the server's snapshots and backups whose upload never finished (``queued`` or
+    ``saving``: a restart cut it short); return their ids."""
+    def prop(name: str, value: str | tuple[str, ...]) -> Any:
+        values = (value,) if isinstance(value, str) else value
+        return sa.exists().where(models.ImageProperty.image_id == models.Image.id,
+                                 models.ImageProperty.name == name, models.ImageProperty.value.in_(values))
+
+    with images.db.reading() as session:
+        unfinished = list(session.scalars(sa.select(models.Image.id).where(
+            models.Image.status.in_(("queued", "saving")), prop("instance_uuid", instance_uuid),
+            prop("image_type", ("snapshot", "backup")))))
+    for image_id in unfinished:
+        delete(images, image_id)
+    return unfinished
+
+
 def park(images: ImageService, key: str, path: str) -> str:
     """Keep ``path`` in the default store under ``key``; return where (for :func:`fetch`)."""
     store_name, store = _default_store(images)

@@ -192,7 +192,11 @@ class Hypervisor(Driver):
 
     @abc.abstractmethod
     def list_instances(self) -> list[str]:
-        """Return the UUIDs of every server this driver runs on the host, in any state."""
+        """Return the UUIDs of every server this driver runs on the host, in any state.
+
+        Guests outlive the compute service, as a hypervisor's domains do: a new driver
+        instance, after ``init_host`` with the same host, lists (and :meth:`get_info`
+        reports) the guests an earlier one made and did not destroy."""
 
     @abc.abstractmethod
     def spawn(

@@ -170,6 +170,12 @@ def check_security_groups(service: NetworkService, project_id: str, names: list[
         _groups(session, project_id, names)
 
 
+def bound_ports(service: NetworkService, server_id: str) -> list[str]:
+    """The ids of the ports whose device is the server."""
+    with service.db.reading() as session:
+        return list(session.scalars(sa.select(models.Port.id).where(models.Port.device_id == server_id)))
+
+
 def release(service: NetworkService, server_id: str, network_info: list[dict[str, Any]]) -> None:
     """:func:`detach` the ports a server's ``network_info`` lists (what compute recorded)."""
     if network_info:

@@ -1,15 +1,23 @@
-"""The ``fake`` hypervisor: servers that exist only in memory.
+"""The ``fake`` hypervisor: servers that run nothing, with their state kept on disk.
 
 Deterministic and complete (every optional capability), with configurable host resources
 and fault injection (``[fake_hypervisor]``), so the compute service, the scheduler and the
 API can be exercised without virtualisation. One instance per simulated host: a process
 may run many (scale runs) since nothing is shared between instances.
+
+As a real hypervisor's domains outlive the compute service, each guest's state (spec,
+power state, devices, console log) is a JSON file under ``[fake_hypervisor]
+instances_path``/<host>, written atomically on every change and read back by
+``init_host``: a restarted cloud finds its guests as they were.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
 import json
+import logging
 import os
 import shutil
 import threading
@@ -25,6 +33,7 @@ from stratus.interfaces import hypervisor as hv
 from stratus.interfaces.hypervisor import HypervisorCapability as Cap
 from stratus.interfaces.hypervisor import PowerState
 
+LOG = logging.getLogger(__name__)
 GROUP = "fake_hypervisor"
 OPTS = [
     cfg.IntOpt("vcpus", default=32, min=1, help="vCPUs each simulated host reports."),
@@ -35,6 +44,9 @@ OPTS = [
     cfg.ListOpt("fail_spawn_flavors", default=[], help="Flavor names whose spawn fails (fault injection)."),
     cfg.ListOpt("fail_spawn_hosts", default=[], help="Hosts on which every spawn fails (fault injection)."),
     cfg.ListOpt("fail_reboot_hosts", default=[], help="Hosts on which every reboot fails (fault injection)."),
+    cfg.StrOpt("instances_path", default="$state_path/fake-hypervisor",
+               help="Directory where each simulated host keeps its guests' state (one subdirectory per host), "
+                    "so guests outlive a restart of the compute service; empty keeps them in memory only."),
 ]
 
 
@@ -50,7 +62,36 @@ class _Server:
     volumes: dict[str, hv.BlockDevice] = field(default_factory=dict)
     interfaces: dict[str, hv.NetworkInterface] = field(default_factory=dict)
     console: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        spec = dataclasses.asdict(replace(self.spec, config_drive_files={}))  # read once, at spawn
+        if spec["user_data"] is not None:
+            spec["user_data"] = base64.b64encode(spec["user_data"]).decode()
+        return {"spec": spec, "power": self.power.value,
+                "previous": _spec_json(self.previous) if self.previous is not None else None,
+                "volumes": {k: dataclasses.asdict(v) for k, v in self.volumes.items()},
+                "interfaces": {k: dataclasses.asdict(v) for k, v in self.interfaces.items()},
+                "console": self.console, "started": self.started}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Server:
+        return cls(spec=_spec(data["spec"]), power=PowerState(data["power"]),
+                   previous=_spec(data["previous"]) if data["previous"] is not None else None,
+                   volumes={k: hv.BlockDevice(**v) for k, v in data["volumes"].items()},
+                   interfaces={k: hv.NetworkInterface(**{**v, "fixed_ips": tuple(v["fixed_ips"])})
+                               for k, v in data["interfaces"].items()},
+                   console=list(data["console"]), started=data["started"])
+
+
+def _spec_json(spec: hv.InstanceSpec) -> dict[str, Any]:
+    return _Server(spec).to_json()["spec"]
+
+
+def _spec(data: dict[str, Any]) -> hv.InstanceSpec:
+    user_data = base64.b64decode(data["user_data"]) if data["user_data"] is not None else None
+    return hv.InstanceSpec(**{**data, "user_data": user_data,
+                              "ephemerals": tuple(hv.EphemeralDisk(**d) for d in data["ephemerals"])})
 
 
 def _keep_disk(instance: hv.InstanceSpec) -> hv.InstanceSpec:
@@ -108,13 +149,47 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         self.host = ""
         self._servers: dict[str, _Server] = {}
         self._lock = threading.Lock()
+        self._dir: str | None = None
 
     @classmethod
     def list_opts(cls) -> list[tuple[str, list[cfg.Opt]]]:
         return list_opts()
 
     def init_host(self, host: str) -> None:
+        """Take ``host``'s guests back from the state directory (those an earlier run made)."""
         self.host = host
+        self._dir = os.path.join(self.options.instances_path, host) if self.options.instances_path else None
+        if self._dir is None or not os.path.isdir(self._dir):
+            return
+        with self._lock:
+            for name in sorted(os.listdir(self._dir)):
+                if not name.endswith(".json"):
+                    continue
+                path = os.path.join(self._dir, name)
+                try:
+                    with open(path) as f:
+                        server = _Server.from_json(json.load(f))
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    LOG.error("fake hypervisor %s: unreadable guest state %s (%s); the guest is lost", host,
+                              path, exc)
+                    continue
+                self._servers[server.spec.uuid] = server
+
+    def _save(self, server: _Server) -> None:
+        """Write the guest's state (under ``self._lock``): whole, or the previous one stays."""
+        if self._dir is None:
+            return
+        os.makedirs(self._dir, mode=0o700, exist_ok=True)
+        path = os.path.join(self._dir, f"{server.spec.uuid}.json")
+        temporary = f"{path}.tmp"
+        with open(temporary, "w") as f:
+            json.dump(server.to_json(), f)
+        os.replace(temporary, path)
+
+    def _forget(self, uuid: str) -> None:
+        if self._dir is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self._dir, f"{uuid}.json"))
 
     def get_host_resources(self) -> hv.HostResources:
         return hv.HostResources(hypervisor_hostname=self.host or "fake", hypervisor_type="fake",
@@ -152,30 +227,45 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             server.console += [f"fake BIOS booting {instance.name}", f"disks: {_disks(instance)}",
                                f"network: {addresses or 'none'}", *_config_drive_lines(instance),
                                f"{instance.name} login:"]
+            try:
+                self._save(server)
+            except OSError:
+                if instance.image_path:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(instance.image_path)
+                raise
             self._servers[instance.uuid] = server
 
     def destroy(self, uuid: str) -> None:
         with self._lock:
             server = self._servers.pop(uuid, None)
+            self._forget(uuid)
         if server is not None and server.spec.image_path:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(server.spec.image_path)
 
-    def power_on(self, uuid: str) -> None:
+    def _power(self, uuid: str, power: PowerState) -> None:
         with self._lock:
-            self._get(uuid).power = PowerState.RUNNING
+            server = self._get(uuid)
+            if server.power is not power:
+                server.power = power
+                server.started = time.time()
+                self._save(server)
+
+    def power_on(self, uuid: str) -> None:
+        self._power(uuid, PowerState.RUNNING)
 
     def power_off(self, uuid: str, timeout: float = 0) -> None:
-        with self._lock:
-            self._get(uuid).power = PowerState.SHUTDOWN
+        self._power(uuid, PowerState.SHUTDOWN)
 
     def reboot(self, uuid: str, hard: bool) -> None:
         if self.host in self.options.fail_reboot_hosts:
             raise BackendUnavailable(f"injected failure: reboot of {uuid} on {self.host}")
         with self._lock:
             server = self._get(uuid)
-            server.power = PowerState.RUNNING
+            server.power, server.started = PowerState.RUNNING, time.time()
             server.console.append(f"{'hard' if hard else 'soft'} reboot")
+            self._save(server)
 
     def get_info(self, uuid: str) -> hv.InstanceInfo:
         with self._lock:
@@ -196,7 +286,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         return hv.Diagnostics(
             # Nova's API names only real drivers here (its own fake says libvirt too)
             state=states.get(power, "pending"), driver="libvirt", hypervisor="fake", hypervisor_os="fake",
-            uptime=int(time.monotonic() - started) if power == PowerState.RUNNING else None,
+            uptime=int(time.time() - started) if power == PowerState.RUNNING else None,
             config_drive=spec.config_drive,
             cpu_details=tuple({"id": n, "time": 0, "utilisation": 0} for n in range(spec.vcpus)),
             nic_details=tuple({"mac_address": nic.mac_address, **traffic, "rx_rate": None, "tx_rate": None}
@@ -228,6 +318,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             if server.power is not expected:
                 raise Conflict(f"Cannot {what} instance {uuid} while it is {server.power.name}.")
             server.power = to
+            self._save(server)
 
     def pause(self, uuid: str) -> None:
         self._move(uuid, PowerState.RUNNING, PowerState.PAUSED, "pause")
@@ -249,16 +340,20 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                               f"to {new.root_gb} GiB.")
             server.previous = server.previous or server.spec
             server.spec = replace(new, uuid=uuid, image_path=server.spec.image_path)
+            self._save(server)
 
     def confirm_resize(self, uuid: str) -> None:
         with self._lock:
-            self._get(uuid).previous = None
+            server = self._get(uuid)
+            server.previous = None
+            self._save(server)
 
     def revert_resize(self, uuid: str) -> None:
         with self._lock:
             server = self._get(uuid)
             if server.previous is not None:
                 server.spec, server.previous = server.previous, None
+                self._save(server)
 
     def attach_volume(self, uuid: str, device: hv.BlockDevice) -> None:
         with self._lock:
@@ -266,10 +361,13 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             if any(d.device_name == device.device_name for d in server.volumes.values()):
                 raise Conflict(f"Device {device.device_name} is already in use on instance {uuid}.")
             server.volumes[device.volume_id] = device
+            self._save(server)
 
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         with self._lock:
-            self._get(uuid).volumes.pop(volume_id, None)
+            server = self._get(uuid)
+            if server.volumes.pop(volume_id, None) is not None:
+                self._save(server)
 
     def attach_interface(self, uuid: str, interface: hv.NetworkInterface) -> None:
         with self._lock:
@@ -278,8 +376,11 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                 raise Conflict(f"Port {interface.port_id} is already attached to instance {uuid}.")
             server.interfaces[interface.port_id] = interface
             server.console.append(f"hot-plugged {interface.mac_address} ({', '.join(interface.fixed_ips)})")
+            self._save(server)
 
     def detach_interface(self, uuid: str, port_id: str) -> None:
         with self._lock:
-            self._get(uuid).interfaces.pop(port_id, None)
+            server = self._get(uuid)
+            if server.interfaces.pop(port_id, None) is not None:
+                self._save(server)
 

@@ -76,6 +76,18 @@ def test_power_off_on_and_reboot(host, server):
         assert host.get_info(server.uuid).power_state is PowerState.RUNNING
 
 
+def test_guests_outlive_the_driver(host, server, driver_class, driver_conf):
+    """A compute service restarted on the host finds its guests as they were."""
+    host.power_off(server.uuid)
+    again = driver_class(driver_conf)
+    again.init_host("conformance-host")
+    assert server.uuid in again.list_instances()
+    assert again.get_info(server.uuid).power_state is PowerState.SHUTDOWN
+    again.power_on(server.uuid)
+    again.destroy(server.uuid)
+    assert server.uuid not in again.list_instances()
+
+
 def test_destroy_is_idempotent(host, server):
     host.destroy(server.uuid)
     host.destroy(server.uuid)

@@ -10,6 +10,7 @@ from typing import Any
 
 from stratus.api import composite
 from stratus.api.deps import build_deps, close_deps
+from stratus.exceptions import ConfigError
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.service import IdentityService
 from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
@@ -37,6 +38,11 @@ class ApiWorker:
 
 
 def run_api(conf: Any, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    if conf.messaging.transport_url.startswith("memory://"):
+        # builds cast to a conductor no other process can hear would stay in BUILD forever
+        raise ConfigError("`stratus api` reaches the conductor, scheduler and compute hosts over a broker: set "
+                          "[messaging] transport_url (memory:// only connects the services of one process; "
+                          "`stratus up` runs them all in one)")
     host = host or conf.api.host
     port = port if port is not None else conf.api.port
     ensure_can_listen(host, port, "--host/--port or [api] host/port")

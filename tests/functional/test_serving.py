@@ -54,9 +54,20 @@ def test_large_chunked_upload_streams_through(widget):
     assert response.json() == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def test_stratus_api_serves_the_composite_app_with_workers(tmp_path):
+def test_stratus_api_refuses_the_in_process_transport(tmp_path):
     conf = tmp_path / "stratus.conf"
-    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n")
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nport = 0\n")
+    refused = run("--config-file", str(conf), "api")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "`stratus api` reaches the conductor, scheduler and compute hosts over a broker: set [messaging] " \
+           "transport_url" in refused.stderr
+
+
+@pytest.mark.rabbitmq
+def test_stratus_api_serves_the_composite_app_with_workers(tmp_path, rabbit_url):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
+                    f"[messaging]\ntransport_url = {rabbit_url}\n")
     missing = run("--config-file", str(conf), "api")
     assert missing.returncode == 2 and "has no keys; run `stratus manage token-keys setup`" in missing.stderr
     for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):

@@ -37,6 +37,21 @@ class ApiWorker:
             close_deps(self.deps)
 
 
+def _refresh_catalog(conf: Any, identity: IdentityService, host: str, port: int) -> str:
+    """The catalog follows ``[api] public_endpoint``, else the address served on (unless that
+    is a wildcard, which no client can reach: then the bootstrap's URLs stay). What to say."""
+    from stratus.identity.bootstrap import refresh_catalog
+
+    public = conf.api.public_endpoint
+    if not public and host not in ("0.0.0.0", "::", ""):  # noqa: S104 (a wildcard is what is refused)
+        public = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if not public:
+        return ("; the catalog keeps the URLs `stratus manage bootstrap` wrote (set [api] public_endpoint to have "
+                "it follow)")
+    changed = refresh_catalog(identity, public, conf.identity.region_name)
+    return f"; {len(changed)} catalog endpoints moved to {public.rstrip('/')}" if changed else ""
+
+
 def run_api(conf: Any, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     if conf.messaging.transport_url.startswith("memory://"):
         # builds cast to a conductor no other process can hear would stay in BUILD forever
@@ -45,15 +60,23 @@ def run_api(conf: Any, host: str | None = None, port: int | None = None, workers
                           "`stratus up` runs them all in one)")
     host = host or conf.api.host
     port = port if port is not None else conf.api.port
+    if port == 0:
+        from stratus.embedded import free_port
+
+        port = free_port(host)  # the catalog needs the real port before serving
     ensure_can_listen(host, port, "--host/--port or [api] host/port")
     # fail in the master, before forking, with one message: plugins, auth backend, token keys
     create_plugin_manager(conf)
-    IdentityService(conf).close()
+    identity = IdentityService(conf)
+    try:
+        catalog = _refresh_catalog(conf, identity, host, port)
+    finally:
+        identity.close()
     options = gunicorn_options(host, port, workers or conf.api.workers, conf.api.threads, conf.debug)
     worker = ApiWorker(conf)
 
     def announce(addresses: list[tuple[str, int]]) -> None:
         urls = ", ".join(f"http://{host}:{port}" for host, port in addresses)
-        print(f"Stratus API serving on {urls} with {options['workers']} workers", flush=True)
+        print(f"Stratus API serving on {urls} with {options['workers']} workers{catalog}", flush=True)
 
     GunicornServer(worker.create_app, options, on_ready=announce, on_worker_exit=worker.shutdown).run()

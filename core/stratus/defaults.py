@@ -10,7 +10,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-NETWORK, SUBNET_CIDR, IMAGE = "private", "10.0.0.0/24", "tiny"
+NETWORK, PUBLIC_NETWORK, IMAGE = "private", "public", "tiny"
+#: the API roots a cloud that answers serves (with a token: the services behind them work)
+ROOTS = ("/compute/v2.1", "/image/v2/images?limit=1", "/network/v2.0/networks?limit=1")
 IMAGE_BYTES = b"\0" * 65536  # placeholder disk: the fake hypervisor never reads it; real ones need a real image
 
 
@@ -41,21 +43,42 @@ def _token(base_url: str, password: str) -> str:
             time.sleep(0.1)
 
 
-def ensure(base_url: str, password: str) -> list[str]:
-    """Make the default network, subnet and image if absent; return lines saying what exists."""
+def answering(base_url: str, password: str) -> None:
+    """Return once the cloud issues the admin a token and each API answers it (waiting for the
+    worker to start). :raises OSError: it did not."""
+    token = _token(base_url, password)
+    for root in ROOTS:
+        _call("GET", f"{base_url}{root}", token)
+
+
+def _network(network: str, token: str, name: str, cidr: str, external: bool) -> str:
+    found = _call("GET", f"{network}/networks?name={name}", token)[0]["networks"]
+    if found:
+        return found[0]["id"]
+    body: dict[str, Any] = {"name": name}
+    if external:
+        body["router:external"] = True
+    net_id = _call("POST", f"{network}/networks", token, {"network": body})[0]["network"]["id"]
+    _call("POST", f"{network}/subnets", token, {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": cidr,
+                                                           "name": f"{name}-subnet", "enable_dhcp": not external}})
+    return net_id
+
+
+def ensure(base_url: str, password: str, private_cidr: str, public_cidr: str | None) -> list[str]:
+    """Make the default networks (``private``; ``public``, external, unless ``public_cidr`` is
+    empty), their subnets and the image if absent; return lines saying what exists."""
     token = _token(base_url, password)
     network = f"{base_url}/network/v2.0"
-    found = _call("GET", f"{network}/networks?name={NETWORK}", token)[0]["networks"]
-    if found:
-        net_id = found[0]["id"]
-    else:
-        net_id = _call("POST", f"{network}/networks", token, {"network": {"name": NETWORK}})[0]["network"]["id"]
-        _call("POST", f"{network}/subnets", token, {"subnet": {"network_id": net_id, "ip_version": 4,
-                                                               "cidr": SUBNET_CIDR, "name": f"{NETWORK}-subnet"}})
+    net_id = _network(network, token, NETWORK, private_cidr, external=False)
+    lines = [f"  defaults       network {NETWORK} ({private_cidr}, id {net_id}), image {IMAGE}, flavors m1.*"]
+    if public_cidr:
+        public_id = _network(network, token, PUBLIC_NETWORK, public_cidr, external=True)
+        lines.append(f"                 external network {PUBLIC_NETWORK} ({public_cidr}, id {public_id}) for "
+                     "floating IPs")
     images = f"{base_url}/image/v2/images"
     found = _call("GET", f"{images}?name={IMAGE}", token)[0]["images"]
     if not found:
         image = _call("POST", images, token, {"name": IMAGE, "disk_format": "raw", "container_format": "bare",
                                               "visibility": "public"})[0]
         _call("PUT", f"{images}/{image['id']}/file", token, raw=IMAGE_BYTES, content_type="application/octet-stream")
-    return [f"  defaults       network {NETWORK} ({SUBNET_CIDR}, id {net_id}), image {IMAGE}, flavors m1.*"]
+    return lines

@@ -9,6 +9,7 @@ the composite app and every in-process service, so the in-memory transport conne
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -26,6 +27,7 @@ from stratus.api.deps import build_deps, close_deps
 from stratus.compute.bootstrap import ensure_standard_flavors
 from stratus.db import migration
 from stratus.db.engine import Database
+from stratus.exceptions import ConfigError
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.bootstrap import bootstrap
 from stratus.identity.keys import KeyRepository
@@ -111,12 +113,25 @@ class Embedded:
         return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
 
     @property
+    def public_url(self) -> str:
+        """Where clients reach the APIs: ``[api] public_endpoint`` (a proxy in front), else the
+        address served on. The catalog, clouds.yaml and the banner use it."""
+        return (self.conf.api.public_endpoint or self.base_url).rstrip("/")
+
+    @property
     def clouds_yaml(self) -> str:
         return os.path.join(self.conf.state_path, "clouds.yaml")
 
     def prepare(self) -> None:
         """Everything that must hold before serving, done in the master before forking, so
         a problem is one message instead of a worker that fails to boot."""
+        for option in ("private_network_cidr", "public_network_cidr"):
+            value = self.conf.embedded[option]
+            try:
+                if value or option == "private_network_cidr":
+                    ipaddress.ip_network(value)
+            except ValueError as exc:
+                raise ConfigError(f"[embedded] {option}: {exc}") from None
         if self.port == 0:
             self.port = free_port(self.host)  # the catalog needs the real port before serving
         ensure_can_listen(self.host, self.port, "--host/--port")
@@ -128,7 +143,7 @@ class Embedded:
         password = read_admin_password(self.clouds_yaml) or secrets.token_urlsafe(18)
         identity = IdentityService(self.conf)
         try:
-            bootstrap(identity, password, self.base_url, self.conf.identity.region_name)
+            bootstrap(identity, password, self.public_url, self.conf.identity.region_name)
         finally:
             identity.close()
         compute_db = Database.for_service(self.conf, "compute")
@@ -141,7 +156,7 @@ class Embedded:
             load_metadefs(image_db)
         finally:
             image_db.dispose()
-        write_clouds_yaml(self.clouds_yaml, f"{self.base_url}/identity", password, self.conf.identity.region_name)
+        write_clouds_yaml(self.clouds_yaml, f"{self.public_url}/identity", password, self.conf.identity.region_name)
 
     def create_app(self) -> Any:
         self.plugins = create_plugin_manager(self.conf)
@@ -173,21 +188,35 @@ class Embedded:
         threading.Thread(target=self._defaults_then_announce, name="stratus-defaults", daemon=True).start()
 
     def _defaults_then_announce(self) -> None:
-        made = []
+        password = read_admin_password(self.clouds_yaml) or ""
+        try:
+            defaults.answering(self.base_url, password)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"stratus: the cloud at {self.base_url} does not answer ({exc}); see the log above",
+                  file=self.out, flush=True)
+            return
+        made, public = [], False
+        embedded = self.conf.embedded
         try:
             if self.defaults:
-                made = defaults.ensure(self.base_url, read_admin_password(self.clouds_yaml) or "")
+                made = defaults.ensure(self.base_url, password, embedded.private_network_cidr,
+                                       embedded.public_network_cidr)
+                public = bool(embedded.public_network_cidr)
         except (OSError, ValueError, KeyError) as exc:
-            made = [f"  could not create the default network and image: {exc}"]
+            made = [f"  could not create the default networks and image: {exc}"]
         lines = [f"Stratus {__version__} embedded cloud is up (Ctrl-C stops it)",
                  f"  data dir       {self.conf.state_path}"]
-        lines += [f"  {name:<14} {self.base_url}{path}" for name, path in ENDPOINT_PATHS]
+        if self.public_url != self.base_url:
+            lines.append(f"  listening on   {self.base_url} (clients use [api] public_endpoint)")
+        lines += [f"  {name:<14} {self.public_url}{path}" for name, path in ENDPOINT_PATHS]
         lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)", *made,
                   "",
                   f"  export OS_CLIENT_CONFIG_FILE={self.clouds_yaml}",
                   f"  openstack --os-cloud stratus server create --image {defaults.IMAGE} --flavor m1.tiny "
-                  f"--network {defaults.NETWORK} demo --wait",
-                  "  openstack --os-cloud stratus token issue"]
+                  f"--network {defaults.NETWORK} demo --wait"]
+        if public:
+            lines.append(f"  openstack --os-cloud stratus floating ip create {defaults.PUBLIC_NETWORK}")
+        lines.append("  openstack --os-cloud stratus token issue")
         print("\n".join(lines), file=self.out, flush=True)
 
     def run(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import jsonschema
 import openstack
 import pytest
 import requests
+import yaml
 from keystoneauth1 import discover, session
 
 from stratus.compute.api import microversions
@@ -144,3 +146,51 @@ def test_bad_configuration_stops_up_with_a_message(tmp_path):
     assert result.returncode == 2
     assert f"[api] threads (set in {conf}): Should be greater than or equal to 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_default_external_network_gives_floating_ips(cloud, conn):
+    public = conn.network.find_network("public", ignore_missing=False)
+    assert public.is_router_external and not public.is_shared
+    (subnet,) = [conn.network.get_subnet(s) for s in public.subnet_ids]
+    assert (subnet.cidr, subnet.is_dhcp_enabled) == ("172.24.4.0/24", False)
+    assert "external network public (172.24.4.0/24" in cloud.text
+    assert "openstack --os-cloud stratus floating ip create public" in cloud.text
+    fip = conn.network.create_ip(floating_network_id=public.id)
+    try:
+        assert fip.floating_ip_address.startswith("172.24.4.")
+    finally:
+        conn.network.delete_ip(fip)
+
+
+def test_the_catalog_follows_the_public_endpoint_and_the_networks_are_configurable(tmp_path):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text("[api]\npublic_endpoint = https://cloud.example.com:8443/\n"
+                    "[embedded]\npublic_network_cidr =\nprivate_network_cidr = 10.42.0.0/24\n")
+    server = Server("--config-file", str(conf), "up", "--port", "0", "--data-dir", str(tmp_path))
+    try:
+        assert server.wait_for(re.compile("token issue"), 60), server.text
+        assert "https://cloud.example.com:8443/compute/v2.1" in server.text
+        assert "floating ip create" not in server.text and "network private (10.42.0.0/24" in server.text
+        clouds = yaml.safe_load((tmp_path / "clouds.yaml").read_text())
+        password = clouds["clouds"]["stratus"]["auth"]["password"]
+        assert clouds["clouds"]["stratus"]["auth"]["auth_url"] == "https://cloud.example.com:8443/identity"
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": password}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        token = requests.post(f"{server.base_url}/identity/v3/auth/tokens", json=body, timeout=30).json()["token"]
+        urls = {e["url"] for service in token["catalog"] for e in service["endpoints"]}
+        assert urls and all(url.startswith("https://cloud.example.com:8443/") for url in urls), urls
+        networks = requests.get(f"{server.base_url}/network/v2.0/networks", timeout=30, headers={
+            "X-Auth-Token": requests.post(f"{server.base_url}/identity/v3/auth/tokens", json=body, timeout=30)
+            .headers["X-Subject-Token"]}).json()["networks"]
+        assert [n["name"] for n in networks] == ["private"]
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_bad_network_cidr_stops_up_with_a_message(tmp_path):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text("[embedded]\npublic_network_cidr = 172.24.4.0/33\n")
+    result = run("--config-file", str(conf), "up", "--port", "0", "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "[embedded] public_network_cidr: " in result.stderr

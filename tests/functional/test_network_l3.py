@@ -14,7 +14,7 @@ from tests.functional.accounts import member_of_new_project, neutron
 
 @pytest.fixture(scope="module")
 def public(conn):
-    net = conn.network.create_network(name="public", is_router_external=True)
+    net = conn.network.create_network(name="l3-public", is_router_external=True)
     subnet = conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="198.51.100.0/24",
                                         enable_dhcp=False)
     yield net, subnet

@@ -70,11 +70,17 @@ def test_stratus_api_serves_the_composite_app_with_workers(tmp_path, rabbit_url)
                     f"[messaging]\ntransport_url = {rabbit_url}\n")
     missing = run("--config-file", str(conf), "api")
     assert missing.returncode == 2 and "has no keys; run `stratus manage token-keys setup`" in missing.stderr
-    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", "http://bootstrap-time.example")):
         assert run("--config-file", str(conf), *command).returncode == 0
     server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
     try:
         assert "with 2 workers" in server.text
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "pw"}}}, "scope": {"system": {"all": True}}}}
+        token = requests.post(f"{server.base_url}/identity/v3/auth/tokens", json=body, timeout=30).json()["token"]
+        urls = {e["url"] for service in token["catalog"] for e in service["endpoints"]}
+        assert urls and all(url.startswith(f"{server.base_url}/") for url in urls), urls  # the address served on
         for _ in range(10):
             assert requests.get(f"{server.base_url}/compute/v2.1", timeout=10).json()["version"]["id"] == "v2.1"
         assert requests.get(f"{server.base_url}/identity", timeout=10).status_code == 300

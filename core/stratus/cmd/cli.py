@@ -91,8 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     boot = manage_sub.add_parser("bootstrap", help="create the default domain, admin project/user/roles "
                                                    "and the catalog (idempotent)")
     boot.add_argument("--password", help="the admin user's password (default: $STRATUS_BOOTSTRAP_PASSWORD)")
-    boot.add_argument("--public-url", required=True,
-                      help="base URL clients reach the APIs at, e.g. https://cloud.example.com")
+    boot.add_argument("--public-url",
+                      help="base URL clients reach the APIs at, e.g. https://cloud.example.com (default: "
+                           "[api] public_endpoint)")
     boot.add_argument("--region", help="catalog region (default: [identity] region_name)")
     return parser
 
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         data_dir = os.path.abspath(args.data_dir or platformdirs.user_data_dir("stratus"))
         conf = _load_conf(args, embedded_overrides(data_dir))
         _setup_logging(conf.debug)
-        Embedded(conf, args.host, args.port, defaults=not args.no_defaults).run()
+        Embedded(conf, args.host, args.port, defaults=conf.embedded.defaults and not args.no_defaults).run()
         return 0
     if args.command == "api":
         conf = _load_conf(args)
@@ -218,9 +219,12 @@ def _run(args: argparse.Namespace) -> int:
             password = args.password or os.environ.get("STRATUS_BOOTSTRAP_PASSWORD")
             if not password:
                 raise ConfigError("give the admin password with --password or STRATUS_BOOTSTRAP_PASSWORD")
+            public_url = args.public_url or conf.api.public_endpoint
+            if not public_url:
+                raise ConfigError("give the URL clients reach the APIs at with --public-url or [api] public_endpoint")
             identity = IdentityService(conf)
             try:
-                result = bootstrap(identity, password, args.public_url, args.region or conf.identity.region_name)
+                result = bootstrap(identity, password, public_url, args.region or conf.identity.region_name)
             finally:
                 identity.close()
             print(f"bootstrapped: domain {result.domain_id}, project admin {result.project_id}, "

@@ -18,6 +18,7 @@ from stratus.conf import (
     compute,
     database,
     default,
+    embedded,
     identity,
     image,
     messaging,
@@ -30,7 +31,7 @@ from stratus.conf import (
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute, scheduler)
+                                   network, compute, scheduler, embedded)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

@@ -127,6 +127,22 @@ def _catalog(session: Any, public_url: str, region: str) -> None:
                 session.delete(session.get(models.Service, service_id))
 
 
+def refresh_catalog(identity: IdentityService, public_url: str, region: str) -> list[str]:
+    """Point the catalog's endpoints for the APIs Stratus serves (those a bootstrap made: their
+    URL ends with the API's path) at ``public_url``, in ``region``; other endpoints, and
+    entries an operator removed, stay as they are. The URLs changed."""
+    public_url = public_url.rstrip("/")
+    changed = []
+    with identity.db.transaction() as session:
+        for type_, _, path in CATALOG:
+            for endpoint in session.scalars(sa.select(models.Endpoint).join(models.Service).where(
+                    models.Service.type == type_, models.Endpoint.region_id == region)):
+                if endpoint.url.endswith(path) and endpoint.url != public_url + path:
+                    endpoint.url = public_url + path
+                    changed.append(endpoint.url)
+    return changed
+
+
 def _admin_user(identity: IdentityService, username: str, domain_id: str, password: str) -> User:
     backend = identity.backend
     try:

@@ -61,26 +61,32 @@ class Switch:
         return (f"[ovs]\ndatapath_type = netdev\novsdb_connection = {self.db_sock}\n"
                 f"ovs_rundir = {self.dir}\nreport_interval = 2\nresync_interval = 5\n" + "\n".join(lines) + "\n")
 
+    def _pid(self, name: str) -> int | None:
+        """The daemon's pid from its pidfile, or None: the file goes away as the daemon exits
+        (so it is read once, never checked and then read)."""
+        try:
+            return int((self.dir / f"{name}.pid").read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
     def stop(self) -> None:
         """Remove every bridge and the datapath (their tap devices outlive a plain SIGTERM),
-        then stop both daemons."""
-        pid_file = self.dir / "ovs-vswitchd.pid"
-        if pid_file.exists():
+        then stop both daemons, whatever moment of their exit each is at."""
+        pids = {name: self._pid(name) for name in ("ovs-vswitchd", "ovsdb-server")}
+        switch = pids["ovs-vswitchd"]
+        if switch is not None and alive(switch):
             subprocess.run(["ovs-vsctl", f"--db={self.db_sock}", "--timeout=10", "--", "--if-exists", "del-br",
                             "br-int", "--", "--if-exists", "del-br", "br-phy"], env=self.env, capture_output=True)
-            control = self.dir / f"ovs-vswitchd.{pid_file.read_text().strip()}.ctl"
-            subprocess.run(["ovs-appctl", "-t", str(control), "exit", "--cleanup"], env=self.env,
-                           capture_output=True, timeout=30)
-        for name in ("ovs-vswitchd", "ovsdb-server"):
-            pid_file = self.dir / f"{name}.pid"
-            if not pid_file.exists():
+            subprocess.run(["ovs-appctl", "-t", str(self.dir / f"ovs-vswitchd.{switch}.ctl"), "exit", "--cleanup"],
+                           env=self.env, capture_output=True, timeout=30)
+        for pid in pids.values():
+            if pid is None:
                 continue
-            pid = int(pid_file.read_text())
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
-            for _ in range(100):
+            for _ in range(200):
                 if not alive(pid):
                     break
                 time.sleep(0.05)

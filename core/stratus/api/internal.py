@@ -74,7 +74,10 @@ class ServiceCaller:
         script = outer.get("SCRIPT_NAME", "")
         root = script[: -len(self.prefix)] if script.endswith(self.prefix) else script
         environ = {
-            "REQUEST_METHOD": method, "SCRIPT_NAME": root + app.spec.prefix, "PATH_INFO": path,
+            # WSGI strings are bytes as latin-1: a path holding what a client percent-encoded
+            # (any UTF-8) goes as its UTF-8 bytes, as a server would pass it
+            "REQUEST_METHOD": method, "SCRIPT_NAME": root + app.spec.prefix,
+            "PATH_INFO": path.encode("utf-8", "surrogateescape").decode("latin-1"),
             "QUERY_STRING": urllib.parse.urlencode(query or {}, doseq=True),
             "SERVER_NAME": outer.get("SERVER_NAME", "localhost"), "SERVER_PORT": outer.get("SERVER_PORT", "80"),
             "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0),

@@ -15,6 +15,10 @@ from stratus.interfaces.hypervisor import PowerState
 LOG = logging.getLogger(__name__)
 
 
+class _Changed(Exception):
+    """The server moved on (deleted) while the host worked on it."""
+
+
 class Disks:
     """Mixed into :class:`~stratus.compute.manager.ComputeManager`."""
 
@@ -36,7 +40,8 @@ class Disks:
                 row, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
             try:
                 image_path = self.cache.path(row["image_ref"]) if row["image_ref"] else None
-                self._set(instance_uuid, task_state=states.REBUILD_SPAWNING)
+                if not self._set(instance_uuid, expect=states.REBUILDING, task_state=states.REBUILD_SPAWNING):
+                    return  # deleted meanwhile, before anything was done to the guest
                 self.driver.destroy(instance_uuid)
                 self.driver.spawn(instance_spec(row, metadata, image_path, config_drive_files=self.config_drive(
                     row, metadata)), self._nics(row["network_info"]), [])
@@ -47,13 +52,16 @@ class Disks:
                 LOG.warning("rebuild of %s on %s failed: %s", instance_uuid, self.host, exc)
                 with self.db.transaction() as session:
                     instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                    instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
-                    instance.power_state = PowerState.NOSTATE
-                    record_fault(session, instance, 500, f"Failed to rebuild instance: {exc}",
-                                 f"{type(exc).__name__}: {exc}", self.host)
+                    if instance is not None and not instance.deleted and instance.task_state in (
+                            states.REBUILDING, states.REBUILD_SPAWNING):  # a delete that came meanwhile wins
+                        instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
+                        instance.power_state = PowerState.NOSTATE
+                        record_fault(session, instance, 500, f"Failed to rebuild instance: {exc}",
+                                     f"{type(exc).__name__}: {exc}", self.host)
                 raise
-            self._set(instance_uuid, vm_state=states.STOPPED if stopped else states.ACTIVE, task_state=None,
-                      power_state=self.driver.get_info(instance_uuid).power_state, launched_at=utcnow())
+            self._set(instance_uuid, expect=states.REBUILD_SPAWNING, vm_state=states.STOPPED if stopped
+                      else states.ACTIVE, task_state=None, power_state=self.driver.get_info(instance_uuid).power_state,
+                      launched_at=utcnow())
 
     def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str,
                           backup: dict[str, Any] | None = None) -> None:
@@ -66,25 +74,39 @@ class Disks:
         path = os.path.join(self.cache.dir, f"snapshot-{image_id}")
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_snapshot_instance", self.host):
+            with self.db.reading() as session:
+                instance = session.get(models.Instance, instance_uuid, options=LAZY)
+                task = instance.task_state if instance is not None and not instance.deleted else None
+            steps = iter((states.IMAGE_SNAPSHOT, states.IMAGE_PENDING_UPLOAD, states.IMAGE_UPLOADING))
+
+            def step() -> None:
+                """The next task, compare-and-set on the one before (a delete meanwhile ends it)."""
+                nonlocal task
+                following = next(steps)
+                if task is None or not self._set(instance_uuid, expect=task, task_state=following):
+                    raise _Changed(f"server {instance_uuid} changed while its snapshot was taken")
+                task = following
+
             try:
-                self._set(instance_uuid, task_state=states.IMAGE_SNAPSHOT)
+                step()
                 os.makedirs(self.cache.dir, exist_ok=True)
                 with open(path, "wb") as out:
-                    self._set(instance_uuid, task_state=states.IMAGE_PENDING_UPLOAD)
+                    step()
                     disk_format = self._capable("SNAPSHOT").snapshot(instance_uuid, out.write)
-                self._set(instance_uuid, task_state=states.IMAGE_UPLOADING)
+                step()
                 snapshots.upload(self.cache.images, image_id, path, disk_format)
-            except (Conflict, NotFound) as exc:  # the image was deleted meanwhile: the user's choice, as Nova
+            except (Conflict, NotFound, _Changed) as exc:  # the image or the server deleted meanwhile, as Nova
                 LOG.warning("snapshot of %s on %s dropped: %s", instance_uuid, self.host, exc)
                 snapshots.delete(self.cache.images, image_id)
-                self._set(instance_uuid, task_state=None)
+                if task is not None:
+                    self._set(instance_uuid, expect=task, task_state=None)
                 return
             except Exception as exc:
                 LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
                 snapshots.delete(self.cache.images, image_id)
                 with self.db.transaction() as session:
                     instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                    if instance is not None:
+                    if instance is not None and not instance.deleted and instance.task_state == task:
                         instance.task_state, instance.updated_at = None, utcnow()
                         record_fault(session, instance, 500, f"Failed to snapshot instance: {exc}",
                                      f"{type(exc).__name__}: {exc}", self.host)
@@ -96,4 +118,4 @@ class Disks:
                 gone = snapshots.rotate_backups(self.cache.images, instance_uuid, backup["type"], backup["rotation"])
                 if gone:
                     LOG.info("rotated out backups %s of %s", ", ".join(gone), instance_uuid)
-            self._set(instance_uuid, task_state=None)
+            self._set(instance_uuid, expect=task, task_state=None)

@@ -78,3 +78,17 @@ def test_interrupted_actions_are_finished(manager):
     vm_state, task, _, faults = row(manager, "rebuilt")
     assert (vm_state, task) == (states.ERROR, None) and "interrupted by a restart of compute host h1" in faults[0]
     assert row(manager, "resizing")[:2] == (states.ACTIVE, None)
+
+
+def test_a_delete_during_a_failing_rebuild_wins(manager, monkeypatch):
+    server(manager, "rebuilt", task=states.REBUILDING)
+
+    def spawn_while_deleted(*args, **kwargs):
+        with manager.db.transaction() as session:  # the API's delete comes while the guest is made
+            session.get(models.Instance, "rebuilt").task_state = states.DELETING
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(manager.driver, "spawn", spawn_while_deleted)
+    with pytest.raises(RuntimeError):
+        manager.rebuild_instance(None, "rebuilt")
+    assert row(manager, "rebuilt") == (states.ACTIVE, states.DELETING, PowerState.RUNNING, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -143,3 +144,34 @@ def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbi
         assert {status() for _ in range(40)} == {401}
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.rabbitmq
+def test_the_workers_of_a_killed_master_exit(tmp_path, rabbit_url):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
+                    f"[messaging]\ntransport_url = {rabbit_url}\n")
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):
+        assert run("--config-file", str(conf), *command).returncode == 0
+    server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
+    deadline, workers = time.monotonic() + 30, []
+    while len(workers) < 2 and time.monotonic() < deadline:  # "serving" comes as the first one forks
+        time.sleep(0.1)
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+    assert len(workers) == 2, server.text
+    server.process.send_signal(signal.SIGKILL)
+    server.stop()
+    deadline = time.monotonic() + 30
+    while [pid for pid in workers if running(pid)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if running(pid)], "workers outlived their master"
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited worker may stay a zombie of whoever adopted it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

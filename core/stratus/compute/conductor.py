@@ -10,6 +10,7 @@ heartbeating and reschedules them.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
@@ -57,6 +58,31 @@ class Conductor:
         self.services_db.dispose()
 
     def reap_builds(self) -> list[str]:
+        """Builds whose host stopped heartbeating, and builds no conductor placed (see
+        :meth:`reap_unplaced`); returns their UUIDs."""
+        return self.reap_dead_hosts_builds() + self.reap_unplaced()
+
+    def reap_unplaced(self) -> list[str]:
+        """Builds still waiting for a host long after any scheduler would have answered: the
+        conductor that had them stopped (a restart of the embedded cloud loses its in-process
+        messages). They are placed again; the scheduler claims an unplaced server only once,
+        so a build still under way elsewhere is not placed twice."""
+        Instance = models.Instance
+        now = utcnow()
+        cutoff = now - datetime.timedelta(seconds=2 * self.conf.messaging.rpc_response_timeout + 10)
+        stale = (Instance.vm_state == states.BUILDING, Instance.task_state == states.SCHEDULING,
+                 Instance.host.is_(None), Instance.deleted.is_(False), Instance.updated_at < cutoff)
+        with self.db.transaction() as session:
+            found = list(session.scalars(sa.select(Instance.uuid).where(*stale)))
+            taken = [uuid for uuid in found if session.execute(  # one conductor takes each
+                sa.update(Instance).where(Instance.uuid == uuid, *stale).values(updated_at=now)
+                .execution_options(synchronize_session=False)).rowcount == 1]
+        if taken:
+            LOG.warning("placing again builds no conductor placed: %s", ", ".join(taken))
+            self.build_instances(None, taken)
+        return taken
+
+    def reap_dead_hosts_builds(self) -> list[str]:
         """Builds whose host stopped heartbeating: give back what they held and reschedule
         them (or ERROR once ``max_attempts`` hosts were tried). Returns their UUIDs."""
         down = {s.host for s in self.registry.list(binary=binaries.COMPUTE) if not s.up}

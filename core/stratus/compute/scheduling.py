@@ -100,14 +100,15 @@ class SchedulerService:
 
     def select_destinations(self, context: Any, instance_uuids: list[str]) -> list[str | None]:
         """A host for each of these servers (one request: ``min_count``/``max_count``
-        siblings), each with its claim taken; ``None`` for a server deleted meanwhile.
+        siblings), each with its claim taken; ``None`` for a server deleted or placed meanwhile.
 
         :raises NoValidHost: nothing fits one of them; the servers before it keep their
             claims (the caller casts those and fails the rest).
         """
         with self.db.reading() as session:
+            # placed already: a build cast twice (a conductor's reaper and a late original) is placed once
             instances = [i for i in (session.get(models.Instance, u, options=LAZY) for u in instance_uuids)
-                         if i is not None and not i.deleted]
+                         if i is not None and not i.deleted and i.host is None]
             if not instances:
                 return [None] * len(instance_uuids)
             group = instances[0].request_spec.get("group")
@@ -205,7 +206,8 @@ class SchedulerService:
         (deleted, or failed by the conductor meanwhile)."""
         with self.db.transaction() as session:
             instance = session.get(models.Instance, instance_uuid, options=LAZY, with_for_update=True)
-            if instance is None or instance.deleted or instance.vm_state != states.BUILDING:
+            if instance is None or instance.deleted or instance.vm_state != states.BUILDING \
+                    or instance.host is not None:  # placed already (a build cast twice): one claim only
                 return "gone"
             if instance.task_state == states.DELETING:
                 finish_delete(session, instance)

@@ -80,3 +80,24 @@ def test_a_build_that_tried_every_attempt_ends_in_error(conductor, conf):
     assert (vm_state, host, used) == (states.ERROR, None, 0)
     assert "went down while building" in faults[-1]
     assert conductor.reap_builds() == []  # nothing left to reap
+
+
+def test_a_build_no_conductor_placed_is_placed_once(conductor, conf):
+    import sqlalchemy as sa
+
+    conf.set_override("rpc_response_timeout", 1, group="messaging")
+    _setup(conductor, [])
+    with conductor.services_db.transaction() as session:  # the host is up again
+        session.execute(sa.update(ServiceRecord).values(last_seen_up=datetime.datetime.now(datetime.UTC)
+                                                        .replace(tzinfo=None)))
+    with conductor.db.transaction() as session:  # waiting for a host since before a restart
+        instance = session.get(models.Instance, "i")
+        claims.release(session, "i")
+        instance.host = instance.node = None
+        instance.task_state, instance.updated_at = states.SCHEDULING, NOW - datetime.timedelta(minutes=5)
+    assert conductor.reap_builds() == ["i"]
+    assert conductor.reap_builds() == []  # taken: not placed again while it is being placed
+    vm_state, host, faults, used = _state(conductor)
+    assert (vm_state, host, faults, used) == (states.BUILDING, "dead", [], 1)  # placed, claimed once
+    conductor.build_instances(None, ["i"])  # a second cast of the same build claims nothing more
+    assert _state(conductor)[3] == 1

@@ -35,7 +35,9 @@ def test_no_input_gets_a_server_error_or_an_answer_off_its_schema(fuzzed, servic
                "--url", f"{cloud.base_url}/{service}", "--header", f"X-Auth-Token: {token}",
                "--checks", "not_a_server_error,response_schema_conformance",
                "--phases", "examples,coverage,fuzzing", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
-               "--workers", "2", "--no-shrink", "--warnings", "off", "--report-dir", str(tmp_path)]
+               # one worker: CPython 3.11.7's AST constructor is not thread-safe (hypothesis compiles as it
+               # draws; two threads met "AST constructor recursion depth mismatch" under load)
+               "--workers", "1", "--no-shrink", "--warnings", "off", "--report-dir", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-5000:]
     assert " passed" in done.stdout and "generated" in done.stdout, done.stdout[-5000:]

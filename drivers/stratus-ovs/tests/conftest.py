@@ -16,13 +16,23 @@ def require(reason: str | None, service: str = "ovs") -> None:
         pytest.skip(reason)
 
 
+#: the userspace datapath makes its bridges' tap devices (br-int) in this host's root network
+#: namespace, so two test runs on one machine would take each other's: the second one waits
+HOST_LOCK = "/run/lock/stratus-ovs-tests.lock"
+
+
 @pytest.fixture(scope="session")
 def switch(tmp_path_factory):
+    import fcntl
+
     require(missing())
-    directory = tmp_path_factory.mktemp("ovs")
-    started = Switch(directory)
-    yield started
-    started.stop()
+    os.makedirs(os.path.dirname(HOST_LOCK), exist_ok=True)
+    with open(HOST_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        directory = tmp_path_factory.mktemp("ovs")
+        started = Switch(directory)
+        yield started
+        started.stop()
 
 
 @contextlib.contextmanager

@@ -66,11 +66,12 @@ class Target:
             self.process.kill()
 
 
-def start_stratus(workdir: str, workers: int) -> Target:
+def start_stratus(workdir: str, workers: int, transport_url: str) -> Target:
     port = free_port()
     conf = os.path.join(workdir, "stratus.conf")
     with open(conf, "w") as f:
-        f.write(f"[DEFAULT]\nstate_path = {workdir}\n[api]\nport = {port}\nworkers = {workers}\n")
+        f.write(f"[DEFAULT]\nstate_path = {workdir}\n[api]\nport = {port}\nworkers = {workers}\n"
+                f"[messaging]\ntransport_url = {transport_url}\n")
     stratus = [sys.executable, "-m", "stratus.cmd.cli", "--config-file", conf]
     for args in (["manage", "token-keys", "setup"], ["manage", "db", "sync"],
                  ["manage", "bootstrap", "--password", PASSWORD, "--public-url", f"http://127.0.0.1:{port}"]):
@@ -172,6 +173,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per operation and server")
+    parser.add_argument("--transport-url", default="amqp://guest:guest@127.0.0.1:5672//",
+                        help="the broker `stratus api` needs (RabbitMQ on this machine by default)")
     parser.add_argument("--keystone", action="store_true", help="also measure upstream Keystone")
     parser.add_argument("--keystone-venv", help="reuse a virtualenv that has keystone and gunicorn")
     args = parser.parse_args()
@@ -179,7 +182,7 @@ def main() -> None:
     targets: list[Target] = []
     try:
         os.makedirs(os.path.join(workdir, "stratus"))
-        targets.append(start_stratus(os.path.join(workdir, "stratus"), args.workers))
+        targets.append(start_stratus(os.path.join(workdir, "stratus"), args.workers, args.transport_url))
         if args.keystone:
             os.makedirs(os.path.join(workdir, "keystone"))
             targets.append(start_keystone(os.path.join(workdir, "keystone"), args.workers, args.keystone_venv))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -35,3 +36,16 @@ def backend(ldap_conf_file):
 
     conf = stratus_conf.build([ldap_conf_file])
     return loading.load_driver("stratus.auth", "ldap", conf)
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    """The machine's RabbitMQ: `stratus api` refuses to serve without a broker (its compute
+    API casts to services of other processes)."""
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError as exc:
+        if "rabbitmq" in os.environ.get("STRATUS_TEST_REQUIRE", "").split(","):
+            pytest.fail(f"rabbitmq is required (STRATUS_TEST_REQUIRE) but unavailable: {exc}")
+        pytest.skip(f"rabbitmq unavailable: {exc}")
+    return "amqp://guest:guest@127.0.0.1:5672//"

@@ -21,9 +21,10 @@ def stratus(conf, *args):
 
 
 @pytest.fixture
-def sql_api(slapd, tmp_path):
+def sql_api(slapd, tmp_path, broker_url):
     conf = tmp_path / "sql.conf"
-    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nport = 0\nworkers = 1\n")
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nport = 0\nworkers = 1\n"
+                    f"[messaging]\ntransport_url = {broker_url}\n")
     for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
                     ("manage", "bootstrap", "--password", "sql-admin-pw", "--public-url", "http://127.0.0.1")):
         result = stratus(str(conf), *command)

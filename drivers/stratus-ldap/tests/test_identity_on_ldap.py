@@ -18,9 +18,9 @@ def stratus(conf, *args):
 
 
 @pytest.fixture
-def api(ldap_conf_file):
+def api(ldap_conf_file, broker_url):
     with open(ldap_conf_file, "a") as f:
-        f.write("[api]\nport = 0\nworkers = 1\n")
+        f.write(f"[api]\nport = 0\nworkers = 1\n[messaging]\ntransport_url = {broker_url}\n")
     for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
                     ("manage", "bootstrap", "--password", "ldap-admin-pw", "--public-url", "http://127.0.0.1")):
         result = stratus(ldap_conf_file, *command)

@@ -114,7 +114,9 @@ class ComputeManager(Resizing, Disks, Reconciling):
                     memory_mb=resources.memory_mb, local_gb=resources.local_gb,
                     cpu_allocation_ratio=ratios.cpu_allocation_ratio,
                     ram_allocation_ratio=ratios.ram_allocation_ratio,
-                    disk_allocation_ratio=ratios.disk_allocation_ratio, cpu_info=dict(resources.cpu_info))
+                    disk_allocation_ratio=ratios.disk_allocation_ratio, cpu_info=dict(resources.cpu_info),
+                    capabilities=sorted(c.name for c in type(self.driver.capabilities)
+                                        if c.name and c in self.driver.capabilities))
 
 
     @contextmanager
@@ -213,16 +215,16 @@ class ComputeManager(Resizing, Disks, Reconciling):
         self._act(context, instance_uuid, lambda u: self.driver.reboot(u, hard), states.ACTIVE, "reboot")
 
     def pause_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(context, instance_uuid, self._capable("PAUSE").pause, states.PAUSED, "pause")
+        self._act(context, instance_uuid, lambda u: self._capable("PAUSE").pause(u), states.PAUSED, "pause")
 
     def unpause_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(context, instance_uuid, self._capable("PAUSE").unpause, states.ACTIVE, "unpause")
+        self._act(context, instance_uuid, lambda u: self._capable("PAUSE").unpause(u), states.ACTIVE, "unpause")
 
     def suspend_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(context, instance_uuid, self._capable("SUSPEND").suspend, states.SUSPENDED, "suspend")
+        self._act(context, instance_uuid, lambda u: self._capable("SUSPEND").suspend(u), states.SUSPENDED, "suspend")
 
     def resume_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(context, instance_uuid, self._capable("SUSPEND").resume, states.ACTIVE, "resume")
+        self._act(context, instance_uuid, lambda u: self._capable("SUSPEND").resume(u), states.ACTIVE, "resume")
 
     def soft_delete_instance(self, context: Any, instance_uuid: str) -> None:
         """A deferred delete: the guest stops and stays until it is restored or reclaimed."""

@@ -90,6 +90,9 @@ class ComputeNode(Base):
     ram_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
     disk_allocation_ratio: Mapped[float] = mapped_column(sa.Float)
     cpu_info: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: the names of the hypervisor capabilities the host's driver declares (None: a host that has
+    #: not said, so nothing is refused on its account)
+    capabilities: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
 

@@ -92,3 +92,13 @@ def test_a_delete_during_a_failing_rebuild_wins(manager, monkeypatch):
     with pytest.raises(RuntimeError):
         manager.rebuild_instance(None, "rebuilt")
     assert row(manager, "rebuilt") == (states.ACTIVE, states.DELETING, PowerState.RUNNING, [])
+
+
+def test_an_action_the_driver_cannot_do_ends_its_task_with_a_fault(manager):
+    from stratus.interfaces.hypervisor import HypervisorCapability
+
+    server(manager, "unpausable", task="pausing")
+    manager.driver.capabilities = manager.driver.capabilities & ~HypervisorCapability.PAUSE
+    manager.pause_instance(None, "unpausable")  # a host older than the API's check, or a cast in flight
+    vm_state, task, _, faults = row(manager, "unpausable")
+    assert (vm_state, task) == (states.ACTIVE, None) and "Failed to pause" in faults[0] and "PAUSE" in faults[0]

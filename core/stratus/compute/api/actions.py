@@ -33,7 +33,7 @@ from stratus.compute.api.servers import (
     view,
 )
 from stratus.compute.manager import TOPIC, utcnow
-from stratus.exceptions import Conflict, Invalid
+from stratus.exceptions import Conflict, Invalid, StratusError
 
 Instance = models.Instance
 ANY_STABLE = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED, states.ERROR)
@@ -88,6 +88,37 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
     **security_groups.SERVER_ACTIONS,
     **floating_ips.SERVER_ACTIONS,
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
+
+
+#: what the server's hypervisor must declare for each action (a driver that cannot is refused
+#: before anything is cast, instead of a task left on the server)
+NEEDS = {"pause": "PAUSE", "unpause": "PAUSE", "suspend": "SUSPEND", "resume": "SUSPEND", "resize": "RESIZE",
+         "migrate": "RESIZE", "createImage": "SNAPSHOT", "createBackup": "SNAPSHOT",
+         "os-getConsoleOutput": "CONSOLE_LOG"}
+
+
+class NotImplementedByHypervisor(StratusError):
+    """Nova's answer to a read its hypervisor cannot give (501)."""
+
+    http_status = 501
+    title = "Not Implemented"
+
+
+def require_capability(session: Any, instance: Instance, name: str) -> None:
+    """:raises Conflict: the hypervisor of the server's host does not declare what ``name``
+    needs (409: nothing is cast); :raises NotImplementedByHypervisor: the same for a read."""
+    needed = NEEDS.get(name)
+    if needed is None or not instance.host:
+        return
+    declared = session.scalar(sa.select(models.ComputeNode.capabilities).where(
+        models.ComputeNode.host == instance.host, models.ComputeNode.nodename == instance.node))
+    if declared is None or needed in declared:
+        return
+    message = (f"Cannot '{name}' instance {instance.uuid}: the hypervisor of its host does not support it "
+               f"(no {needed} capability)")
+    if name == "os-getConsoleOutput":
+        raise NotImplementedByHypervisor(message)
+    raise Conflict(message)
 
 
 def check(instance: Instance, name: str, allowed: tuple[str, ...]) -> None:
@@ -195,6 +226,7 @@ class ServerAction:
                 action = ACTIONS[name]
                 enforce(req, self.policy, f"os_compute_api:{action.policy}", target)
                 begin(session, instance, name, action.allowed, action.task)
+            require_capability(session, instance, name)  # refused: the transaction, task and all, rolls back
         rpc = self.compute.rpc(TOPIC)
         if name in admin_actions.POLICIES:
             if after is not None:

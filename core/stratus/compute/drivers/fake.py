@@ -44,6 +44,9 @@ OPTS = [
     cfg.ListOpt("fail_spawn_flavors", default=[], help="Flavor names whose spawn fails (fault injection)."),
     cfg.ListOpt("fail_spawn_hosts", default=[], help="Hosts on which every spawn fails (fault injection)."),
     cfg.ListOpt("fail_reboot_hosts", default=[], help="Hosts on which every reboot fails (fault injection)."),
+    cfg.ListOpt("without_capabilities", default=[],
+                help="Capabilities (PAUSE, SUSPEND, RESIZE, SNAPSHOT, CONSOLE_LOG, ...) these hosts do not declare, "
+                "to act as a driver that lacks them."),
     cfg.StrOpt("instances_path", default="$state_path/fake-hypervisor",
                help="Directory where each simulated host keeps its guests' state (one subdirectory per host), "
                     "so guests outlive a restart of the compute service; empty keeps them in memory only."),
@@ -150,6 +153,12 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         self._servers: dict[str, _Server] = {}
         self._lock = threading.Lock()
         self._dir: str | None = None
+        for name in self.options.without_capabilities:
+            try:
+                self.capabilities = self.capabilities & ~Cap[name.strip().upper()]
+            except KeyError:
+                raise Invalid(f"[{GROUP}] without_capabilities: unknown capability {name}; known: "
+                              f"{', '.join(c.name for c in Cap if c.name)}") from None
 
     @classmethod
     def list_opts(cls) -> list[tuple[str, list[cfg.Opt]]]:

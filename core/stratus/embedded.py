@@ -88,7 +88,8 @@ def start_compute(conf: Any, deps: Any) -> list[Any]:
     """The scheduler, the conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
     from stratus.compute.processes import start_conductor, start_hosts, start_scheduler
 
-    compute, network = deps.services["compute"], deps.services["network"]
+    compute = deps.services["compute"]
+    network = compute.network  # the network service's client
     return [start_scheduler(conf, compute.db, compute.transport),
             start_conductor(conf, compute.db, compute.transport, network),
             start_hosts(conf, compute.db, compute.transport, network, deps.services["image"])]

@@ -29,7 +29,9 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     image = ImageService(conf)
     network = NetworkService(conf)
     network.serve_agents(transport)
-    compute = ComputeService(conf, transport=transport, network=network)
+    from stratus.network.client import LocalNetworkClient
+
+    compute = ComputeService(conf, transport=transport, network=LocalNetworkClient(network))
     network.on_port_status(compute.port_events)
     network.on_network_changed(compute.network_changed)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,

@@ -96,9 +96,7 @@ class Conductor:
         again = []
         for instance_uuid, host, ports in found:
             if self.network is not None:
-                from stratus.network import attachments
-
-                attachments.release(self.network, instance_uuid, ports)
+                self.network.release(instance_uuid, ports)
             with self.db.transaction() as session:
                 instance = session.get(models.Instance, instance_uuid, options=LAZY)
                 if instance is None or instance.host != host or instance.vm_state != states.BUILDING:

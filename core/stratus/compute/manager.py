@@ -33,7 +33,7 @@ from stratus.compute.resizing import Resizing, drop_parked
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
-from stratus.interfaces.network import FixedIP, HostPlugging, NetworkCapability, Port, PortBinding
+from stratus.interfaces.network import FixedIP, Port, PortBinding
 from stratus.rpc import RPCClient, RPCServer
 from stratus.servicegroup.registry import registry_from_conf
 
@@ -263,8 +263,6 @@ class ComputeManager(Resizing, Disks, Reconciling):
     def refresh_network_info(self, instance_uuid: str) -> None:
         """The server's recorded addresses follow its ports: their fixed IPs and the floating IPs
         pointing at them (Nova's info cache refresh on ``network-changed``)."""
-        from stratus.network import attachments as net
-
         if self.network is None:
             return
         with self._locked(instance_uuid):
@@ -273,7 +271,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 if instance is None or instance.deleted:
                     return
                 network_info = [dict(entry) for entry in instance.network_info]
-            now = net.addresses(self.network, [entry["port_id"] for entry in network_info])
+            now = self.network.addresses([entry["port_id"] for entry in network_info])
             changed = False
             for entry in network_info:
                 fresh = now.get(entry["port_id"])
@@ -324,14 +322,12 @@ class ComputeManager(Resizing, Disks, Reconciling):
 
         :raises PlugTimeout: some port was not wired in ``[compute] vif_plugging_timeout``
             and ``vif_plugging_is_fatal`` is set."""
-        from stratus.network import attachments as net
-
         timeout = self.conf.compute.vif_plugging_timeout
         if self.network is None or not self.network.has_agents or not attachments or not timeout:
             return
         ports = [a["port_id"] for a in attachments]
         missing = self.plug_events.wait(instance_uuid, ports, timeout,
-                                        lambda ids: net.wired(self.network, ids, self.host))
+                                        lambda ids: self.network.wired(ids, self.host))
         if not missing:
             return
         message = (f"Virtual Interface creation failed: port(s) {', '.join(sorted(missing))} of {instance_uuid} "
@@ -345,14 +341,12 @@ class ComputeManager(Resizing, Disks, Reconciling):
                          tag: str | None = None) -> dict[str, Any]:
         """Make or take a port for the server, plug it and hot-plug it into the guest; its
         ``network_info`` entry (with the device ``tag``). A failure gives the port back and raises."""
-        from stratus.network import attachments as net
-
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_attach_interface", self.host):
             with self.db.transaction() as session:
                 instance = self._load(session, instance_uuid)
                 project_id, groups = instance.project_id, list(instance.security_groups)
-            made = attachment(net.attach(self.network, project_id, instance_uuid, self.host, network_id=network_id,
+            made = attachment(self.network.attach(project_id, instance_uuid, self.host, network_id=network_id,
                                          port_id=port_id, fixed_ip=fixed_ip, security_groups=groups),
                               port_id is None, tag)
             try:
@@ -397,13 +391,11 @@ class ComputeManager(Resizing, Disks, Reconciling):
 
         :raises CapabilityNotSupported: it needs one and this host's driver cannot build one."""
         from stratus.compute import configdrive
-        from stratus.network import attachments as net
-
         mandatory = row["request_spec"].get("image_properties", {}).get("img_config_drive") == "mandatory"
         if not (row["config_drive"] or self.conf.compute.force_config_drive or mandatory):
             return None
         self._capable("CONFIG_DRIVE")
-        subnets = net.subnets(self.network, {f["subnet_id"] for nic in row["network_info"]
+        subnets = self.network.subnets({f["subnet_id"] for nic in row["network_info"]
                                              for f in nic["fixed_ips"]}) if self.network is not None else {}
         return configdrive.files(row, metadata, row["network_info"], subnets, row.get("block_device_mapping") or [])
 
@@ -454,10 +446,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 finish_delete(session, instance)
 
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
-        from stratus.network import attachments as net
-
         for request in instance["requested_networks"]:
-            made = net.attach(self.network, instance["project_id"], instance["uuid"], self.host,
+            made = self.network.attach(instance["project_id"], instance["uuid"], self.host,
                               network_id=request.get("uuid"), port_id=request.get("port"),
                               fixed_ip=request.get("fixed_ip"), security_groups=instance["security_groups"])
             attachments.append(attachment(made, made.created, request.get("tag")))
@@ -467,17 +457,14 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 host: str | None = None) -> list[dict[str, Any]]:
         """Bind the server's ports to ``host`` (this one by default: a resize moved it here);
         its ``network_info`` as it then is."""
-        from stratus.network import attachments as net
-
-        return [attachment(net.attach(self.network, project_id, instance_uuid, host or self.host,
+        return [attachment(self.network.attach(project_id, instance_uuid, host or self.host,
                                       port_id=a["port_id"]), a["created"], a.get("tag")) for a in network_info]
 
     def _plug(self, instance_uuid: str, project_id: str, attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         """Wire the ports on this host (plugins with a data plane) and describe them for the driver."""
-        plugin = self.network.plugin if self.network is not None else None
+        plugin = self.network.host_plugging() if self.network is not None else None
         for a in attachments:
-            if plugin is not None and plugin.capabilities & NetworkCapability.DATA_PLANE \
-                    and isinstance(plugin, HostPlugging):
+            if plugin is not None:
                 plugin.plug(Port(id=a["port_id"], network_id=a["network_id"], project_id=project_id,
                                  mac_address=a["mac_address"], mtu=a.get("mtu"),
                                  fixed_ips=tuple(FixedIP(f["subnet_id"], f["ip_address"]) for f in a["fixed_ips"])),
@@ -492,9 +479,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 for a in attachments]
 
     def _unplug(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
-        plugin = self.network.plugin if self.network is not None else None
-        if plugin is not None and plugin.capabilities & NetworkCapability.DATA_PLANE \
-                and isinstance(plugin, HostPlugging):
+        plugin = self.network.host_plugging() if self.network is not None else None
+        if plugin is not None:
             for a in attachments:
                 plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
                                    mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
@@ -507,13 +493,11 @@ class ComputeManager(Resizing, Disks, Reconciling):
             self._unplug(instance_uuid, network_info)
 
     def _release_ports(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
-        from stratus.network import attachments as net
-
         if not attachments:
             return
         self._unplug(instance_uuid, attachments)
         try:
-            net.release(self.network, instance_uuid, attachments)
+            self.network.release(instance_uuid, attachments)
         except StratusError:
             LOG.exception("could not release the ports of %s", instance_uuid)
 

@@ -75,15 +75,18 @@ def run(conf: Any, command: str, out: Any) -> None:
     """
     from stratus.db.engine import Database
     from stratus.image.service import ImageService
+    from stratus.network.client import LocalNetworkClient
     from stratus.network.service import NetworkService
     from stratus.rpc import transport_from_conf
 
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
     db = Database.for_service(conf, "compute")
-    network = NetworkService(conf) if command != "scheduler" else None
-    if network is not None:
-        network.tell_agents(transport)
+    network_service = NetworkService(conf) if command != "scheduler" else None
+    network = None
+    if network_service is not None:
+        network_service.tell_agents(transport)
+        network = LocalNetworkClient(network_service)
     images = ImageService(conf) if command == "compute" else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -106,8 +109,8 @@ def run(conf: Any, command: str, out: Any) -> None:
     finally:
         for part in reversed(started):
             part.stop()
-        if network is not None:
-            network.close()
+        if network_service is not None:
+            network_service.close()
         if images is not None:
             images.close()
         db.dispose()

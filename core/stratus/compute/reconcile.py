@@ -153,8 +153,6 @@ class Reconciling:
     def _release_bound(self, uuid: str) -> None:
         """Ports bound to the server that its ``network_info`` may not list yet (a build cut
         short between taking them and recording them): made ones deleted, given ones unbound."""
-        from stratus.network import attachments as net
-
         if self.network is None:
             return
         with self.db.reading() as session:
@@ -163,8 +161,8 @@ class Reconciling:
                 return
             given = {r.get("port") for r in instance.requested_networks or () if r.get("port")}
             recorded = {a["port_id"] for a in instance.network_info}
-        bound = [p for p in net.bound_ports(self.network, uuid) if p not in recorded]
-        net.detach(self.network, uuid, [(p, p not in given) for p in bound])
+        bound = [p for p in self.network.bound_ports(uuid) if p not in recorded]
+        self.network.detach(uuid, [(p, p not in given) for p in bound])
 
     def _recover_moves(self, done: dict[str, str]) -> None:
         """Resizes and migrations this host had a part in: a move cut short is undone (the

@@ -82,9 +82,7 @@ class ComputeService:
     def release_ports(self, server_id: str, network_info: list[dict[str, Any]]) -> None:
         """Give back a server's ports from here (its host is down)."""
         if self.network is not None:
-            from stratus.network import attachments
-
-            attachments.release(self.network, server_id, network_info)
+            self.network.release(server_id, network_info)
 
     def close(self) -> None:
         for client in self._clients.values():

@@ -94,6 +94,15 @@ def addresses(service: NetworkService, port_ids: list[str]) -> dict[str, dict[st
         return result
 
 
+def port_states(service: NetworkService, port_ids: list[str]) -> dict[str, str]:
+    """Each existing port's status."""
+    if not port_ids:
+        return {}
+    with service.db.reading() as session:
+        return dict(session.execute(sa.select(models.Port.id, models.Port.status).where(
+            models.Port.id.in_(port_ids))).all())
+
+
 def wired(service: NetworkService, port_ids: list[str], host: str) -> set[str]:
     """Which of the ports are ACTIVE and bound to ``host`` (their agent has wired them)."""
     with service.db.reading() as session:

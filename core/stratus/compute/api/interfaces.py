@@ -41,21 +41,13 @@ def _view(req: falcon.Request, entry: dict[str, Any], port_state: str) -> dict[s
 
 
 def _port_states(network: Any, port_ids: list[str]) -> dict[str, str]:
-    if network is None or not port_ids:
-        return {}
-    import sqlalchemy as sa
-
-    from stratus.network import models
-
-    with network.db.transaction() as session:
-        rows = session.execute(sa.select(models.Port.id, models.Port.status).where(models.Port.id.in_(port_ids)))
-        return {port_id: status for port_id, status in rows}
+    return network.port_states(port_ids) if network is not None and port_ids else {}
 
 
 class Interfaces:
     def __init__(self, deps: Any, policy: Policy) -> None:
         self.compute, self.policy = deps.services["compute"], policy
-        self.network = deps.services.get("network")
+        self.network = self.compute.network  # the network service's client
 
     def _entries(self, req: falcon.Request, server_id: str, rule: str) -> list[dict[str, Any]]:
         with self.compute.db.transaction() as session:
@@ -85,8 +77,6 @@ class Interfaces:
             raise Invalid("Must input network_id when request IP address")
         if self.network is None:
             raise Conflict("Networking is not configured in this cloud.")
-        from stratus.network import attachments
-
         with self.compute.db.transaction() as session:
             row = find(session, req, server_id)
             enforce(req, self.policy, "os_compute_api:os-attach-interfaces:create", {"project_id": row.project_id})
@@ -97,11 +87,11 @@ class Interfaces:
             host, project_id = row.host, row.project_id
         net_id, port_id = body.get("net_id"), body.get("port_id")
         if port_id:
-            attachments.check_port(self.network, project_id, port_id, ctx.is_admin)
+            self.network.check_port(project_id, port_id, ctx.is_admin)
         elif net_id:
-            attachments.check_network(self.network, project_id, net_id, ctx.is_admin)
+            self.network.check_network(project_id, net_id, ctx.is_admin)
         else:
-            available = attachments.networks_for(self.network, project_id)
+            available = self.network.networks_for(project_id)
             if len(available) != 1:
                 raise Conflict("Multiple possible networks found, use a Network ID to be more specific."
                                if available else "No network is available to the project.")

@@ -486,7 +486,8 @@ def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
 class Servers:
     def __init__(self, deps: Any, policy: Policy, detail: bool) -> None:
         self.compute, self.policy, self.detail = deps.services["compute"], policy, detail
-        self.images, self.network = deps.services.get("image"), deps.services.get("network")
+        self.images = deps.services.get("image")
+        self.network = deps.services["compute"].network  # the network service's client
         self.conf = deps.conf
 
     # -- list ---------------------------------------------------------------------------
@@ -627,10 +628,8 @@ class Servers:
         asked = [g["name"] for g in body.get("security_groups", [])]
         groups = list(dict.fromkeys(asked or (["default"] if requested else [])))  # what its ports will have
         if asked and self.network is not None:
-            from stratus.network import attachments
-
             try:
-                attachments.check_security_groups(self.network, ctx.project_id, asked)
+                self.network.check_security_groups(ctx.project_id, asked)
             except NotFound as exc:
                 raise Invalid(str(exc)) from None
         wanted_hostname = requested_hostname(req, body, max_count)
@@ -721,12 +720,10 @@ class Servers:
     def _networks(self, ctx: Any, requested: list[dict[str, Any]] | str | None, count: int) -> list[dict[str, Any]]:
         if self.network is None:
             return []
-        from stratus.network import attachments
-
         if requested == "none":
             return []
         if requested is None or requested == "auto":
-            available = attachments.networks_for(self.network, ctx.project_id)
+            available = self.network.networks_for(ctx.project_id)
             if requested == "auto" and not available:
                 raise Invalid(f"Unable to automatically allocate a network for project {ctx.project_id}: no "
                               "network is available to it and this cloud does not create one.")
@@ -739,13 +736,13 @@ class Servers:
                 if count > 1:
                     raise Invalid("Unable to launch multiple instances with a single configured port ID. Please "
                                   "launch your instance one by one with different ports.")
-                attachments.check_port(self.network, ctx.project_id, entry["port"], ctx.is_admin)
+                self.network.check_port(ctx.project_id, entry["port"], ctx.is_admin)
                 result.append({"port": entry["port"], **({"tag": entry["tag"]} if entry.get("tag") else {})})
             elif entry.get("uuid"):
                 if not is_uuid(entry["uuid"]):
                     raise Invalid(f"Bad networks format: network uuid is not in proper format ({entry['uuid']})")
                 try:
-                    attachments.check_network(self.network, ctx.project_id, entry["uuid"], ctx.is_admin)
+                    self.network.check_network(ctx.project_id, entry["uuid"], ctx.is_admin)
                 except NotFound:
                     raise Invalid(f"Network {entry['uuid']} could not be found.") from None
                 item = {"uuid": entry["uuid"]}

@@ -92,7 +92,7 @@ def start_compute(conf: Any, deps: Any) -> list[Any]:
     network = compute.network  # the network service's client
     return [start_scheduler(conf, compute.db, compute.transport),
             start_conductor(conf, compute.db, compute.transport, network),
-            start_hosts(conf, compute.db, compute.transport, network, deps.services["image"])]
+            start_hosts(conf, compute.db, compute.transport, network, compute.images)]
 
 
 @dataclass

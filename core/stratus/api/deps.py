@@ -29,9 +29,11 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     image = ImageService(conf)
     network = NetworkService(conf)
     network.serve_agents(transport)
+    from stratus.image.client import LocalImageClient
     from stratus.network.client import LocalNetworkClient
 
-    compute = ComputeService(conf, transport=transport, network=LocalNetworkClient(network))
+    compute = ComputeService(conf, transport=transport, network=LocalNetworkClient(network),
+                             images=LocalImageClient(image))
     network.on_port_status(compute.port_events)
     network.on_network_changed(compute.network_changed)
     return ApiDeps(conf, plugins, authenticator=identity.authenticate_request,

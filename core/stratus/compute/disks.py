@@ -69,8 +69,6 @@ class Disks:
         (queued, made by the API). Failing, the image is deleted and the server keeps going.
         ``backup`` (``createBackup``): its ``type`` and ``rotation``; once uploaded, the server's
         oldest backups of that type beyond ``rotation`` are deleted (this one too for 0, as Nova)."""
-        from stratus.image import snapshots
-
         path = os.path.join(self.cache.dir, f"snapshot-{image_id}")
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
                                                          "compute_snapshot_instance", self.host):
@@ -94,16 +92,16 @@ class Disks:
                     step()
                     disk_format = self._capable("SNAPSHOT").snapshot(instance_uuid, out.write)
                 step()
-                snapshots.upload(self.cache.images, image_id, path, disk_format)
+                self.cache.images.upload(image_id, path, disk_format)
             except (Conflict, NotFound, _Changed) as exc:  # the image or the server deleted meanwhile, as Nova
                 LOG.warning("snapshot of %s on %s dropped: %s", instance_uuid, self.host, exc)
-                snapshots.delete(self.cache.images, image_id)
+                self.cache.images.delete(image_id)
                 if task is not None:
                     self._set(instance_uuid, expect=task, task_state=None)
                 return
             except Exception as exc:
                 LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
-                snapshots.delete(self.cache.images, image_id)
+                self.cache.images.delete(image_id)
                 with self.db.transaction() as session:
                     instance = session.get(models.Instance, instance_uuid, options=LAZY)
                     if instance is not None and not instance.deleted and instance.task_state == task:
@@ -115,7 +113,7 @@ class Disks:
                 if os.path.exists(path):
                     os.unlink(path)
             if backup is not None:
-                gone = snapshots.rotate_backups(self.cache.images, instance_uuid, backup["type"], backup["rotation"])
+                gone = self.cache.images.rotate_backups(instance_uuid, backup["type"], backup["rotation"])
                 if gone:
                     LOG.info("rotated out backups %s of %s", ", ".join(gone), instance_uuid)
             self._set(instance_uuid, expect=task, task_state=None)

@@ -74,6 +74,7 @@ def run(conf: Any, command: str, out: Any) -> None:
     :raises ConfigError: see :func:`_check_shape`.
     """
     from stratus.db.engine import Database
+    from stratus.image.client import LocalImageClient
     from stratus.image.service import ImageService
     from stratus.network.client import LocalNetworkClient
     from stratus.network.service import NetworkService
@@ -87,7 +88,8 @@ def run(conf: Any, command: str, out: Any) -> None:
     if network_service is not None:
         network_service.tell_agents(transport)
         network = LocalNetworkClient(network_service)
-    images = ImageService(conf) if command == "compute" else None
+    image_service = ImageService(conf) if command == "compute" else None
+    images = LocalImageClient(image_service) if image_service is not None else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -111,7 +113,7 @@ def run(conf: Any, command: str, out: Any) -> None:
             part.stop()
         if network_service is not None:
             network_service.close()
-        if images is not None:
-            images.close()
+        if image_service is not None:
+            image_service.close()
         db.dispose()
         LOG.info("stratus %s stopped", command)

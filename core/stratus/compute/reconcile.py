@@ -116,9 +116,7 @@ class Reconciling:
             self._fail(uuid, task, "rebuild")
             return "rebuild failed"
         if task in _SNAPSHOTS:
-            from stratus.image import snapshots
-
-            gone = snapshots.drop_unfinished(self.cache.images, uuid)
+            gone = self.cache.images.drop_unfinished(uuid)
             self._set(uuid, expect=task, task_state=None)
             return f"snapshot abandoned (image {', '.join(gone) or 'none'} deleted)"
         self._set(uuid, expect=task, task_state=None)  # resize steps without a move left, and the like

@@ -32,11 +32,9 @@ def load_migration(session: Any, migration_uuid: str) -> Migration | None:
 
 def drop_parked(db: Any, images: Any, migration_uuid: str, where: str | None) -> None:
     """The disk a move between hosts parked is removed and the migration no longer names it."""
-    from stratus.image import snapshots
-
     if not where:
         return
-    snapshots.drop(images, where)
+    images.drop(where)
     with db.transaction() as session:
         session.execute(sa.update(Migration).where(Migration.uuid == migration_uuid).values(disk_location=None))
 
@@ -103,8 +101,6 @@ class Resizing:
         self._resized(row["uuid"], migration["uuid"])
 
     def _send_disk(self, context: Any, row: dict[str, Any], migration: dict[str, Any]) -> None:
-        from stratus.image import snapshots
-
         uuid = row["uuid"]
         path = os.path.join(self.cache.dir, f"resize-{migration['uuid']}.out")
         powered_off = False
@@ -116,7 +112,7 @@ class Resizing:
             os.makedirs(self.cache.dir, exist_ok=True)
             with open(path, "wb") as out:
                 snapshot.snapshot(uuid, out.write)
-            where = snapshots.park(self.cache.images, f"resize-{migration['uuid']}", path)
+            where = self.cache.images.park(f"resize-{migration['uuid']}", path)
         except Exception as exc:
             if powered_off:
                 self.driver.power_on(uuid)
@@ -170,8 +166,6 @@ class Resizing:
     # -- destination: finish ------------------------------------------------------------
 
     def finish_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        from stratus.image import snapshots
-
         with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_finish_resize",
                                                          self.host):
             step = self._migration_step(instance_uuid, migration_uuid, "post-migrating", "post-migrating",
@@ -187,7 +181,7 @@ class Resizing:
             network_info: list[dict[str, Any]] = []
             try:
                 os.makedirs(self.cache.dir, exist_ok=True)
-                snapshots.fetch(self.cache.images, migration["disk_location"], path)
+                self.cache.images.fetch(migration["disk_location"], path)
                 network_info = self._rebind(instance_uuid, row["project_id"], row["network_info"])
                 nics = self._plug(instance_uuid, row["project_id"], network_info)
                 self._wait_for_plug(instance_uuid, network_info)

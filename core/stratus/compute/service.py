@@ -18,10 +18,11 @@ LOG = logging.getLogger(__name__)
 
 class ComputeService:
     def __init__(self, conf: Any, db: Database | None = None, transport: Any = None,
-                 network: Any = None) -> None:
+                 network: Any = None, images: Any = None) -> None:
+        """``network`` and ``images``: the other services' clients (NetworkClient, ImageClient)."""
         self.conf = conf
         self.db = db or Database.for_service(conf, "compute")
-        self.transport, self.network = transport, network
+        self.transport, self.network, self.images = transport, network, images
         self.services_db = Database.for_service(conf, "servicegroup")
         self.registry = registry_from_conf(conf, self.services_db)
         self._clients: dict[str, RPCClient] = {}

@@ -144,7 +144,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/os-aggregates/{aggregate_id}", aggregates.AggregateItem(service, policy))
         app.add_route("/v2.1/os-aggregates/{aggregate_id}/action", aggregates.AggregateAction(service, policy))
         app.add_route("/v2.1/os-aggregates/{aggregate_id}/images",
-                      aggregates.AggregateImages(service, policy, deps.services.get("image")))
+                      aggregates.AggregateImages(service, policy, service.images))
         app.add_route("/v2.1/os-keypairs", keypairs.KeyPairs(service, policy))
         app.add_route("/v2.1/os-keypairs/{name}", keypairs.KeyPairItem(service, policy))
         # the proxies to the network and image services Nova keeps until 2.35

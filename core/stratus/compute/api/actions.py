@@ -151,7 +151,7 @@ CHANGES = {"resize": "os_compute_api:servers:resize", "confirmResize": "os_compu
 class ServerAction:
     def __init__(self, deps: Any, policy: Policy) -> None:
         self.compute, self.policy, self.deps = deps.services["compute"], policy, deps
-        self.images, self.conf = deps.services.get("image"), deps.conf
+        self.images, self.conf = deps.services["compute"].images, deps.conf  # the image service's client
 
     @schema("Start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, resize (confirm, revert), "
             "migrate, rebuild, createImage, createBackup, read the console; administrators: os-resetState, "

@@ -278,15 +278,12 @@ class AggregateImages:
         with self.compute.db.transaction() as session:
             hosts = [h.host for h in _find(session, aggregate_id).hosts]
         if self.images is not None:
-            from stratus.image import listing
-
-            with self.images.db.transaction() as session:
-                for image_id in wanted:
-                    image = listing.load(session, image_id, context(req))
-                    if image is None:
-                        raise Invalid(f"Image {image_id} could not be found.")
-                    if image.status != "active":
-                        raise Invalid(f"Image {image_id} is not active.")
+            for image_id in wanted:
+                image = self.images.show(image_id, context(req))
+                if image is None:
+                    raise Invalid(f"Image {image_id} could not be found.")
+                if image.status != "active":
+                    raise Invalid(f"Image {image_id} is not active.")
         for host in hosts:
             self.compute.rpc(TOPIC).cast(context(req), "cache_images", server=host, image_ids=wanted)
         resp.status = 202

@@ -99,17 +99,12 @@ def start_snapshot(compute: Any, req: falcon.Request, session: Any, instance: mo
 
 def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) -> str:
     """Make the queued snapshot image (after the server's transaction: another database)."""
-    from stratus.image import models as image_models
-    from stratus.image import snapshots
-
     min_ram = min_disk = 0
     disk_format, container_format = None, "bare"
-    if wanted["image_ref"]:
-        with images.db.transaction() as session:
-            base = session.get(image_models.Image, wanted["image_ref"])
-            if base is not None:
-                min_ram, min_disk = base.min_ram, base.min_disk
-                disk_format, container_format = base.disk_format, base.container_format or "bare"
+    base = images.show(wanted["image_ref"]) if wanted["image_ref"] else None
+    if base is not None:
+        min_ram, min_disk = base.min_ram, base.min_disk
+        disk_format, container_format = base.disk_format, base.container_format or "bare"
     properties = {k: v for k, v in wanted["base"].items() if k not in NOT_INHERITED}
     properties.update({"image_type": "snapshot", "instance_uuid": server_id, "base_image_ref": wanted["image_ref"],
                        "user_id": ctx.user_id})
@@ -117,7 +112,7 @@ def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) 
         properties.update({"image_type": "backup", "backup_type": wanted["backup"]["type"]})
     properties.update({k: str(v) for k, v in wanted["metadata"].items()})
     try:
-        return snapshots.create(images, wanted["project_id"], {
+        return images.create_snapshot(wanted["project_id"], {
             **properties, "name": wanted["name"], "visibility": "private", "container_format": container_format,
             "disk_format": disk_format, "min_ram": min_ram, "min_disk": max(min_disk, wanted["flavor"]["disk"])})
     except PayloadTooLarge as exc:

@@ -252,21 +252,18 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
     image_id = _ref(ref)
     if images is None:
         return image_id, {}
-    from stratus.image import listing
-
-    with images.db.reading() as session:
-        image = listing.load(session, image_id, ctx)
-        if image is None:
-            raise Invalid(f"Image {image_id} could not be found.")
-        if image.status != "active":
-            raise Invalid(f"Image {image_id} is not active.")
-        if image.min_ram and flavor["ram"] < image.min_ram:
-            raise Invalid("Flavor's memory is too small for requested image.")
-        if image.min_disk and flavor["disk"] and flavor["disk"] < image.min_disk:
-            raise Invalid("Flavor's disk is too small for requested image.")
-        if image.size and flavor["disk"] and image.size > flavor["disk"] * 1024 ** 3:
-            raise Invalid("Flavor's disk is too small for requested image.")
-        return image_id, {p.name: p.value for p in image.extra}
+    image = images.show(image_id, ctx)
+    if image is None:
+        raise Invalid(f"Image {image_id} could not be found.")
+    if image.status != "active":
+        raise Invalid(f"Image {image_id} is not active.")
+    if image.min_ram and flavor["ram"] < image.min_ram:
+        raise Invalid("Flavor's memory is too small for requested image.")
+    if image.min_disk and flavor["disk"] and flavor["disk"] < image.min_disk:
+        raise Invalid("Flavor's disk is too small for requested image.")
+    if image.size and flavor["disk"] and image.size > flavor["disk"] * 1024 ** 3:
+        raise Invalid("Flavor's disk is too small for requested image.")
+    return image_id, dict(image.properties)
 
 
 def disk_config_for(requested: str | None, image_id: str, properties: dict[str, str]) -> str:
@@ -486,7 +483,7 @@ def _check_create_version(req: falcon.Request, body: dict[str, Any]) -> None:
 class Servers:
     def __init__(self, deps: Any, policy: Policy, detail: bool) -> None:
         self.compute, self.policy, self.detail = deps.services["compute"], policy, detail
-        self.images = deps.services.get("image")
+        self.images = deps.services["compute"].images  # the image service's client
         self.network = deps.services["compute"].network  # the network service's client
         self.conf = deps.conf
 

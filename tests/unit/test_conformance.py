@@ -31,7 +31,14 @@ def test_a_conforming_driver_passes_the_suite(site, tmp_path):
     result = run_kit(site, "--stratus-driver", "stratus.volume:memory", "--stratus-config", str(config),
                      cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout
+    assert "7 passed" in result.stdout
+
+
+def test_a_driver_registering_unlisted_options_fails(site, tmp_path):
+    result = run_kit(site, "--stratus-driver", "stratus.volume:hidesoptions", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAILED" in result.stdout and "test_options_registered_at_load_are_in_the_sample_too" in result.stdout
+    assert "[hidden] secret_knob registered by the driver but not listed" in result.stdout
 
 
 def test_a_driver_hiding_a_capability_fails_the_cross_check(site, tmp_path):
@@ -58,7 +65,7 @@ def test_capability_marker_skips_only_undeclared_capabilities(site, tmp_path):
     )
     result = run_kit(site, "--stratus-driver", "stratus.volume:memory", str(tests), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed, 1 skipped" in result.stdout
+    assert "8 passed, 1 skipped" in result.stdout
     assert "driver 'memory' does not declare CLONE" in result.stdout
 
 
@@ -86,7 +93,7 @@ def test_the_sql_auth_backend_passes_the_auth_suite(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
-    assert summary.startswith("19 passed") and "skipped" not in summary, summary  # 6 common + 13 auth
+    assert summary.startswith("20 passed") and "skipped" not in summary, summary  # 7 common + 13 auth
 
 
 def run_suite(driver, config, cwd):
@@ -101,7 +108,7 @@ def test_the_file_image_store_passes_the_image_store_suite(tmp_path):
     config = tmp_path / "file.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance]\ndatadir = {tmp_path}/images\n")
     summary = run_suite("stratus.image_store:file", config, tmp_path)
-    assert summary.startswith("22 passed") and "skipped" not in summary, summary  # 6 common + 16 store
+    assert summary.startswith("23 passed") and "skipped" not in summary, summary  # 7 common + 16 store
     assert not [n for n in os.listdir(tmp_path / "images")], "the suite left data or temporary files behind"
 
 
@@ -118,21 +125,21 @@ def test_the_http_image_store_passes_the_read_only_part(tmp_path):
                           f"location = {base_url}/image.raw\nsize = {len(data)}\n"
                           f"sha256 = {hashlib.sha256(data).hexdigest()}\n")
         summary = run_suite("stratus.image_store:http", config, tmp_path)
-    assert summary.startswith("18 passed, 4 skipped"), summary  # the 4 WRITE tests skip: http is read-only
+    assert summary.startswith("19 passed, 4 skipped"), summary  # the 4 WRITE tests skip: http is read-only
 
 
 def test_the_logical_network_plugin_passes_the_network_suite(tmp_path):
     config = tmp_path / "logical.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.network:logical", config, tmp_path)
-    assert summary.startswith("11 passed, 1 skipped"), summary  # 6 common + 5 plugin; DATA_PLANE skips: no plugging
+    assert summary.startswith("12 passed, 1 skipped"), summary  # 7 common + 5 plugin; DATA_PLANE skips: no plugging
 
 
 def test_the_fake_hypervisor_passes_the_hypervisor_suite(tmp_path):
     config = tmp_path / "fake.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.hypervisor:fake", config, tmp_path)
-    assert summary.startswith("24 passed") and "skipped" not in summary, summary  # 6 common + 18 hypervisor
+    assert summary.startswith("25 passed") and "skipped" not in summary, summary  # 7 common + 18 hypervisor
 
 
 def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):
@@ -140,8 +147,8 @@ def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):
 
     config = tmp_path / "scheduler.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
-    for namespace, module, expected in (("stratus.scheduler.filters", filters, "8 passed, 1 skipped"),
-                                        ("stratus.scheduler.weighers", weighers, "7 passed, 2 skipped")):
+    for namespace, module, expected in (("stratus.scheduler.filters", filters, "9 passed, 1 skipped"),
+                                        ("stratus.scheduler.weighers", weighers, "8 passed, 2 skipped")):
         names = [n for n, cls in vars(module).items() if isinstance(cls, type) and cls.__module__ == module.__name__
                  and not n.startswith("_")]
         assert len(names) >= 4

@@ -155,3 +155,16 @@ def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):
         for name in names:
             summary = run_suite(f"{namespace}:{name}", config, tmp_path)
             assert summary.startswith(expected), f"{name}: {summary}"
+
+
+def test_the_kit_runs_in_process_and_reports_each_failure(dummy_distribution, tmp_path):
+    from stratus import conformance
+
+    config = tmp_path / "memory.conf"
+    config.write_text("[dummy]\npool = fast\n")
+    good = conformance.run("stratus.volume:memory", str(config))
+    assert good.ok and (good.passed, good.failed, good.skipped) == (7, 0, 0), good
+    bad = conformance.run("stratus.volume:hidessnapshot")
+    assert not bad.ok and bad.failed == 1, bad
+    assert "test_declared_capabilities_match_implemented_interfaces" in bad.failures[0]
+    assert "SNAPSHOT declared=False but Snapshots implemented=True" in bad.failures[0]

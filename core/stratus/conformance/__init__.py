@@ -4,6 +4,12 @@ A driver package runs it from its tox env::
 
     pytest -p stratus.conformance --stratus-driver stratus.volume:lvm --stratus-config tests/lvm.conf
 
+or from a test of its own, in-process (:func:`run`)::
+
+    def test_conformance(lvm_conf):
+        outcome = conformance.run("stratus.volume:lvm", lvm_conf)
+        assert outcome.ok, outcome.failures
+
 The plugin adds the suites for the driver's namespace to what pytest collects (alone,
 when no test paths are given; besides them otherwise). Suite tests get the driver from
 the ``driver`` fixture (a fresh instance per test, loaded through the real loader with
@@ -14,6 +20,7 @@ not declare, and nothing else. See ``docs/conformance.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -133,3 +140,56 @@ def driver(driver_under_test: DriverUnderTest, driver_conf: Any) -> Any:
     """A fresh driver instance, loaded as a service would load it."""
     kwargs = DRIVER_KWARGS.get(driver_under_test.namespace, {})
     return loading.load_driver(driver_under_test.namespace, driver_under_test.name, driver_conf, **kwargs)
+
+
+@dataclass
+class Outcome:
+    """What a run of the kit found: counts, and each failing test's id and message."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: list[str] = dataclasses.field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.failed
+
+
+class _Collector:
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.passed:
+            self.outcome.passed += 1
+        elif report.skipped and report.when in ("setup", "call"):
+            self.outcome.skipped += 1
+        elif report.failed:
+            self.outcome.failed += 1
+            self.outcome.failures.append(f"{report.nodeid} ({report.when}): {report.longreprtext[-2000:]}")
+
+
+def run(driver: str, config_file: str | None = None, *args: str) -> Outcome:
+    """Run the kit for ``driver`` (``NAMESPACE:NAME``) with ``config_file`` in this process
+    (a driver package's own test calls this: no subprocess, no output to parse);
+    ``args``: more pytest arguments (a vendor's own suite files, ``-k`` ...).
+
+    ``assert run("stratus.volume:lvm", "tests/lvm.conf").ok``
+    """
+    import tempfile
+
+    outcome = Outcome()
+    with tempfile.TemporaryDirectory(prefix="stratus-conformance-") as directory:
+        # the caller's own pytest configuration and conftest files stay out of the kit's run
+        ini = os.path.join(directory, "pytest.ini")
+        with open(ini, "w") as f:
+            f.write("[pytest]\n")
+        argv = ["-c", ini, "--rootdir", directory, "--confcutdir", SUITES_DIR, "-p", "stratus.conformance",
+                "-p", "no:cacheprovider", "-q", "--stratus-driver", driver,
+                *(["--stratus-config", os.path.abspath(config_file)] if config_file else []), *args,
+                # the suites named here, so no test directory of the caller's is looked into
+                *(suite_paths(namespace) if (namespace := driver.rpartition(":")[0]) in SUITES else [])]
+        outcome.exit_code = int(pytest.main(argv, plugins=[_Collector(outcome)]))
+    return outcome

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from stratus import conformance
 
 
 def test_the_ovs_plugin_passes_the_network_plugin_suite(switch, tmp_path):
@@ -11,10 +10,7 @@ def test_the_ovs_plugin_passes_the_network_plugin_suite(switch, tmp_path):
                  "fail_mode=secure")
     config = tmp_path / "stratus.conf"
     config.write_text(switch.config())
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "stratus.conformance", "-p", "no:cacheprovider",
-                             "--stratus-driver", "stratus.network:ovs", "--stratus-config", str(config), "-q"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+    outcome = conformance.run("stratus.network:ovs", str(config))
     # every test of the suite runs, the data-plane one included (plug/unplug on the switch)
-    assert "passed" in summary and "failed" not in summary and "skipped" not in summary, result.stdout
+    assert outcome.ok and outcome.passed and not outcome.skipped, outcome
     assert switch.vsctl("list-ifaces", "br-int").strip() == "", "unplug left a port behind"

@@ -74,3 +74,20 @@ def test_the_check_sees_a_crossing():
     assert "stratus.network.service" in imported(os.path.join(ROOT, "compute", "processes.py"))
     identity = imported(os.path.join(ROOT, "identity", "service.py"))
     assert identity and all(m.startswith("stratus.identity.") for m in identity)
+
+
+def test_the_compute_api_does_not_import_the_host_side():
+    """The API casts to hosts by topic; it never loads the manager (nor its hypervisor driver)."""
+    api = os.path.join(ROOT, "compute", "api")
+    offenders = []
+    for name in sorted(os.listdir(api)):
+        if name.endswith(".py"):
+            with open(os.path.join(api, name)) as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                module = node.module if isinstance(node, ast.ImportFrom) else None
+                names = [a.name for a in node.names] if isinstance(node, ast.Import | ast.ImportFrom) else []
+                if module == "stratus.compute.manager" or "stratus.compute.manager" in names or (
+                        module == "stratus.compute" and "manager" in names):
+                    offenders.append(name)
+    assert offenders == []

@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import binaries, claims, models, scheduling, states
-from stratus.compute.instances import LAZY
-from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, finish_delete, record_fault, utcnow
+from stratus.compute.instances import LAZY, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
+from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, MessagingTimeout
 from stratus.rpc import RPCClient, RPCServer

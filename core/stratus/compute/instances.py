@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import models
-from stratus.interfaces.hypervisor import EphemeralDisk, InstanceSpec
+from stratus.compute import claims, models, states
+from stratus.interfaces.hypervisor import EphemeralDisk, InstanceSpec, PowerState
 from stratus.servicegroup.registry import utcnow
 
 __all__ = ["LAZY", "columns", "instance_spec", "local_disks", "record_fault", "utcnow"]
@@ -70,3 +70,16 @@ def instance_spec(row: dict[str, Any], metadata: dict[str, str], image_path: str
         key_data=row["key_data"], config_drive=config_drive_files is not None, image_id=row["image_ref"] or None,
         flavor_name=flavor.get("original_name"), ephemerals=ephemerals,
         config_drive_files=config_drive_files or {})
+
+
+def finish_delete(session: Any, instance: models.Instance) -> None:
+    """The last step of every delete: nothing held, no group membership, the row soft-deleted."""
+    claims.release(session, instance.uuid)
+    for migration in session.scalars(sa.select(models.Migration).where(
+            models.Migration.instance_uuid == instance.uuid)):
+        claims.release(session, migration.uuid)  # a resize's old claim, if one was under way
+    session.execute(sa.delete(models.InstanceGroupMember).where(
+        models.InstanceGroupMember.instance_uuid == instance.uuid))
+    now = utcnow()
+    instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
+    instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now

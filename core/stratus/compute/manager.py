@@ -25,11 +25,12 @@ from stratus import loading
 from stratus.compute import binaries, claims, history, models, states
 from stratus.compute.disks import Disks
 from stratus.compute.images import ImageCache
-from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
+from stratus.compute.instances import LAZY, columns, finish_delete, instance_spec, record_fault, utcnow
 from stratus.compute.periodic import Periodic
 from stratus.compute.plugging import PlugEvents
 from stratus.compute.reconcile import Reconciling
 from stratus.compute.resizing import Resizing, drop_parked
+from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
 from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
@@ -38,22 +39,7 @@ from stratus.rpc import RPCClient, RPCServer
 from stratus.servicegroup.registry import registry_from_conf
 
 LOG = logging.getLogger(__name__)
-TOPIC = "compute"
-CONDUCTOR_TOPIC = "conductor"
 BINARY = binaries.COMPUTE
-
-
-def finish_delete(session: Any, instance: models.Instance) -> None:
-    """The last step of every delete: nothing held, no group membership, the row soft-deleted."""
-    claims.release(session, instance.uuid)
-    for migration in session.scalars(sa.select(models.Migration).where(
-            models.Migration.instance_uuid == instance.uuid)):
-        claims.release(session, migration.uuid)  # a resize's old claim, if one was under way
-    session.execute(sa.delete(models.InstanceGroupMember).where(
-        models.InstanceGroupMember.instance_uuid == instance.uuid))
-    now = utcnow()
-    instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
-    instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now
 
 
 def attachment(made: Any, created: bool, tag: str | None = None) -> dict[str, Any]:

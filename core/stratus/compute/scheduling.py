@@ -21,8 +21,7 @@ import sqlalchemy as sa
 
 from stratus.compute import binaries, claims, models, states, zones
 from stratus.compute.hoststates import HostStateView
-from stratus.compute.instances import LAZY
-from stratus.compute.manager import finish_delete, utcnow
+from stratus.compute.instances import LAZY, finish_delete, utcnow
 from stratus.db.engine import Database
 from stratus.interfaces.scheduler import FilterCapability, FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCServer

@@ -48,7 +48,7 @@ class ComputeService:
     def port_events(self, changes: list[Any]) -> None:
         """Ports of servers an agent wired or unwired: ``network-vif-plugged`` /
         ``network-vif-unplugged`` to the server's host (what a build waits for)."""
-        from stratus.compute.manager import TOPIC
+        from stratus.compute.topics import TOPIC
 
         for change in changes:
             if not change.device_owner.startswith("compute:") or not change.device_id:
@@ -65,7 +65,7 @@ class ComputeService:
     def network_changed(self, changes: list[Any]) -> None:
         """Servers' ports whose addresses changed (a floating IP came or went): ``network-changed``
         to the server's host, which refreshes the addresses the server shows."""
-        from stratus.compute.manager import TOPIC
+        from stratus.compute.topics import TOPIC
 
         for change in changes:
             if not change.device_owner.startswith("compute:"):

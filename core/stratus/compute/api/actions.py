@@ -32,7 +32,8 @@ from stratus.compute.api.servers import (
     requested_hostname,
     view,
 )
-from stratus.compute.manager import TOPIC, utcnow
+from stratus.compute.instances import utcnow
+from stratus.compute.topics import TOPIC
 from stratus.exceptions import Conflict, Invalid, StratusError
 
 Instance = models.Instance

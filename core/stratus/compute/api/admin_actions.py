@@ -15,7 +15,8 @@ import falcon
 from stratus.api.policy import Policy, enforce
 from stratus.compute import models, quotas, states
 from stratus.compute.api.common import context
-from stratus.compute.manager import TOPIC, utcnow
+from stratus.compute.instances import utcnow
+from stratus.compute.topics import TOPIC
 
 SCHEMAS = {
     "os-resetState": {"type": "object", "required": ["state"], "additionalProperties": False,

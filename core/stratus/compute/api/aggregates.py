@@ -20,7 +20,8 @@ from stratus.api.validation import schema, validate
 from stratus.compute import models, zones
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import TOPIC, utcnow
+from stratus.compute.instances import utcnow
+from stratus.compute.topics import TOPIC
 from stratus.db.engine import insert_unless_taken
 from stratus.exceptions import Conflict, Invalid, NotFound
 

@@ -13,7 +13,7 @@ from stratus.compute import states
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import find
-from stratus.compute.manager import TOPIC
+from stratus.compute.topics import TOPIC
 from stratus.exceptions import Conflict, StratusError, UnsupportedOperation
 from stratus.interfaces.hypervisor import PowerState
 

@@ -124,7 +124,7 @@ class ExternalEvents:
     @schema("Deliver events to servers' hosts (administrators and services)", request=EVENTS,
             responses={200: {"type": "object", "required": ["events"]}})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        from stratus.compute.manager import TOPIC
+        from stratus.compute.topics import TOPIC
 
         enforce(req, self.policy, "os_compute_api:os-server-external-events:create")
         results, deliveries = [], []

@@ -13,7 +13,7 @@ from stratus.api.validation import schema, validate
 from stratus.compute import models, quotas
 from stratus.compute.api.common import bool_param, context, integer
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import utcnow
+from stratus.compute.instances import utcnow
 from stratus.exceptions import Invalid, NotFound, QuotaExceeded
 
 Group = models.InstanceGroup

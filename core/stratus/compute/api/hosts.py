@@ -15,7 +15,7 @@ from stratus.api.validation import schema
 from stratus.compute import models
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.services import zones
-from stratus.compute.manager import BINARY
+from stratus.compute.binaries import COMPUTE as BINARY
 from stratus.exceptions import NotFound, StratusError
 from stratus.servicegroup.models import ServiceRecord
 

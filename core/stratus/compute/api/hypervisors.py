@@ -19,7 +19,8 @@ from stratus.api.validation import schema
 from stratus.compute import models
 from stratus.compute.api.common import bool_param, context, int_param, is_uuid, page_links
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import BINARY, TOPIC
+from stratus.compute.binaries import COMPUTE as BINARY
+from stratus.compute.topics import TOPIC
 from stratus.exceptions import BackendUnavailable, Invalid, MessagingTimeout, NotFound
 from stratus.servicegroup.models import ServiceRecord
 

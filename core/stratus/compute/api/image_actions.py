@@ -20,7 +20,8 @@ from stratus.compute import models, quotas, states
 from stratus.compute.api.actions import begin, check
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import canonical_ipv6, disk_config_for
-from stratus.compute.manager import TOPIC, utcnow
+from stratus.compute.instances import utcnow
+from stratus.compute.topics import TOPIC
 from stratus.exceptions import Forbidden, Invalid, PayloadTooLarge
 
 REBUILD_STATES = (states.ACTIVE, states.STOPPED, states.ERROR)

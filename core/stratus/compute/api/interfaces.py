@@ -18,7 +18,7 @@ from stratus.compute.api.actions import check
 from stratus.compute.api.common import context, is_uuid
 from stratus.compute.api.microversions import at_least, unexpected_before
 from stratus.compute.api.servers import find
-from stratus.compute.manager import TOPIC
+from stratus.compute.topics import TOPIC
 from stratus.exceptions import Conflict, Invalid, NotFound
 
 ATTACH = {"type": "object", "required": ["interfaceAttachment"], "additionalProperties": False, "properties": {

@@ -13,7 +13,7 @@ from stratus.api.validation import schema, validate
 from stratus.compute import models, quotas, zones
 from stratus.compute.api.common import context
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import BINARY
+from stratus.compute.binaries import COMPUTE as BINARY
 from stratus.exceptions import Forbidden, Invalid
 
 

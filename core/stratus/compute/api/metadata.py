@@ -11,7 +11,7 @@ from stratus.api.validation import schema
 from stratus.compute import models, quotas
 from stratus.compute.api.common import context
 from stratus.compute.api.servers import _addresses, find
-from stratus.compute.manager import utcnow
+from stratus.compute.instances import utcnow
 from stratus.exceptions import Conflict, Invalid, NotFound
 
 _META_VALUE = {"type": "string", "maxLength": 255}

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from stratus.compute import models, quotas, states
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
-from stratus.compute.manager import CONDUCTOR_TOPIC, TOPIC, utcnow
+from stratus.compute.instances import utcnow
+from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
 from stratus.exceptions import Conflict, Invalid, NotFound
 from stratus.scheduler.selection import NoValidHost
 

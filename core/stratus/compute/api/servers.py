@@ -24,7 +24,8 @@ from stratus.compute.api.common import bool_param, changes, context, int_param, 
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
-from stratus.compute.manager import CONDUCTOR_TOPIC, LAZY, TOPIC, finish_delete, utcnow
+from stratus.compute.instances import LAZY, finish_delete, utcnow
+from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
 from stratus.db import paging
 from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
 

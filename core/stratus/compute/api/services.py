@@ -22,7 +22,7 @@ from stratus.api.validation import schema, validate
 from stratus.compute import models
 from stratus.compute.api.common import context, is_uuid
 from stratus.compute.api.microversions import at_least
-from stratus.compute.manager import BINARY
+from stratus.compute.binaries import COMPUTE as BINARY
 from stratus.compute.zones import host_zones
 from stratus.exceptions import Conflict, Invalid, NotFound
 from stratus.servicegroup.models import ServiceRecord

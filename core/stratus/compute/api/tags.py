@@ -17,7 +17,7 @@ from stratus.api.validation import schema
 from stratus.compute import models, states
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import find
-from stratus.compute.manager import utcnow
+from stratus.compute.instances import utcnow
 from stratus.exceptions import Conflict, Invalid, NotFound
 
 LIMIT = 50

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from stratus import __version__, defaults
+from stratus import __version__, defaults, registry
 from stratus.api import composite
 from stratus.api.deps import build_deps, close_deps
 from stratus.compute.bootstrap import ensure_standard_flavors
@@ -37,12 +37,7 @@ from stratus.serving import GunicornServer, ensure_can_listen, gunicorn_options
 
 LOG = logging.getLogger(__name__)
 
-ENDPOINT_PATHS = (
-    ("identity", "/identity/v3"),
-    ("compute", "/compute/v2.1"),
-    ("image", "/image"),
-    ("network", "/network"),
-)
+ENDPOINT_PATHS = tuple((entry.type, entry.announced) for entry in registry.catalog())
 
 
 def embedded_overrides(data_dir: str) -> dict[str, dict[str, object]]:

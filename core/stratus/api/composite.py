@@ -12,19 +12,13 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stratus import registry
 from stratus.api import bodies
 from stratus.api.app import ApiDeps, ServiceApp
 from stratus.api.errors import ErrorStyle, render
 
-#: the API modules mounted by default, in catalog order
-SERVICE_MODULES = (
-    "stratus.identity.api",
-    "stratus.compute.api",
-    "stratus.image.api",
-    "stratus.volume.api",
-    "stratus.network.api",
-    "stratus.object_store.api",
-)
+#: the API modules mounted by default, in catalog order (from the registry)
+SERVICE_MODULES = registry.api_modules()
 
 
 class CompositeApp:

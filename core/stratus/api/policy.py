@@ -13,6 +13,7 @@ from typing import Any
 import falcon
 from oslo_policy import policy as oslo_policy
 
+from stratus import registry
 from stratus.context import RequestContext
 from stratus.exceptions import Forbidden, NotAuthenticated
 
@@ -62,9 +63,8 @@ class Policy:
         return True
 
 
-#: modules whose ``RULES`` list a service's default policy; each service adds its own
-RULE_MODULES = ("stratus.identity.policies", "stratus.image.policies", "stratus.network.policies",
-                "stratus.compute.policies")
+#: modules whose ``RULES`` list a service's default policy (from the registry)
+RULE_MODULES = registry.policy_modules()
 
 
 def all_rules() -> list[oslo_policy.RuleDefault]:

@@ -19,16 +19,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from stratus import registry
 from stratus.db.engine import Database
 
 #: service name -> package whose ``models`` module has ``Base`` and which has ``migrations/versions``
-SERVICES: dict[str, str] = {
-    "servicegroup": "stratus.servicegroup",
-    "identity": "stratus.identity",
-    "image": "stratus.image",
-    "network": "stratus.network",
-    "compute": "stratus.compute",
-}
+SERVICES: dict[str, str] = registry.table_packages()
 
 
 def version_table(service: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from stratus import registry
 from stratus.exceptions import NotAuthenticated, NotFound
 from stratus.identity import models
 from stratus.identity.revocation import Revocation, now_us
@@ -25,13 +26,8 @@ from stratus.identity.service import IdentityService
 from stratus.interfaces.auth import AuthCapability, User
 from stratus.interfaces.base import require
 
-#: (type, name, path below the public URL) of every API in the catalog
-CATALOG = (
-    ("identity", "keystone", "/identity"),
-    ("compute", "nova", "/compute/v2.1"),
-    ("image", "glance", "/image"),
-    ("network", "neutron", "/network"),
-)
+#: (type, name, path below the public URL) of every API in the catalog (from the registry)
+CATALOG = tuple((entry.type, entry.name, entry.path) for entry in registry.catalog())
 #: APIs not served yet, whose endpoints earlier bootstraps listed: removed where they point here
 NOT_SERVED = (
     ("block-storage", "/volume/v3/$(project_id)s"),

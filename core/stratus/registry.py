@@ -1,0 +1,62 @@
+"""The services Stratus is made of, listed once.
+
+Each entry says what the service has: an API app (``<package>.api``), tables
+(``<package>.models`` and ``<package>/migrations``), policy rules (``<package>.policies``)
+and, when its API is served, its catalog entry. The composite app, the migrations, the
+policy defaults, the bootstrap's catalog and the embedded cloud's banner all read this
+list, so a new service (block storage, object storage) is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """How the service is listed in the catalog (and announced by ``stratus up``)."""
+
+    type: str
+    name: str
+    path: str  # below the public URL, as the catalog lists it
+    announced: str  # below the public URL, as the banner shows it (the versioned root)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    package: str
+    api: bool = True
+    tables: bool = True
+    policies: bool = True
+    catalog: Catalog | None = None
+
+
+#: in catalog order (the composite app mounts them in this order)
+SERVICES: tuple[Service, ...] = (
+    Service("servicegroup", "stratus.servicegroup", api=False, policies=False),
+    Service("identity", "stratus.identity", catalog=Catalog("identity", "keystone", "/identity", "/identity/v3")),
+    Service("compute", "stratus.compute", catalog=Catalog("compute", "nova", "/compute/v2.1", "/compute/v2.1")),
+    Service("image", "stratus.image", catalog=Catalog("image", "glance", "/image", "/image")),
+    # version documents only, until the block storage and object storage issues land
+    Service("volume", "stratus.volume", tables=False, policies=False),
+    Service("network", "stratus.network", catalog=Catalog("network", "neutron", "/network", "/network")),
+    Service("object_store", "stratus.object_store", tables=False, policies=False),
+)
+
+
+def api_modules() -> tuple[str, ...]:
+    return tuple(f"{s.package}.api" for s in SERVICES if s.api)
+
+
+def table_packages() -> dict[str, str]:
+    """Service name -> the package holding its models and migrations."""
+    return {s.name: s.package for s in SERVICES if s.tables}
+
+
+def policy_modules() -> tuple[str, ...]:
+    return tuple(f"{s.package}.policies" for s in SERVICES if s.policies)
+
+
+def catalog() -> tuple[Catalog, ...]:
+    return tuple(s.catalog for s in SERVICES if s.catalog is not None)

@@ -154,18 +154,25 @@ def test_the_workers_of_a_killed_master_exit(tmp_path, rabbit_url):
     for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync")):
         assert run("--config-file", str(conf), *command).returncode == 0
     server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
-    deadline, workers = time.monotonic() + 30, []
-    while len(workers) < 2 and time.monotonic() < deadline:  # "serving" comes as the first one forks
-        time.sleep(0.1)
-        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
-                                                   text=True).stdout.split()]
-    assert len(workers) == 2, server.text
-    server.process.send_signal(signal.SIGKILL)
-    server.stop()
-    deadline = time.monotonic() + 30
-    while [pid for pid in workers if running(pid)] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in workers if running(pid)], "workers outlived their master"
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:  # "serving" comes as the first one forks
+            time.sleep(0.1)
+            workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(server.process.pid)],
+                                                       capture_output=True, text=True).stdout.split()]
+        assert len(workers) == 2, server.text
+        server.process.send_signal(signal.SIGKILL)
+        server.stop()
+        deadline = time.monotonic() + 30
+        while [pid for pid in workers if running(pid)] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in workers if running(pid)], "workers outlived their master"
+    finally:  # nothing outlives the test, whatever it found
+        server.stop()
+        for pid in workers:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def running(pid: int) -> bool:

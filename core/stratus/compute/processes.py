@@ -75,21 +75,14 @@ def run(conf: Any, command: str, out: Any) -> None:
     """
     from stratus.db.engine import Database
     from stratus.image.client import LocalImageClient
-    from stratus.image.service import ImageService
     from stratus.network.client import LocalNetworkClient
-    from stratus.network.service import NetworkService
     from stratus.rpc import transport_from_conf
 
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
     db = Database.for_service(conf, "compute")
-    network_service = NetworkService(conf) if command != "scheduler" else None
-    network = None
-    if network_service is not None:
-        network_service.tell_agents(transport)
-        network = LocalNetworkClient(network_service)
-    image_service = ImageService(conf) if command == "compute" else None
-    images = LocalImageClient(image_service) if image_service is not None else None
+    network = LocalNetworkClient.from_conf(conf, transport) if command != "scheduler" else None
+    images = LocalImageClient.from_conf(conf) if command == "compute" else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -111,9 +104,8 @@ def run(conf: Any, command: str, out: Any) -> None:
     finally:
         for part in reversed(started):
             part.stop()
-        if network_service is not None:
-            network_service.close()
-        if image_service is not None:
-            image_service.close()
+        for client in (network, images):
+            if client is not None:
+                client.close()
         db.dispose()
         LOG.info("stratus %s stopped", command)

@@ -96,6 +96,16 @@ class LocalImageClient(ImageClient):
     def __init__(self, service: Any) -> None:
         self.service = service
 
+    @classmethod
+    def from_conf(cls, conf: Any) -> LocalImageClient:
+        """A client over an image service of its own (compute hosts); :meth:`close` releases it."""
+        from stratus.image.service import ImageService
+
+        return cls(ImageService(conf))
+
+    def close(self) -> None:
+        self.service.close()
+
     def show(self, image_id: str, context: Any = None) -> ImageInfo | None:
         with self.service.db.reading() as session:
             if context is None:

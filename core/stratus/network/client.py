@@ -92,6 +92,20 @@ class LocalNetworkClient(NetworkClient):
     def __init__(self, service: Any) -> None:
         self.service = service
 
+    @classmethod
+    def from_conf(cls, conf: Any, transport: Any) -> LocalNetworkClient:
+        """A client over a network service of its own (a process outside the API: the
+        conductor, compute hosts), which tells host agents of changes over ``transport``;
+        :meth:`close` releases it."""
+        from stratus.network.service import NetworkService
+
+        service = NetworkService(conf)
+        service.tell_agents(transport)
+        return cls(service)
+
+    def close(self) -> None:
+        self.service.close()
+
     @property
     def has_agents(self) -> bool:
         return self.service.has_agents

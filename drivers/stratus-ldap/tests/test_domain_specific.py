@@ -4,20 +4,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
 import requests
 
 from tests import slapd as slapd_fixture
-
-
-def stratus(conf, *args):
-    return subprocess.run([sys.executable, "-m", "stratus.cmd.cli", "--config-file", conf, *args],
-                          capture_output=True, text=True, timeout=120)
+from tests.api import identity_api
 
 
 @pytest.fixture
@@ -25,23 +17,8 @@ def sql_api(slapd, tmp_path, broker_url):
     conf = tmp_path / "sql.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nport = 0\nworkers = 1\n"
                     f"[messaging]\ntransport_url = {broker_url}\n")
-    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
-                    ("manage", "bootstrap", "--password", "sql-admin-pw", "--public-url", "http://127.0.0.1")):
-        result = stratus(str(conf), *command)
-        assert result.returncode == 0, result.stderr
-    process = subprocess.Popen([sys.executable, "-m", "stratus.cmd.cli", "--config-file", str(conf), "api"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
-    deadline, url = time.monotonic() + 60, None
-    while url is None and time.monotonic() < deadline and process.poll() is None:
-        match = re.search(r"http://[\d.]+:\d+", "".join(lines))
-        url = match.group(0) if match else None
-        time.sleep(0.05)
-    assert url, "".join(lines)
-    yield f"{url}/identity/v3"
-    process.terminate()
-    process.wait(30)
+    with identity_api(str(conf), "sql-admin-pw") as url:
+        yield url
 
 
 def login(api, name, password, domain, scope=None):

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-import threading
-import time
-
 import pytest
 import requests
 
-
-def stratus(conf, *args):
-    return subprocess.run([sys.executable, "-m", "stratus.cmd.cli", "--config-file", conf, *args],
-                          capture_output=True, text=True, timeout=120)
+from tests.api import identity_api
 
 
 @pytest.fixture
 def api(ldap_conf_file, broker_url):
     with open(ldap_conf_file, "a") as f:
         f.write(f"[api]\nport = 0\nworkers = 1\n[messaging]\ntransport_url = {broker_url}\n")
-    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
-                    ("manage", "bootstrap", "--password", "ldap-admin-pw", "--public-url", "http://127.0.0.1")):
-        result = stratus(ldap_conf_file, *command)
-        assert result.returncode == 0, result.stderr
-    process = subprocess.Popen([sys.executable, "-m", "stratus.cmd.cli", "--config-file", ldap_conf_file, "api"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
-    deadline = time.monotonic() + 60
-    url = None
-    while url is None and time.monotonic() < deadline and process.poll() is None:
-        match = re.search(r"http://[\d.]+:\d+", "".join(lines))
-        url = match.group(0) if match else None
-        time.sleep(0.05)
-    assert url, "".join(lines)
-    yield f"{url}/identity/v3"
-    process.terminate()
-    process.wait(30)
+    with identity_api(ldap_conf_file, "ldap-admin-pw") as url:
+        yield url
 
 
 def token(api, name, password, scope=None):

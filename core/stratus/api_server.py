@@ -40,6 +40,7 @@ class ApiWorker:
 def _refresh_catalog(conf: Any, identity: IdentityService, host: str, port: int) -> str:
     """The catalog follows ``[api] public_endpoint``, else the address served on (unless that
     is a wildcard, which no client can reach: then the bootstrap's URLs stay). What to say."""
+    from stratus import registry
     from stratus.identity.bootstrap import refresh_catalog
 
     public = conf.api.public_endpoint
@@ -48,7 +49,8 @@ def _refresh_catalog(conf: Any, identity: IdentityService, host: str, port: int)
     if not public:
         return ("; the catalog keeps the URLs `stratus manage bootstrap` wrote (set [api] public_endpoint to have "
                 "it follow)")
-    changed = refresh_catalog(identity, public, conf.identity.region_name)
+    served = {s.catalog.type for s in registry.SERVICES if s.catalog is not None and s.name in conf.api.services}
+    changed = refresh_catalog(identity, public, conf.identity.region_name, served)
     return f"; {len(changed)} catalog endpoints moved to {public.rstrip('/')}" if changed else ""
 
 
@@ -67,11 +69,13 @@ def run_api(conf: Any, host: str | None = None, port: int | None = None, workers
     ensure_can_listen(host, port, "--host/--port or [api] host/port")
     # fail in the master, before forking, with one message: plugins, auth backend, token keys
     create_plugin_manager(conf)
-    identity = IdentityService(conf)
-    try:
-        catalog = _refresh_catalog(conf, identity, host, port)
-    finally:
-        identity.close()
+    catalog = ""
+    if "identity" in conf.api.services:
+        identity = IdentityService(conf)
+        try:
+            catalog = _refresh_catalog(conf, identity, host, port)
+        finally:
+            identity.close()
     options = gunicorn_options(host, port, workers or conf.api.workers, conf.api.threads, conf.debug)
     worker = ApiWorker(conf)
 

@@ -67,8 +67,15 @@ def test_missing_and_unparsable_files_are_config_errors(tmp_path):
 
 
 def test_every_core_option_has_help():
+    from keystoneauth1 import loading
+
+    # keystoneauth's own options (the service credentials') carry keystoneauth's help
+    theirs = {o.dest for o in loading.get_session_conf_options() + loading.get_auth_common_conf_options()
+              + loading.get_auth_plugin_conf_options("password")}
     for group, group_opts in opts.list_opts():
         for opt in group_opts:
+            if group == "service_credentials" and opt.dest in theirs:
+                continue
             assert opt.help and len(opt.help) > 10, f"[{group}] {opt.name}"
 
 
@@ -79,9 +86,10 @@ def test_each_group_module_registers_what_it_lists():
         for group, group_opts in module.list_opts():
             if getattr(group, "name", group) in getattr(module, "SAMPLE_ONLY_GROUPS", ()):
                 continue
+            lazy = getattr(module, "SAMPLE_ONLY_OPTS", {}).get(getattr(group, "name", group), set())
             for opt in group_opts:
                 section = conf if group == "DEFAULT" else conf[group]
-                assert opt.dest in section
+                assert opt.dest in section or opt.dest in lazy
 
 
 def test_sample_config_matches_the_code(tmp_path):

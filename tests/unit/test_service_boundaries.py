@@ -88,3 +88,53 @@ def test_the_compute_api_does_not_import_the_host_side():
                         module == "stratus.compute" and "manager" in names):
                     offenders.append(name)
     assert offenders == []
+
+
+def test_a_compute_api_in_rest_mode_loads_no_other_service(tmp_path):
+    """Serving compute alone with the other services over REST imports none of their
+    internals (models, services, APIs): only their client modules."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "stratus.conf").write_text(textwrap.dedent(f"""
+        [DEFAULT]
+        state_path = {tmp_path}
+        [api]
+        services = compute
+        [service_credentials]
+        auth_type = password
+        auth_url = http://127.0.0.1:9/identity
+        username = stratus
+        password = pw
+        project_name = service
+        user_domain_name = Default
+        project_domain_name = Default
+        [identity_client]
+        mode = rest
+        [image_client]
+        mode = rest
+        [network_client]
+        mode = rest
+        [compute_client]
+        mode = rest
+        """))
+    script = textwrap.dedent(f"""
+        import sys
+        from stratus import conf
+        from stratus.api import composite
+        from stratus.api.deps import build_deps, close_deps
+        from stratus.hooks.manager import create_plugin_manager
+        c = conf.build([{str(tmp_path / "stratus.conf")!r}])
+        deps = build_deps(c, create_plugin_manager(c))
+        app = composite.build(deps)
+        print(sorted(app.apps))
+        print(sorted(m for m in sys.modules if m.split(".")[:2] in (["stratus", "identity"], ["stratus", "image"],
+                     ["stratus", "network"]) and m.split(".")[2:3] != ["client"] and m.count(".") > 1))
+        close_deps(deps)
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    mounted, others = done.stdout.splitlines()[-2:]
+    assert mounted == "['/compute']"
+    assert others == "[]", f"loaded another service's internals: {others}"

@@ -47,7 +47,7 @@ class ApiDeps:
     :param services: service-specific collaborators by name (databases, RPC clients, drivers).
     :param apps: the API apps served in this process by catalog type, filled once they are
         built (:func:`stratus.api.composite.build`): what :class:`~stratus.api.internal.ServiceCaller`
-        calls.
+        calls (the other services' APIs over REST with ``service_auth``).
     """
 
     conf: Any
@@ -55,6 +55,10 @@ class ApiDeps:
     authenticator: middleware.Authenticator | None = None
     services: dict[str, Any] = field(default_factory=dict)
     apps: dict[str, Any] = field(default_factory=dict)
+    #: the session other services' REST APIs are called with (a ServiceAuth), when a client is in rest mode
+    service_auth: Any = None
+    #: what else to release when the process stops
+    closers: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,13 @@ class CompositeApp:
         return [data]
 
 
-def build(deps: ApiDeps, modules: Iterable[str] = SERVICE_MODULES) -> CompositeApp:
-    """Create every service app with ``deps`` and mount it at its prefix; ``deps.apps`` lists
-    them by catalog type (services calling each other's APIs in-process find them there)."""
+def build(deps: ApiDeps, modules: Iterable[str] | None = None) -> CompositeApp:
+    """Create the app of every service ``[api] services`` names (or of ``modules``) with
+    ``deps`` and mount it at its prefix; ``deps.apps`` lists them by catalog type (services
+    calling each other's APIs in-process find them there)."""
+    if modules is None:
+        served = set(deps.conf.api.services)
+        modules = [f"{s.package}.api" for s in registry.SERVICES if s.api and s.name in served]
     apps = [importlib.import_module(name).create_app(deps) for name in modules]
     deps.apps.update({app.spec.catalog_type: app for app in apps})
     return CompositeApp(apps)

@@ -22,6 +22,7 @@ from typing import Any
 import falcon
 
 from stratus.api.middleware import INTERNAL
+from stratus.conf.clients import CLIENTS
 from stratus.exceptions import BackendUnavailable
 
 
@@ -53,10 +54,11 @@ class Answer:
 class ServiceCaller:
     """Sends requests to the API apps of this process by catalog type (``apps`` is read at
     call time: the apps are built after the resources that use this), for the service
-    mounted at ``prefix`` (``"/compute"``)."""
+    mounted at ``prefix`` (``"/compute"``); to a service not served here, over REST with
+    ``auth`` (a :class:`~stratus.service_auth.ServiceAuth`), as the caller."""
 
-    def __init__(self, apps: Mapping[str, Callable[..., Any]], prefix: str) -> None:
-        self.apps, self.prefix = apps, prefix
+    def __init__(self, apps: Mapping[str, Callable[..., Any]], prefix: str, auth: Any = None) -> None:
+        self.apps, self.prefix, self.auth = apps, prefix, auth
 
     def call(self, req: falcon.Request, service_type: str, method: str, path: str, *,
              query: Mapping[str, Any] | None = None, body: Any = None,
@@ -67,6 +69,8 @@ class ServiceCaller:
         :raises BackendUnavailable: no such service is served here.
         """
         app = self.apps.get(service_type)
+        if app is None and self.auth is not None and f"{service_type}_client" in CLIENTS:
+            return self._remote(req, service_type, method, path, query, body, content_type)
         if app is None:
             raise BackendUnavailable(f"The {service_type} service is not available.")
         data = json.dumps(body).encode() if body is not None else b""
@@ -113,3 +117,20 @@ class ServiceCaller:
         code = int(status[0].split(" ", 1)[0])
         parsed = json.loads(raw) if raw and headers.get("content-type", "").startswith("application/json") else None
         return Answer(code, parsed, headers)
+
+    def _remote(self, req: falcon.Request, service_type: str, method: str, path: str,
+                query: Mapping[str, Any] | None, body: Any, content_type: str) -> Answer:
+        from stratus.service_auth import UNREACHABLE
+
+        adapter = self.auth.adapter(f"{service_type}_client", req.context.stratus)
+        kwargs: dict[str, Any] = {"params": dict(query or {}), "headers": {"Accept": "application/json"}}
+        if body is not None:
+            kwargs["data"] = json.dumps(body).encode()
+            kwargs["headers"]["Content-Type"] = content_type
+        try:
+            response = adapter.request(path, method, **kwargs)
+        except UNREACHABLE as exc:
+            raise BackendUnavailable(f"The {service_type} service cannot be reached ({exc}).") from None
+        parsed = response.json() if response.content and response.headers.get(
+            "Content-Type", "").startswith("application/json") else None
+        return Answer(response.status_code, parsed, {k.lower(): v for k, v in response.headers.items()})

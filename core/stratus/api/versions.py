@@ -19,7 +19,7 @@ def service_root(req: falcon.Request, conf: Any) -> str:
     """The public URL of the service the request reached, without a trailing slash."""
     public = conf.api.public_endpoint
     if public:
-        return public.rstrip("/") + req.app
+        return public.rstrip("/") + req.root_path
     return req.prefix.rstrip("/")
 
 

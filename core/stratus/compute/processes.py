@@ -60,7 +60,8 @@ def _check_shape(conf: Any, command: str) -> None:
         raise ConfigError(f"`stratus {command}` talks to the other services over a broker: set [messaging] "
                           "transport_url (memory:// only connects the services of one process; `stratus up` "
                           "runs them all in one)")
-    stale = [s for s, (current, head) in migration.status(conf, ["compute", "network", "image", "servicegroup"])
+    local = [name for name in ("network", "image") if conf[f"{name}_client"].mode == "local"]
+    stale = [s for s, (current, head) in migration.status(conf, ["compute", *local, "servicegroup"])
              .items() if current != head]
     if stale:
         raise ConfigError(f"the {', '.join(stale)} tables are not at the latest revision; run "
@@ -73,16 +74,22 @@ def run(conf: Any, command: str, out: Any) -> None:
 
     :raises ConfigError: see :func:`_check_shape`.
     """
+    from stratus.conf.clients import CLIENTS
     from stratus.db.engine import Database
-    from stratus.image.client import LocalImageClient
-    from stratus.network.client import LocalNetworkClient
+    from stratus.image import client as image_client
+    from stratus.network import client as network_client
     from stratus.rpc import transport_from_conf
 
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
     db = Database.for_service(conf, "compute")
-    network = LocalNetworkClient.from_conf(conf, transport) if command != "scheduler" else None
-    images = LocalImageClient.from_conf(conf) if command == "compute" else None
+    auth = None
+    if command != "scheduler" and any(conf[group].mode == "rest" for group in CLIENTS):
+        from stratus.service_auth import ServiceAuth
+
+        auth = ServiceAuth(conf)
+    network = network_client.from_conf(conf, transport, auth=auth) if command != "scheduler" else None
+    images = image_client.from_conf(conf, auth=auth) if command == "compute" else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -107,5 +114,7 @@ def run(conf: Any, command: str, out: Any) -> None:
         for client in (network, images):
             if client is not None:
                 client.close()
+        if auth is not None:
+            auth.close()
         db.dispose()
         LOG.info("stratus %s stopped", command)

@@ -45,38 +45,6 @@ class ComputeService:
         except BackendUnavailable as exc:
             LOG.warning("could not tell the schedulers that hosts changed (%s)", exc)
 
-    def port_events(self, changes: list[Any]) -> None:
-        """Ports of servers an agent wired or unwired: ``network-vif-plugged`` /
-        ``network-vif-unplugged`` to the server's host (what a build waits for)."""
-        from stratus.compute.topics import TOPIC
-
-        for change in changes:
-            if not change.device_owner.startswith("compute:") or not change.device_id:
-                continue
-            name = "network-vif-plugged" if change.status == "ACTIVE" else "network-vif-unplugged"
-            try:
-                self.rpc(TOPIC).cast(None, "external_instance_event", server=change.host,
-                                     instance_uuid=change.device_id, name=name, status="completed",
-                                     tag=change.port_id)
-            except BackendUnavailable as exc:
-                LOG.warning("could not tell %s that port %s is %s (%s); it checks the port itself", change.host,
-                            change.port_id, change.status, exc)
-
-    def network_changed(self, changes: list[Any]) -> None:
-        """Servers' ports whose addresses changed (a floating IP came or went): ``network-changed``
-        to the server's host, which refreshes the addresses the server shows."""
-        from stratus.compute.topics import TOPIC
-
-        for change in changes:
-            if not change.device_owner.startswith("compute:"):
-                continue
-            try:
-                self.rpc(TOPIC).cast(None, "external_instance_event", server=change.host,
-                                     instance_uuid=change.device_id, name="network-changed", status="completed",
-                                     tag=change.port_id)
-            except BackendUnavailable as exc:
-                LOG.warning("could not tell %s that port %s changed (%s)", change.host, change.port_id, exc)
-
     def host_is_up(self, host: str) -> bool:
         return any(s.up for s in self.registry.list(binary=binaries.COMPUTE, host=host))
 
@@ -88,5 +56,8 @@ class ComputeService:
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
+        for other in (self.network, self.images):
+            if other is not None:
+                other.close()
         self.services_db.dispose()
         self.db.dispose()

@@ -15,6 +15,7 @@ from oslo_config import cfg
 
 from stratus.conf import (
     api,
+    clients,
     compute,
     database,
     default,
@@ -31,7 +32,7 @@ from stratus.conf import (
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute, scheduler, embedded)
+                                   network, compute, scheduler, embedded, clients)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
@@ -127,6 +128,13 @@ def validate(conf: cfg.ConfigOpts) -> None:
     except cfg.RequiredOptError as exc:
         group = exc.group.name if exc.group else "DEFAULT"
         problems.append(f"[{group}] {exc.opt_name} is required but not set")
+    if not problems and any(conf[group].mode == "rest" for group in clients.CLIENTS):
+        from stratus.service_auth import ServiceAuth
+
+        try:  # the auth plugin's options exist only once keystoneauth loads the plugin
+            ServiceAuth(conf).close()
+        except ConfigError as exc:
+            problems.append(exc.message)
     if problems:
         files = ", ".join(conf.config_file) or "no configuration file"
         raise ConfigError(f"invalid configuration ({files}):\n  " + "\n  ".join(problems))

@@ -17,6 +17,14 @@ opts = [
         help="Base URL clients use to reach the APIs (e.g. behind a proxy). Version documents "
         "and the catalog are built from it; when unset, from the request's Host.",
     ),
+    cfg.ListOpt(
+        "services",
+        item_type=cfg.types.String(choices=["identity", "compute", "image", "volume", "network", "object_store"]),
+        default=["identity", "compute", "image", "volume", "network", "object_store"],
+        help="The services whose APIs this process serves (`stratus api`, stratus.wsgi). One per "
+        "process gives each its own database and hosts; the others are then reached as their "
+        "[<service>_client] mode says.",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=114688,

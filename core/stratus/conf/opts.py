@@ -54,6 +54,7 @@ def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
     """``(section, option)`` set in the files read that the section's options do not include
     (typos such as ``hypervisr``), in the sections Stratus knows; unknown sections are
     :func:`unknown_sections`' to report."""
+    from stratus.conf.clients import CREDENTIALS, auth_plugin_opt_names
     from stratus.conf.image import STORE_OPTS, store_groups
     from stratus.conf.sample import CORE_NAMESPACES
 
@@ -62,6 +63,7 @@ def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
         names = known.setdefault(getattr(group, "name", group) or "DEFAULT", set())
         for opt in opts:
             names.update({opt.dest, opt.name, *(d.name for d in opt.deprecated_opts if d.name)})
+    known.setdefault(CREDENTIALS, set()).update(auth_plugin_opt_names())  # whichever auth_type it names
     with contextlib.suppress(cfg.Error):
         store_names = {o.dest for o in STORE_OPTS} | _store_driver_opts()
         for group in store_groups(conf):  # each image store's group takes its driver's options

@@ -13,6 +13,7 @@ API it does not serve (an older bootstrap's) removed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,14 +124,18 @@ def _catalog(session: Any, public_url: str, region: str) -> None:
                 session.delete(session.get(models.Service, service_id))
 
 
-def refresh_catalog(identity: IdentityService, public_url: str, region: str) -> list[str]:
+def refresh_catalog(identity: IdentityService, public_url: str, region: str,
+                    types: Collection[str] | None = None) -> list[str]:
     """Point the catalog's endpoints for the APIs Stratus serves (those a bootstrap made: their
-    URL ends with the API's path) at ``public_url``, in ``region``; other endpoints, and
-    entries an operator removed, stay as they are. The URLs changed."""
+    URL ends with the API's path; of the catalog ``types`` only, when given) at ``public_url``,
+    in ``region``; other endpoints, and entries an operator removed, stay as they are. The
+    URLs changed."""
     public_url = public_url.rstrip("/")
     changed = []
     with identity.db.transaction() as session:
         for type_, _, path in CATALOG:
+            if types is not None and type_ not in types:
+                continue
             for endpoint in session.scalars(sa.select(models.Endpoint).join(models.Service).where(
                     models.Service.type == type_, models.Endpoint.region_id == region)):
                 if endpoint.url.endswith(path) and endpoint.url != public_url + path:

@@ -1,7 +1,8 @@
 """The identity service's collaborators, built once per process from the configuration.
 
-Every API app gets :meth:`IdentityService.authenticate_request` as its authenticator, so
-each service validates tokens locally with the same keys and revocation index.
+In the processes that run it, every API app validates tokens with it (through
+:class:`stratus.identity.client.LocalTokenValidator`) with the same keys and revocation
+index; others ask its API (``[identity_client] mode = rest``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import os
 import threading
 from typing import Any
 
-import falcon
 import sqlalchemy as sa
 
 from stratus import loading
 from stratus.context import RequestContext
 from stratus.db.engine import Database
-from stratus.exceptions import BackendUnavailable, NotAuthenticated, NotFound
+from stratus.exceptions import BackendUnavailable
 from stratus.identity import models, passwords
 from stratus.identity.authentication import Authenticator
 from stratus.identity.domain_backends import DomainBackends
@@ -96,21 +96,6 @@ class IdentityService:
         with self._rules_lock:
             self._rules[credential_id] = found
         return found
-
-    def authenticate_request(self, req: falcon.Request) -> RequestContext | None:
-        """The API middleware's authenticator: ``X-Auth-Token`` to a context, or None without one.
-
-        :raises NotAuthenticated: the token is invalid, expired or revoked.
-        """
-        token = req.get_header("X-Auth-Token")
-        if not token:
-            return None
-        try:
-            data = self.tokens.validate(token)
-        except NotFound:
-            raise NotAuthenticated("The request you have made requires authentication.") from None
-        rules = self.access_rules(data.application_credential_id) if data.application_credential_id else None
-        return self.context_for(data, token, rules)
 
     def hash_secret(self, secret: str) -> str:
         """Argon2id hash of a password or credential secret, with the configured cost."""

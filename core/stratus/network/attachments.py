@@ -7,7 +7,6 @@ server's project, so networking and compute need only share the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,23 +16,8 @@ from stratus.interfaces.network import Operation, PortBinding, ResourceType
 from stratus.network import errors, models, quotas, security
 from stratus.network.api import common, views
 from stratus.network.api.networks import segments
+from stratus.network.client import COMPUTE_OWNER, Attachment
 from stratus.network.service import NetworkService
-
-COMPUTE_OWNER = "compute:nova"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A port bound for a server on a host: what the hypervisor needs."""
-
-    port_id: str
-    network_id: str
-    network_name: str
-    mac_address: str
-    fixed_ips: tuple[dict[str, str], ...]
-    binding: PortBinding
-    mtu: int
-    created: bool
 
 
 def networks_for(service: NetworkService, project_id: str) -> list[tuple[str, str]]:

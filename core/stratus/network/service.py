@@ -125,6 +125,26 @@ class NetworkService:
         if changed:
             _tell(self._change_listeners, changed)
 
+    def notify_compute(self, compute: Any) -> None:
+        """Tell ``compute`` (a :class:`~stratus.compute.client.ComputeClient`) what happens to
+        servers' ports, as Neutron's notifier tells Nova: ``network-vif-plugged`` /
+        ``network-vif-unplugged`` when an agent wired or unwired one (what a build waits for),
+        ``network-changed`` when its addresses moved (the server's addresses are refreshed)."""
+        from stratus.compute.client import ServerEvent
+
+        def plugged(changes: list[PortStatus]) -> None:
+            compute.external_events([
+                ServerEvent("network-vif-plugged" if c.status == "ACTIVE" else "network-vif-unplugged",
+                            c.device_id, c.port_id, host=c.host)
+                for c in changes if c.device_owner.startswith("compute:") and c.device_id])
+
+        def changed(changes: list[PortChanged]) -> None:
+            compute.external_events([ServerEvent("network-changed", c.device_id, c.port_id, host=c.host)
+                                     for c in changes if c.device_owner.startswith("compute:")])
+
+        self.on_port_status(plugged)
+        self.on_network_changed(changed)
+
     def tell_agents(self, transport: Any) -> None:
         """Tell the plugin's host agents on ``transport`` when something changed (a process
         that changes ports but does not answer agents: a compute host, the conductor)."""

@@ -317,6 +317,6 @@ class ServerAction:
             if req.context.microversion >= Version("2.45"):
                 resp.media = {"image_id": image_id}
             elif wanted["backup"] is None or wanted["backup"]["rotation"] > 0:  # Nova: no Location for rotation 0
-                resp.set_header("Location", image_actions.image_url(req, self.conf, image_id))
+                resp.set_header("Location", image_actions.image_url(req, self.conf, self.images, image_id))
 
         return snapshot

@@ -120,8 +120,13 @@ def create_image(images: Any, ctx: Any, server_id: str, wanted: dict[str, Any]) 
         raise Forbidden(f"Quota exceeded: {exc}") from None
 
 
-def image_url(req: falcon.Request, conf: Any, image_id: str) -> str:
+def image_url(req: falcon.Request, conf: Any, images: Any, image_id: str) -> str:
+    """Where the image service serves the snapshot: its catalog URL when it is elsewhere,
+    else beside this API."""
     from stratus.api.versions import service_root
 
+    remote = images.url(image_id)
+    if remote:
+        return remote
     root = service_root(req, conf)
-    return f"{root.removesuffix(req.app)}/image/v2/images/{image_id}"
+    return f"{root.removesuffix(req.root_path)}/image/v2/images/{image_id}"

@@ -27,7 +27,7 @@ def require(req: falcon.Request) -> None:
 
 
 def caller(deps: Any) -> ServiceCaller:
-    return ServiceCaller(deps.apps, PREFIX)
+    return ServiceCaller(deps.apps, PREFIX, deps.service_auth)
 
 
 def check(answer: Answer, statuses: dict[int, type[StratusError]] | None = None) -> Answer:

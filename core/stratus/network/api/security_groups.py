@@ -104,8 +104,12 @@ class SecurityGroups:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         enforce(req, self.policy, "network:get_security_group")
         ctx = common.context(req)
+        # as Neutron: the project a listing filters on gets its default group (for an admin
+        # or a service listing another project's groups before it makes that project a port)
+        wanted = req.get_param("project_id") or req.get_param("tenant_id")
+        owner = wanted if wanted and (ctx.is_admin or wanted == ctx.project_id) else ctx.project_id
         with self.service.db.transaction() as session:
-            security.ensure_default(session, ctx.project_id, common.now())
+            security.ensure_default(session, owner, common.now())
             default_ids = defaults(session)
         respond_list(self.service, req, resp, GROUPS, group_visible(ctx),
                      lambda _, row: views.security_group(row, row.id in default_ids))

@@ -1,0 +1,173 @@
+"""What identity offers the other services: a request's token turned into who is asking —
+the one module of this service another may import (issue 17's seam).
+
+:class:`TokenValidator` is the interface, :func:`authenticator` the API middleware's hook
+over one. :func:`from_conf` gives what ``[identity_client] mode`` chooses: the identity
+service of this process (``local``), or ``GET /v3/auth/tokens`` on Keystone's public API
+(``rest``, Stratus or upstream Keystone) with the service's token, as keystonemiddleware
+does. Validations are cached for ``[identity_client] token_cache_time`` seconds (never
+beyond the token's expiry), so a revocation takes effect within that time.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from stratus.context import RequestContext
+from stratus.exceptions import NotAuthenticated, NotFound
+
+UNAUTHENTICATED = "The request you have made requires authentication."
+
+
+class TokenValidator(abc.ABC):
+    """Tokens to request contexts."""
+
+    @abc.abstractmethod
+    def validate(self, token: str) -> RequestContext:
+        """Who ``token`` speaks for (user, scope, roles, access rules), with ``auth_token`` set.
+
+        :raises NotAuthenticated: the token is invalid, expired or revoked.
+        :raises BackendUnavailable: the identity service cannot be asked.
+        """
+
+    def close(self) -> None:  # noqa: B027 - most validators hold nothing
+        """Release what the validator holds."""
+
+
+class LocalTokenValidator(TokenValidator):
+    """Validation by the identity service of this process (its revocation index is exact, so
+    nothing is cached here)."""
+
+    def __init__(self, identity: Any) -> None:
+        self.identity = identity
+
+    def validate(self, token: str) -> RequestContext:
+        try:
+            data = self.identity.tokens.validate(token)
+        except NotFound:
+            raise NotAuthenticated(UNAUTHENTICATED) from None
+        rules = self.identity.access_rules(data.application_credential_id) if data.application_credential_id else None
+        return self.identity.context_for(data, token, rules)
+
+
+def _expiry(value: str | None) -> float:
+    """Seconds since the epoch of an ISO 8601 ``expires_at`` (infinity when absent)."""
+    if not value:
+        return float("inf")
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def context_from_token(body: dict[str, Any], token: str) -> RequestContext:
+    """The request context of a Keystone v3 token document (``{"token": {...}}``)."""
+    data = body["token"]
+    user, project, domain = data.get("user") or {}, data.get("project"), data.get("domain")
+    credential = data.get("application_credential") or {}
+    return RequestContext(
+        user_id=user.get("id"), user_name=user.get("name"), user_domain_id=(user.get("domain") or {}).get("id"),
+        project_id=project["id"] if project else None, project_name=project.get("name") if project else None,
+        project_domain_id=(project.get("domain") or {}).get("id") if project else None,
+        domain_id=domain["id"] if domain else None,
+        system_scope="all" if (data.get("system") or {}).get("all") else None,
+        roles=[r["name"] for r in data.get("roles") or []], auth_token=token,
+        access_rules=credential.get("access_rules") or None)
+
+
+class RestTokenValidator(TokenValidator):
+    """``GET /v3/auth/tokens`` with ``X-Subject-Token``, authenticated as the service."""
+
+    def __init__(self, conf: Any, auth: Any) -> None:
+        self.auth = auth
+
+    def validate(self, token: str) -> RequestContext:
+        return self.lookup(token)[0]
+
+    def lookup(self, token: str) -> tuple[RequestContext, float]:
+        """The context of ``token`` and when the token expires (seconds since the epoch)."""
+        from stratus.service_auth import UNREACHABLE, request
+
+        adapter = self.auth.adapter("identity_client")
+        path = "/v3/auth/tokens"
+        try:
+            endpoint = adapter.get_endpoint() or ""
+        except UNREACHABLE:  # request() below reports it
+            endpoint = ""
+        if endpoint.rstrip("/").endswith("/v3"):
+            path = "/auth/tokens"
+        try:
+            response = request(adapter, "GET", path, "token validation", params={"nocatalog": "1"},
+                               headers={"X-Subject-Token": token})
+        except NotFound:
+            raise NotAuthenticated(UNAUTHENTICATED) from None
+        body = response.json()
+        return context_from_token(body, token), _expiry(body["token"].get("expires_at"))
+
+
+class CachedValidator(TokenValidator):
+    """``inner``'s answers kept for ``ttl`` seconds (never past the token's expiry), at most
+    ``size`` of them, least recently used dropped first; refusals are not kept."""
+
+    def __init__(self, inner: RestTokenValidator, ttl: int, size: int) -> None:
+        self.inner, self.ttl, self.size = inner, ttl, size
+        self._cache: OrderedDict[str, tuple[float, RequestContext]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def validate(self, token: str) -> RequestContext:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(token)
+            if hit is not None and hit[0] > now:
+                self._cache.move_to_end(token)
+                return _copy(hit[1])
+        context, expires = self.inner.lookup(token)
+        until = min(now + self.ttl, now + (expires - time.time()))
+        if until > now:
+            with self._lock:
+                self._cache[token] = (until, context)
+                self._cache.move_to_end(token)
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return _copy(context)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _copy(context: RequestContext) -> RequestContext:
+    """A context of its own for each request (the request id and body are per request)."""
+    return RequestContext(user_id=context.user_id, user_name=context.user_name,
+                          user_domain_id=context.user_domain_id, project_id=context.project_id,
+                          project_name=context.project_name, project_domain_id=context.project_domain_id,
+                          domain_id=context.domain_id, system_scope=context.system_scope, roles=list(context.roles),
+                          auth_token=context.auth_token, access_rules=context.access_rules)
+
+
+def from_conf(conf: Any, *, service: Any = None, auth: Any = None) -> TokenValidator:
+    """Over ``service`` (the IdentityService of this process) when there is one; else (``rest``)
+    over the identity API with ``auth`` (a ServiceAuth), cached per ``[identity_client]
+    token_cache_time``."""
+    options = conf.identity_client
+    if options.mode == "rest" and service is None:
+        from stratus.service_auth import ServiceAuth
+
+        inner = RestTokenValidator(conf, auth or ServiceAuth(conf))
+        return CachedValidator(inner, options.token_cache_time, options.token_cache_size) \
+            if options.token_cache_time else inner
+    if service is None:
+        raise ValueError("[identity_client] mode = local needs the identity service in this process")
+    return LocalTokenValidator(service)
+
+
+def authenticator(validator: TokenValidator) -> Callable[[Any], RequestContext | None]:
+    """The API middleware's authenticator: ``X-Auth-Token`` to a context, None without one."""
+
+    def authenticate(req: Any) -> RequestContext | None:
+        token = req.get_header("X-Auth-Token")
+        return validator.validate(token) if token else None
+
+    return authenticate

@@ -1,0 +1,119 @@
+"""docs/split-services.md, followed literally: identity, image, network and compute each on
+a PostgreSQL database of its own, each API in a process of its own, the services reaching
+one another only over their REST APIs (RabbitMQ between compute's processes).
+
+As test_multi_host_guide: ``sh`` blocks run in bash, ``sh service`` blocks are started and
+left running until their "serving" line, ``ini`` blocks are written (``file=NAME``, else
+``$STRATUS_CONF``), the ``yaml`` block is the clouds.yaml, and ``once-per-site`` blocks are
+done by the test run itself (four throwaway databases).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PG_ADMIN_URL, _throwaway_database
+from tests.fixtures.rabbitmq import free_port
+from tests.functional.test_multi_host_guide import BLOCK, Service
+
+GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "split-services.md")
+DATABASES = ("keystone", "glance", "neutron", "nova")
+#: a table each service owns: it must be in that service's database and in no other
+OWN_TABLE = {"keystone": "projects", "glance": "images", "neutron": "ports", "nova": "instances"}
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    with open(GUIDE) as f:
+        return [(lang, tag.strip(), body) for lang, tag, body in BLOCK.findall(f.read())]
+
+
+def test_the_guide_blocks_are_what_the_test_expects():
+    kinds = [(lang, tag) for lang, tag, _ in blocks()]
+    assert kinds.count(("sh", "service")) == 8 and ("yaml", "") in kinds and ("ini", "") in kinds
+    assert {tag for lang, tag in kinds if lang == "ini"} == {"", "file=identity.conf", "file=image.conf",
+                                                            "file=network.conf", "file=compute.conf"}
+
+
+@pytest.fixture
+def databases():
+    made = [_throwaway_database(PG_ADMIN_URL, "postgresql") for _ in DATABASES]
+    try:
+        yield dict(zip(DATABASES, [next(m) for m in made], strict=True))
+    finally:
+        for m in made:
+            m.close()
+
+
+def tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgresql
+@pytest.mark.rabbitmq
+@pytest.mark.slow
+def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_vhost_url):
+    ports = {name: free_port() for name in ("identity", "image", "network", "compute")}
+    values = {
+        "<state directory>": str(tmp_path / "state"),
+        "<broker url, e.g. amqp://stratus:secret@controller:5672/stratus>": rabbit_vhost_url,
+        "<controller address>": "127.0.0.1",
+        "<service password>": "service-pw",
+        "<admin password>": "guide-pw",
+        "<image directory>": str(tmp_path / "images"),
+        **{f"<{name} port>": str(port) for name, port in ports.items()},
+        **{f"<{db} database url>": url for db, url in databases.items()},
+    }
+    bindir = os.path.dirname(sys.executable)
+    env = dict(os.environ, STRATUS_CONF=str(tmp_path / "stratus.conf"), ADMIN_PASSWORD="guide-pw",
+               SERVICE_PASSWORD="service-pw", OS_CLIENT_CONFIG_FILE=str(tmp_path / "clouds.yaml"),
+               PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    services: list[Service] = []
+    outputs = []
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # the guide names the per-service files relative to where it runs
+    try:
+        for lang, tag, body in blocks():
+            for placeholder, value in values.items():
+                body = body.replace(placeholder, value)
+            assert "<" not in body.replace("<<", ""), f"a placeholder the test does not fill: {body}"
+            if tag == "once-per-site":
+                continue
+            if lang == "ini":
+                name = tag.removeprefix("file=") if tag else "stratus.conf"
+                (tmp_path / name).write_text(body)
+            elif lang == "yaml":
+                (tmp_path / "clouds.yaml").write_text(body)
+            elif tag == "service":
+                services.append(Service(body, env))
+            else:
+                done = subprocess.run(["bash", "-euo", "pipefail", "-c", body], env=env, capture_output=True,
+                                      text=True, timeout=600)
+                logs = "".join(f"--- {s.process.args[-1]}\n{''.join(s.lines[-40:])}" for s in services)
+                assert done.returncode == 0, f"{body}\n{done.stdout}\n{done.stderr}\n{logs}"
+                outputs.append(done.stdout)
+        last = outputs[-1]
+        lines = last.splitlines()
+        assert re.search(r"\| status\s+\| active", last) and re.search(r"\| size\s+\| [1-9]", last), last
+        assert re.search(r"\| status\s+\| ACTIVE", last) and "demo.small" in last, last
+        assert re.search(r"host\s+\| compute[12]", last) and "demo-net=10.20.0." in last, last
+        assert lines[-1].strip() == "0", f"the deleted server's port is left: {last}"
+    finally:
+        os.chdir(cwd)
+        for service in reversed(services):
+            assert service.stop() == 0, "".join(service.lines)
+    # each service kept to its own database; no process opened a default one of its own
+    found = {db: tables(url) for db, url in databases.items()}
+    for db, table in OWN_TABLE.items():
+        assert table in found[db], (db, sorted(found[db]))
+        assert all(table not in found[other] for other in DATABASES if other != db), (table, found)
+    assert not list((tmp_path / "state").glob("*.sqlite")), "a process fell back to a local SQLite database"

@@ -81,13 +81,15 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
 
 def start_compute(conf: Any, deps: Any) -> list[Any]:
     """The scheduler, the conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
+    from stratus.compute.host_state import HostState
     from stratus.compute.processes import start_conductor, start_hosts, start_scheduler
 
     compute = deps.services["compute"]
     network = compute.network  # the network service's client
     return [start_scheduler(conf, compute.db, compute.transport),
             start_conductor(conf, compute.db, compute.transport, network),
-            start_hosts(conf, compute.db, compute.transport, network, compute.images)]
+            start_hosts(conf, compute.transport, network, compute.images,
+                        HostState(conf, compute.db, compute.registry))]
 
 
 @dataclass

@@ -50,6 +50,17 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
                     ("manage", "bootstrap", "--password", "pw", "--public-url", base)):
         done = run("--config-file", str(conf), *command)
         assert done.returncode == 0, done.stderr
+    # compute hosts hold no database credentials: compute's state through the conductor, images
+    # and ports through the image and network APIs as a service user (the admin, here)
+    host_conf = tmp_path / "host.conf"
+    host_conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[messaging]\ntransport_url = {rabbit_vhost_url}\n"
+                         "rpc_response_timeout = 5\n[service]\nreport_interval = 1\nservice_down_time = 4\n"
+                         "[compute]\nresource_update_interval = 1\n[image_client]\nmode = rest\n"
+                         "[network_client]\nmode = rest\n[service_credentials]\nauth_type = password\n"
+                         f"auth_url = {base}/identity\nusername = admin\npassword = pw\nproject_name = admin\n"
+                         "user_domain_name = Default\nproject_domain_name = Default\n")
+    refused = run("--config-file", str(conf), "compute", "--host", "cn1")
+    assert refused.returncode == 2 and "remove [database] connection" in refused.stderr, refused.stderr
     (tmp_path / "clouds.yaml").write_text(yaml.safe_dump({"clouds": {"stratus": {
         "auth": {"auth_url": f"{base}/identity", "username": "admin", "password": "pw", "project_name": "admin",
                  "user_domain_name": "Default", "project_domain_name": "Default"},
@@ -62,7 +73,7 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
         started.extend(schedulers)
         started.append(Server("--config-file", str(conf), "conductor", ready=SERVING))
         for host in ("cn1", "cn2"):
-            started.append(Server("--config-file", str(conf), "compute", "--host", host, ready=SERVING))
+            started.append(Server("--config-file", str(host_conf), "compute", "--host", host, ready=SERVING))
         conn = connect(str(tmp_path / "clouds.yaml"))
         services = conn.compute.services()
         assert sorted((s.binary, s.availability_zone, s.state) for s in services) == [
@@ -102,6 +113,8 @@ def test_servers_boot_across_separate_compute_processes(tmp_path, pg_url, rabbit
                                           networks=[{"uuid": net.id}])
         lost = conn.compute.wait_for_server(lost, status="ERROR", failures=["ACTIVE"], wait=60, interval=0.5)
         assert "The scheduler did not answer" in lost.fault["details"], lost.fault
+        # the compute hosts opened no database of their own (their state_path has none)
+        assert not list(tmp_path.glob("*.sqlite")), list(tmp_path.glob("*.sqlite"))
         assert lost.compute_host is None
     finally:
         for server in reversed(started):

@@ -56,8 +56,9 @@ class Service:
 
 def test_the_guide_blocks_are_what_the_test_expects():
     kinds = [(lang, tag) for lang, tag, _ in blocks()]
-    assert ("ini", "") in kinds and ("yaml", "") in kinds and kinds.count(("sh", "service")) == 5
-    assert {tag for _, tag in kinds} <= {"", "service", "once-per-site"}
+    assert ("ini", "") in kinds and ("ini", "file=controller.conf") in kinds and ("yaml", "") in kinds
+    assert kinds.count(("sh", "service")) == 5
+    assert {tag for _, tag in kinds} <= {"", "service", "once-per-site", "file=controller.conf"}
 
 
 @pytest.fixture
@@ -75,14 +76,18 @@ def test_the_multi_host_guide_works_as_written(tmp_path, pg_url, rabbit_vhost_ur
         "<broker url, e.g. amqp://stratus:secret@controller:5672/stratus>": rabbit_vhost_url,
         "<address the API listens on>": "127.0.0.1",
         "<API port>": str(port),
-        "<shared image directory>": str(tmp_path / "images"),
+        "<image directory>": str(tmp_path / "images"),
         "<admin password>": "guide-pw",
+        "<service password>": "service-pw",
     }
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, STRATUS_CONF=str(tmp_path / "stratus.conf"), ADMIN_PASSWORD="guide-pw",
+               SERVICE_PASSWORD="service-pw",
                OS_CLIENT_CONFIG_FILE=str(tmp_path / "clouds.yaml"), PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
     services: list[Service] = []
     outputs = []
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # the guide names controller.conf relative to where it runs
     try:
         for lang, tag, body in blocks():
             for placeholder, value in values.items():
@@ -91,7 +96,7 @@ def test_the_multi_host_guide_works_as_written(tmp_path, pg_url, rabbit_vhost_ur
             if tag == "once-per-site":
                 continue
             if lang == "ini":
-                (tmp_path / "stratus.conf").write_text(body)
+                (tmp_path / (tag.removeprefix("file=") if tag else "stratus.conf")).write_text(body)
             elif lang == "yaml":
                 (tmp_path / "clouds.yaml").write_text(body)
             elif tag == "service":
@@ -107,5 +112,6 @@ def test_the_multi_host_guide_works_as_written(tmp_path, pg_url, rabbit_vhost_ur
         for binary in ("nova-scheduler", "nova-conductor", "nova-compute"):
             assert binary in joined
     finally:
+        os.chdir(cwd)
         for service in reversed(services):
             assert service.stop() == 0, "".join(service.lines)

@@ -41,6 +41,9 @@ class Conductor:
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
         self._reaper = Periodic("conductor-reaper", lambda: conf.service.report_interval, self.reap_builds)
         self._heartbeat = Heartbeat(self.registry, host, BINARY, CONDUCTOR_TOPIC, conf.service.report_interval)
+        from stratus.compute.host_state import HostState
+
+        self.states = HostState(conf, db, self.registry)  # what compute hosts read and write through us
 
     def start(self) -> None:
         self.server = RPCServer(self.transport, CONDUCTOR_TOPIC, self.host, [self], workers=8)
@@ -56,6 +59,19 @@ class Conductor:
         self.compute.close()
         self.scheduler.close()
         self.services_db.dispose()
+
+    def host_state(self, context: Any, operation: str, args: dict[str, Any]) -> Any:
+        """A compute host's read or write of compute's state: one of
+        :data:`stratus.compute.host_state.OPERATIONS`, run here (hosts hold no database).
+
+        :raises Invalid: not such an operation.
+        """
+        from stratus.compute.host_state import OPERATIONS
+        from stratus.exceptions import Invalid
+
+        if operation not in OPERATIONS:
+            raise Invalid(f"no host state operation {operation!r}")
+        return getattr(self.states, operation)(context, **args)
 
     def reap_builds(self) -> list[str]:
         """Builds whose host stopped heartbeating, and builds no conductor placed (see
@@ -142,7 +158,7 @@ class Conductor:
         :raises NoValidHost: no host took it; the migration is ``error``, the server as it
             was, with the reason as its fault.
         """
-        from stratus.compute.resizing import give_back, load_migration
+        from stratus.compute.host_state import give_back, load_migration
 
         with self.db.reading() as session:
             instance = session.get(models.Instance, instance_uuid, options=LAZY)

@@ -7,8 +7,8 @@ import logging
 import os
 from typing import Any
 
-from stratus.compute import history, models, states
-from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
+from stratus.compute import history, states
+from stratus.compute.instances import instance_spec
 from stratus.exceptions import Conflict, NotFound
 from stratus.interfaces.hypervisor import PowerState
 
@@ -23,7 +23,7 @@ class Disks:
     """Mixed into :class:`~stratus.compute.manager.ComputeManager`."""
 
     host: str
-    db: Any
+    state: Any
     driver: Any
     cache: Any
 
@@ -31,13 +31,12 @@ class Disks:
         """The API already wrote the new image, name and metadata; give the server a fresh
         disk from its image. A failure leaves it ``ERROR`` with a fault (as Nova)."""
 
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_rebuild_instance", self.host):
-            with self.db.transaction() as session:
-                instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                if instance is None or instance.deleted or instance.task_state != states.REBUILDING:
-                    return
-                row, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
+            row = self.state.instance(None, uuid=instance_uuid, with_metadata=True)
+            if row is None or row["task_state"] != states.REBUILDING:
+                return
+            metadata = row.pop("metadata")
             try:
                 image_path = self.cache.path(row["image_ref"]) if row["image_ref"] else None
                 if not self._set(instance_uuid, expect=states.REBUILDING, task_state=states.REBUILD_SPAWNING):
@@ -50,18 +49,13 @@ class Disks:
                     self.driver.power_off(instance_uuid)
             except Exception as exc:
                 LOG.warning("rebuild of %s on %s failed: %s", instance_uuid, self.host, exc)
-                with self.db.transaction() as session:
-                    instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                    if instance is not None and not instance.deleted and instance.task_state in (
-                            states.REBUILDING, states.REBUILD_SPAWNING):  # a delete that came meanwhile wins
-                        instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
-                        instance.power_state = PowerState.NOSTATE
-                        record_fault(session, instance, 500, f"Failed to rebuild instance: {exc}",
-                                     f"{type(exc).__name__}: {exc}", self.host)
+                # a delete that came meanwhile wins
+                self._fault(instance_uuid, exc, "rebuild", [states.REBUILDING, states.REBUILD_SPAWNING],
+                            vm_state=states.ERROR, task_state=None, power_state=PowerState.NOSTATE)
                 raise
-            self._set(instance_uuid, expect=states.REBUILD_SPAWNING, vm_state=states.STOPPED if stopped
-                      else states.ACTIVE, task_state=None, power_state=self.driver.get_info(instance_uuid).power_state,
-                      launched_at=utcnow())
+            self._set(instance_uuid, expect=states.REBUILD_SPAWNING, stamp=("launched_at",),
+                      vm_state=states.STOPPED if stopped else states.ACTIVE, task_state=None,
+                      power_state=self.driver.get_info(instance_uuid).power_state)
 
     def snapshot_instance(self, context: Any, instance_uuid: str, image_id: str,
                           backup: dict[str, Any] | None = None) -> None:
@@ -70,11 +64,10 @@ class Disks:
         ``backup`` (``createBackup``): its ``type`` and ``rotation``; once uploaded, the server's
         oldest backups of that type beyond ``rotation`` are deleted (this one too for 0, as Nova)."""
         path = os.path.join(self.cache.dir, f"snapshot-{image_id}")
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_snapshot_instance", self.host):
-            with self.db.reading() as session:
-                instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                task = instance.task_state if instance is not None and not instance.deleted else None
+            instance = self.state.instance(None, uuid=instance_uuid)
+            task = instance["task_state"] if instance is not None else None
             steps = iter((states.IMAGE_SNAPSHOT, states.IMAGE_PENDING_UPLOAD, states.IMAGE_UPLOADING))
 
             def step() -> None:
@@ -102,12 +95,7 @@ class Disks:
             except Exception as exc:
                 LOG.warning("snapshot of %s on %s failed: %s", instance_uuid, self.host, exc)
                 self.cache.images.delete(image_id)
-                with self.db.transaction() as session:
-                    instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                    if instance is not None and not instance.deleted and instance.task_state == task:
-                        instance.task_state, instance.updated_at = None, utcnow()
-                        record_fault(session, instance, 500, f"Failed to snapshot instance: {exc}",
-                                     f"{type(exc).__name__}: {exc}", self.host)
+                self._fault(instance_uuid, exc, "snapshot", [task], task_state=None)
                 raise
             finally:
                 if os.path.exists(path):

@@ -23,36 +23,29 @@ def record_action(session: Any, instance_uuid: str, context: Any, action: str) -
         project_id=context.project_id, start_time=now, updated_at=now))
 
 
-@contextlib.contextmanager
-def event(db: Any, context: Any, instance_uuid: str, name: str, host: str) -> Iterator[None]:
-    """Record ``name`` as an event of the request's action while the block runs; a raise
-    marks it Error (with the error as its details and the traceback, shown to administrators)
-    and the action's message Error, and goes on. Each step moves the action's ``updated_at``."""
-    action_id = None
-    if context is not None and getattr(context, "request_id", None):
-        with db.transaction() as session:
-            action_id = session.scalar(sa.select(models.InstanceAction.id).where(
-                models.InstanceAction.instance_uuid == instance_uuid,
-                models.InstanceAction.request_id == context.request_id))
-            if action_id is not None:
-                now = utcnow()
-                row = models.InstanceActionEvent(action_id=action_id, event=name, start_time=now, host=host)
-                session.add(row)
-                session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
-                                .values(updated_at=now))
-                session.flush()
-                event_id = row.id
-    try:
-        yield
-    except Exception as exc:
-        if action_id is not None:
-            _finish(db, action_id, event_id, "Error", traceback.format_exc(), str(exc) or type(exc).__name__)
-        raise
-    if action_id is not None:
-        _finish(db, action_id, event_id, "Success", None, None)
+def start_event(db: Any, context: Any, instance_uuid: str, name: str, host: str) -> list[int] | None:
+    """Record ``name`` begun as an event of the request's action: ``[action id, event id]``,
+    or None when the request made no action on the server (or there is no request)."""
+    if context is None or not getattr(context, "request_id", None) or not getattr(context, "user_id", None):
+        return None
+    with db.transaction() as session:
+        action_id = session.scalar(sa.select(models.InstanceAction.id).where(
+            models.InstanceAction.instance_uuid == instance_uuid,
+            models.InstanceAction.request_id == context.request_id))
+        if action_id is None:
+            return None
+        now = utcnow()
+        row = models.InstanceActionEvent(action_id=action_id, event=name, start_time=now, host=host)
+        session.add(row)
+        session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
+                        .values(updated_at=now))
+        session.flush()
+        return [action_id, row.id]
 
 
-def _finish(db: Any, action_id: int, event_id: int, result: str, trace: str | None, details: str | None) -> None:
+def finish_event(db: Any, action_id: int, event_id: int, result: str, trace: str | None,
+                 details: str | None) -> None:
+    """The event ended with ``result`` (``Success`` or ``Error``: the action's message too)."""
     now = utcnow()
     with db.transaction() as session:
         session.execute(sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == event_id)
@@ -60,3 +53,24 @@ def _finish(db: Any, action_id: int, event_id: int, result: str, trace: str | No
         action = {"updated_at": now} if result != "Error" else {"updated_at": now, "message": "Error"}
         session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
                         .values(action))
+
+
+@contextlib.contextmanager
+def event(state: Any, context: Any, instance_uuid: str, name: str, host: str) -> Iterator[None]:
+    """Record ``name`` as an event of the request's action while the block runs, through
+    ``state`` (a :mod:`~stratus.compute.host_state` HostState or its remote); a raise marks it
+    Error (with the error as its details and the traceback, shown to administrators) and the
+    action's message Error, and goes on. Each step moves the action's ``updated_at``."""
+    started = None
+    if context is not None and getattr(context, "request_id", None) and getattr(context, "user_id", None):
+        started = state.event_start(context, uuid=instance_uuid, name=name, host=host)
+    try:
+        yield
+    except Exception as exc:
+        if started is not None:
+            state.event_finish(context, action_id=started[0], event_id=started[1], result="Error",
+                               trace=traceback.format_exc(), details=str(exc) or type(exc).__name__)
+        raise
+    if started is not None:
+        state.event_finish(context, action_id=started[0], event_id=started[1], result="Success", trace=None,
+                           details=None)

@@ -14,29 +14,25 @@ import datetime
 import logging
 import os
 import threading
-import uuid as uuidlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import sqlalchemy as sa
-
 from stratus import loading
-from stratus.compute import binaries, claims, history, models, states
+from stratus.compute import binaries, history, states
 from stratus.compute.disks import Disks
+from stratus.compute.host_state import RemoteHostState
 from stratus.compute.images import ImageCache
-from stratus.compute.instances import LAZY, columns, finish_delete, instance_spec, record_fault, utcnow
+from stratus.compute.instances import instance_spec
 from stratus.compute.periodic import Periodic
 from stratus.compute.plugging import PlugEvents
 from stratus.compute.reconcile import Reconciling
 from stratus.compute.resizing import Resizing, drop_parked
 from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
-from stratus.db.engine import Database
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
 from stratus.interfaces.network import FixedIP, Port, PortBinding
 from stratus.rpc import RPCClient, RPCServer
-from stratus.servicegroup.registry import registry_from_conf
 
 LOG = logging.getLogger(__name__)
 BINARY = binaries.COMPUTE
@@ -80,9 +76,11 @@ class ComputeManager(Resizing, Disks, Reconciling):
     """One compute host: its driver and what it does; :class:`ComputeHosts` serves it.
     ``peers`` reaches the other hosts (a resize between hosts)."""
 
-    def __init__(self, conf: Any, host: str, db: Any, network: Any, images: Any, conductor: RPCClient,
+    def __init__(self, conf: Any, host: str, state: Any, network: Any, images: Any, conductor: RPCClient,
                  peers: RPCClient | None = None) -> None:
-        self.conf, self.host, self.db, self.network = conf, host, db, network
+        """``state``: compute's state as this host may read and write it
+        (:mod:`stratus.compute.host_state`: through a conductor, or in-process)."""
+        self.conf, self.host, self.state, self.network = conf, host, state, network
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
         self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
@@ -112,26 +110,25 @@ class ComputeManager(Resizing, Disks, Reconciling):
         with lock:
             yield
 
-    def _load(self, session: Any, instance_uuid: str) -> models.Instance | None:
-        """The server's row; its collections load when touched, inside ``session``."""
-        return session.get(models.Instance, instance_uuid, options=LAZY)
+    def _set(self, instance_uuid: str, expect: str | None = None, stamp: tuple[str, ...] = (),
+             **values: Any) -> bool:
+        """Write ``values`` (and now into the columns of ``stamp``) if the server is not deleted
+        and, with ``expect``, its task is still that one (compare-and-set: a delete that came
+        meanwhile is never overwritten). Whether it was written."""
+        return self.state.update(None, uuid=instance_uuid, values=values, stamp=list(stamp),
+                                 where={"task_state": expect} if expect is not None else None)
 
-    def _set(self, instance_uuid: str, expect: str | None = None, **values: Any) -> bool:
-        """Write ``values`` if the server is not deleted and, with ``expect``, its task is still
-        that one (compare-and-set: a delete that came meanwhile is never overwritten). Whether
-        it was written."""
-        Instance = models.Instance
-        query = sa.update(Instance).where(Instance.uuid == instance_uuid, Instance.deleted.is_(False))
-        if expect is not None:
-            query = query.where(Instance.task_state == expect)
-        with self.db.transaction() as session:
-            return session.execute(query.values(updated_at=utcnow(), **values)
-                                   .execution_options(synchronize_session=False)).rowcount == 1
+    def _fault(self, instance_uuid: str, exc: Exception | str, what: str, tasks: list[str | None] | None,
+               **values: Any) -> bool:
+        """``values`` and a fault "Failed to ``what`` instance" if the server's task is one of ``tasks``."""
+        details = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        return self.state.fault(None, uuid=instance_uuid, values=values, tasks=tasks, host=self.host,
+                                message=f"Failed to {what} instance: {exc}", details=details)
 
     # -- RPC ---------------------------------------------------------------------------
 
     def build_and_run_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_build_and_run_instance", self.host):
             failure = self._build(context, instance_uuid)
             if failure is not None:
@@ -150,43 +147,31 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 LOG.warning("could not cache image %s on %s: %s", image_id, self.host, exc)
 
     def terminate_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_terminate_instance", self.host):
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                if instance is None or instance.deleted:
-                    return
-                network_info = list(instance.network_info)
+            instance = self.state.instance(None, uuid=instance_uuid)
+            if instance is None:
+                return
             self.driver.destroy(instance_uuid)
-            self._release_ports(instance_uuid, network_info)
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                if instance is not None and not instance.deleted:
-                    finish_delete(session, instance)
+            self._release_ports(instance_uuid, instance["network_info"])
+            self.state.finish_delete(None, uuid=instance_uuid)
 
     # -- power and lifecycle actions (the API took the task; these settle the state) -----
 
     def _act(self, context: Any, instance_uuid: str, operation: Any, vm_state: str, action: str) -> None:
         with self._locked(instance_uuid):
-            with self.db.reading() as session:
-                instance = self._load(session, instance_uuid)
-                if instance is None or instance.deleted:
-                    return
-                task = instance.task_state  # what the API set; a delete coming meanwhile replaces it
+            instance = self.state.instance(None, uuid=instance_uuid)
+            if instance is None:
+                return
+            task = instance["task_state"]  # what the API set; a delete coming meanwhile replaces it
             try:
-                with history.event(self.db, context, instance_uuid, f"compute_{action}_instance", self.host):
+                with history.event(self.state, context, instance_uuid, f"compute_{action}_instance", self.host):
                     operation(instance_uuid)
             except Exception as exc:  # the server stays as it was, the task ends, a fault says why
                 LOG.warning("%s of %s on %s failed: %s", action, instance_uuid, self.host, exc)
-                with self.db.transaction() as session:
-                    instance = self._load(session, instance_uuid)
-                    if instance is not None and not instance.deleted and instance.task_state == task:
-                        failed_reboot = action == "reboot"
-                        instance.task_state, instance.updated_at = None, utcnow()
-                        if failed_reboot:
-                            instance.vm_state = states.ERROR  # as Nova: a failed reboot leaves it unknown
-                        record_fault(session, instance, 500, f"Failed to {action} instance: {exc}",
-                                     f"{type(exc).__name__}: {exc}", self.host)
+                # as Nova: a failed reboot leaves the server's state unknown
+                self._fault(instance_uuid, exc, action, [task], task_state=None,
+                            **({"vm_state": states.ERROR} if action == "reboot" else {}))
                 return
             power = self.driver.get_info(instance_uuid).power_state
             self._set(instance_uuid, expect=task, vm_state=vm_state, task_state=None, power_state=power)
@@ -243,8 +228,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
             self._power_update(context, instance_uuid, tag)
             return
         if context is not None and getattr(context, "user_id", None):
-            with self.db.transaction() as session:
-                history.record_action(session, instance_uuid, context, f"event:{name}")
+            self.state.record_action(context, uuid=instance_uuid, action=f"event:{name}")
 
     def refresh_network_info(self, instance_uuid: str) -> None:
         """The server's recorded addresses follow its ports: their fixed IPs and the floating IPs
@@ -252,11 +236,10 @@ class ComputeManager(Resizing, Disks, Reconciling):
         if self.network is None:
             return
         with self._locked(instance_uuid):
-            with self.db.reading() as session:
-                instance = self._load(session, instance_uuid)
-                if instance is None or instance.deleted:
-                    return
-                network_info = [dict(entry) for entry in instance.network_info]
+            instance = self.state.instance(None, uuid=instance_uuid)
+            if instance is None:
+                return
+            network_info = [dict(entry) for entry in instance["network_info"]]
             now = self.network.addresses([entry["port_id"] for entry in network_info])
             changed = False
             for entry in network_info:
@@ -265,16 +248,13 @@ class ComputeManager(Resizing, Disks, Reconciling):
                         fresh["fixed_ips"], fresh["floating_ips"]):
                     entry.update(fresh)
                     changed = True
-            if changed:
-                with self.db.transaction() as session:
-                    session.execute(sa.update(models.Instance).where(
-                        models.Instance.uuid == instance_uuid, models.Instance.deleted.is_(False))
-                        .values(network_info=network_info))  # as Nova's info cache: not a change of the server
+            if changed:  # as Nova's info cache: not a change of the server (updated_at stays)
+                self.state.update(None, uuid=instance_uuid, values={"network_info": network_info}, touch=False)
 
     def inject_network_info(self, context: Any, instance_uuid: str) -> None:
         """``injectNetworkInfo``: refresh the server's addresses from its ports (no driver here
         pushes network settings into a running guest; they come from DHCP and config drives)."""
-        with history.event(self.db, context, instance_uuid, "compute_inject_network_info", self.host):
+        with history.event(self.state, context, instance_uuid, "compute_inject_network_info", self.host):
             self.refresh_network_info(instance_uuid)
 
     def _power_update(self, context: Any, instance_uuid: str, tag: str | None) -> None:
@@ -289,13 +269,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
             return
         vm_state, power, task, action = wanted
         with self._locked(instance_uuid):
-            with self.db.transaction() as session:
-                taken = session.execute(sa.update(models.Instance).where(
-                    models.Instance.uuid == instance_uuid, models.Instance.vm_state == vm_state,
-                    models.Instance.power_state == power, models.Instance.task_state.is_(None)).values(
-                    task_state=task, updated_at=utcnow())).rowcount
-                if taken and context is not None and getattr(context, "request_id", None):
-                    history.record_action(session, instance_uuid, context, action)
+            taken = self.state.take_power_update(context, uuid=instance_uuid, vm_state=vm_state, power=power,
+                                                 task=task, action=action)
             if not taken:
                 LOG.info("power-update %s for %s is a no-op in its current state", tag, instance_uuid)
                 return
@@ -327,11 +302,10 @@ class ComputeManager(Resizing, Disks, Reconciling):
                          tag: str | None = None) -> dict[str, Any]:
         """Make or take a port for the server, plug it and hot-plug it into the guest; its
         ``network_info`` entry (with the device ``tag``). A failure gives the port back and raises."""
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_attach_interface", self.host):
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                project_id, groups = instance.project_id, list(instance.security_groups)
+            instance = self.state.instance(None, uuid=instance_uuid)
+            project_id, groups = instance["project_id"], list(instance["security_groups"])
             made = attachment(self.network.attach(project_id, instance_uuid, self.host, network_id=network_id,
                                          port_id=port_id, fixed_ip=fixed_ip, security_groups=groups),
                               port_id is None, tag)
@@ -342,25 +316,19 @@ class ComputeManager(Resizing, Disks, Reconciling):
             except Exception:
                 self._release_ports(instance_uuid, [made])
                 raise
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                instance.network_info, instance.updated_at = [*instance.network_info, made], utcnow()
+            self.state.add_network_info(None, uuid=instance_uuid, entry=made)
             return made
 
     def detach_interface(self, context: Any, instance_uuid: str, port_id: str) -> None:
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_detach_interface", self.host):
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                found = [a for a in instance.network_info if a["port_id"] == port_id]
+            instance = self.state.instance(None, uuid=instance_uuid)
+            found = [a for a in instance["network_info"] if a["port_id"] == port_id] if instance else []
             if not found:
                 return
             self._capable("INTERFACE_ATTACH").detach_interface(instance_uuid, port_id)
             self._release_ports(instance_uuid, found)
-            with self.db.transaction() as session:
-                instance = self._load(session, instance_uuid)
-                instance.network_info = [a for a in instance.network_info if a["port_id"] != port_id]
-                instance.updated_at = utcnow()
+            self.state.remove_network_info(None, uuid=instance_uuid, port_id=port_id)
 
     def _capable(self, capability: str) -> Any:
         from stratus.interfaces.base import require
@@ -386,15 +354,10 @@ class ComputeManager(Resizing, Disks, Reconciling):
         return configdrive.files(row, metadata, row["network_info"], subnets, row.get("block_device_mapping") or [])
 
     def _build(self, context: Any, instance_uuid: str) -> Exception | None:
-        with self.db.transaction() as session:
-            instance = self._load(session, instance_uuid)
-            if instance is None or instance.deleted or instance.host != self.host:
-                return  # gone, or given to another host while this one was away
-            if instance.task_state == states.DELETING:
-                finish_delete(session, instance)
-                return
-            instance.task_state, instance.updated_at = states.NETWORKING, utcnow()
-            snapshot, metadata = columns(instance), {m.key: m.value for m in instance.metadata_items}
+        snapshot = self.state.start_build(None, uuid=instance_uuid, host=self.host)
+        if snapshot is None:
+            return None  # gone, given to another host while this one was away, or deleted meanwhile
+        metadata = snapshot.pop("metadata")
         attachments: list[dict[str, Any]] = []
         try:
             nics = self._ports(snapshot, attachments)
@@ -413,8 +376,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
             self._release_ports(instance_uuid, attachments)
             self._reschedule(context, instance_uuid, exc)
             return exc
-        if not self._set(instance_uuid, expect=states.SPAWNING, vm_state=states.ACTIVE, task_state=None,
-                         power_state=PowerState.RUNNING, launched_at=utcnow()):
+        if not self._set(instance_uuid, expect=states.SPAWNING, stamp=("launched_at",), vm_state=states.ACTIVE,
+                         task_state=None, power_state=PowerState.RUNNING):
             return self._abandon(instance_uuid, attachments)
         return None
 
@@ -426,10 +389,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
         LOG.info("server %s changed while it was built on %s: cleaning up the build", instance_uuid, self.host)
         self.driver.destroy(instance_uuid)
         self._release_ports(instance_uuid, attachments)
-        with self.db.transaction() as session:
-            instance = self._load(session, instance_uuid)
-            if instance is not None and not instance.deleted and instance.task_state == states.DELETING:
-                finish_delete(session, instance)
+        self.state.finish_delete(None, uuid=instance_uuid, only_if_deleting=True)
 
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:
         for request in instance["requested_networks"]:
@@ -488,25 +448,9 @@ class ComputeManager(Resizing, Disks, Reconciling):
             LOG.exception("could not release the ports of %s", instance_uuid)
 
     def _reschedule(self, context: Any, instance_uuid: str, failure: Exception) -> None:
-        with self.db.transaction() as session:
-            instance = self._load(session, instance_uuid)
-            if instance is None or instance.deleted:
-                return
-            claims.release(session, instance_uuid)
-            instance.host = instance.node = None
-            instance.network_info, instance.updated_at = [], utcnow()
-            if instance.task_state == states.DELETING:
-                finish_delete(session, instance)
-                return
-            if len(instance.tried_hosts) >= self.conf.scheduler.max_attempts:
-                instance.vm_state, instance.task_state = states.ERROR, None
-                record_fault(session, instance, 500,
-                             f"Exceeded maximum number of retries. Exhausted all hosts available for retrying "
-                             f"build failures for instance {instance_uuid}.", f"{type(failure).__name__}: {failure}",
-                             self.host)
-                return
-            instance.task_state = states.SCHEDULING
-        self.conductor.cast(context, "build_instances", instance_uuids=[instance_uuid])
+        if self.state.reschedule(None, uuid=instance_uuid, failure=f"{type(failure).__name__}: {failure}",
+                                 host=self.host):
+            self.conductor.cast(context, "build_instances", instance_uuids=[instance_uuid])
 
 
 class ComputeHosts:
@@ -514,12 +458,14 @@ class ComputeHosts:
     answers ``compute.<host>`` for each, and one periodic task reports every host's
     resources and heartbeats (in a few transactions, whatever the number of hosts)."""
 
-    def __init__(self, conf: Any, names: list[str], db: Any, network: Any, images: Any, transport: Any) -> None:
-        self.conf, self.db = conf, db
-        self.services_db = Database.for_service(conf, "servicegroup")
-        self.registry = registry_from_conf(conf, self.services_db)
+    def __init__(self, conf: Any, names: list[str], network: Any, images: Any, transport: Any,
+                 state: Any = None) -> None:
+        """``state``: compute's state in-process (a HostState: the embedded cloud); without
+        one, every read and write goes through a conductor (:class:`RemoteHostState`)."""
+        self.conf = conf
         self.conductor, self.peers = RPCClient(transport, CONDUCTOR_TOPIC), RPCClient(transport, TOPIC)
-        self.managers = {name: ComputeManager(conf, name, db, network, images, self.conductor, self.peers)
+        self.state = state if state is not None else RemoteHostState(self.conductor)
+        self.managers = {name: ComputeManager(conf, name, self.state, network, images, self.conductor, self.peers)
                          for name in names}
         first, *rest = names
         self.server = RPCServer(transport, TOPIC, first, [self.managers[first]], workers=max(4, min(32, len(names))),
@@ -535,7 +481,6 @@ class ComputeHosts:
         self._auditing = Periodic("usage-audit", lambda: 60.0, self.audit_instance_usage)
         self._syncing = Periodic("power-states", lambda: max(conf.compute.sync_power_state_interval, 1),
                                  self.sync_power_states)
-        self._plugins: Any = None
 
     def start(self) -> None:
         self.update_available_resources()
@@ -568,7 +513,6 @@ class ComputeHosts:
         self.server.stop()
         self.conductor.close()
         self.peers.close()
-        self.services_db.dispose()
 
     def sync_power_states(self) -> dict[str, str]:
         """Each host's servers in line with its hypervisor (:mod:`stratus.compute.reconcile`);
@@ -584,20 +528,10 @@ class ComputeHosts:
     def prune_image_caches(self) -> dict[str, list[str]]:
         """Each host's cached images that no server on it uses and none used lately go;
         what each host removed."""
-        with self.db.reading() as session:
-            in_use: dict[str, set[str]] = {}
-            for host, image_ref in session.execute(sa.select(models.Instance.host, models.Instance.image_ref).where(
-                    models.Instance.host.in_(list(self.managers)), models.Instance.deleted.is_(False))):
-                in_use.setdefault(host, set()).add(image_ref)
-            for migration in session.scalars(sa.select(models.Migration).where(
-                    models.Migration.status.not_in(("confirmed", "reverted", "error")))):
-                for host in (migration.source_compute, migration.dest_compute):
-                    instance = session.get(models.Instance, migration.instance_uuid)
-                    if host in self.managers and instance is not None:
-                        in_use.setdefault(host, set()).add(instance.image_ref)
+        in_use = self.state.images_in_use(None, hosts=list(self.managers))
         removed = {}
         for name, manager in self.managers.items():
-            gone = manager.cache.prune(in_use.get(name, set()), self.conf.compute.image_cache_max_unused)
+            gone = manager.cache.prune(set(in_use.get(name, ())), self.conf.compute.image_cache_max_unused)
             if gone:
                 LOG.info("removed unused cached images %s from %s", ", ".join(gone), name)
                 removed[name] = gone
@@ -610,16 +544,8 @@ class ComputeHosts:
         whose server row says deleted go: a guest the cloud has no row for is not ours to judge."""
         guests = {name: set(manager.driver.list_instances()) for name, manager in self.managers.items()}
         every = sorted(set().union(*guests.values()))
-        deleted: dict[str, list[dict[str, Any]]] = {}
-        with self.db.reading() as session:
-            for start in range(0, len(every), 500):
-                deleted.update(session.execute(sa.select(models.Instance.uuid, models.Instance.network_info).where(
-                    models.Instance.uuid.in_(every[start:start + 500]), models.Instance.deleted.is_(True))).all())
-            moved = models.Instance.uuid == models.Migration.instance_uuid
-            parked = list(session.execute(sa.select(models.Migration.uuid, models.Migration.disk_location)
-                                          .join(models.Instance, moved).where(
-                models.Migration.disk_location.is_not(None), models.Instance.deleted.is_(True),
-                models.Migration.dest_compute.in_(list(self.managers)))).all())
+        found = self.state.deleted_guests(None, uuids=every, hosts=list(self.managers))
+        deleted, parked = found["deleted"], found["parked"]
         destroyed = {}
         for name, manager in self.managers.items():
             for uuid in sorted(guests[name] & set(deleted)):
@@ -627,19 +553,14 @@ class ComputeHosts:
                 destroyed.setdefault(name, []).append(uuid)
         images = next(iter(self.managers.values())).cache.images
         for migration_uuid, where in parked:
-            drop_parked(self.db, images, migration_uuid, where)
+            drop_parked(self.state, images, migration_uuid, where)
         return destroyed
 
     def audit_instance_usage(self) -> dict[str, int]:
         """Each host's instance usage audit of the last completed period, once
         (:mod:`stratus.compute.usage_audit`); how many servers each host reported."""
-        from stratus.compute import usage_audit
-        from stratus.hooks.manager import create_plugin_manager
-
-        if self._plugins is None:
-            self._plugins = create_plugin_manager(self.conf)
-        return usage_audit.audit(self.db, self._plugins, list(self.managers),
-                                 self.conf.compute.instance_usage_audit_period)
+        return self.state.audit_usage(None, hosts=list(self.managers),
+                                      period=self.conf.compute.instance_usage_audit_period)
 
     def reclaim_queued_deletes(self) -> list[str]:
         """Servers on these hosts soft-deleted longer than ``[compute] reclaim_instance_interval``
@@ -647,31 +568,13 @@ class ComputeHosts:
         interval = self.conf.compute.reclaim_instance_interval
         if interval <= 0:
             return []
-        Instance = models.Instance
-        cutoff = utcnow() - datetime.timedelta(seconds=interval)
-        with self.db.reading() as session:
-            due = list(session.execute(sa.select(Instance.uuid, Instance.host).where(
-                Instance.host.in_(list(self.managers)), Instance.vm_state == states.SOFT_DELETED,
-                Instance.task_state.is_(None), Instance.deleted.is_(False), Instance.deleted_at <= cutoff)))
+        due = self.state.reclaimable(None, hosts=list(self.managers), interval=interval)
         for uuid, host in due:
             LOG.info("reclaiming soft-deleted server %s on %s", uuid, host)
             self.managers[host].terminate_instance(None, uuid)
         return [uuid for uuid, _ in due]
 
     def update_available_resources(self) -> None:
-        Node = models.ComputeNode
-        now = utcnow()
-        with self.db.transaction() as session:
-            known = {(h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename).where(
-                Node.host.in_(list(self.managers))))} if len(self.managers) <= 500 else {
-                (h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename))}
-            for name, manager in self.managers.items():
-                values = manager.node_values()
-                if (name, values["nodename"]) in known:
-                    session.execute(sa.update(Node).where(Node.host == name, Node.nodename == values["nodename"])
-                                    .values(updated_at=now, **values))
-                else:
-                    session.add(Node(uuid=str(uuidlib.uuid4()), host=name, vcpus_used=0, memory_mb_used=0,
-                                     local_gb_used=0, running_vms=0, created_at=now,
-                                     updated_at=now, **values))
-        self.registry.heartbeat_many(list(self.managers), BINARY, TOPIC)
+        """Each host's totals into ``compute_nodes``, and each host's heartbeat."""
+        self.state.report_nodes(None, nodes={name: manager.node_values() for name, manager in self.managers.items()})
+        self.state.heartbeat(None, hosts=list(self.managers), binary=BINARY, topic=TOPIC)

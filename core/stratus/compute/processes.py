@@ -15,6 +15,8 @@ import signal
 import threading
 from typing import Any
 
+from oslo_config import cfg
+
 from stratus.exceptions import ConfigError
 
 LOG = logging.getLogger(__name__)
@@ -44,22 +46,52 @@ def start_conductor(conf: Any, db: Any, transport: Any, network: Any) -> Any:
     return conductor
 
 
-def start_hosts(conf: Any, db: Any, transport: Any, network: Any, images: Any) -> Any:
+def start_hosts(conf: Any, transport: Any, network: Any, images: Any, state: Any = None,
+                stopping: threading.Event | None = None) -> Any:
+    """This process's compute hosts; ``state``: compute's state in-process (the embedded
+    cloud), else through a conductor (waited for, until ``stopping`` is set)."""
     from stratus.compute.manager import ComputeHosts
 
-    hosts = ComputeHosts(conf, host_names(conf), db, network, images, transport)
+    hosts = ComputeHosts(conf, host_names(conf), network, images, transport, state)
+    if state is None:
+        hosts.state.wait(stopping)
+        if stopping is not None and stopping.is_set():
+            return hosts  # stopped before any conductor answered: nothing to start
     hosts.start()
     return hosts
 
 
+def _database_set(conf: Any) -> list[str]:
+    """The ``[database]`` options the configuration files set."""
+    found = []
+    for name in ("connection", "service_connections"):
+        location = conf.get_location(name, "database")
+        if location is not None and location.location is not cfg.Locations.opt_default:
+            found.append(name)
+    return found
+
+
 def _check_shape(conf: Any, command: str) -> None:
-    """:raises ConfigError: an in-process transport, or tables older than this code."""
+    """:raises ConfigError: an in-process transport; for a compute host, a database it would
+    hold credentials of or a service it would reach in-process; else tables older than this code."""
     from stratus.db import migration
 
     if conf.messaging.transport_url.startswith("memory://"):
         raise ConfigError(f"`stratus {command}` talks to the other services over a broker: set [messaging] "
                           "transport_url (memory:// only connects the services of one process; `stratus up` "
                           "runs them all in one)")
+    if command == "compute":
+        held = _database_set(conf)
+        if held:
+            raise ConfigError(f"`stratus compute` needs no database (a compute host reaches compute's state "
+                              f"through a conductor and the other services through their APIs, so a compromised "
+                              f"host holds no database credentials): remove [database] {', '.join(held)} from "
+                              f"its configuration ({', '.join(conf.config_file) or 'no file'})")
+        local = [f"[{name}_client] mode" for name in ("image", "network") if conf[f"{name}_client"].mode == "local"]
+        if local:
+            raise ConfigError(f"`stratus compute` reaches the image and network services through their APIs: set "
+                              f"{' and '.join(local)} = rest (and [service_credentials])")
+        return
     local = [name for name in ("network", "image") if conf[f"{name}_client"].mode == "local"]
     stale = [s for s, (current, head) in migration.status(conf, ["compute", *local, "servicegroup"])
              .items() if current != head]
@@ -82,7 +114,7 @@ def run(conf: Any, command: str, out: Any) -> None:
 
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
-    db = Database.for_service(conf, "compute")
+    db = Database.for_service(conf, "compute") if command != "compute" else None
     auth = None
     if command != "scheduler" and any(conf[group].mode == "rest" for group in CLIENTS):
         from stratus.service_auth import ServiceAuth
@@ -102,7 +134,7 @@ def run(conf: Any, command: str, out: Any) -> None:
             started.append(start_scheduler(conf, db, transport))
             what = f"scheduler on {conf.host}"
         else:
-            started.append(start_hosts(conf, db, transport, network, images))
+            started.append(start_hosts(conf, transport, network, images, stopping=stopping))
             names = host_names(conf)
             what = f"compute host {names[0]}" if len(names) == 1 else f"{len(names)} compute hosts " \
                    f"({names[0]} .. {names[-1]})"
@@ -116,5 +148,6 @@ def run(conf: Any, command: str, out: Any) -> None:
                 client.close()
         if auth is not None:
             auth.close()
-        db.dispose()
+        if db is not None:
+            db.dispose()
         LOG.info("stratus %s stopped", command)

@@ -14,15 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
-
-from stratus.compute import models, states
-from stratus.compute.instances import LAZY, columns, record_fault, utcnow
+from stratus.compute import states
 from stratus.exceptions import NotFound, StratusError
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
-Instance = models.Instance
 
 #: task -> (manager method, the power state the driver shows once it is done (None: redo it anyway))
 _POWER_TASKS = {
@@ -55,7 +51,7 @@ class Reconciling:
 
     conf: Any
     host: str
-    db: Any
+    state: Any
     driver: Any
     cache: Any
     peers: Any
@@ -66,11 +62,7 @@ class Reconciling:
         """Finish or fail what a restart of this host interrupted; what was done to which server."""
         done: dict[str, str] = {}
         self._recover_moves(done)
-        with self.db.reading() as session:
-            busy = list(session.execute(sa.select(Instance.uuid, Instance.vm_state, Instance.task_state).where(
-                Instance.host == self.host, Instance.deleted.is_(False),
-                sa.or_(Instance.task_state.is_not(None), Instance.vm_state == states.BUILDING))))
-        for uuid, vm_state, task in busy:
+        for uuid, vm_state, task in self.state.busy(None, host=self.host):
             if uuid in done:
                 continue
             try:
@@ -93,11 +85,8 @@ class Reconciling:
             return "delete finished"
         if vm_state == states.BUILDING:
             self.driver.destroy(uuid)
-            with self.db.transaction() as session:
-                instance = session.get(Instance, uuid, options=LAZY)
-                recorded = list(instance.network_info) if instance is not None else []
-                if instance is not None:  # the restart was not this host's fault: it may be tried again
-                    instance.tried_hosts = [h for h in instance.tried_hosts if h != self.host]
+            # the restart was not this host's fault: it may be tried again
+            recorded = self.state.untry_host(None, uuid=uuid, host=self.host)
             self._release_ports(uuid, recorded)
             self._release_bound(uuid)
             self._reschedule(None, uuid, self._interrupted("build"))
@@ -138,27 +127,18 @@ class Reconciling:
         self._set(uuid, expect=task, vm_state=vm_state, task_state=None, power_state=power)
 
     def _fail(self, uuid: str, task: str, what: str) -> None:
-        exc = self._interrupted(what)
-        with self.db.transaction() as session:
-            instance = session.get(Instance, uuid, options=LAZY)
-            if instance is None or instance.deleted or instance.task_state != task:
-                return
-            instance.vm_state, instance.task_state, instance.updated_at = states.ERROR, None, utcnow()
-            instance.power_state = self._guest_power(uuid) or PowerState.NOSTATE
-            record_fault(session, instance, 500, f"Failed to {what} instance: {exc}",
-                         f"{type(exc).__name__}: {exc}", self.host)
+        self._fault(uuid, self._interrupted(what), what, [task], vm_state=states.ERROR, task_state=None,
+                    power_state=self._guest_power(uuid) or PowerState.NOSTATE)
 
     def _release_bound(self, uuid: str) -> None:
         """Ports bound to the server that its ``network_info`` may not list yet (a build cut
         short between taking them and recording them): made ones deleted, given ones unbound."""
         if self.network is None:
             return
-        with self.db.reading() as session:
-            instance = session.get(Instance, uuid, options=LAZY)
-            if instance is None:
-                return
-            given = {r.get("port") for r in instance.requested_networks or () if r.get("port")}
-            recorded = {a["port_id"] for a in instance.network_info}
+        ports = self.state.requested_ports(None, uuid=uuid)
+        if ports is None:
+            return
+        given, recorded = set(ports["given"]), set(ports["recorded"])
         bound = [p for p in self.network.bound_ports(uuid) if p not in recorded]
         self.network.detach(uuid, [(p, p not in given) for p in bound])
 
@@ -166,20 +146,12 @@ class Reconciling:
         """Resizes and migrations this host had a part in: a move cut short is undone (the
         server back on its source as before, with a fault), a confirm or revert cut short is
         done again."""
-        from stratus.compute.resizing import drop_parked, load_migration
+        from stratus.compute.resizing import drop_parked
 
-        Migration = models.Migration
-        with self.db.reading() as session:
-            moves = [{c.name: getattr(m, c.name) for c in Migration.__table__.columns}
-                     for m in session.scalars(sa.select(Migration).where(
-                         Migration.status.in_(_MOVING),
-                         sa.or_(Migration.source_compute == self.host, Migration.dest_compute == self.host)))]
-        for move in moves:
+        for move in self.state.moves(None, host=self.host, statuses=list(_MOVING)):
             uuid, status = move["instance_uuid"], move["status"]
             source, dest = move["source_compute"] == self.host, move["dest_compute"] == self.host
-            with self.db.reading() as session:
-                instance = session.get(Instance, uuid, options=LAZY)
-                row = columns(instance) if instance is not None and not instance.deleted else None
+            row = self.state.instance(None, uuid=uuid)
             if row is None:
                 continue
             try:
@@ -188,15 +160,14 @@ class Reconciling:
                         if move["old_vm_state"] != states.STOPPED and \
                                 self._guest_power(uuid) is PowerState.SHUTDOWN:
                             self.driver.power_on(uuid)
-                        drop_parked(self.db, self.cache.images, move["uuid"], move["disk_location"])
+                        drop_parked(self.state, self.cache.images, move["uuid"], move["disk_location"])
                         self._resize_failed(uuid, move["uuid"], self._interrupted("resize"))
                     done[uuid] = "resize undone"
                 elif status == "post-migrating" and dest:
                     with self._locked(uuid):
-                        with self.db.reading() as session:
-                            current = load_migration(session, move["uuid"])
-                            if current is None or current.status != "post-migrating":
-                                continue
+                        current = self.state.migration(None, migration_uuid=move["uuid"])
+                        if current is None or current["status"] != "post-migrating":
+                            continue
                         if row["host"] != self.host:
                             self.driver.destroy(uuid)
                         self._move_back(None, row, move, [], "error", self._interrupted("resize"))
@@ -214,10 +185,7 @@ class Reconciling:
 
     def sync_power_states(self) -> dict[str, str]:
         """Bring the servers settled on this host in line with the driver; what changed."""
-        with self.db.reading() as session:
-            rows = list(session.execute(sa.select(Instance.uuid, Instance.vm_state, Instance.power_state).where(
-                Instance.host == self.host, Instance.deleted.is_(False), Instance.task_state.is_(None),
-                Instance.vm_state.in_(_SETTLED))))
+        rows = self.state.settled(None, host=self.host, vm_states=sorted(_SETTLED))
         guests = set(self.driver.list_instances())
         changed = {}
         for uuid, vm_state, power in rows:
@@ -236,14 +204,11 @@ class Reconciling:
                 return None
             message = (f"Instance {uuid} is not on its hypervisor: compute host {self.host} no longer has its "
                        f"guest.")
-            with self.db.transaction() as session:
-                instance = session.get(Instance, uuid, options=LAZY)
-                if instance is None or instance.deleted or instance.task_state is not None \
-                        or instance.vm_state != vm_state:
-                    return None
-                instance.vm_state, instance.power_state, instance.updated_at = (states.ERROR, PowerState.NOSTATE,
-                                                                                 utcnow())
-                record_fault(session, instance, 500, message, f"NotFound: {message}", self.host)
+            if not self.state.fault(None, uuid=uuid, values={"vm_state": states.ERROR,
+                                                             "power_state": PowerState.NOSTATE},
+                                    message=message, details=f"NotFound: {message}", host=self.host, tasks=[None],
+                                    where={"vm_state": vm_state}):
+                return None
             return "ERROR: the hypervisor no longer has its guest"
         if vm_state == states.ACTIVE and now in (PowerState.SHUTDOWN, PowerState.CRASHED):
             written = self._write(uuid, vm_state, power, vm_state=states.STOPPED, power_state=now)
@@ -258,9 +223,5 @@ class Reconciling:
 
     def _write(self, uuid: str, was_vm_state: str, was_power: int, **values: Any) -> bool:
         """Compare-and-set on the states read: an action that began meanwhile wins."""
-        query = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False),
-                                          Instance.task_state.is_(None), Instance.vm_state == was_vm_state,
-                                          Instance.power_state == was_power)
-        with self.db.transaction() as session:
-            return session.execute(query.values(updated_at=utcnow(), **values)
-                                   .execution_options(synchronize_session=False)).rowcount == 1
+        return self.state.update(None, uuid=uuid, values=values, where={
+            "task_state": None, "vm_state": was_vm_state, "power_state": was_power})

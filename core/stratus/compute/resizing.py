@@ -16,36 +16,19 @@ import logging
 import os
 from typing import Any
 
-import sqlalchemy as sa
-
-from stratus.compute import claims, history, models, states, zones
-from stratus.compute.instances import LAZY, columns, instance_spec, record_fault, utcnow
+from stratus.compute import history, states
+from stratus.compute.instances import instance_spec
 from stratus.interfaces.hypervisor import PowerState
 
 LOG = logging.getLogger(__name__)
-Migration = models.Migration
 
 
-def load_migration(session: Any, migration_uuid: str) -> Migration | None:
-    return session.scalars(sa.select(Migration).where(Migration.uuid == migration_uuid)).first()
-
-
-def drop_parked(db: Any, images: Any, migration_uuid: str, where: str | None) -> None:
+def drop_parked(state: Any, images: Any, migration_uuid: str, where: str | None) -> None:
     """The disk a move between hosts parked is removed and the migration no longer names it."""
     if not where:
         return
     images.drop(where)
-    with db.transaction() as session:
-        session.execute(sa.update(Migration).where(Migration.uuid == migration_uuid).values(disk_location=None))
-
-
-def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
-    """The server's claim goes back to what it was before the resize (if the resize took
-    one: until then the server's claim is still its old one)."""
-    if session.get(models.Allocation, migration_uuid) is None:
-        return
-    claims.release(session, instance_uuid)
-    claims.move(session, migration_uuid, instance_uuid)
+    state.clear_disk_location(None, migration_uuid=migration_uuid)
 
 
 class Resizing:
@@ -53,7 +36,7 @@ class Resizing:
 
     conf: Any
     host: str
-    db: Any
+    state: Any
     driver: Any
     cache: Any
     peers: Any
@@ -63,21 +46,14 @@ class Resizing:
         """Move the migration from ``expected`` to ``status`` (and the server's task); the
         server's row, metadata and the migration's row — or None if either moved on."""
 
-        with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid, options=LAZY)
-            migration = load_migration(session, migration_uuid)
-            if instance is None or instance.deleted or migration is None or migration.status != expected:
-                return None
-            migration.status, migration.updated_at = status, utcnow()
-            if task is not None:
-                instance.task_state, instance.updated_at = task, utcnow()
-            return (columns(instance), {m.key: m.value for m in instance.metadata_items},
-                    {c.name: getattr(migration, c.name) for c in Migration.__table__.columns})
+        step = self.state.migration_step(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                         expected=expected, status=status, task=task)
+        return (step["row"], step["metadata"], step["migration"]) if step is not None else None
 
     # -- source: start ------------------------------------------------------------------
 
     def resize_instance(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_resize_instance",
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid, "compute_resize_instance",
                                                          self.host):
             step = self._migration_step(instance_uuid, migration_uuid, "pre-migrating", "migrating",
                                         states.RESIZE_MIGRATING)
@@ -121,11 +97,7 @@ class Resizing:
         finally:
             if os.path.exists(path):
                 os.unlink(path)
-        with self.db.transaction() as session:
-            session.execute(sa.update(Migration).where(Migration.uuid == migration["uuid"]).values(
-                status="post-migrating", disk_location=where, updated_at=utcnow()))
-            session.execute(sa.update(models.Instance).where(models.Instance.uuid == uuid).values(
-                task_state=states.RESIZE_MIGRATED, updated_at=utcnow()))
+        self.state.disk_sent(None, instance_uuid=uuid, migration_uuid=migration["uuid"], where=where)
         self.peers.cast(context, "finish_resize", server=migration["dest_compute"], instance_uuid=uuid,
                         migration_uuid=migration["uuid"])
 
@@ -133,48 +105,28 @@ class Resizing:
         """Nothing changed on the guest that was not undone: the server is as before, with a fault."""
 
         LOG.warning("resize of %s on %s failed: %s", instance_uuid, self.host, exc)
-        with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid, options=LAZY)
-            migration = load_migration(session, migration_uuid)
-            give_back(session, instance_uuid, migration_uuid)
-            if migration is not None:
-                migration.status, migration.updated_at = "error", utcnow()
-            if instance is not None and not instance.deleted:
-                instance.task_state, instance.updated_at = None, utcnow()
-                record_fault(session, instance, 500, f"Failed to resize instance: {exc}",
-                             f"{type(exc).__name__}: {exc}", self.host)
+        self.state.resize_failed(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                 message=f"Failed to resize instance: {exc}", details=f"{type(exc).__name__}: {exc}",
+                                 host=self.host)
 
     def _resized(self, instance_uuid: str, migration_uuid: str, **values: Any) -> bool:
         """The server is in its new flavor (``values``: where it now is); False if it was
         deleted meanwhile (the migration then ends in error)."""
         power = self.driver.get_info(instance_uuid).power_state
-        with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid, options=LAZY)
-            migration = load_migration(session, migration_uuid)
-            if instance is None or instance.deleted:
-                migration.status, migration.updated_at = "error", utcnow()
-                return False
-            migration.status, migration.updated_at = "finished", utcnow()
-            for name, value in values.items():
-                setattr(instance, name, value)
-            if "host" in values:
-                instance.availability_zone = zones.zone_of(session, self.conf, values["host"])
-            instance.flavor, instance.vm_state, instance.task_state = migration.new_flavor, states.RESIZED, None
-            instance.power_state, instance.updated_at = power, utcnow()
-        return True
+        return self.state.resized(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid, power=power,
+                                  values=values)
 
     # -- destination: finish ------------------------------------------------------------
 
     def finish_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_finish_resize",
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid, "compute_finish_resize",
                                                          self.host):
             step = self._migration_step(instance_uuid, migration_uuid, "post-migrating", "post-migrating",
                                         states.RESIZE_FINISH)
             if step is None:  # deleted while its disk was on the way: nobody will fetch it
-                with self.db.reading() as session:
-                    migration = load_migration(session, migration_uuid)
-                    where = migration.disk_location if migration is not None else None
-                drop_parked(self.db, self.cache.images, migration_uuid, where)
+                migration = self.state.migration(None, migration_uuid=migration_uuid)
+                drop_parked(self.state, self.cache.images, migration_uuid,
+                            migration["disk_location"] if migration is not None else None)
                 return
             row, metadata, migration = step
             path = os.path.join(self.cache.dir, f"resize-{migration_uuid}.in")
@@ -200,7 +152,7 @@ class Resizing:
             if not self._resized(instance_uuid, migration_uuid, host=self.host, node=migration["dest_node"],
                                  network_info=network_info):
                 self.reap(instance_uuid, network_info)  # deleted while it moved here
-            drop_parked(self.db, self.cache.images, migration_uuid, migration["disk_location"])
+            drop_parked(self.state, self.cache.images, migration_uuid, migration["disk_location"])
 
     def _move_back(self, context: Any, row: dict[str, Any], migration: dict[str, Any],
                    network_info: list[dict[str, Any]], status: str, failure: Exception | None) -> None:
@@ -215,11 +167,9 @@ class Resizing:
         except Exception:
             LOG.exception("could not bind the ports of %s back to %s", row["uuid"], migration["source_compute"])
             source_ports = row["network_info"]
-        with self.db.transaction() as session:
-            give_back(session, row["uuid"], migration["uuid"])
-            session.execute(sa.update(models.Instance).where(models.Instance.uuid == row["uuid"]).values(
-                network_info=source_ports, updated_at=utcnow()))
-        drop_parked(self.db, self.cache.images, migration["uuid"], migration["disk_location"])
+        self.state.moved_back(None, instance_uuid=row["uuid"], migration_uuid=migration["uuid"],
+                              network_info=source_ports)
+        drop_parked(self.state, self.cache.images, migration["uuid"], migration["disk_location"])
         self.peers.cast(context, "finish_revert_resize", server=migration["source_compute"],
                         instance_uuid=row["uuid"], migration_uuid=migration["uuid"], status=status,
                         failure=f"{type(failure).__name__}: {failure}" if failure else None)
@@ -228,15 +178,13 @@ class Resizing:
 
     def confirm_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
 
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_confirm_resize",
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid, "compute_confirm_resize",
                                                          self.host):
-            with self.db.transaction() as session:
-                migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                if migration is None or migration.status != "confirming" or instance is None:
-                    return
-                same, network_info = migration.dest_compute == self.host, list(instance.network_info)
-                gone = instance.deleted
+            started = self.state.confirm_started(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                                 host=self.host)
+            if started is None:
+                return
+            same, network_info, gone = started["same"], started["network_info"], started["gone"]
             if gone and same:
                 pass  # deleted meanwhile: the driver already forgot it
             elif same:
@@ -244,18 +192,11 @@ class Resizing:
             else:
                 self.driver.destroy(instance_uuid)
                 self._unplug(instance_uuid, network_info)
-            with self.db.transaction() as session:
-                migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                claims.release(session, migration_uuid)
-                migration.status, migration.updated_at = "confirmed", utcnow()
-                if not instance.deleted and instance.vm_state == states.RESIZED:
-                    instance.vm_state = migration.old_vm_state
-                    instance.task_state, instance.updated_at = None, utcnow()
+            self.state.confirmed(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid)
 
     def revert_resize(self, context: Any, instance_uuid: str, migration_uuid: str) -> None:
 
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid, "compute_revert_resize",
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid, "compute_revert_resize",
                                                          self.host):
             step = self._migration_step(instance_uuid, migration_uuid, "reverting", "reverting", None)
             if step is None:
@@ -264,13 +205,8 @@ class Resizing:
             if migration["source_compute"] == self.host:
                 self._capable("RESIZE").revert_resize(instance_uuid)
                 power = self.driver.get_info(instance_uuid).power_state
-                with self.db.transaction() as session:
-                    give_back(session, instance_uuid, migration_uuid)
-                    session.execute(sa.update(Migration).where(Migration.uuid == migration_uuid).values(
-                        status="reverted", updated_at=utcnow()))
-                    session.execute(sa.update(models.Instance).where(models.Instance.uuid == instance_uuid).values(
-                        flavor=migration["old_flavor"], vm_state=migration["old_vm_state"], task_state=None,
-                        power_state=power, updated_at=utcnow()))
+                self.state.reverted_here(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                         power=power)
                 return
             self.driver.destroy(instance_uuid)
             self._move_back(context, row, migration, row["network_info"], "reverted", None)
@@ -278,25 +214,13 @@ class Resizing:
     def finish_revert_resize(self, context: Any, instance_uuid: str, migration_uuid: str, status: str,
                              failure: str | None = None) -> None:
 
-        with self._locked(instance_uuid), history.event(self.db, context, instance_uuid,
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
                                                          "compute_finish_revert_resize", self.host):
-            with self.db.transaction() as session:
-                migration = load_migration(session, migration_uuid)
-                if migration is None:
-                    return
-                old_state, node = migration.old_vm_state, migration.source_node
-            if old_state != states.STOPPED:
+            migration = self.state.migration(None, migration_uuid=migration_uuid)
+            if migration is None:
+                return
+            if migration["old_vm_state"] != states.STOPPED:
                 self.driver.power_on(instance_uuid)
             power = self.driver.get_info(instance_uuid).power_state
-            with self.db.transaction() as session:
-                migration = load_migration(session, migration_uuid)
-                instance = session.get(models.Instance, instance_uuid, options=LAZY)
-                migration.status, migration.updated_at = status, utcnow()
-                if instance is None or instance.deleted:
-                    return
-                instance.host, instance.node, instance.flavor = self.host, node, migration.old_flavor
-                instance.availability_zone = zones.zone_of(session, self.conf, self.host)
-                instance.vm_state, instance.task_state, instance.power_state = old_state, None, power
-                instance.updated_at = utcnow()
-                if failure:
-                    record_fault(session, instance, 500, f"Failed to resize instance: {failure}", failure, self.host)
+            self.state.revert_finished(None, instance_uuid=instance_uuid, migration_uuid=migration_uuid,
+                                       status=status, host=self.host, power=power, failure=failure)

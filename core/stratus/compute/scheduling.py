@@ -125,7 +125,7 @@ class SchedulerService:
 
         :raises NoValidHost: no host fits or every claim lost its race.
         """
-        from stratus.compute.resizing import load_migration
+        from stratus.compute.host_state import load_migration
 
         with self.db.reading() as session:
             instance = session.get(models.Instance, instance_uuid, options=LAZY)
@@ -227,7 +227,7 @@ class SchedulerService:
 
     def _claim_resize(self, instance_uuid: str, migration_uuid: str, flavor: dict[str, Any], host: str,
                       nodename: str) -> bool:
-        from stratus.compute.resizing import load_migration
+        from stratus.compute.host_state import load_migration
 
         with self.db.transaction() as session:
             group = session.get(models.Instance, instance_uuid, options=LAZY).request_spec.get("group")

@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from stratus.compute import models, states
+from stratus.compute.host_state import HostState
 from stratus.compute.manager import ComputeManager
 from stratus.db import migration
 from stratus.db.engine import Database
@@ -21,7 +22,8 @@ def manager(conf):
     migration.sync(conf, ["compute"])
     db = Database.for_service(conf, "compute")
     transport = Transport("memory://")
-    made = ComputeManager(conf, "h1", db, None, None, RPCClient(transport, "conductor"))
+    made = ComputeManager(conf, "h1", HostState(conf, db), None, None, RPCClient(transport, "conductor"))
+    made.db = db  # what the tests arrange and read (the manager itself reaches it only through its state)
     yield made
     db.dispose()
 

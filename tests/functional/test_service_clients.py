@@ -71,6 +71,7 @@ def test_show_gives_an_image_and_none_for_a_missing_one(images, conn):
     assert (found.id, found.status, found.size, found.checksum) == (tiny.id, "active", tiny.size, tiny.checksum)
     assert (found.disk_format, found.container_format) == (tiny.disk_format, tiny.container_format)
     assert images.show(str(uuid.uuid4())) is None
+    assert conn.image.get_image(tiny.id).direct_url is None  # not shown unless [image] show_image_direct_url
 
 
 def test_download_writes_the_data_checked_and_whole(images, conn, tmp_path):

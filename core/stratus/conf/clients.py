@@ -39,6 +39,15 @@ identity_opts = [
 SAMPLE_ONLY_OPTS = {CREDENTIALS: {o.dest for o in ks_loading.get_auth_plugin_conf_options("password")}}
 
 
+image_opts = [
+    cfg.ListOpt("direct_url_schemes", default=[],
+                help="URL schemes (file, swift+https, ...) of image data a compute host reads straight from a "
+                "store of its own [image] enabled_stores when the image service shows the image's `direct_url` "
+                "([image] show_image_direct_url there); any other image, or a failed read, comes through the "
+                "image API."),
+]
+
+
 def _adapter_opts() -> list[cfg.Opt]:
     return [o for o in ks_loading.get_adapter_conf_options(include_deprecated=False)
             if o.dest in ("region_name", "valid_interfaces", "endpoint_override", "connect_retries",
@@ -51,6 +60,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     for group in CLIENTS:
         conf.register_opts([_MODE, *_adapter_opts()], group=group)
     conf.register_opts(identity_opts, group="identity_client")
+    conf.register_opts(image_opts, group="image_client")
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
@@ -58,7 +68,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
                    + ks_loading.get_auth_plugin_conf_options("password"))
     result: list[tuple[str | None, list[cfg.Opt]]] = [(CREDENTIALS, credentials)]
     for group in CLIENTS:
-        result.append((group, [_MODE, *_adapter_opts(), *(identity_opts if group == "identity_client" else [])]))
+        extra = {"identity_client": identity_opts, "image_client": image_opts}.get(group, [])
+        result.append((group, [_MODE, *_adapter_opts(), *extra]))
     return result
 
 

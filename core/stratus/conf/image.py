@@ -16,6 +16,10 @@ opts = [
         help="Image stores as name:driver, e.g. fast:file,cheap:swift. Each store reads its own "
         "options from the group named after it ([fast] datadir = ...).",
     ),
+    cfg.BoolOpt("show_image_direct_url", default=False,
+                help="Show each image's `direct_url` (where its data is in a store), so compute hosts with "
+                "that store configured read it from there ([image_client] direct_url_schemes). As Glance: "
+                "it tells every reader of the image where its data lives; enable it only when that is fine."),
     cfg.StrOpt("default_store", default="local", help="Store new images go to unless the request names one."),
     cfg.IntOpt("image_size_cap", default=1099511627776, min=1,
                help="Largest image in bytes; a bigger upload is cut off with 413 and nothing kept."),

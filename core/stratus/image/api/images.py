@@ -124,7 +124,7 @@ class Images:
         except sa.exc.IntegrityError:
             raise Conflict(f"An image with identifier {row.id} already exists") from None
         resp.status = 201
-        resp.media = views.image(row)
+        resp.media = views.image(row, self.images.conf.image.show_image_direct_url)
         resp.location = f"/v2/images/{row.id}"
         import_headers(resp, self.images)
 
@@ -143,7 +143,8 @@ class Images:
         limit = min(limit, conf.api_limit_max)
         with self.images.db.transaction() as session:
             page = listing.query(session, req.params, req.context.stratus, limit)
-        body: dict[str, Any] = {"images": [views.image(r) for r in page.rows], "first": "/v2/images",
+        direct = self.images.conf.image.show_image_direct_url
+        body: dict[str, Any] = {"images": [views.image(r, direct) for r in page.rows], "first": "/v2/images",
                                 "schema": "/v2/schemas/images"}
         if page.more and page.rows:
             query = {k: v for k, v in req.params.items() if k != "marker"}
@@ -159,7 +160,7 @@ class ImageItem:
     @schema("Show an image", responses={200: IMAGE})
     def on_get(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:
         enforce(req, self.policy, "image:get_image")
-        resp.media = views.image(load(self.images, req, image_id))
+        resp.media = views.image(load(self.images, req, image_id), self.images.conf.image.show_image_direct_url)
 
     @schema(f"Update an image with a JSON patch ({patching.MEDIA_TYPE}, or the older {patching.MEDIA_TYPE_V2_0})",
             responses={200: IMAGE})
@@ -190,7 +191,7 @@ class ImageItem:
             write_state(row, after)
             row.updated_at = states.now()
             session.flush()
-            resp.media = views.image(row)
+            resp.media = views.image(row, self.images.conf.image.show_image_direct_url)
 
     @schema("Delete an image and its data", responses={204: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, image_id: str) -> None:

@@ -24,6 +24,8 @@ IMAGE: dict[str, Any] = {
         "updated_at": {"type": "string", "readOnly": True, "format": "date-time"},
         "self": {"type": "string", "readOnly": True}, "file": {"type": "string", "readOnly": True},
         "schema": {"type": "string", "readOnly": True}, "stores": {"type": "string", "readOnly": True},
+        "direct_url": {"type": "string", "readOnly": True,
+                       "description": "URL to access the image file kept in external store"},
         "tags": {**attributes.PROPERTIES["tags"], "description": "List of strings related to the image"},
     },
     "additionalProperties": {"type": "string"},

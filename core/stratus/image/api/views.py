@@ -13,7 +13,9 @@ def iso(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def image(row: models.Image) -> dict[str, Any]:
+def image(row: models.Image, direct_url: bool = False) -> dict[str, Any]:
+    """The image document; with ``direct_url`` (``[image] show_image_direct_url``), the URL
+    of its data in the first store that holds it, for services that read it from there."""
     body = {
         "id": row.id, "name": row.name, "status": row.status, "visibility": row.visibility,
         "protected": row.protected, "os_hidden": row.os_hidden, "owner": row.owner,
@@ -26,6 +28,10 @@ def image(row: models.Image) -> dict[str, Any]:
     stores = [loc.store for loc in row.locations if loc.store != STAGING]
     if stores:
         body["stores"] = ",".join(dict.fromkeys(stores))
+    if direct_url:
+        found = next((loc.url for loc in row.locations if loc.store != STAGING), None)
+        if found:
+            body["direct_url"] = found
     body.update({p.name: p.value for p in row.extra})
     return body
 

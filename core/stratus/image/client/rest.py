@@ -1,6 +1,9 @@
 """The image client over Glance's public API v2 (Stratus's image API or upstream Glance).
 
-Calls go as ``[service_credentials]`` (an admin of a service project), or as the user with
+Image data comes through ``GET /v2/images/{id}/file``, or straight from a store this host
+has configured when the image service shows the image's ``direct_url`` and its scheme is in
+``[image_client] direct_url_schemes`` (checked against the image's size and checksum
+either way). Calls go as ``[service_credentials]`` (an admin of a service project), or as the user with
 the service token beside it when a request context is given. Snapshots are created with
 ``owner`` set to the server's project, as an admin may; a disk moving between hosts is
 parked as a private, hidden image of the service's project (``stratus_parked`` property)
@@ -11,13 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import threading
+from collections.abc import Iterable
 from typing import Any
 
-from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound
 from stratus.image.client import ImageClient, ImageInfo
+from stratus.interfaces.image_store import Location
 from stratus.service_auth import ServiceAuth, request
 
+LOG = logging.getLogger(__name__)
 GROUP = "image_client"
 _CHUNK = 1 << 20
 #: image attributes Glance keeps in columns; every other string attribute is a property
@@ -40,6 +48,23 @@ class RestImageClient(ImageClient):
 
     def __init__(self, conf: Any, auth: ServiceAuth) -> None:
         self.conf, self.auth = conf, auth
+        self._stores: dict[str, Any] | None = None
+        self._stores_lock = threading.Lock()
+
+    def _local_stores(self) -> dict[str, Any]:
+        """The stores of this host's ``[image] enabled_stores`` (none needs the image database)."""
+        from stratus import loading
+        from stratus.conf.image import STORE_OPTS
+
+        with self._stores_lock:
+            if self._stores is None:
+                self._stores = {}
+                for spec in self.conf.image.enabled_stores:
+                    name, _, driver = spec.partition(":")
+                    self.conf.register_opts(STORE_OPTS, group=name)
+                    self._stores[name] = loading.load_driver("stratus.image_store", driver, self.conf,
+                                                             store_name=name)
+            return self._stores
 
     def _call(self, method: str, url: str, what: str, context: Any = None, **kwargs: Any) -> Any:
         return request(self.auth.adapter(GROUP, context), method, url, what, **kwargs)
@@ -64,25 +89,46 @@ class RestImageClient(ImageClient):
         return f"{endpoint.rstrip('/')}/v2/images/{image_id}" if endpoint else None
 
     def download(self, image_id: str, target: str) -> None:
-        image = self.show(image_id)
-        if image is None or image.status != "active":
+        try:
+            body = self._call("GET", f"/v2/images/{image_id}", f"image {image_id}").json()
+        except NotFound:
+            body = {}
+        if body.get("status") != "active":
             raise NotFound(f"Image {image_id} could not be found or is not active.")
+        image = info(body)
+        direct = body.get("direct_url")
+        if direct and direct.split("://", 1)[0].lower() in self.conf.image_client.direct_url_schemes:
+            store = next((s for s in self._local_stores().values() if direct.split("://", 1)[0].lower()
+                          in s.schemes), None)
+            if store is not None:
+                try:
+                    self._write(image, store.get(Location(direct)), target, "read from its store")
+                    return
+                except (NotFound, BackendUnavailable, Invalid, OSError) as exc:
+                    LOG.warning("image %s could not be read from its store (%s); downloading it", image_id, exc)
         response = self._call("GET", f"/v2/images/{image_id}/file", f"data of image {image_id}", stream=True)
         if response.status_code == 204:
             raise NotFound(f"Image {image_id} has no data.")
+        try:
+            self._write(image, response.iter_content(_CHUNK), target, "as downloaded")
+        finally:
+            response.close()
+
+    @staticmethod
+    def _write(image: ImageInfo, chunks: Iterable[bytes], target: str, how: str) -> None:
+        """``chunks`` into ``target``, whole or not at all, checked against size and checksum."""
         digest, written, partial = hashlib.md5(usedforsecurity=False), 0, f"{target}.part"
         try:
             with open(partial, "wb") as out:
-                for chunk in response.iter_content(_CHUNK):
+                for chunk in chunks:
                     out.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
             if (image.size is not None and written != image.size) or (
                     image.checksum and digest.hexdigest() != image.checksum):
-                raise Invalid(f"Image {image_id} as downloaded does not match its size or checksum.")
+                raise Invalid(f"Image {image.id} {how} does not match its size or checksum.")
             os.replace(partial, target)
         finally:
-            response.close()
             if os.path.exists(partial):
                 os.unlink(partial)
 

@@ -1,7 +1,7 @@
 """The conductor: orchestrates builds and moves between the scheduler and the hosts.
 
 ``build_instances`` is cast by the API for new servers and by a compute host for a
-reschedule; it asks the scheduler service (:mod:`stratus.compute.scheduling`) for hosts,
+reschedule; it asks the scheduler service (:mod:`stratus.scheduler.service`) for hosts,
 which answers once it has claimed them, and casts ``build_and_run_instance`` to each.
 When nothing fits (or the scheduler does not answer) the servers go to ``ERROR`` with
 the explanation as their fault. It also notices builds on hosts that stopped
@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import binaries, claims, models, scheduling, states
+from stratus.compute import binaries, claims, models, states
 from stratus.compute.instances import LAZY, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
-from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
+from stratus.compute.topics import CONDUCTOR_TOPIC, SCHEDULER_TOPIC, TOPIC
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, MessagingTimeout
 from stratus.rpc import RPCClient, RPCServer
@@ -36,7 +36,7 @@ class Conductor:
         self.services_db = Database.for_service(conf, "servicegroup")
         self.registry = registry_from_conf(conf, self.services_db)
         self.compute = RPCClient(transport, TOPIC)
-        self.scheduler = RPCClient(transport, scheduling.TOPIC)
+        self.scheduler = RPCClient(transport, SCHEDULER_TOPIC)
         self.server: RPCServer | None = None
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
         self._reaper = Periodic("conductor-reaper", lambda: conf.service.report_interval, self.reap_builds)

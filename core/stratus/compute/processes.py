@@ -30,7 +30,7 @@ def host_names(conf: Any) -> list[str]:
 
 
 def start_scheduler(conf: Any, db: Any, transport: Any) -> Any:
-    from stratus.compute.scheduling import SchedulerService
+    from stratus.scheduler.service import SchedulerService
 
     scheduler = SchedulerService(conf, db, transport, conf.host)
     scheduler.start()

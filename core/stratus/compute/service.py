@@ -37,11 +37,10 @@ class ComputeService:
     def host_states_changed(self, context: Any) -> None:
         """Tell every scheduler to read the nodes again (a service or an aggregate changed);
         if the broker is away they read them within ``[scheduler] host_state_max_age``."""
-        from stratus.compute import scheduling
-        from stratus.compute.hoststates import CHANGED
+        from stratus.compute.topics import HOSTS_CHANGED, SCHEDULER_TOPIC
 
         try:
-            self.rpc(scheduling.TOPIC).fanout(context, CHANGED)
+            self.rpc(SCHEDULER_TOPIC).fanout(context, HOSTS_CHANGED)
         except BackendUnavailable as exc:
             LOG.warning("could not tell the schedulers that hosts changed (%s)", exc)
 

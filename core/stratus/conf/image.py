@@ -73,7 +73,7 @@ def store_groups(conf: cfg.ConfigOpts) -> set[str]:
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    from stratus.image.stores.file import OPTS as FILE_OPTS
+    from stratus.image.drivers.file import OPTS as FILE_OPTS
 
     # Store groups are named by the operator; the sample shows the default configuration's
     # (a store named "local" of driver "file") and the staging area's.

@@ -10,7 +10,7 @@ from stratus import loading
 from stratus.conf.image import STAGING_STORE, STORE_OPTS
 from stratus.db.engine import Database
 from stratus.exceptions import ConfigError
-from stratus.image.stores.file import FileStore
+from stratus.image.drivers.file import FileStore
 from stratus.interfaces.image_store import ImageStore, ImageStoreCapability, WritableStore
 
 #: the staging area is a file store of this name (as in Glance): ``[os_glance_staging_store] datadir``

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from stratus.compute import models
-from stratus.compute.scheduling import SchedulerService
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.rpc import Transport
+from stratus.scheduler.service import SchedulerService
 from stratus.servicegroup.models import ServiceRecord
 
 NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)

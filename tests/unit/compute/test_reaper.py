@@ -8,10 +8,10 @@ import pytest
 
 from stratus.compute import claims, models, states
 from stratus.compute.conductor import Conductor
-from stratus.compute.scheduling import SchedulerService
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.rpc import Transport
+from stratus.scheduler.service import SchedulerService
 from stratus.servicegroup.models import ServiceRecord
 
 NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)

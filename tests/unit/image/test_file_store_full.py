@@ -10,7 +10,7 @@ import pytest
 
 from stratus import loading
 from stratus.exceptions import PayloadTooLarge
-from stratus.image.stores.file import FileStore
+from stratus.image.drivers.file import FileStore
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The conductor asks it over RPC (``select_destinations`` for builds,
 ``select_resize_destination`` for resizes and migrations). It runs the filters and
 weighers of :class:`~stratus.scheduler.selection.Scheduler` over its cached view of the
-nodes (:class:`~stratus.compute.hoststates.HostStateView`) and takes each claim with a
+nodes (:class:`~stratus.scheduler.hoststates.HostStateView`) and takes each claim with a
 conditional UPDATE (:mod:`stratus.compute.claims`): a claim that lost a race makes it
 choose again without that host, so several schedulers never over-commit a node. It
 answers with the hosts only once their claims are taken, so a conductor never casts to a
@@ -20,16 +20,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import binaries, claims, models, states, zones
-from stratus.compute.hoststates import HostStateView
 from stratus.compute.instances import LAZY, finish_delete, utcnow
+from stratus.compute.topics import SCHEDULER_TOPIC
 from stratus.db.engine import Database
 from stratus.interfaces.scheduler import FilterCapability, FlavorSpec, InstanceGroupSpec, RequestSpec
 from stratus.rpc import RPCServer
+from stratus.scheduler.hoststates import HostStateView
 from stratus.scheduler.selection import NoValidHost, Scheduler
 from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 LOG = logging.getLogger(__name__)
-TOPIC = "scheduler"
+TOPIC = SCHEDULER_TOPIC
 BINARY = binaries.SCHEDULER
 
 

@@ -20,12 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import binaries, models, states, zones
+from stratus.compute.topics import HOSTS_CHANGED
 from stratus.interfaces.scheduler import HostState, RequestSpec
 from stratus.scheduler.selection import charged
 
 Node = models.ComputeNode
 #: what the API fans out when the view must be re-read at once
-CHANGED = "host_states_changed"
+CHANGED = HOSTS_CHANGED
 
 
 def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True) -> list[HostState]:

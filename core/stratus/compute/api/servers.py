@@ -10,7 +10,6 @@ import hashlib
 import ipaddress
 import re
 import secrets
-import uuid as uuidlib
 from typing import Any
 
 import falcon
@@ -24,10 +23,11 @@ from stratus.compute.api.common import bool_param, changes, context, int_param, 
 from stratus.compute.api.flavors import embedded
 from stratus.compute.api.flavors import find as find_flavor
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
+from stratus.compute.creating import ServerRequest, create_servers
 from stratus.compute.instances import LAZY, finish_delete, utcnow
-from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
+from stratus.compute.topics import TOPIC
 from stratus.db import paging
-from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound, QuotaExceeded
+from stratus.exceptions import Conflict, Forbidden, Invalid, NotFound
 
 Instance = models.Instance
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
@@ -90,10 +90,6 @@ SORT_KEYS = {"created_at": Instance.created_at, "display_name": Instance.display
 def _ref(value: Any) -> str:
     """An id, or the last part of a URL to one (Nova accepts both)."""
     return str(value).rstrip("/").rsplit("/", 1)[-1]
-
-
-def _hostname(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
 
 
 _SHORT_HOSTNAME = re.compile(r"^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$")
@@ -630,51 +626,16 @@ class Servers:
                 self.network.check_security_groups(ctx.project_id, asked)
             except NotFound as exc:
                 raise Invalid(str(exc)) from None
-        wanted_hostname = requested_hostname(req, body, max_count)
-        reservation = f"r-{secrets.token_hex(4)}"
-        now = utcnow()
-        ids = [str(uuidlib.uuid4()) for _ in range(max_count)]
-        with self.compute.db.transaction() as session:
-            count = max_count
-            try:
-                quotas.check(self.compute.db, session, self.conf, ctx.project_id, max_count, flavor)
-            except Forbidden:
-                if min_count == max_count:
-                    raise
-                quotas.check(self.compute.db, session, self.conf, ctx.project_id, min_count, flavor)
-                count = min_count
-            ids = ids[:count]
-            if group is not None:
-                limit = quotas.limits(session, self.conf, ctx.project_id)["server_group_members"]
-                members = session.scalar(sa.select(sa.func.count()).select_from(models.InstanceGroupMember)
-                                         .where(models.InstanceGroupMember.group_uuid == group["uuid"]))
-                if 0 <= limit < members + count:
-                    raise QuotaExceeded(f"Quota exceeded, too many servers in group {group['uuid']}.")
-                for server_id in ids:
-                    session.add(models.InstanceGroupMember(instance_uuid=server_id, group_uuid=group["uuid"]))
-            for index, server_id in enumerate(ids):
-                name = body["name"] if count == 1 else f"{body['name']}-{index + 1}"
-                session.add(Instance(
-                    uuid=server_id, project_id=ctx.project_id, user_id=ctx.user_id, display_name=name,
-                    hostname=wanted_hostname or _hostname(name), image_ref=image_ref, flavor=flavor,
-                    vm_state=states.BUILDING,
-                    task_state=states.SCHEDULING, power_state=0, availability_zone=placement["availability_zone"],
-                    key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
-                    config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
-                    launch_index=index, reservation_id=reservation, display_description=body.get("description"),
-                    access_ip_v4=body.get("accessIPv4"), access_ip_v6=canonical_ipv6(body.get("accessIPv6")),
-                    auto_disk_config=disk_config == "AUTO", requested_networks=requested, security_groups=groups,
-                    block_device_mapping=disks,
-                    network_info=[], tried_hosts=[],
-                    request_spec={"image_properties": image_properties, "group": group, **placement,
-                                  "scheduler_hints": {k: [v] if isinstance(v, str) else list(v)
-                                                      for k, v in hints.items()}},
-                    created_at=now, updated_at=now, deleted=False,
-                    metadata_items=[models.InstanceMetadata(key=k, value=v)
-                                    for k, v in body.get("metadata", {}).items()],
-                    tags=[models.InstanceTag(tag=t) for t in dict.fromkeys(body.get("tags", []))]))
-                history.record_action(session, server_id, ctx, "create")
-        self.compute.rpc(CONDUCTOR_TOPIC).cast(ctx, "build_instances", instance_uuids=ids)
+        created = create_servers(self.compute, ctx, ServerRequest(
+            name=body["name"], flavor=flavor, image_ref=image_ref, min_count=min_count, max_count=max_count,
+            image_properties=image_properties, hostname=requested_hostname(req, body, max_count),
+            key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
+            config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
+            description=body.get("description"), access_ip_v4=body.get("accessIPv4"),
+            access_ip_v6=canonical_ipv6(body.get("accessIPv6")), auto_disk_config=disk_config == "AUTO",
+            requested_networks=requested, security_groups=groups, block_device_mapping=disks, placement=placement,
+            group=group, scheduler_hints=hints, metadata=body.get("metadata", {}), tags=body.get("tags", [])))
+        reservation, ids = created.reservation_id, created.ids
         resp.status = 202
         if str(body.get("return_reservation_id", False)).lower() == "true":
             resp.media = {"reservation_id": reservation}

@@ -1,8 +1,9 @@
 """The services Stratus is made of, listed once.
 
 Each entry says what the service has: an API app (``<package>.api``), tables
-(``<package>.models`` and ``<package>/migrations``), policy rules (``<package>.policies``)
-and, when its API is served, its catalog entry. The composite app, the migrations, the
+(``<package>.models`` and ``<package>/migrations``), policy rules (``<package>.policies``),
+a client other services reach it through (``<package>.client``, in-process or REST as
+``[<name>_client] mode`` says) and, when its API is served, its catalog entry. The composite app, the migrations, the
 policy defaults, the bootstrap's catalog and the embedded cloud's banner all read this
 list, so a new service (block storage, object storage) is added here and nowhere else.
 """
@@ -29,18 +30,21 @@ class Service:
     api: bool = True
     tables: bool = True
     policies: bool = True
+    client: bool = False
     catalog: Catalog | None = None
 
 
 #: in catalog order (the composite app mounts them in this order)
 SERVICES: tuple[Service, ...] = (
     Service("servicegroup", "stratus.servicegroup", api=False, policies=False),
-    Service("identity", "stratus.identity", catalog=Catalog("identity", "keystone", "/identity", "/identity/v3")),
-    Service("compute", "stratus.compute", catalog=Catalog("compute", "nova", "/compute/v2.1", "/compute/v2.1")),
-    Service("image", "stratus.image", catalog=Catalog("image", "glance", "/image", "/image")),
+    Service("identity", "stratus.identity", client=True,
+            catalog=Catalog("identity", "keystone", "/identity", "/identity/v3")),
+    Service("compute", "stratus.compute", client=True,
+            catalog=Catalog("compute", "nova", "/compute/v2.1", "/compute/v2.1")),
+    Service("image", "stratus.image", client=True, catalog=Catalog("image", "glance", "/image", "/image")),
     # version documents only, until the block storage and object storage issues land
     Service("volume", "stratus.volume", tables=False, policies=False),
-    Service("network", "stratus.network", catalog=Catalog("network", "neutron", "/network", "/network")),
+    Service("network", "stratus.network", client=True, catalog=Catalog("network", "neutron", "/network", "/network")),
     Service("object_store", "stratus.object_store", tables=False, policies=False),
 )
 
@@ -56,6 +60,11 @@ def table_packages() -> dict[str, str]:
 
 def policy_modules() -> tuple[str, ...]:
     return tuple(f"{s.package}.policies" for s in SERVICES if s.policies)
+
+
+def clients() -> dict[str, str]:
+    """``<name>_client`` option group -> the catalog type its REST mode looks up."""
+    return {f"{s.name}_client": s.catalog.type for s in SERVICES if s.client and s.catalog is not None}
 
 
 def catalog() -> tuple[Catalog, ...]:

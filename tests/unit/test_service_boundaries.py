@@ -138,3 +138,16 @@ def test_a_compute_api_in_rest_mode_loads_no_other_service(tmp_path):
     mounted, others = done.stdout.splitlines()[-2:]
     assert mounted == "['/compute']"
     assert others == "[]", f"loaded another service's internals: {others}"
+
+
+def test_every_service_with_a_client_publishes_one_and_has_its_option_group():
+    import importlib
+
+    from stratus import registry
+    from stratus.conf.clients import CLIENTS
+
+    with_client = [s for s in registry.SERVICES if s.client]
+    assert {f"{s.name}_client" for s in with_client} == set(CLIENTS)
+    for service in with_client:
+        module = importlib.import_module(f"{service.package}.client")
+        assert callable(module.from_conf), service.name

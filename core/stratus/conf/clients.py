@@ -14,11 +14,12 @@ from __future__ import annotations
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from stratus import registry
+
 CREDENTIALS = "service_credentials"
 
-#: client group -> the catalog type its REST mode looks up
-CLIENTS = {"identity_client": "identity", "image_client": "image", "network_client": "network",
-           "compute_client": "compute"}
+#: client group -> the catalog type its REST mode looks up (the services with a client)
+CLIENTS = registry.clients()
 
 _MODE = cfg.StrOpt(
     "mode", default="local",

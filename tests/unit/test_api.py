@@ -193,6 +193,34 @@ def test_policy_file_overrides_the_defaults(tmp_path):
         policy.authorize(member, "widget:create")
 
 
+def test_an_edited_policy_file_applies_after_the_reload_interval_without_a_look_per_check(tmp_path, monkeypatch):
+    import os
+    import time
+
+    rules = tmp_path / "policy.yaml"
+    rules.write_text('"widget:create": "role:reader"\n')
+    conf_file = tmp_path / "stratus.conf"
+    conf_file.write_text(f"[oslo_policy]\npolicy_file = {rules}\n[api]\npolicy_reload_interval = 30\n")
+    policy = Policy(stratus_conf.build([str(conf_file)]), [oslo_policy.RuleDefault("widget:create", "role:admin")])
+    reader = RequestContext(user_id="u", project_id="p", roles=["reader"])
+    policy.authorize(reader, "widget:create")
+    looks = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: looks.append(path) or real_stat(path, *a, **k))
+    for _ in range(100):
+        policy.authorize(reader, "widget:create")
+    assert looks == []  # the checks read the rules in memory
+    monkeypatch.undo()
+    rules.write_text('"widget:create": "role:member"\n')
+    os.utime(rules, (time.time() + 5, time.time() + 5))  # a later mtime, whatever the clock's resolution
+    policy.authorize(reader, "widget:create")  # within the interval: the rules loaded before
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + 31)
+    with pytest.raises(Forbidden):
+        policy.authorize(reader, "widget:create")
+    policy.authorize(RequestContext(user_id="u", project_id="p", roles=["member"]), "widget:create")
+
+
 def test_domain_errors_map_to_their_status(make_client):
     result = post(make_client(), {"widget": {"name": "taken"}})
     assert result.status_code == 409

@@ -26,6 +26,13 @@ opts = [
         "[<service>_client] mode says.",
     ),
     cfg.IntOpt(
+        "policy_reload_interval",
+        default=10,
+        min=0,
+        help="Seconds between looks at the policy file and directories ([oslo_policy]) for changes; "
+        "the checks in between use the rules in memory. 0: look on every check (oslo.policy's own way).",
+    ),
+    cfg.IntOpt(
         "max_request_body_size",
         default=114688,
         min=1,

@@ -226,3 +226,36 @@ def test_keystoneauth_reports_a_wrong_password_as_unauthorized(cloud):
                        project_name="admin", user_domain_name="Default", project_domain_name="Default")
     with pytest.raises(ks_exceptions.Unauthorized):
         ks_session.Session(auth=auth).get_token()
+
+
+def test_token_documents_follow_changes_at_once(cloud, conn):
+    """What token documents are made of is kept between requests; a change shows in the next one."""
+    project = conn.identity.create_project(name="named-once", domain_id="default")
+    user = conn.identity.create_user(name="doc-user", password="pw-doc", default_project_id=project.id)
+    conn.identity.assign_project_role_to_user(project, user, conn.identity.find_role("member"))
+    try:
+        auth = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "doc-user", "domain": {"id": "default"}, "password": "pw-doc"}}},
+            "scope": {"project": {"id": project.id}}}}
+        token = requests.post(identity(cloud, "/v3/auth/tokens"), json=auth, timeout=30).headers["X-Subject-Token"]
+        headers = {"X-Auth-Token": conn.session.get_token(), "X-Subject-Token": token}
+
+        def document():
+            return requests.get(identity(cloud, "/v3/auth/tokens"), headers=headers, timeout=30).json()["token"]
+
+        first = document()
+        assert first["project"]["name"] == "named-once" and first["user"]["name"] == "doc-user"
+        conn.identity.update_project(project, name="named-twice")
+        conn.identity.update_user(user, name="doc-user-2")
+        service = conn.identity.create_service(type="doc-test", name="doc-test")
+        endpoint = conn.identity.create_endpoint(service_id=service.id, interface="public",
+                                                 url="http://doc.example/v1", region_id="RegionOne")
+        after = document()
+        assert after["project"]["name"] == "named-twice" and after["user"]["name"] == "doc-user-2"
+        assert "doc-test" in {entry["type"] for entry in after["catalog"]}
+        conn.identity.delete_endpoint(endpoint)
+        conn.identity.delete_service(service)
+        assert "doc-test" not in {entry["type"] for entry in document()["catalog"]}
+    finally:
+        conn.identity.delete_user(user)
+        conn.identity.delete_project(project)

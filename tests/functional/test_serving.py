@@ -147,6 +147,44 @@ def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbi
 
 
 @pytest.mark.rabbitmq
+def test_an_identity_change_through_one_worker_shows_in_every_worker(tmp_path, rabbit_url):
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
+                    f"[messaging]\ntransport_url = {rabbit_url}\n"
+                    "[identity]\ncache_time = 3600\n")  # only the fanout can spread the change
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", "http://127.0.0.1")):
+        assert run("--config-file", str(conf), *command).returncode == 0
+    server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
+    try:
+        tokens_url = f"{server.base_url}/identity/v3/auth/tokens"
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "pw"}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        issued = requests.post(tokens_url, json=body, timeout=30)
+        token, project_id = issued.headers["X-Subject-Token"], issued.json()["token"]["project"]["id"]
+        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
+
+        def names() -> set[str]:
+            found = set()
+            for _ in range(10):
+                with requests.Session() as fresh:  # a new connection may land on either worker
+                    found.add(fresh.get(tokens_url, headers=headers, timeout=30).json()["token"]["project"]["name"])
+            return found
+
+        assert names() | names() | names() | names() == {"admin"}  # both workers keep the document
+        renamed = requests.patch(f"{server.base_url}/identity/v3/projects/{project_id}",
+                                 json={"project": {"name": "renamed"}}, headers={"X-Auth-Token": token}, timeout=30)
+        assert renamed.status_code == 200
+        deadline = time.monotonic() + 30  # the notice reaches the other worker asynchronously
+        while time.monotonic() < deadline and names() != {"renamed"}:
+            time.sleep(0.05)
+        assert names() | names() | names() | names() == {"renamed"}
+    finally:
+        assert server.stop() == 0
+
+
+@pytest.mark.rabbitmq
 def test_the_workers_of_a_killed_master_exit(tmp_path, rabbit_url):
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"

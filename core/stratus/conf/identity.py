@@ -19,6 +19,10 @@ opts = [
     ),
     cfg.StrOpt("default_domain_id", default="default", help="ID of the domain created by bootstrap."),
     cfg.StrOpt("region_name", default="RegionOne", help="Region of the catalog entries bootstrap creates."),
+    cfg.IntOpt("cache_time", default=600, min=0,
+               help="Seconds the users, projects, domains and catalogs token documents are made of are kept "
+               "between requests (any change committed through Stratus drops them at once in every process; "
+               "an LDAP directory's own changes show within this time); 0: read them for every token."),
     cfg.IntOpt("list_limit", default=1000, min=1, help="Most entities one list call returns."),
     cfg.IntOpt("max_password_length", default=4096, min=8,
                help="Longest password accepted (a hash of a huge password is a denial of service)."),

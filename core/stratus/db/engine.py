@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -163,6 +163,28 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self._readers = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+    def on_commit_of_writes(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each committed transaction of :meth:`transaction` that wrote
+        something (ORM changes or INSERT/UPDATE/DELETE statements)."""
+        def wrote(session: Session, *_: Any) -> None:
+            session.info["wrote"] = True
+
+        def executed(state: Any) -> None:
+            if state.is_insert or state.is_update or state.is_delete:
+                state.session.info["wrote"] = True
+
+        def committed(session: Session) -> None:
+            if session.info.pop("wrote", False):
+                callback()
+
+        def rolled_back(session: Session, *_: Any) -> None:
+            session.info.pop("wrote", None)
+
+        sa.event.listen(self._sessions, "after_flush", wrote)
+        sa.event.listen(self._sessions, "do_orm_execute", executed)
+        sa.event.listen(self._sessions, "after_commit", committed)
+        sa.event.listen(self._sessions, "after_rollback", rolled_back)
 
     @classmethod
     def for_service(cls, conf: Any, service: str) -> Database:

@@ -20,6 +20,7 @@ from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable
 from stratus.identity import models, passwords
 from stratus.identity.authentication import Authenticator
+from stratus.identity.caching import Documents
 from stratus.identity.domain_backends import DomainBackends
 from stratus.identity.keys import KeyRepository
 from stratus.identity.revocation import Revocation, RevocationList, now_us
@@ -56,6 +57,19 @@ class IdentityService:
         self._rules_lock = threading.Lock()
         self._listener: RPCServer | None = None
         self._notifier: RPCClient | None = None
+        self.documents = Documents(conf.identity.cache_time, 20000)
+        self.db.on_commit_of_writes(self.changed)
+
+    def changed(self) -> None:
+        """Something in the identity database changed: what token documents are made of is
+        read again, here and (told over the broker) in every other process."""
+        self.documents.clear()
+        if self._notifier is not None:
+            try:
+                self._notifier.fanout(None, "identity_changed")
+            except BackendUnavailable as exc:
+                LOG.warning("could not announce an identity change (%s); other processes see it within "
+                            "[identity] cache_time", exc)
 
     @staticmethod
     def context_for(data: TokenData, token: str, access_rules: list[dict[str, str]] | None = None
@@ -117,8 +131,8 @@ class IdentityService:
         (``[token] revocation_cache_time``) still catches up.
         """
         host = f"{self.conf.host}.{os.getpid()}"
-        self._listener = RPCServer(transport, REVOCATION_TOPIC, host, [_RevocationEndpoint(self.revocations)],
-                                   workers=1)
+        self._listener = RPCServer(transport, REVOCATION_TOPIC, host,
+                                   [_RevocationEndpoint(self.revocations, self.documents)], workers=1)
         self._listener.start()
         notifier = self._notifier = RPCClient(
             Transport(transport.url, max_retries=1, interval_start=0.1, interval_max=0.5,
@@ -144,8 +158,11 @@ class IdentityService:
 
 
 class _RevocationEndpoint:
-    def __init__(self, revocations: RevocationList) -> None:
-        self.revocations = revocations
+    def __init__(self, revocations: RevocationList, documents: Documents) -> None:
+        self.revocations, self.documents = revocations, documents
 
     def revocations_changed(self, context: RequestContext) -> None:
         self.revocations.reload()
+
+    def identity_changed(self, context: RequestContext) -> None:
+        self.documents.clear()

@@ -33,41 +33,55 @@ def domain_view(domain: models.Domain, base: str) -> dict[str, Any]:
 
 
 def token_body(identity: IdentityService, data: TokenData, include_catalog: bool = True) -> dict[str, Any]:
-    """The ``{"token": ...}`` document of ``POST`` and ``GET /v3/auth/tokens``."""
-    user = identity.backend.get_user(data.user_id)
+    """The ``{"token": ...}`` document of ``POST`` and ``GET /v3/auth/tokens`` (its parts as
+    :attr:`IdentityService.documents` keeps them)."""
+    cached = identity.documents.get
+    user = cached(("user", data.user_id), lambda: _user_ref(identity, data.user_id))
     token: dict[str, Any] = {
         "methods": list(data.methods),
-        "user": {"id": user.id, "name": user.name, "domain": domain_ref(identity, user.domain_id),
-                 "password_expires_at": None},
+        "user": {**user, "password_expires_at": None},
         "audit_ids": list(data.audit_ids),
         "expires_at": isotime(data.expires_at_us),
         "issued_at": isotime(data.issued_at_us),
     }
     if data.project_id:
-        project = identity.store.get_project(data.project_id)
-        token["project"] = {"id": project.id, "name": project.name,
-                            "domain": domain_ref(identity, project.domain_id)}
+        token["project"] = cached(("project", data.project_id), lambda: _project_ref(identity, data.project_id))
         token["is_domain"] = False
     elif data.domain_id:
-        token["domain"] = domain_ref(identity, data.domain_id)
+        token["domain"] = cached(("domain", data.domain_id), lambda: domain_ref(identity, data.domain_id))
     elif data.system:
         token["system"] = {"all": True}
     if data.scoped:
         token["roles"] = [{"id": role_id, "name": name} for role_id, name in data.roles]
         if include_catalog:
-            token["catalog"] = identity.store.catalog(data.project_id)
+            token["catalog"] = cached(("catalog", data.project_id), lambda: identity.store.catalog(data.project_id))
     if data.application_credential_id:
-        from stratus.identity import models
-
-        with identity.db.reading() as session:
-            credential = session.get(models.ApplicationCredential, data.application_credential_id)
-            name, restricted = (credential.name, not credential.unrestricted) if credential else (None, True)
+        name, restricted = cached(("credential", data.application_credential_id),
+                                  lambda: _credential(identity, data.application_credential_id))
         token["application_credential"] = {"id": data.application_credential_id, "name": name,
                                            "restricted": restricted}
         rules = identity.access_rules(data.application_credential_id)
         if rules:
             token["application_credential"]["access_rules"] = rules
     return {"token": token}
+
+
+def _user_ref(identity: IdentityService, user_id: str) -> dict[str, Any]:
+    user = identity.backend.get_user(user_id)
+    return {"id": user.id, "name": user.name, "domain": domain_ref(identity, user.domain_id)}
+
+
+def _project_ref(identity: IdentityService, project_id: str) -> dict[str, Any]:
+    project = identity.store.get_project(project_id)
+    return {"id": project.id, "name": project.name, "domain": domain_ref(identity, project.domain_id)}
+
+
+def _credential(identity: IdentityService, credential_id: str) -> tuple[str | None, bool]:
+    from stratus.identity import models
+
+    with identity.db.reading() as session:
+        credential = session.get(models.ApplicationCredential, credential_id)
+        return (credential.name, not credential.unrestricted) if credential else (None, True)
 
 
 def user_view(user: Any, base: str) -> dict[str, Any]:

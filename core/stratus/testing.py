@@ -83,7 +83,9 @@ class ProcessCloud:
     """The many-hosts shape on one machine: ``stratus api`` (``api_workers`` gunicorn workers),
     ``stratus scheduler``, ``stratus conductor`` and one ``stratus compute`` per entry of ``compute_hosts`` (its
     host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
-    (a broker). ``extra`` is appended to the generated stratus.conf. Gives ``base_url``,
+    (a broker). The compute processes get a configuration of their own without the database
+    (compute's state through the conductor, images and ports through the APIs as the admin).
+    ``extra`` is appended to both generated configurations. Gives ``base_url``,
     ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
 
     def __init__(self, data_dir: Path, database_url: str, transport_url: str, *, api_workers: int = 2,
@@ -102,6 +104,18 @@ class ProcessCloud:
                                   text=True, timeout=timeout)
             if done.returncode != 0:
                 raise RuntimeError(f"stratus {' '.join(command)} failed: {done.stderr}")
+        host_conf = data_dir / "compute-host.conf"
+        host_conf.write_text(
+            f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
+            "[image_client]\nmode = rest\n[network_client]\nmode = rest\n[service_credentials]\n"
+            f"auth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\npassword = admin-pw\n"
+            f"project_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n{extra}")
+        host_conf = data_dir / "compute-host.conf"
+        host_conf.write_text(
+            f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
+            "[image_client]\nmode = rest\n[network_client]\nmode = rest\n[service_credentials]\n"
+            f"auth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\npassword = admin-pw\n"
+            f"project_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n{extra}")
         self.clouds_yaml = str(data_dir / "clouds.yaml")
         Path(self.clouds_yaml).write_text(
             "clouds:\n  stratus:\n    auth:\n"
@@ -114,11 +128,12 @@ class ProcessCloud:
             self.processes.append(_Process([*base, "scheduler"], "serving over", timeout, "scheduler"))
             self.processes.append(_Process([*base, "conductor"], "serving over", timeout, "conductor"))
             for host, count in compute_hosts:
-                with_count = [*base, "compute", "--host", host]
+                with_count = ["--config-file", str(host_conf), "compute", "--host", host]
                 if count > 1:
                     override = data_dir / f"{host}.conf"
                     override.write_text(f"[compute]\nsimulated_hosts = {count}\n")
-                    with_count = [*base, "--config-file", str(override), "compute", "--host", host]
+                    with_count = ["--config-file", str(host_conf), "--config-file", str(override), "compute",
+                                  "--host", host]
                 self.processes.append(_Process(with_count, "serving over", timeout, f"compute --host {host}"))
         except Exception:
             self.stop()

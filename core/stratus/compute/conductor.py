@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from stratus.compute import binaries, claims, models, states
 from stratus.compute.instances import LAZY, finish_delete, record_fault, utcnow
 from stratus.compute.periodic import Periodic
-from stratus.compute.topics import CONDUCTOR_TOPIC, SCHEDULER_TOPIC, TOPIC
+from stratus.compute.topics import CONDUCTOR_TOPIC, HOST_STATE_TOPIC, SCHEDULER_TOPIC, TOPIC
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, MessagingTimeout
 from stratus.rpc import RPCClient, RPCServer
@@ -38,6 +38,7 @@ class Conductor:
         self.compute = RPCClient(transport, TOPIC)
         self.scheduler = RPCClient(transport, SCHEDULER_TOPIC)
         self.server: RPCServer | None = None
+        self.state_server: RPCServer | None = None
         self.network: Any = None  # set by whoever starts the conductor, to free ports of dead builds
         self._reaper = Periodic("conductor-reaper", lambda: conf.service.report_interval, self.reap_builds)
         self._heartbeat = Heartbeat(self.registry, host, BINARY, CONDUCTOR_TOPIC, conf.service.report_interval)
@@ -46,8 +47,13 @@ class Conductor:
         self.states = HostState(conf, db, self.registry)  # what compute hosts read and write through us
 
     def start(self) -> None:
+        from stratus.compute.host_state import HostStateEndpoint
+
         self.server = RPCServer(self.transport, CONDUCTOR_TOPIC, self.host, [self], workers=8)
         self.server.start()
+        self.state_server = RPCServer(self.transport, HOST_STATE_TOPIC, self.host, [HostStateEndpoint(self.states)],
+                                      workers=self.conf.compute.conductor_state_workers)
+        self.state_server.start()
         self._reaper.start()
         self._heartbeat.start()
 
@@ -56,22 +62,11 @@ class Conductor:
         self._reaper.stop()
         if self.server is not None:
             self.server.stop()
+        if self.state_server is not None:
+            self.state_server.stop()
         self.compute.close()
         self.scheduler.close()
         self.services_db.dispose()
-
-    def host_state(self, context: Any, operation: str, args: dict[str, Any]) -> Any:
-        """A compute host's read or write of compute's state: one of
-        :data:`stratus.compute.host_state.OPERATIONS`, run here (hosts hold no database).
-
-        :raises Invalid: not such an operation.
-        """
-        from stratus.compute.host_state import OPERATIONS
-        from stratus.exceptions import Invalid
-
-        if operation not in OPERATIONS:
-            raise Invalid(f"no host state operation {operation!r}")
-        return getattr(self.states, operation)(context, **args)
 
     def reap_builds(self) -> list[str]:
         """Builds whose host stopped heartbeating, and builds no conductor placed (see

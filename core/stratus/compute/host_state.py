@@ -441,9 +441,27 @@ class HostState:
         return usage_audit.audit(self.db, self._plugins, hosts, period)
 
 
+class HostStateEndpoint:
+    """What a conductor serves on ``conductor_state``: the operations, nothing else."""
+
+    def __init__(self, states: HostState) -> None:
+        self.states = states
+
+    def host_state(self, context: Any, operation: str, args: dict[str, Any]) -> Any:
+        """A compute host's read or write of compute's state: one of :data:`OPERATIONS`.
+
+        :raises Invalid: not such an operation.
+        """
+        from stratus.exceptions import Invalid
+
+        if operation not in OPERATIONS:
+            raise Invalid(f"no host state operation {operation!r}")
+        return getattr(self.states, operation)(context, **args)
+
+
 class RemoteHostState:
     """The same operations, each an RPC call to a conductor (``conductor``: an RPCClient on
-    the conductor topic); the context goes with the call."""
+    :data:`~stratus.compute.topics.HOST_STATE_TOPIC`); the context goes with the call."""
 
     def __init__(self, conductor: Any) -> None:
         self.conductor = conductor

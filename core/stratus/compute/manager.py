@@ -28,7 +28,7 @@ from stratus.compute.periodic import Periodic
 from stratus.compute.plugging import PlugEvents
 from stratus.compute.reconcile import Reconciling
 from stratus.compute.resizing import Resizing, drop_parked
-from stratus.compute.topics import CONDUCTOR_TOPIC, TOPIC
+from stratus.compute.topics import CONDUCTOR_TOPIC, HOST_STATE_TOPIC, TOPIC
 from stratus.exceptions import StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
 from stratus.interfaces.network import FixedIP, Port, PortBinding
@@ -464,7 +464,8 @@ class ComputeHosts:
         one, every read and write goes through a conductor (:class:`RemoteHostState`)."""
         self.conf = conf
         self.conductor, self.peers = RPCClient(transport, CONDUCTOR_TOPIC), RPCClient(transport, TOPIC)
-        self.state = state if state is not None else RemoteHostState(self.conductor)
+        self._states = RPCClient(transport, HOST_STATE_TOPIC) if state is None else None
+        self.state = state if state is not None else RemoteHostState(self._states)
         self.managers = {name: ComputeManager(conf, name, self.state, network, images, self.conductor, self.peers)
                          for name in names}
         first, *rest = names
@@ -513,6 +514,8 @@ class ComputeHosts:
         self.server.stop()
         self.conductor.close()
         self.peers.close()
+        if self._states is not None:
+            self._states.close()
 
     def sync_power_states(self) -> dict[str, str]:
         """Each host's servers in line with its hypervisor (:mod:`stratus.compute.reconcile`);

@@ -20,6 +20,9 @@ opts = [
                "hypervisor's scale runs). Above 1 they are named HOST-0001, HOST-0002..."),
     cfg.FloatOpt("resource_update_interval", default=10.0, min=0.1,
                  help="Seconds between a compute host's resource reports and heartbeats."),
+    cfg.IntOpt("conductor_state_workers", default=16, min=1,
+               help="Threads each conductor answers compute hosts' reads and writes of compute's state with "
+               "(each holds a database connection while it works)."),
     cfg.BoolOpt("allow_resize_to_same_host", default=True,
                 help="Whether a resize may keep the server on its host (the scheduler may still choose "
                      "another). Nova defaults to False; a one-host cloud (stratus up) could never resize then."),

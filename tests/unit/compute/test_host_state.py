@@ -10,7 +10,7 @@ import pytest
 from stratus.compute import models, states
 from stratus.compute.conductor import Conductor
 from stratus.compute.host_state import OPERATIONS, HostState, RemoteHostState
-from stratus.compute.topics import CONDUCTOR_TOPIC
+from stratus.compute.topics import HOST_STATE_TOPIC
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.exceptions import Invalid
@@ -27,7 +27,7 @@ def shapes(conf, tmp_path):
     transport = Transport("memory://")
     conductor = Conductor(conf, db, transport, "c1")
     conductor.start()
-    client = RPCClient(transport, CONDUCTOR_TOPIC)
+    client = RPCClient(transport, HOST_STATE_TOPIC)
     yield db, HostState(conf, db, conductor.registry), RemoteHostState(client)
     client.close()
     conductor.stop()

@@ -101,6 +101,7 @@ class TokenProvider:
         self._fernet: MultiFernet | None = None
         self._keys_version = -1
         self._checked_at = 0.0
+        self._decoded: dict[str, TokenData] = {}
 
     def _crypto(self, reload: bool = False) -> MultiFernet:
         """The current keys; a rotation (by any process) is noticed within a second, or at
@@ -113,6 +114,7 @@ class TokenProvider:
                 if self._fernet is None or version != self._keys_version:
                     self._fernet = self.keys.load()
                     self._keys_version = version
+                    self._decoded.clear()  # a key rotated out takes its tokens with it
             return self._fernet
 
     def issue(self, data: TokenData) -> str:
@@ -132,10 +134,26 @@ class TokenProvider:
                          tuple(tuple(r) for r in roles), application_credential_id, user_domain_id,
                          project_domain_id)
 
+    #: decoded tokens kept (decrypting is most of a validation; expiry and revocations are
+    #: still checked on every use)
+    DECODED = 10000
+
     def decode(self, token: str) -> TokenData:
         """Decrypt and parse; no expiry or revocation check. :raises NotFound: not a valid token."""
         if not token or len(token) > 2048:
             raise NotFound(INVALID)
+        self._crypto()  # notices a rotation (at most one look a second)
+        decoded = self._decoded
+        found = decoded.get(token)
+        if found is not None:
+            return found
+        data = self._decode(token)
+        if len(decoded) >= self.DECODED:
+            decoded.clear()  # bounded; the next validations fill it again
+        decoded[token] = data
+        return data
+
+    def _decode(self, token: str) -> TokenData:
         raw = token.encode()
         try:
             payload = self._crypto().decrypt(raw)

@@ -22,7 +22,20 @@ import yaml
 from stratus.testing import EmbeddedCloud
 
 SETTINGS = ("[compute]\nsimulated_hosts = {hosts}\nresource_update_interval = 30\nquota_instances = -1\n"
-            "quota_cores = -1\nquota_ram = -1\n[network]\nquota_port = -1\n")
+            "quota_cores = -1\nquota_ram = -1\n[network]\nquota_port = -1\n"
+            "[embedded]\nprivate_network_cidr = 10.0.0.0/20\n")  # an address for every server
+
+
+def statuses(session: requests.Session, compute: str) -> list[str]:
+    """Every server's status, page after page (a page holds [compute] max_limit at most)."""
+    found: list[str] = []
+    url = f"{compute}/servers?limit=1000"
+    while url:
+        page = session.get(url.replace("/servers?", "/servers/detail?"), timeout=300).json()
+        found += [s["status"] for s in page["servers"]]
+        links = page.get("servers_links") or []
+        url = links[0]["href"] if links else ""
+    return found
 
 
 def main() -> None:
@@ -30,7 +43,7 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=2000)
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--hosts", type=int, default=200, help="simulated hosts (room for every server)")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="server-list-"))
     cloud = EmbeddedCloud(data, SETTINGS.format(hosts=args.hosts), timeout=300)
@@ -57,8 +70,7 @@ def main() -> None:
             answer.raise_for_status()
             made += count
         while True:
-            states = [s["status"] for s in session.get(f"{compute}/servers/detail?limit=1000000",
-                                                       timeout=300).json()["servers"]]
+            states = statuses(session, compute)
             if all(s in ("ACTIVE", "ERROR") for s in states) and len(states) >= args.servers:
                 break
             time.sleep(2)

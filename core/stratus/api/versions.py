@@ -16,11 +16,15 @@ from stratus.api.validation import OperationSchema
 
 
 def service_root(req: falcon.Request, conf: Any) -> str:
-    """The public URL of the service the request reached, without a trailing slash."""
+    """The public URL of the service the request reached, without a trailing slash (worked
+    out once per request: a list's every item links to it)."""
+    known = getattr(req.context, "service_root", None)
+    if known is not None:
+        return known
     public = conf.api.public_endpoint
-    if public:
-        return public.rstrip("/") + req.root_path
-    return req.prefix.rstrip("/")
+    root = public.rstrip("/") + req.root_path if public else req.prefix.rstrip("/")
+    req.context.service_root = root
+    return root
 
 
 @dataclass(frozen=True)

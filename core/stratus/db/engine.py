@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -101,7 +102,8 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     """
     parsed = make_url(url)
     db = conf.database if conf is not None else None
-    kwargs: dict[str, Any] = {}
+    # JSON columns (a server's flavor, ports, request) are decoded for every row a list reads
+    kwargs: dict[str, Any] = {"json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

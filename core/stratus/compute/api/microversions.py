@@ -9,6 +9,7 @@ malformed one 400, as in Nova. Handlers read ``req.context.microversion`` (a
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import total_ordering
 from typing import Any
@@ -54,9 +55,14 @@ MAX = Version("2.100")
 behaves as the reference says at that version."""
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(version: str) -> Version:
+    return Version(version)
+
+
 def at_least(req: Any, version: str) -> bool:
     """Whether the request asked for ``version`` or later."""
-    return req.context.microversion >= Version(version)
+    return req.context.microversion >= _parsed(version)
 
 
 def unexpected_before(req: Any, version: str, body: dict[str, Any], *fields: str) -> None:

@@ -559,7 +559,9 @@ class Servers:
             batch = limit + 1
             page = []
             while True:
-                statement = sa.select(Instance).where(*where)
+                # what the view does not show is not read (each is a JSON column to decode)
+                statement = sa.select(Instance).options(sa.orm.defer(Instance.requested_networks),
+                                                        sa.orm.defer(Instance.tried_hosts)).where(*where)
                 if after is not None:
                     statement = statement.where(paging.after(keys, after))
                 rows = list(session.scalars(statement.order_by(*paging.order_by(keys)).limit(batch)))

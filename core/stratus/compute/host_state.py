@@ -28,7 +28,7 @@ Instance, Migration = models.Instance, models.Migration
 
 #: the operations a compute host may ask a conductor to run (nothing else is dispatched)
 OPERATIONS: frozenset[str] = frozenset({
-    "instance", "update", "fault", "finish_delete", "record_action", "event_start", "event_finish",
+    "instance", "update", "fault", "finish_delete", "record_action", "event_start", "event_finish", "begin",
     "start_build", "reschedule", "untry_host", "take_power_update", "add_network_info", "remove_network_info",
     "requested_ports", "busy", "settled", "migration", "moves", "migration_step", "resize_failed", "resized",
     "disk_sent", "clear_disk_location", "moved_back", "confirm_started", "confirmed", "reverted_here",
@@ -143,10 +143,11 @@ class HostState:
 
     # -- building ----------------------------------------------------------------------
 
-    def start_build(self, context: Any, uuid: str, host: str) -> dict[str, Any] | None:
-        """The build of a server placed on ``host`` begins (task ``networking``): its row with
-        ``metadata``; None if it is gone, placed elsewhere, or deleted meanwhile (the delete
-        is finished here)."""
+    def start_build(self, context: Any, uuid: str, host: str, event: str | None = None) -> dict[str, Any] | None:
+        """The build of a server placed on ``host`` begins (task ``networking``; ``event``
+        recorded begun for the request, in the same transaction): its row with ``metadata``
+        and ``event`` (the event's ids, for :func:`history.finishing`); None if it is gone,
+        placed elsewhere, or deleted meanwhile (the delete is finished here)."""
         with self.db.transaction() as session:
             row = session.get(Instance, uuid, options=LAZY)
             if row is None or row.deleted or row.host != host:
@@ -157,7 +158,17 @@ class HostState:
             row.task_state, row.updated_at = states.NETWORKING, utcnow()
             found = plain(columns(row))
             found["metadata"] = {m.key: m.value for m in row.metadata_items}
+            found["event"] = history.start_event_in(session, context, uuid, event, host) if event else None
             return found
+
+    def begin(self, context: Any, uuid: str, event: str, host: str) -> dict[str, Any]:
+        """A step on a server begins: ``event`` recorded begun for the request (``event``: its
+        ids, or None) and the live server's row (``instance``, None if gone), in one transaction."""
+        with self.db.transaction() as session:
+            row = session.get(Instance, uuid, options=LAZY)
+            live = row is not None and not row.deleted
+            return {"instance": plain(columns(row)) if live else None,
+                    "event": history.start_event_in(session, context, uuid, event, host)}
 
     def reschedule(self, context: Any, uuid: str, failure: str, host: str) -> bool:
         """A build failed on ``host``: its claim goes, and it is placed again (True) unless it

@@ -128,11 +128,16 @@ class ComputeManager(Resizing, Disks, Reconciling):
     # -- RPC ---------------------------------------------------------------------------
 
     def build_and_run_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
-                                                         "compute_build_and_run_instance", self.host):
-            failure = self._build(context, instance_uuid)
-            if failure is not None:
-                raise failure  # recorded as the event's error; the reschedule is already under way
+        with self._locked(instance_uuid):
+            # the build's first step records its event begun too (one round trip to the conductor)
+            snapshot = self.state.start_build(context, uuid=instance_uuid, host=self.host,
+                                              event="compute_build_and_run_instance")
+            if snapshot is None:
+                return  # gone, given to another host while this one was away, or deleted meanwhile
+            with history.finishing(self.state, context, snapshot.pop("event")):
+                failure = self._build(context, instance_uuid, snapshot)
+                if failure is not None:
+                    raise failure  # recorded as the event's error; the reschedule is already under way
 
     def get_host_uptime(self, context: Any) -> str:
         """The host's ``uptime`` line (what ``os-hypervisors/{id}/uptime`` shows)."""
@@ -147,14 +152,15 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 LOG.warning("could not cache image %s on %s: %s", image_id, self.host, exc)
 
     def terminate_instance(self, context: Any, instance_uuid: str) -> None:
-        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
-                                                         "compute_terminate_instance", self.host):
-            instance = self.state.instance(None, uuid=instance_uuid)
-            if instance is None:
-                return
-            self.driver.destroy(instance_uuid)
-            self._release_ports(instance_uuid, instance["network_info"])
-            self.state.finish_delete(None, uuid=instance_uuid)
+        with self._locked(instance_uuid):
+            begun = self.state.begin(context, uuid=instance_uuid, event="compute_terminate_instance", host=self.host)
+            with history.finishing(self.state, context, begun["event"]):
+                instance = begun["instance"]
+                if instance is None:
+                    return
+                self.driver.destroy(instance_uuid)
+                self._release_ports(instance_uuid, instance["network_info"])
+                self.state.finish_delete(None, uuid=instance_uuid)
 
     # -- power and lifecycle actions (the API took the task; these settle the state) -----
 
@@ -353,10 +359,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
                                              for f in nic["fixed_ips"]}) if self.network is not None else {}
         return configdrive.files(row, metadata, row["network_info"], subnets, row.get("block_device_mapping") or [])
 
-    def _build(self, context: Any, instance_uuid: str) -> Exception | None:
-        snapshot = self.state.start_build(None, uuid=instance_uuid, host=self.host)
-        if snapshot is None:
-            return None  # gone, given to another host while this one was away, or deleted meanwhile
+    def _build(self, context: Any, instance_uuid: str, snapshot: dict[str, Any]) -> Exception | None:
         metadata = snapshot.pop("metadata")
         attachments: list[dict[str, Any]] = []
         try:

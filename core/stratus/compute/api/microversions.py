@@ -61,8 +61,19 @@ def _parsed(version: str) -> Version:
 
 
 def at_least(req: Any, version: str) -> bool:
-    """Whether the request asked for ``version`` or later."""
-    return req.context.microversion >= _parsed(version)
+    """Whether the request asked for ``version`` or later (answered once per request and
+    version: a list asks it for every field of every server)."""
+    answers = req.context.get("at_least") if hasattr(req.context, "get") else None
+    if answers is None:
+        answers = {}
+        try:
+            req.context.at_least = answers
+        except AttributeError:
+            return req.context.microversion >= _parsed(version)
+    found = answers.get(version)
+    if found is None:
+        found = answers[version] = req.context.microversion >= _parsed(version)
+    return found
 
 
 def unexpected_before(req: Any, version: str, body: dict[str, Any], *fields: str) -> None:

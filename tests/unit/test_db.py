@@ -141,3 +141,22 @@ def test_sqlite_files_are_the_owners_alone(tmp_path):
         for made in tmp_path.glob(f"{path.name}*"):
             assert stat.S_IMODE(made.stat().st_mode) & 0o077 == 0, made
         engine.dispose()
+
+
+def test_json_columns_hold_any_json_value_on_every_database(db_url):
+    """Documents, lists and bare numbers and strings come back as written (SQLite keeps a bare
+    JSON number as a number, which the decoder must take as it is)."""
+    engine = create_engine(db_url)
+    table = sa.Table("json_values", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("value", sa.JSON))
+    values = [{"a": [1, 2.5, None, "é"]}, [True, {"b": {}}], 5, 2.5, "text", True]
+    try:
+        table.create(engine)
+        with engine.begin() as connection:
+            connection.execute(table.insert(), [{"id": i, "value": v} for i, v in enumerate(values, start=1)])
+        with engine.connect() as connection:
+            found = [row.value for row in connection.execute(sa.select(table).order_by(table.c.id))]
+        assert found == values
+    finally:
+        table.drop(engine, checkfirst=True)
+        engine.dispose()

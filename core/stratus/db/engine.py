@@ -95,6 +95,13 @@ def _owner_only(*paths: str) -> None:
             pass
 
 
+def _json_loads(value: Any) -> Any:
+    """A JSON column's value (SQLite hands back a bare JSON number as a number)."""
+    if isinstance(value, (int, float)):
+        return value
+    return orjson.loads(value)
+
+
 def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     """Create an engine for ``url`` with the pragmas and pool settings Stratus relies on.
 
@@ -103,7 +110,7 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
     parsed = make_url(url)
     db = conf.database if conf is not None else None
     # JSON columns (a server's flavor, ports, request) are decoded for every row a list reads
-    kwargs: dict[str, Any] = {"json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"json_deserializer": _json_loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -96,19 +96,24 @@ class ServiceAuth:
         self.session.session.close()
 
 
-def message(response: Any) -> str:
-    """The error message of an OpenStack-style error body, whatever the service's style."""
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or "").strip()[:300] or f"HTTP {response.status_code}"
+def error_message(body: Any, status: int) -> str:
+    """The message of an OpenStack-style error body (parsed JSON), whatever the service's style."""
     if isinstance(body, dict) and len(body) == 1:
         (inner,) = body.values()
         if isinstance(inner, dict) and "message" in inner:
             return str(inner["message"])
     if isinstance(body, dict) and "message" in body:
         return str(body["message"])
-    return f"HTTP {response.status_code}"
+    return f"HTTP {status}"
+
+
+def message(response: Any) -> str:
+    """The error message of a response, JSON or not."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:300] or f"HTTP {response.status_code}"
+    return error_message(body, response.status_code)
 
 
 def check(response: Any, what: str) -> Any:

@@ -41,14 +41,9 @@ class Answer:
     @property
     def message(self) -> str:
         """The error message of an OpenStack-style error body, whatever the service's style."""
-        body = self.body
-        if isinstance(body, dict) and len(body) == 1:
-            (inner,) = body.values()
-            if isinstance(inner, dict) and "message" in inner:
-                return str(inner["message"])
-        if isinstance(body, dict) and "message" in body:
-            return str(body["message"])
-        return f"HTTP {self.status}"
+        from stratus.service_auth import error_message
+
+        return error_message(self.body, self.status)
 
 
 class ServiceCaller:

@@ -54,6 +54,32 @@ class Service:
             return self.process.wait()
 
 
+def follow(guide: list[tuple[str, str, str]], values: dict[str, str], env: dict[str, str], directory,
+           services: list[Service], outputs: list[str]) -> None:
+    """Do what a guide's blocks say, ``<...>`` filled from ``values``: ``ini`` blocks written
+    (``file=NAME``, else stratus.conf), the ``yaml`` block as clouds.yaml, ``sh service`` blocks
+    started (into ``services``), other ``sh`` blocks run (their output into ``outputs``);
+    ``once-per-site`` blocks are the test run's own."""
+    for lang, tag, body in guide:
+        for placeholder, value in values.items():
+            body = body.replace(placeholder, value)
+        assert "<" not in body.replace("<<", ""), f"a placeholder the test does not fill: {body}"
+        if tag == "once-per-site":
+            continue
+        if lang == "ini":
+            (directory / (tag.removeprefix("file=") if tag else "stratus.conf")).write_text(body)
+        elif lang == "yaml":
+            (directory / "clouds.yaml").write_text(body)
+        elif tag == "service":
+            services.append(Service(body, env))
+        else:
+            done = subprocess.run(["bash", "-euo", "pipefail", "-c", body], env=env, capture_output=True,
+                                  text=True, timeout=600)
+            logs = "".join(f"--- {s.process.args[-1]}\n{''.join(s.lines[-40:])}" for s in services)
+            assert done.returncode == 0, f"{body}\n{done.stdout}\n{done.stderr}\n{logs}"
+            outputs.append(done.stdout)
+
+
 def test_the_guide_blocks_are_what_the_test_expects():
     kinds = [(lang, tag) for lang, tag, _ in blocks()]
     assert ("ini", "") in kinds and ("ini", "file=controller.conf") in kinds and ("yaml", "") in kinds
@@ -89,23 +115,7 @@ def test_the_multi_host_guide_works_as_written(tmp_path, pg_url, rabbit_vhost_ur
     cwd = os.getcwd()
     os.chdir(tmp_path)  # the guide names controller.conf relative to where it runs
     try:
-        for lang, tag, body in blocks():
-            for placeholder, value in values.items():
-                body = body.replace(placeholder, value)
-            assert "<" not in body.replace("<<", ""), f"a placeholder the test does not fill: {body}"
-            if tag == "once-per-site":
-                continue
-            if lang == "ini":
-                (tmp_path / (tag.removeprefix("file=") if tag else "stratus.conf")).write_text(body)
-            elif lang == "yaml":
-                (tmp_path / "clouds.yaml").write_text(body)
-            elif tag == "service":
-                services.append(Service(body, env))
-            else:
-                done = subprocess.run(["bash", "-euo", "pipefail", "-c", body], env=env, capture_output=True,
-                                      text=True, timeout=300)
-                assert done.returncode == 0, f"{body}\n{done.stdout}\n{done.stderr}"
-                outputs.append(done.stdout)
+        follow(blocks(), values, env, tmp_path, services, outputs)
         last = outputs[-1]
         assert re.search(r"\| status\s+\| ACTIVE", last) and re.search(r"host\s+\| compute[12]", last), last
         joined = "".join(outputs)

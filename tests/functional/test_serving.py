@@ -107,16 +107,22 @@ def test_wsgi_module_builds_the_composite_and_single_service_apps(tmp_path, monk
         wsgi.create_app("glance")
 
 
-@pytest.mark.rabbitmq
-def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbit_url):
+def two_workers(tmp_path, rabbit_url: str, extra: str) -> Server:
+    """``stratus api`` with two gunicorn workers on RabbitMQ, bootstrapped (admin/pw), ``extra``
+    added to its configuration."""
     conf = tmp_path / "stratus.conf"
     conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
-                    f"[messaging]\ntransport_url = {rabbit_url}\n"
-                    "[token]\nrevocation_cache_time = 3600\n")  # only the fanout can spread the revocation
+                    f"[messaging]\ntransport_url = {rabbit_url}\n{extra}")
     for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
                     ("manage", "bootstrap", "--password", "pw", "--public-url", "http://127.0.0.1")):
         assert run("--config-file", str(conf), *command).returncode == 0
-    server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
+    return Server("--config-file", str(conf), "api", env=env_with(ROOT))
+
+
+@pytest.mark.rabbitmq
+def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbit_url):
+    # only the fanout can spread the revocation
+    server = two_workers(tmp_path, rabbit_url, "[token]\nrevocation_cache_time = 3600\n")
     try:
         tokens_url = f"{server.base_url}/identity/v3/auth/tokens"
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -148,14 +154,7 @@ def test_a_revocation_through_one_worker_applies_in_every_worker(tmp_path, rabbi
 
 @pytest.mark.rabbitmq
 def test_an_identity_change_through_one_worker_shows_in_every_worker(tmp_path, rabbit_url):
-    conf = tmp_path / "stratus.conf"
-    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[api]\nworkers = 2\nport = 0\n"
-                    f"[messaging]\ntransport_url = {rabbit_url}\n"
-                    "[identity]\ncache_time = 3600\n")  # only the fanout can spread the change
-    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
-                    ("manage", "bootstrap", "--password", "pw", "--public-url", "http://127.0.0.1")):
-        assert run("--config-file", str(conf), *command).returncode == 0
-    server = Server("--config-file", str(conf), "api", env=env_with(ROOT))
+    server = two_workers(tmp_path, rabbit_url, "[identity]\ncache_time = 3600\n")  # only the fanout spreads it
     try:
         tokens_url = f"{server.base_url}/identity/v3/auth/tokens"
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 
 from tests.conftest import PG_ADMIN_URL, _throwaway_database
 from tests.fixtures.rabbitmq import free_port
-from tests.functional.test_multi_host_guide import BLOCK, Service
+from tests.functional.test_multi_host_guide import BLOCK, Service, follow
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "split-services.md")
 DATABASES = ("keystone", "glance", "neutron", "nova")
@@ -82,25 +81,7 @@ def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_v
     cwd = os.getcwd()
     os.chdir(tmp_path)  # the guide names the per-service files relative to where it runs
     try:
-        for lang, tag, body in blocks():
-            for placeholder, value in values.items():
-                body = body.replace(placeholder, value)
-            assert "<" not in body.replace("<<", ""), f"a placeholder the test does not fill: {body}"
-            if tag == "once-per-site":
-                continue
-            if lang == "ini":
-                name = tag.removeprefix("file=") if tag else "stratus.conf"
-                (tmp_path / name).write_text(body)
-            elif lang == "yaml":
-                (tmp_path / "clouds.yaml").write_text(body)
-            elif tag == "service":
-                services.append(Service(body, env))
-            else:
-                done = subprocess.run(["bash", "-euo", "pipefail", "-c", body], env=env, capture_output=True,
-                                      text=True, timeout=600)
-                logs = "".join(f"--- {s.process.args[-1]}\n{''.join(s.lines[-40:])}" for s in services)
-                assert done.returncode == 0, f"{body}\n{done.stdout}\n{done.stderr}\n{logs}"
-                outputs.append(done.stdout)
+        follow(blocks(), values, env, tmp_path, services, outputs)
         last = outputs[-1]
         lines = last.splitlines()
         assert re.search(r"\| status\s+\| active", last) and re.search(r"\| size\s+\| [1-9]", last), last

@@ -160,3 +160,65 @@ def test_json_columns_hold_any_json_value_on_every_database(db_url):
     finally:
         table.drop(engine, checkfirst=True)
         engine.dispose()
+
+
+def _backend_id(connection: sa.Connection) -> int:
+    query = "SELECT pg_backend_pid()" if connection.dialect.name == "postgresql" else "SELECT CONNECTION_ID()"
+    return connection.exec_driver_sql(query).scalar_one()
+
+
+def _drop_backend(url: str, backend: int) -> None:
+    """End a connection from the server's side, as a database restart or an idle timeout does."""
+    admin = create_engine(url)
+    try:
+        with admin.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+            else:
+                connection.exec_driver_sql(f"KILL {int(backend)}")
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["idle", "just-returned"])
+def test_a_pooled_connection_the_server_dropped(db_url, monkeypatch, idle):
+    """A pooled connection that sat idle is pinged and replaced unseen; one given back a moment
+    ago is used without a ping, so a drop in that window fails one statement as unavailable,
+    and the pool's next connection is a new one."""
+    from stratus.db import engine as engine_module
+    from stratus.exceptions import BackendUnavailable
+
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has no server to drop a connection")
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 0.0 if idle else 3600.0)
+    db = Database(create_engine(db_url))
+    try:
+        with db.transaction() as session:
+            backend = _backend_id(session.connection())
+        _drop_backend(db_url, backend)
+        if not idle:
+            with pytest.raises(BackendUnavailable), db.reading() as session:
+                session.execute(sa.text("SELECT 1"))
+        with db.reading() as session:
+            assert _backend_id(session.connection()) != backend
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgresql
+def test_reading_on_postgresql_opens_no_transaction(db_url):
+    """Under PostgreSQL's READ COMMITTED each statement takes its own snapshot, in a transaction
+    or not; a reading session sends its statements without BEGIN and COMMIT, writers still
+    get their transaction."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    db = Database(create_engine(db_url))
+    try:
+        with db.reading() as session:
+            session.execute(sa.text("SELECT 1"))
+            assert session.connection().connection.dbapi_connection.info.transaction_status.name == "IDLE"
+        with db.transaction() as session:
+            session.execute(sa.text("SELECT 1"))
+            assert session.connection().connection.dbapi_connection.info.transaction_status.name == "INTRANS"
+    finally:
+        db.dispose()

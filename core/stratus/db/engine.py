@@ -1,7 +1,10 @@
 """Engines and sessions, one :class:`Database` per service.
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL and
-MySQL get pooled connections that are pre-pinged and recycled. Sessions are used as
+MySQL get pooled connections that are pinged when they sat idle and are recycled, and on
+PostgreSQL a reading session runs its statements without BEGIN and COMMIT (under its
+default READ COMMITTED every statement takes its own snapshot in a transaction too, so
+nothing but two round trips changes). Sessions are used as
 transactions: ``with db.transaction() as session:`` commits on success and rolls back
 on any exception, so a failed request never leaves a half-written row.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -118,7 +122,6 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
         # every API, RPC and periodic thread of a process may hold one; they are cheap
         kwargs.update(connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60)
     else:
-        kwargs.update(pool_pre_ping=True)
         if db is not None:
             kwargs.update(
                 pool_size=db.pool_size,
@@ -146,7 +149,38 @@ def create_engine(url: str, conf: Any | None = None) -> sa.Engine:
         event.listen(engine, "begin", writers.begin)
         event.listen(engine, "commit", writers.end)
         event.listen(engine, "rollback", writers.end)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+#: a pooled connection back in the pool for longer than this is pinged before it is used again
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat idle: one that a request gave back
+    a moment ago is used without the extra round trip (SQLAlchemy's ``pool_pre_ping`` pings on
+    every checkout: a sixth of a busy service's statements). A connection found dead makes the
+    pool connect anew; one that died within the idle window fails its statement (the caller
+    gets BackendUnavailable), which invalidates the pool as well."""
+    def touched(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["stratus_returned"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("stratus_returned")
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # as pool_pre_ping: the database went away (or restarted), so every pooled
+            # connection is suspect; the pool connects anew and the caller never sees it
+            raise sa.exc.InvalidatePoolError(f"a pooled connection did not answer a ping: {exc}") from exc
+
+    event.listen(engine, "connect", touched)
+    event.listen(engine, "checkin", touched)
+    event.listen(engine, "checkout", checkout)
 
 
 _UNREACHABLE = ("connect", "unable to open database", "server has gone away", "lost connection")
@@ -171,7 +205,10 @@ class Database:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self._readers = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        readers = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            readers["isolation_level"] = "AUTOCOMMIT"
+        self._readers = sessionmaker(bind=engine.execution_options(**readers), expire_on_commit=False)
 
     def on_commit_of_writes(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each committed transaction of :meth:`transaction` that wrote

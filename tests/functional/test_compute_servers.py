@@ -458,12 +458,19 @@ def test_instance_actions_record_requests_and_their_events(conn, cloud, member):
     detail = nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions/{actions[1].request_id}").json()
     (build,) = detail["instanceAction"]["events"]
     assert build["event"] == "compute_build_and_run_instance" and build["result"] == "Success"
+    assert build["finish_time"] >= build["start_time"]  # ended with the build's last write
     stopped = conn.compute.get_server_action(actions[0].request_id, server)
     assert [(e["event"], e["result"]) for e in stopped.events] == [("compute_stop_instance", "Success")]
     assert nova(cloud, member, "GET", f"/servers/{server.id}/os-instance-actions").status_code == 404
     assert nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions/req-nope").status_code == 404
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=30, interval=0.3)
+    deleted = nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions", "2.21").json()["instanceActions"]
+    assert deleted[0]["action"] == "delete"
+    (terminate,) = nova(cloud, conn, "GET", f"/servers/{server.id}/os-instance-actions/{deleted[0]['request_id']}",
+                        "2.21").json()["instanceAction"]["events"]
+    assert (terminate["event"], terminate["result"]) == ("compute_terminate_instance", "Success")
+    assert terminate["finish_time"] is not None
 
 
 def test_external_events_reach_the_servers_host(conn, cloud, member):

@@ -41,6 +41,14 @@ def claim(session: Any, node_id: int, instance_uuid: str, flavor: dict[str, Any]
 
 def release(session: Any, instance_uuid: str) -> None:
     """Give back what the instance holds, if anything. Idempotent."""
+    if session.get_bind().dialect.delete_returning:
+        # one statement finds and removes the claim; the DELETE decides who releases it
+        Allocation = models.Allocation
+        for gone in session.execute(sa.delete(Allocation).where(Allocation.instance_uuid == instance_uuid).returning(
+                Allocation.node_id, Allocation.vcpus, Allocation.memory_mb, Allocation.disk_gb)
+                .execution_options(synchronize_session=False)).all():
+            _give_back(session, gone.node_id, gone.vcpus, gone.memory_mb, gone.disk_gb)
+        return
     allocation = session.get(models.Allocation, instance_uuid)
     if allocation is None:
         return
@@ -49,11 +57,15 @@ def release(session: Any, instance_uuid: str) -> None:
                            .execution_options(synchronize_session=False)).rowcount
     if gone != 1:
         return
-    session.execute(sa.update(Node).where(Node.id == allocation.node_id).values(
-        vcpus_used=Node.vcpus_used - allocation.vcpus, memory_mb_used=Node.memory_mb_used - allocation.memory_mb,
-        local_gb_used=Node.local_gb_used - allocation.disk_gb, running_vms=Node.running_vms - 1)
-        .execution_options(synchronize_session=False))
+    _give_back(session, allocation.node_id, allocation.vcpus, allocation.memory_mb, allocation.disk_gb)
     session.expunge(allocation)
+
+
+def _give_back(session: Any, node_id: int, vcpus: int, memory_mb: int, disk_gb: int) -> None:
+    session.execute(sa.update(Node).where(Node.id == node_id).values(
+        vcpus_used=Node.vcpus_used - vcpus, memory_mb_used=Node.memory_mb_used - memory_mb,
+        local_gb_used=Node.local_gb_used - disk_gb, running_vms=Node.running_vms - 1)
+        .execution_options(synchronize_session=False))
 
 
 def move(session: Any, holder: str, to: str) -> bool:

@@ -33,17 +33,21 @@ def start_event_in(session: Any, context: Any, instance_uuid: str, name: str, ho
     """:func:`start_event` in ``session`` (another step's transaction)."""
     if not recorded(context):
         return None
-    action_id = session.scalar(sa.select(models.InstanceAction.id).where(
-        models.InstanceAction.instance_uuid == instance_uuid, models.InstanceAction.request_id == context.request_id))
-    if action_id is None:
-        return None
+    Action, Event = models.InstanceAction, models.InstanceActionEvent
     now = utcnow()
-    row = models.InstanceActionEvent(action_id=action_id, event=name, start_time=now, host=host)
-    session.add(row)
-    session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
-                    .values(updated_at=now))
-    session.flush()
-    return [action_id, row.id]
+    of_request = (Action.instance_uuid == instance_uuid, Action.request_id == context.request_id)
+    if session.get_bind().dialect.update_returning:  # the action found and moved on in one statement
+        action_id = session.scalar(sa.update(Action).where(*of_request).values(updated_at=now).returning(Action.id)
+                                   .execution_options(synchronize_session=False))
+        if action_id is None:
+            return None
+    else:
+        action_id = session.scalar(sa.select(Action.id).where(*of_request))
+        if action_id is None:
+            return None
+        session.execute(sa.update(Action).where(Action.id == action_id).values(updated_at=now))
+    inserted = session.execute(sa.insert(Event).values(action_id=action_id, event=name, start_time=now, host=host))
+    return [action_id, inserted.inserted_primary_key[0]]
 
 
 def start_event(db: Any, context: Any, instance_uuid: str, name: str, host: str) -> list[int] | None:
@@ -58,13 +62,17 @@ def start_event(db: Any, context: Any, instance_uuid: str, name: str, host: str)
 def finish_event(db: Any, action_id: int, event_id: int, result: str, trace: str | None,
                  details: str | None) -> None:
     """The event ended with ``result`` (``Success`` or ``Error``: the action's message too)."""
-    now = utcnow()
     with db.transaction() as session:
-        session.execute(sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == event_id)
-                        .values(finish_time=now, result=result, traceback=trace, details=details))
-        action = {"updated_at": now} if result != "Error" else {"updated_at": now, "message": "Error"}
-        session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
-                        .values(action))
+        _finish(session, action_id, event_id, result, trace, details)
+
+
+def _finish(session: Any, action_id: int, event_id: int, result: str, trace: str | None,
+            details: str | None) -> None:
+    now = utcnow()
+    session.execute(sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == event_id)
+                    .values(finish_time=now, result=result, traceback=trace, details=details))
+    action = {"updated_at": now} if result != "Error" else {"updated_at": now, "message": "Error"}
+    session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id).values(action))
 
 
 @contextlib.contextmanager
@@ -78,17 +86,38 @@ def event(state: Any, context: Any, instance_uuid: str, name: str, host: str) ->
         yield
 
 
+class Ending:
+    """An event under way, as :func:`finishing` hands it to its block: the block's last step
+    may end it as ``Success`` in that step's own transaction (:meth:`pass_on`), sparing the
+    round trip that would otherwise end it."""
+
+    def __init__(self, ids: list[int] | None) -> None:
+        self.ids, self.passed = ids, False
+
+    def pass_on(self) -> list[int] | None:
+        """The event's ids, for a step that ends it as ``Success`` with its own write."""
+        self.passed = True
+        return self.ids
+
+
+def end_event_in(session: Any, ids: list[int] | None) -> None:
+    """End the event ``ids`` (``[action id, event id]``, or None) as ``Success`` in ``session``."""
+    if ids is not None:
+        _finish(session, ids[0], ids[1], "Success", None, None)
+
+
 @contextlib.contextmanager
-def finishing(state: Any, context: Any, started: list[int] | None) -> Iterator[None]:
+def finishing(state: Any, context: Any, started: list[int] | None) -> Iterator[Ending]:
     """The end of an event another step began (``started``: its ids, None for no event), as
-    :func:`event` records it."""
+    :func:`event` records it; the block may pass the ending on to its last write."""
+    ending = Ending(started)
     try:
-        yield
+        yield ending
     except Exception as exc:
-        if started is not None:
+        if started is not None:  # an Error even if a step had ended it: the block failed after it
             state.event_finish(context, action_id=started[0], event_id=started[1], result="Error",
                                trace=traceback.format_exc(), details=str(exc) or type(exc).__name__)
         raise
-    if started is not None:
+    if started is not None and not ending.passed:
         state.event_finish(context, action_id=started[0], event_id=started[1], result="Success", trace=None,
                            details=None)

@@ -90,9 +90,12 @@ class HostState:
             return found
 
     def update(self, context: Any, uuid: str, values: dict[str, Any], where: dict[str, Any] | None = None,
-               stamp: tuple[str, ...] | list[str] = (), touch: bool = True) -> bool:
+               stamp: tuple[str, ...] | list[str] = (), touch: bool = True,
+               end_event: list[int] | None = None) -> bool:
         """Write ``values`` (and now into each column of ``stamp``) if the server is live and
-        each column of ``where`` still holds its value; whether it was written."""
+        each column of ``where`` still holds its value; whether it was written. ``end_event``:
+        an event's ids (:class:`history.Ending`), ended as Success in the same transaction
+        whether or not the server was written."""
         query = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
         for name, value in (where or {}).items():
             column = getattr(Instance, name)
@@ -100,6 +103,7 @@ class HostState:
         now = utcnow()
         values = {**values, **{name: now for name in stamp}, **({"updated_at": now} if touch else {})}
         with self.db.transaction() as session:
+            history.end_event_in(session, end_event)
             return session.execute(query.values(**values).execution_options(synchronize_session=False)
                                    ).rowcount == 1
 
@@ -119,9 +123,12 @@ class HostState:
             record_fault(session, row, 500, message, details, host)
             return True
 
-    def finish_delete(self, context: Any, uuid: str, only_if_deleting: bool = False) -> bool:
-        """The last step of the server's delete (only when a delete was asked, if so told)."""
+    def finish_delete(self, context: Any, uuid: str, only_if_deleting: bool = False,
+                      end_event: list[int] | None = None) -> bool:
+        """The last step of the server's delete (only when a delete was asked, if so told);
+        ``end_event`` as :meth:`update`'s."""
         with self.db.transaction() as session:
+            history.end_event_in(session, end_event)
             row = session.get(Instance, uuid, options=LAZY)
             if row is None or row.deleted or (only_if_deleting and row.task_state != states.DELETING):
                 return False

@@ -111,12 +111,14 @@ class ComputeManager(Resizing, Disks, Reconciling):
             yield
 
     def _set(self, instance_uuid: str, expect: str | None = None, stamp: tuple[str, ...] = (),
-             **values: Any) -> bool:
+             ending: history.Ending | None = None, **values: Any) -> bool:
         """Write ``values`` (and now into the columns of ``stamp``) if the server is not deleted
         and, with ``expect``, its task is still that one (compare-and-set: a delete that came
-        meanwhile is never overwritten). Whether it was written."""
+        meanwhile is never overwritten). Whether it was written. ``ending``: the step's event,
+        ended as Success with this write."""
         return self.state.update(None, uuid=instance_uuid, values=values, stamp=list(stamp),
-                                 where={"task_state": expect} if expect is not None else None)
+                                 where={"task_state": expect} if expect is not None else None,
+                                 end_event=ending.pass_on() if ending is not None else None)
 
     def _fault(self, instance_uuid: str, exc: Exception | str, what: str, tasks: list[str | None] | None,
                **values: Any) -> bool:
@@ -134,8 +136,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
                                               event="compute_build_and_run_instance")
             if snapshot is None:
                 return  # gone, given to another host while this one was away, or deleted meanwhile
-            with history.finishing(self.state, context, snapshot.pop("event")):
-                failure = self._build(context, instance_uuid, snapshot)
+            with history.finishing(self.state, context, snapshot.pop("event")) as ending:
+                failure = self._build(context, instance_uuid, snapshot, ending)
                 if failure is not None:
                     raise failure  # recorded as the event's error; the reschedule is already under way
 
@@ -154,13 +156,13 @@ class ComputeManager(Resizing, Disks, Reconciling):
     def terminate_instance(self, context: Any, instance_uuid: str) -> None:
         with self._locked(instance_uuid):
             begun = self.state.begin(context, uuid=instance_uuid, event="compute_terminate_instance", host=self.host)
-            with history.finishing(self.state, context, begun["event"]):
+            with history.finishing(self.state, context, begun["event"]) as ending:
                 instance = begun["instance"]
                 if instance is None:
                     return
                 self.driver.destroy(instance_uuid)
                 self._release_ports(instance_uuid, instance["network_info"])
-                self.state.finish_delete(None, uuid=instance_uuid)
+                self.state.finish_delete(None, uuid=instance_uuid, end_event=ending.pass_on())
 
     # -- power and lifecycle actions (the API took the task; these settle the state) -----
 
@@ -359,18 +361,19 @@ class ComputeManager(Resizing, Disks, Reconciling):
                                              for f in nic["fixed_ips"]}) if self.network is not None else {}
         return configdrive.files(row, metadata, row["network_info"], subnets, row.get("block_device_mapping") or [])
 
-    def _build(self, context: Any, instance_uuid: str, snapshot: dict[str, Any]) -> Exception | None:
+    def _build(self, context: Any, instance_uuid: str, snapshot: dict[str, Any],
+               ending: history.Ending) -> Exception | None:
         metadata = snapshot.pop("metadata")
         attachments: list[dict[str, Any]] = []
         try:
             nics = self._ports(snapshot, attachments)
             self._wait_for_plug(instance_uuid, attachments)
-            if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.BLOCK_DEVICE_MAPPING,
+            # no volumes to map yet (block storage will map them under task block_device_mapping
+            # here); the image is fetched while spawning, as Nova's drivers do
+            if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.SPAWNING,
                              network_info=attachments):
                 return self._abandon(instance_uuid, attachments)  # deleted meanwhile
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
-            if not self._set(instance_uuid, expect=states.BLOCK_DEVICE_MAPPING, task_state=states.SPAWNING):
-                return self._abandon(instance_uuid, attachments)
             drive = self.config_drive({**snapshot, "network_info": attachments}, metadata)
             self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, [])
         except Exception as exc:  # any failure: give back everything, then reschedule or fail
@@ -379,8 +382,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
             self._release_ports(instance_uuid, attachments)
             self._reschedule(context, instance_uuid, exc)
             return exc
-        if not self._set(instance_uuid, expect=states.SPAWNING, stamp=("launched_at",), vm_state=states.ACTIVE,
-                         task_state=None, power_state=PowerState.RUNNING):
+        if not self._set(instance_uuid, expect=states.SPAWNING, stamp=("launched_at",), ending=ending,
+                         vm_state=states.ACTIVE, task_state=None, power_state=PowerState.RUNNING):
             return self._abandon(instance_uuid, attachments)
         return None
 

@@ -29,10 +29,11 @@ Node = models.ComputeNode
 CHANGED = HOSTS_CHANGED
 
 
-def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True) -> list[HostState]:
+def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True,
+         node_ids: dict[tuple[str, str], int] | None = None) -> list[HostState]:
     """Every node as the scheduler sees it: claims, service liveness (``services``: the
     compute services' statuses), builds under way, its zone and aggregate metadata, and
-    (``with_instances``) the servers on it."""
+    (``with_instances``) the servers on it; each node's row id into ``node_ids`` if given."""
     services = {s.host: s for s in services}
     metadata = zones.host_metadata(session)
     busy = dict(session.execute(
@@ -46,12 +47,14 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
             placed.setdefault(host, set()).add(uuid)
     result = []
     for node in session.execute(sa.select(
-            Node.host, Node.nodename, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
+            Node.id, Node.host, Node.nodename, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
             Node.local_gb, Node.local_gb_used, Node.cpu_allocation_ratio, Node.ram_allocation_ratio,
             Node.disk_allocation_ratio, Node.running_vms, Node.hypervisor_type, Node.hypervisor_version,
             Node.cpu_info).order_by(Node.host)):
         service = services.get(node.host)
         cpu_info = node.cpu_info or {}
+        if node_ids is not None:
+            node_ids[(node.host, node.nodename)] = node.id
         result.append(HostState(
             host=node.host, nodename=node.nodename,
             availability_zone=min(metadata.get(node.host, {}).get(zones.ZONE_KEY, ()), default=default_zone),
@@ -75,6 +78,7 @@ class HostStateView:
         self.conf, self.db, self.registry, self.with_instances = conf, db, registry, with_instances
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str], HostState] = {}
+        self._node_ids: dict[tuple[str, str], int] = {}
         self._read_at = float("-inf")
 
     def get(self) -> list[HostState]:
@@ -83,12 +87,19 @@ class HostStateView:
             if time.monotonic() - self._read_at >= self.conf.scheduler.host_state_max_age:
                 started = time.monotonic()
                 services = self.registry.list(binary=binaries.COMPUTE)
+                node_ids: dict[tuple[str, str], int] = {}
                 with self.db.reading() as session:
                     found = read(session, services, self.conf.compute.default_availability_zone,
-                                 self.with_instances)
+                                 self.with_instances, node_ids)
                 self._states = {(h.host, h.nodename): h for h in found}
+                self._node_ids = node_ids
                 self._read_at = started
             return list(self._states.values())
+
+    def node_id(self, host: str, nodename: str) -> int | None:
+        """The node's row id as last read (None: not in the view)."""
+        with self._lock:
+            return self._node_ids.get((host, nodename))
 
     def charge(self, host: str, nodename: str, spec: RequestSpec, instance_uuid: str) -> None:
         """A claim this scheduler took: the view shows it until the next read."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from stratus.compute import binaries, claims, models, states, zones
+from stratus.compute import binaries, claims, models, states
 from stratus.compute.instances import LAZY, finish_delete, utcnow
 from stratus.compute.topics import SCHEDULER_TOPIC
 from stratus.db.engine import Database
@@ -170,7 +170,7 @@ class SchedulerService:
             for instance_uuid, choice in zip(instance_uuids, chosen, strict=True):
                 avoid = set(spec.ignore_hosts)
                 for _ in range(self.conf.scheduler.max_attempts):
-                    outcome = self._claim(instance_uuid, choice.host, choice.nodename)
+                    outcome = self._claim(instance_uuid, choice)
                     if outcome != "lost":
                         if outcome == "claimed":
                             self.view.charge(choice.host, choice.nodename, spec, instance_uuid)
@@ -201,9 +201,13 @@ class SchedulerService:
                     instance.host = instance.node = None
         self.view.drop()
 
-    def _claim(self, instance_uuid: str, host: str, nodename: str) -> str:
-        """``claimed``, ``lost`` (the node or the group's policy refused it) or ``gone``
-        (deleted, or failed by the conductor meanwhile)."""
+    def _claim(self, instance_uuid: str, choice: Any) -> str:
+        """Claim the node ``choice`` (a HostState of the view) names: ``claimed``, ``lost``
+        (the node or the group's policy refused it) or ``gone`` (deleted, or failed by the
+        conductor meanwhile). The server's zone is the one the view read for the host (the
+        API fans out every aggregate change, which drops the view), as Nova's cached zones."""
+        host, nodename = choice.host, choice.nodename
+        node_id = self.view.node_id(host, nodename)
         with self.db.transaction() as session:
             instance = session.get(models.Instance, instance_uuid, options=LAZY, with_for_update=True)
             if instance is None or instance.deleted or instance.vm_state != states.BUILDING \
@@ -215,13 +219,14 @@ class SchedulerService:
             group = instance.request_spec.get("group")
             if group and not self._group_allows(session, group, instance_uuid, host):
                 return "lost"
-            node = session.scalars(sa.select(models.ComputeNode).where(models.ComputeNode.host == host,
-                                                                       models.ComputeNode.nodename == nodename)).one()
-            if not claims.claim(session, node.id, instance_uuid, instance.flavor):
+            if node_id is None:
+                node_id = session.scalars(sa.select(models.ComputeNode.id).where(
+                    models.ComputeNode.host == host, models.ComputeNode.nodename == nodename)).one()
+            if not claims.claim(session, node_id, instance_uuid, instance.flavor):
                 session.rollback()
                 return "lost"
             instance.host, instance.node = host, nodename
-            instance.availability_zone = zones.zone_of(session, self.conf, host)
+            instance.availability_zone = choice.availability_zone
             instance.tried_hosts = [*instance.tried_hosts, host]
             instance.updated_at = utcnow()
         return "claimed"

@@ -3,17 +3,21 @@ HTTP API at a fixed concurrency (default 50): every worker boots a server, waits
 ACTIVE, deletes it and waits until it is gone, again and again.
 
     python bench/boot_storm.py [--hosts 1000] [--concurrency 50] [--servers 500] [--network]
-                               [--poll 0.05] [--processes [--compute-processes 1] [--api-workers 2]]
+                               [--poll 0.05] [--processes [--compute-processes 1] [--api-workers 2]
+                                                          [--clients local|rest|both]]
 
 The cloud is the embedded one (one process, SQLite, in-process messaging) or, with
 ``--processes``, the many-hosts shape on this machine: ``stratus api``, ``stratus
 scheduler``, ``stratus conductor`` and ``stratus compute`` processes on a throwaway
-PostgreSQL database and a RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``).
+PostgreSQL database and a RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``),
+run twice by default: with the services reaching identity, image and network in-process, and
+through their REST APIs (tokens validated by ``GET /v3/auth/tokens`` with the validator's cache,
+images shown by the image API), the two printed side by side.
 
-Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone) and
-boot+delete cycles per second. Reference (from the issue): Nova's published
-1000-fake-node Rally run (26 physical servers, 8 schedulers) measured boot p50 6.2 s and
-about 5.4 boot+delete per second. Everything here, the load generator included, shares
+Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone), boot+delete
+cycles per second with the status reads they took, and the whole machine's CPU time per
+cycle. Reference (from the issue): Nova's published 1000-fake-node Rally run (26 physical
+servers, 8 schedulers) measured boot p50 6.2 s and about 5.4 boot+delete per second. Everything here, the load generator included, shares
 this machine's 2 cores.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import subprocess
 import tempfile
@@ -37,6 +42,16 @@ from stratus.testing import EmbeddedCloud, ProcessCloud
 
 SETTINGS = ("[compute]\nresource_update_interval = 30\nquota_instances = -1\nquota_cores = -1\nquota_ram = -1\n"
             "[network]\nquota_port = -1\n")
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU time every process on this machine used so far (Linux), the cloud's and this load's."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def token(base: str, password: str) -> str:
@@ -75,8 +90,9 @@ def rabbit_vhost(url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def cloud_for(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
-    """The cloud under test: its base URL and the admin's password."""
+def cloud_for(args: argparse.Namespace, rest: bool = False) -> Iterator[tuple[str, str]]:
+    """The cloud under test: its base URL and the admin's password (``rest``: the processes'
+    shape with every service reaching the others through their REST APIs)."""
     data = Path(tempfile.mkdtemp(prefix="boot-storm-"))
     started = time.perf_counter()
     if not args.processes:
@@ -93,9 +109,10 @@ def cloud_for(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
     hosts = tuple((f"cn{i + 1}", min(per, args.hosts - i * per)) for i in range(args.compute_processes))
     with throwaway_database(args.database_admin_url) as database, rabbit_vhost(args.rabbit_url) as broker:
         cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
-                             extra=SETTINGS, timeout=600)
+                             extra=SETTINGS, rest_clients=rest, timeout=600)
         print(f"api ({args.api_workers} workers), scheduler, conductor and {args.compute_processes} compute "
-              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, "
+              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, services reaching "
+              f"each other {'through their REST APIs' if rest else 'in-process'}, "
               f"up in {time.perf_counter() - started:.1f} s")
         try:
             yield cloud.base_url, "admin-pw"
@@ -147,67 +164,94 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=2, help="with --processes: gunicorn workers")
     parser.add_argument("--database-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rabbit-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--clients", choices=("local", "rest", "both"), default="both",
+                        help="with --processes: services reach identity, image and network in-process, through "
+                        "their REST APIs, or one run of each, printed side by side (default)")
     args = parser.parse_args()
-    with cloud_for(args) as (base, password):
-        headers = {"X-Auth-Token": token(base, password)}
-        compute = f"{base}/compute/v2.1"
-        image_id, flavor, networks = prepare(base, headers, args.network)
-        while len(requests.get(f"{compute}/os-hypervisors", headers=headers, timeout=60).json()["hypervisors"]) \
-                < args.hosts:
-            time.sleep(0.5)
-        boots: list[float] = []
-        deletes: list[float] = []
-        errors: list[str] = []
-        remaining = [args.servers]
-        lock = threading.Lock()
+    shapes = [False] if not args.processes or args.clients == "local" else \
+        [True] if args.clients == "rest" else [False, True]
+    figures = []
+    for rest in shapes:
+        with cloud_for(args, rest) as (base, password):
+            figures.append((rest, storm(args, base, password)))
+    for rest, lines in figures:
+        if args.processes:
+            print(f"services reaching each other {'through their REST APIs' if rest else 'in-process'}:")
+        for line in lines:
+            print(line)
+    print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")
 
-        def worker(n: int) -> None:
-            session = requests.Session()
-            session.headers.update(headers)
+
+def storm(args: argparse.Namespace, base: str, password: str) -> list[str]:
+    """Run the storm against the cloud at ``base``; its figures, as lines to print."""
+    headers = {"X-Auth-Token": token(base, password)}
+    compute = f"{base}/compute/v2.1"
+    image_id, flavor, networks = prepare(base, headers, args.network)
+    while len(requests.get(f"{compute}/os-hypervisors", headers=headers, timeout=60).json()["hypervisors"]) \
+            < args.hosts:
+        time.sleep(0.5)
+    boots: list[float] = []
+    deletes: list[float] = []
+    errors: list[str] = []
+    remaining = [args.servers]
+    reads = [0]
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        session = requests.Session()
+        session.headers.update(headers)
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            begin = time.perf_counter()
+            answer = session.post(f"{compute}/servers", timeout=120, json={"server": {
+                "name": f"storm-{n}", "imageRef": image_id, "flavorRef": flavor, "networks": networks}})
+            if answer.status_code != 202:
+                errors.append(f"create {answer.status_code}: {answer.text[:200]}")
+                continue
+            server_id = answer.json()["server"]["id"]
             while True:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                begin = time.perf_counter()
-                answer = session.post(f"{compute}/servers", timeout=120, json={"server": {
-                    "name": f"storm-{n}", "imageRef": image_id, "flavorRef": flavor, "networks": networks}})
-                if answer.status_code != 202:
-                    errors.append(f"create {answer.status_code}: {answer.text[:200]}")
-                    continue
-                server_id = answer.json()["server"]["id"]
-                while True:
-                    status = session.get(f"{compute}/servers/{server_id}", timeout=120).json()["server"]["status"]
-                    if status in ("ACTIVE", "ERROR"):
-                        break
-                    time.sleep(args.poll)
-                boots.append(time.perf_counter() - begin)
-                if status == "ERROR":
-                    errors.append(f"server {server_id} went to ERROR")
-                begin = time.perf_counter()
-                session.delete(f"{compute}/servers/{server_id}", timeout=120)
-                while session.get(f"{compute}/servers/{server_id}", timeout=120).status_code != 404:
-                    time.sleep(args.poll)
-                deletes.append(time.perf_counter() - begin)
+                reads[0] += 1
+                status = session.get(f"{compute}/servers/{server_id}", timeout=120).json()["server"]["status"]
+                if status in ("ACTIVE", "ERROR"):
+                    break
+                time.sleep(args.poll)
+            boots.append(time.perf_counter() - begin)
+            if status == "ERROR":
+                errors.append(f"server {server_id} went to ERROR")
+            begin = time.perf_counter()
+            session.delete(f"{compute}/servers/{server_id}", timeout=120)
+            while session.get(f"{compute}/servers/{server_id}", timeout=120).status_code != 404:
+                reads[0] += 1
+                time.sleep(args.poll)
+            reads[0] += 1
+            deletes.append(time.perf_counter() - begin)
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.concurrency)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        boots.sort()
-        print(f"{len(boots)} boot+delete cycles, {args.concurrency} at a time, {args.hosts} simulated hosts, "
-              f"{'with' if args.network else 'without'} ports, status polled every {args.poll} s, "
-              f"{len(errors)} errors")
-        if boots:
-            print(f"  boot   p50 {statistics.median(boots):.2f} s  p95 {boots[int(len(boots) * 0.95) - 1]:.2f} s")
-            print(f"  delete p50 {statistics.median(deletes):.2f} s")
-            print(f"  {len(boots) / elapsed:.1f} boot+delete per second")
-        print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")
-        for error in errors[:5]:
-            print("  error:", error)
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.concurrency)]
+    started, cpu_before = time.perf_counter(), machine_cpu_seconds()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    cpu_after = machine_cpu_seconds()
+    boots.sort()
+    out = [f"{len(boots)} boot+delete cycles, {args.concurrency} at a time, {args.hosts} simulated hosts, "
+          f"{'with' if args.network else 'without'} ports, status polled every {args.poll} s, "
+          f"{len(errors)} errors"]
+    if boots:
+        out.append(f"  boot   p50 {statistics.median(boots):.2f} s  p95 {boots[int(len(boots) * 0.95) - 1]:.2f} s")
+        out.append(f"  delete p50 {statistics.median(deletes):.2f} s")
+        out.append(f"  {len(boots) / elapsed:.1f} boot+delete per second "
+                   f"({reads[0] / len(boots):.0f} status reads per cycle, {reads[0] / elapsed:.0f}/s)")
+        if cpu_before is not None and cpu_after is not None:
+            out.append(f"  machine CPU per cycle {(cpu_after - cpu_before) / len(boots) * 1000:.0f} ms "
+                       f"({(cpu_after - cpu_before) / elapsed:.2f} of {os.cpu_count()} cores busy; the load "
+                       "generator's share included)")
+    out += [f"  error: {error}" for error in errors[:5]]
+    return out
 
 
 if __name__ == "__main__":

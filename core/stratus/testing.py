@@ -85,18 +85,25 @@ class ProcessCloud:
     host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
     (a broker). The compute processes get a configuration of their own without the database
     (compute's state through the conductor, images and ports through the APIs as the admin).
+    ``rest_clients``: the api, scheduler and conductor reach identity, image and network through
+    their REST APIs as well (as services on machines of their own do), not in-process.
     ``extra`` is appended to both generated configurations. Gives ``base_url``,
     ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
 
     def __init__(self, data_dir: Path, database_url: str, transport_url: str, *, api_workers: int = 2,
                  compute_hosts: tuple[tuple[str, int], ...] = (("compute", 1),), extra: str = "",
-                 timeout: float = 120) -> None:
+                 rest_clients: bool = False, timeout: float = 120) -> None:
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}"
+        credentials = (
+            f"[service_credentials]\nauth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\n"
+            "password = admin-pw\nproject_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n")
+        clients = "[image_client]\nmode = rest\n[network_client]\nmode = rest\n"
+        between = f"{clients}[identity_client]\nmode = rest\n{credentials}" if rest_clients else ""
         conf = data_dir / "stratus.conf"
         conf.write_text(f"[DEFAULT]\nstate_path = {data_dir}\n[database]\nconnection = {database_url}\n"
                         f"[messaging]\ntransport_url = {transport_url}\n[api]\nworkers = {api_workers}\n"
-                        f"port = {port}\n{extra}")
+                        f"port = {port}\n{between}{extra}")
         base = ["--config-file", str(conf)]
         for command in (["manage", "token-keys", "setup"], ["manage", "db", "sync"],
                         ["manage", "bootstrap", "--password", "admin-pw", "--public-url", self.base_url]):
@@ -105,17 +112,8 @@ class ProcessCloud:
             if done.returncode != 0:
                 raise RuntimeError(f"stratus {' '.join(command)} failed: {done.stderr}")
         host_conf = data_dir / "compute-host.conf"
-        host_conf.write_text(
-            f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
-            "[image_client]\nmode = rest\n[network_client]\nmode = rest\n[service_credentials]\n"
-            f"auth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\npassword = admin-pw\n"
-            f"project_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n{extra}")
-        host_conf = data_dir / "compute-host.conf"
-        host_conf.write_text(
-            f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
-            "[image_client]\nmode = rest\n[network_client]\nmode = rest\n[service_credentials]\n"
-            f"auth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\npassword = admin-pw\n"
-            f"project_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n{extra}")
+        host_conf.write_text(f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
+                             f"{clients}{credentials}{extra}")
         self.clouds_yaml = str(data_dir / "clouds.yaml")
         Path(self.clouds_yaml).write_text(
             "clouds:\n  stratus:\n    auth:\n"

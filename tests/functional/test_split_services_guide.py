@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from tests.conftest import PG_ADMIN_URL, _throwaway_database
 from tests.fixtures.rabbitmq import free_port
+from tests.functional.accounts import connect
 from tests.functional.test_multi_host_guide import BLOCK, Service, follow
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "split-services.md")
@@ -60,6 +61,29 @@ def tables(url: str) -> set[str]:
 @pytest.mark.postgresql
 @pytest.mark.rabbitmq
 @pytest.mark.slow
+def compute_proxies_reach_the_other_services(clouds_yaml) -> None:
+    """Nova's proxies (before 2.36) answered by the image and network APIs of the other
+    processes, over REST as the caller: reads, and a security group made and removed."""
+    conn = connect(str(clouds_yaml))
+    try:
+        old = {"OpenStack-API-Version": "compute 2.1"}
+        networks = conn.compute.get("/os-networks", headers=old).json()["networks"]
+        assert "demo-net" in [n["label"] for n in networks], networks
+        base = conn.image.find_image("base")
+        assert conn.compute.get(f"/images/{base.id}", headers=old).json()["image"]["name"] == "base"
+        made = conn.compute.post("/os-security-groups", headers=old, json={"security_group": {
+            "name": "proxied", "description": "made through compute"}})
+        assert made.status_code == 200, made.text
+        group = made.json()["security_group"]
+        assert conn.network.get_security_group(group["id"]).name == "proxied"
+        assert conn.compute.delete(f"/os-security-groups/{group['id']}", headers=old).status_code == 202
+        assert conn.network.find_security_group(group["id"]) is None
+        refused = conn.compute.get("/os-networks/no-such-network", headers=old)
+        assert refused.status_code == 404 and "itemNotFound" in refused.json(), refused.text
+    finally:
+        conn.close()
+
+
 def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_vhost_url):
     ports = {name: free_port() for name in ("identity", "image", "network", "compute")}
     values = {
@@ -88,6 +112,7 @@ def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_v
         assert re.search(r"\| status\s+\| ACTIVE", last) and "demo.small" in last, last
         assert re.search(r"host\s+\| compute[12]", last) and "demo-net=10.20.0." in last, last
         assert lines[-1].strip() == "0", f"the deleted server's port is left: {last}"
+        compute_proxies_reach_the_other_services(tmp_path / "clouds.yaml")
     finally:
         os.chdir(cwd)
         for service in reversed(services):

@@ -17,8 +17,8 @@ images shown by the image API), the two printed side by side.
 Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone), boot+delete
 cycles per second with the status reads they took, and the whole machine's CPU time per
 cycle. Reference (from the issue): Nova's published 1000-fake-node Rally run (26 physical
-servers, 8 schedulers) measured boot p50 6.2 s and about 5.4 boot+delete per second. Everything here, the load generator included, shares
-this machine's 2 cores.
+servers, 8 schedulers) measured boot p50 6.2 s and about 5.4 boot+delete per second.
+Everything here, the load generator included, shares this machine's 2 cores.
 """
 
 from __future__ import annotations

@@ -87,6 +87,9 @@ def test_private_flavors_extra_specs_and_access(conn, cloud, member):
         again = nova(cloud, conn, "POST", f"/flavors/{flavor.id}/action",
                      json={"addTenantAccess": {"tenant": member.current_project_id}})
         assert again.status_code == 409
+        unknown = nova(cloud, conn, "POST", f"/flavors/{flavor.id}/action",
+                       json={"addTenantAccess": {"tenant": "no-such-project"}})
+        assert unknown.status_code == 400 and "no-such-project is not a valid project" in unknown.text
         conn.compute.create_flavor_extra_specs(flavor, {"hw:cpu_policy": "dedicated", "trait:X": "required"})
         conn.compute.update_flavor_extra_specs_property(flavor, "hw:cpu_policy", "shared")
         assert conn.compute.fetch_flavor_extra_specs(flavor).extra_specs == {"hw:cpu_policy": "shared",

@@ -369,6 +369,8 @@ def test_hypervisors_services_zones_limits_and_quota_sets(conn, cloud, cloud_env
     assert nova(cloud, member, "PUT", f"/os-quota-sets/{project}", json={"quota_set": {"instances": 50}}
                 ).status_code == 403
     assert nova(cloud, member, "GET", f"/os-quota-sets/{conn.current_project_id}").status_code == 403
+    unknown = nova(cloud, conn, "PUT", "/os-quota-sets/no-such-project", json={"quota_set": {"instances": 5}})
+    assert unknown.status_code == 400 and "no-such-project is not a valid project" in unknown.text
     net = network(conn, "servers-net", "10.80.0.0/24")
     conn.network.update_network(net, is_shared=True)
     first = boot(member, "only-one", networks=[{"uuid": net.id}])

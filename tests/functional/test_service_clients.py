@@ -12,7 +12,7 @@ import yaml
 
 from stratus import conf as stratus_conf
 from stratus.embedded import embedded_overrides
-from stratus.exceptions import Conflict, NotAuthenticated, NotFound
+from stratus.exceptions import Conflict, Invalid, NotAuthenticated, NotFound
 
 pytestmark = pytest.mark.slow
 
@@ -247,3 +247,27 @@ def test_tokens_validate_to_the_same_context_in_both_shapes(cloud, conn, mode):
         validator.close()
         if identity is not None:
             identity.close()
+
+
+def test_a_named_project_is_checked_in_both_shapes(cloud, conn, mode, project):
+    """Identity's answer to "does this project exist", asked as the caller (a user's context)."""
+    from stratus.identity import client
+    from stratus.identity.service import IdentityService
+    from stratus.service_auth import ServiceAuth
+
+    conf = client_conf(cloud, mode)
+    identity = IdentityService(conf) if mode == "local" else None
+    auth = ServiceAuth(conf) if mode == "rest" else None
+    validator = client.from_conf(conf, service=identity, auth=auth)
+    projects = client.projects_from_conf(conf, service=identity, auth=auth)
+    try:
+        caller = validator.validate(conn.session.get_token())
+        projects.verify(project.id, caller)
+        with pytest.raises(Invalid, match="Project ID no-such-project is not a valid project"):
+            projects.verify("no-such-project", caller)
+    finally:
+        validator.close()
+        if identity is not None:
+            identity.close()
+        if auth is not None:
+            auth.close()

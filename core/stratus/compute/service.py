@@ -18,9 +18,11 @@ LOG = logging.getLogger(__name__)
 
 class ComputeService:
     def __init__(self, conf: Any, db: Database | None = None, transport: Any = None,
-                 network: Any = None, images: Any = None) -> None:
-        """``network`` and ``images``: the other services' clients (NetworkClient, ImageClient)."""
+                 network: Any = None, images: Any = None, projects: Any = None) -> None:
+        """``network``, ``images`` and ``projects``: the other services' clients (NetworkClient,
+        ImageClient, identity's Projects; without ``projects`` named projects are not checked)."""
         self.conf = conf
+        self.projects = projects
         self.db = db or Database.for_service(conf, "compute")
         self.transport, self.network, self.images = transport, network, images
         self.services_db = Database.for_service(conf, "servicegroup")
@@ -43,6 +45,11 @@ class ComputeService:
             self.rpc(SCHEDULER_TOPIC).fanout(context, HOSTS_CHANGED)
         except BackendUnavailable as exc:
             LOG.warning("could not tell the schedulers that hosts changed (%s)", exc)
+
+    def verify_project(self, project_id: str, context: Any) -> None:
+        """:raises Invalid: identity says there is no project ``project_id``."""
+        if self.projects is not None:
+            self.projects.verify(project_id, context)
 
     def host_is_up(self, host: str) -> bool:
         return any(s.up for s in self.registry.list(binary=binaries.COMPUTE, host=host))

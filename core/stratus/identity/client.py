@@ -1,5 +1,6 @@
-"""What identity offers the other services: a request's token turned into who is asking —
-the one module of this service another may import (issue 17's seam).
+"""What identity offers the other services: a request's token turned into who is asking, and
+whether a project a caller names exists — the one module of this service another may
+import (issue 17's seam).
 
 :class:`TokenValidator` is the interface, :func:`authenticator` the API middleware's hook
 over one. :func:`from_conf` gives what ``[identity_client] mode`` chooses: the identity
@@ -161,6 +162,76 @@ def from_conf(conf: Any, *, service: Any = None, auth: Any = None) -> TokenValid
     if service is None:
         raise ValueError("[identity_client] mode = local needs the identity service in this process")
     return LocalTokenValidator(service)
+
+
+class Projects(abc.ABC):
+    """Whether a project a caller names exists (Nova asks Keystone before it takes a project
+    id into quotas or flavor access)."""
+
+    @abc.abstractmethod
+    def verify(self, project_id: str, context: Any) -> None:
+        """Accept ``project_id`` unless identity says there is no such project; a caller
+        identity will not answer for (403), or identity out of reach, is given the benefit
+        of the doubt, as Nova does.
+
+        :raises Invalid: no such project.
+        """
+
+
+def _not_a_project(project_id: str) -> Exception:
+    from stratus.exceptions import Invalid
+
+    return Invalid(f"Project ID {project_id} is not a valid project.")
+
+
+class LocalProjects(Projects):
+    """Asked of the identity service of this process."""
+
+    def __init__(self, identity: Any) -> None:
+        self.identity = identity
+
+    def verify(self, project_id: str, context: Any) -> None:
+        try:
+            self.identity.store.get_project(project_id)
+        except NotFound:
+            raise _not_a_project(project_id) from None
+
+
+class RestProjects(Projects):
+    """``GET /v3/projects/{id}`` on the identity API as the caller (with the service's token)."""
+
+    def __init__(self, auth: Any) -> None:
+        self.auth = auth
+
+    def verify(self, project_id: str, context: Any) -> None:
+        import logging
+        import urllib.parse
+
+        from stratus.service_auth import UNREACHABLE
+
+        adapter = self.auth.adapter("identity_client", context)
+        try:
+            endpoint = adapter.get_endpoint() or ""
+            path = f"/projects/{urllib.parse.quote(project_id, safe='')}"
+            answer = adapter.get(path if endpoint.rstrip("/").endswith("/v3") else f"/v3{path}")
+        except UNREACHABLE as exc:
+            logging.getLogger(__name__).warning("could not ask identity whether project %s exists (%s)",
+                                                project_id, exc)
+            return
+        if answer.status_code == 404:
+            raise _not_a_project(project_id)
+
+
+def projects_from_conf(conf: Any, *, service: Any = None, auth: Any = None) -> Projects:
+    """Over ``service`` (the IdentityService of this process) when there is one, else over the
+    identity API with ``auth`` (a ServiceAuth), as :func:`from_conf`."""
+    if service is not None:
+        return LocalProjects(service)
+    if conf.identity_client.mode != "rest":
+        raise ValueError("[identity_client] mode = local needs the identity service in this process")
+    from stratus.service_auth import ServiceAuth
+
+    return RestProjects(auth or ServiceAuth(conf))
 
 
 def authenticator(validator: TokenValidator) -> Callable[[Any], RequestContext | None]:

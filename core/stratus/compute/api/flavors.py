@@ -316,6 +316,8 @@ class FlavorAction:
         enforce(req, self.policy, "os_compute_api:os-flavor-access:" + ("add_tenant_access" if adding
                                                                          else "remove_tenant_access"))
         project = body["addTenantAccess" if adding else "removeTenantAccess"]["tenant"]
+        if adding:
+            self.service.verify_project(project, context(req))
         with self.service.db.transaction() as session:
             row = find(session, req, flavor_id)
             if row.is_public and adding and at_least(req, "2.7"):

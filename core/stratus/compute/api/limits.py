@@ -171,6 +171,7 @@ class QuotaSet:
             if name in body:
                 raise Invalid(f"Invalid input for field/attribute quota_set. Additional properties are not "
                               f"allowed ('{name}' was unexpected); it was removed in microversion {version}")
+        self.compute.verify_project(project_id, context(req))
         with self.compute.db.transaction() as session:
             for resource, value in body.items():
                 row = session.get(models.Quota, (project_id, resource))

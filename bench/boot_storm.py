@@ -10,9 +10,11 @@ The cloud is the embedded one (one process, SQLite, in-process messaging) or, wi
 ``--processes``, the many-hosts shape on this machine: ``stratus api``, ``stratus
 scheduler``, ``stratus conductor`` and ``stratus compute`` processes on a throwaway
 PostgreSQL database and a RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``),
-run twice by default: with the services reaching identity, image and network in-process, and
-through their REST APIs (tokens validated by ``GET /v3/auth/tokens`` with the validator's cache,
-images shown by the image API), the two printed side by side.
+run twice by default: with every process's clients in-process, and with ``[identity_client]``,
+``[image_client]`` and ``[network_client]`` in rest mode everywhere, the two printed side by
+side. (The api process serves identity, image and network itself, so its own clients stay
+in-process in both; a shape with one API process per service, as docs/split-services.md runs
+it, is not a bench shape yet.)
 
 Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone), boot+delete
 cycles per second with the status reads they took, and the whole machine's CPU time per
@@ -111,9 +113,8 @@ def cloud_for(args: argparse.Namespace, rest: bool = False) -> Iterator[tuple[st
         cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
                              extra=SETTINGS, rest_clients=rest, timeout=600)
         print(f"api ({args.api_workers} workers), scheduler, conductor and {args.compute_processes} compute "
-              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, services reaching "
-              f"each other {'through their REST APIs' if rest else 'in-process'}, "
-              f"up in {time.perf_counter() - started:.1f} s")
+              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, clients in "
+              f"{'rest' if rest else 'local'} mode, up in {time.perf_counter() - started:.1f} s")
         try:
             yield cloud.base_url, "admin-pw"
         finally:
@@ -165,8 +166,8 @@ def main() -> None:
     parser.add_argument("--database-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rabbit-url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--clients", choices=("local", "rest", "both"), default="both",
-                        help="with --processes: services reach identity, image and network in-process, through "
-                        "their REST APIs, or one run of each, printed side by side (default)")
+                        help="with --processes: [*_client] mode local, rest, or one run of each, printed side "
+                        "by side (default)")
     args = parser.parse_args()
     shapes = [False] if not args.processes or args.clients == "local" else \
         [True] if args.clients == "rest" else [False, True]
@@ -176,7 +177,7 @@ def main() -> None:
             figures.append((rest, storm(args, base, password)))
     for rest, lines in figures:
         if args.processes:
-            print(f"services reaching each other {'through their REST APIs' if rest else 'in-process'}:")
+            print(f"clients in {'rest' if rest else 'local'} mode (the api process's own stay in-process):")
         for line in lines:
             print(line)
     print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")

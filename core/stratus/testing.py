@@ -85,8 +85,9 @@ class ProcessCloud:
     host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
     (a broker). The compute processes get a configuration of their own without the database
     (compute's state through the conductor, images and ports through the APIs as the admin).
-    ``rest_clients``: the api, scheduler and conductor reach identity, image and network through
-    their REST APIs as well (as services on machines of their own do), not in-process.
+    ``rest_clients``: the scheduler and conductor are configured to reach identity, image and
+    network through their REST APIs as well; the api process serves those APIs itself, so its
+    clients stay in-process (separate API processes per service: docs/split-services.md).
     ``extra`` is appended to both generated configurations. Gives ``base_url``,
     ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import abc
 import datetime
+import logging
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from stratus.context import RequestContext
 from stratus.exceptions import NotAuthenticated, NotFound
 
+LOG = logging.getLogger(__name__)
 UNAUTHENTICATED = "The request you have made requires authentication."
 
 
@@ -93,13 +96,10 @@ class RestTokenValidator(TokenValidator):
         from stratus.service_auth import UNREACHABLE, request
 
         adapter = self.auth.adapter("identity_client")
-        path = "/v3/auth/tokens"
         try:
-            endpoint = adapter.get_endpoint() or ""
+            path = v3_path(adapter, "/auth/tokens")
         except UNREACHABLE:  # request() below reports it
-            endpoint = ""
-        if endpoint.rstrip("/").endswith("/v3"):
-            path = "/auth/tokens"
+            path = "/v3/auth/tokens"
         try:
             response = request(adapter, "GET", path, "token validation", params={"nocatalog": "1"},
                                headers={"X-Subject-Token": token})
@@ -107,6 +107,13 @@ class RestTokenValidator(TokenValidator):
             raise NotAuthenticated(UNAUTHENTICATED) from None
         body = response.json()
         return context_from_token(body, token), _expiry(body["token"].get("expires_at"))
+
+
+def v3_path(adapter: Any, path: str) -> str:
+    """``path`` of the identity v3 API for ``adapter``'s endpoint, which the catalog may give
+    with or without its ``/v3``."""
+    endpoint = adapter.get_endpoint() or ""
+    return path if endpoint.rstrip("/").endswith("/v3") else f"/v3{path}"
 
 
 class CachedValidator(TokenValidator):
@@ -204,19 +211,13 @@ class RestProjects(Projects):
         self.auth = auth
 
     def verify(self, project_id: str, context: Any) -> None:
-        import logging
-        import urllib.parse
-
         from stratus.service_auth import UNREACHABLE
 
         adapter = self.auth.adapter("identity_client", context)
         try:
-            endpoint = adapter.get_endpoint() or ""
-            path = f"/projects/{urllib.parse.quote(project_id, safe='')}"
-            answer = adapter.get(path if endpoint.rstrip("/").endswith("/v3") else f"/v3{path}")
+            answer = adapter.get(v3_path(adapter, f"/projects/{urllib.parse.quote(project_id, safe='')}"))
         except UNREACHABLE as exc:
-            logging.getLogger(__name__).warning("could not ask identity whether project %s exists (%s)",
-                                                project_id, exc)
+            LOG.warning("could not ask identity whether project %s exists (%s)", project_id, exc)
             return
         if answer.status_code == 404:
             raise _not_a_project(project_id)

@@ -356,11 +356,7 @@ def shown(session: Any, req: falcon.Request, server_id: str) -> _Listed:
     """The server as its show renders it, read without ORM objects: its row, its metadata, and
     only what the request's microversion shows of the rest (tags, faults, server groups)."""
     core = session.connection()
-    row = core.execute(_SHOW, {"uuid": server_id}).first()
-    ctx = context(req)
-    if row is None or row.deleted or not (ctx.is_admin or row.project_id == ctx.project_id):
-        raise NotFound(f"Instance {server_id} could not be found.")
-    server = _Listed(row)
+    server = _Listed(_visible(req, core.execute(_SHOW, {"uuid": server_id}).first(), server_id))
     server.metadata_items = list(core.execute(_METADATA_OF, {"uuid": server_id}))
     if at_least(req, "2.26"):
         server.tags = list(core.execute(_TAGS_OF, {"uuid": server_id}))
@@ -371,13 +367,19 @@ def shown(session: Any, req: falcon.Request, server_id: str) -> _Listed:
     return server
 
 
-def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
+def _visible(req: falcon.Request, row: Any, server_id: str) -> Any:
+    """``row`` if the caller may see that server (live, and theirs or they administer).
+
+    :raises NotFound: otherwise, as Nova says it."""
     ctx = context(req)
-    # collections load when touched: a step that changes a server reads its row alone
-    row = session.get(Instance, server_id, options=LAZY)
     if row is None or row.deleted or not (ctx.is_admin or row.project_id == ctx.project_id):
         raise NotFound(f"Instance {server_id} could not be found.")
     return row
+
+
+def find(session: Any, req: falcon.Request, server_id: str) -> Instance:
+    # collections load when touched: a step that changes a server reads its row alone
+    return _visible(req, session.get(Instance, server_id, options=LAZY), server_id)
 
 
 def _tag_filters(params: dict[str, Any]) -> list[Any]:

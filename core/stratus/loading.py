@@ -12,9 +12,11 @@ is never skipped silently.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import inspect
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,8 +85,14 @@ def installed_names(namespace: str) -> list[str]:
     """Names registered in ``namespace``, loadable or not, sorted."""
     if namespace in _overrides:
         return sorted(_overrides[namespace].names())
-    eps = importlib.metadata.entry_points(group=namespace)
-    return sorted({ep.name for ep in eps})
+    return list(_entry_point_names(namespace, tuple(sys.path)))
+
+
+@functools.lru_cache(maxsize=64)
+def _entry_point_names(namespace: str, path: tuple[str, ...]) -> tuple[str, ...]:
+    # reading every distribution's metadata costs tens of ms; a simulated-hosts process asks once
+    # per host, so the answer is kept for as long as the import path is the same
+    return tuple(sorted({ep.name for ep in importlib.metadata.entry_points(group=namespace)}))
 
 
 def check_driver_class(namespace: str, name: str, cls: Any, distribution: str = "unknown") -> type[Driver]:

@@ -4,17 +4,17 @@ ACTIVE, deletes it and waits until it is gone, again and again.
 
     python bench/boot_storm.py [--hosts 1000] [--concurrency 50] [--servers 500] [--network]
                                [--poll 0.05] [--processes [--compute-processes 1] [--api-workers 2]
-                                                          [--clients local|rest|both]]
+                                                          [--shape together|split|both]]
 
 The cloud is the embedded one (one process, SQLite, in-process messaging) or, with
 ``--processes``, the many-hosts shape on this machine: ``stratus api``, ``stratus
 scheduler``, ``stratus conductor`` and ``stratus compute`` processes on a throwaway
 PostgreSQL database and a RabbitMQ virtual host of their own (``--database-admin-url``, ``--rabbit-url``),
-run twice by default: with every process's clients in-process, and with ``[identity_client]``,
-``[image_client]`` and ``[network_client]`` in rest mode everywhere, the two printed side by
-side. (The api process serves identity, image and network itself, so its own clients stay
-in-process in both; a shape with one API process per service, as docs/split-services.md runs
-it, is not a bench shape yet.)
+run twice by default: ``together`` (one API process serving every API, the services inside
+it calling one another in-process) and ``split`` (docs/split-services.md's shape: identity,
+image, network and compute each served by an API process of its own, every service reaching
+the others over their REST APIs with service credentials and cached token checks), the two
+printed side by side.
 
 Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone), boot+delete
 cycles per second with the status reads they took, and the whole machine's CPU time per
@@ -56,11 +56,11 @@ def machine_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def token(base: str, password: str) -> str:
+def token(identity: str, password: str) -> str:
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": "admin", "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-    return requests.post(f"{base}/identity/v3/auth/tokens", json=body, timeout=30).headers["X-Subject-Token"]
+    return requests.post(f"{identity}/identity/v3/auth/tokens", json=body, timeout=30).headers["X-Subject-Token"]
 
 
 @contextlib.contextmanager
@@ -92,9 +92,9 @@ def rabbit_vhost(url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def cloud_for(args: argparse.Namespace, rest: bool = False) -> Iterator[tuple[str, str]]:
-    """The cloud under test: its base URL and the admin's password (``rest``: the processes'
-    shape with every service reaching the others through their REST APIs)."""
+def cloud_for(args: argparse.Namespace, split: bool = False) -> Iterator[tuple[dict[str, str], str]]:
+    """The cloud under test: the root URL serving each service's API and the admin's password
+    (``split``: an API process per service, reaching one another through their REST APIs)."""
     data = Path(tempfile.mkdtemp(prefix="boot-storm-"))
     started = time.perf_counter()
     if not args.processes:
@@ -103,7 +103,7 @@ def cloud_for(args: argparse.Namespace, rest: bool = False) -> Iterator[tuple[st
         print(f"embedded cloud with {args.hosts} simulated hosts up in {time.perf_counter() - started:.1f} s")
         try:
             password = yaml.safe_load(Path(cloud.clouds_yaml).read_text())["clouds"]["stratus"]["auth"]["password"]
-            yield cloud.base_url, password
+            yield dict.fromkeys(("identity", "image", "network", "compute"), cloud.base_url), password
         finally:
             cloud.stop()
         return
@@ -111,19 +111,21 @@ def cloud_for(args: argparse.Namespace, rest: bool = False) -> Iterator[tuple[st
     hosts = tuple((f"cn{i + 1}", min(per, args.hosts - i * per)) for i in range(args.compute_processes))
     with throwaway_database(args.database_admin_url) as database, rabbit_vhost(args.rabbit_url) as broker:
         cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
-                             extra=SETTINGS, rest_clients=rest, timeout=600)
-        print(f"api ({args.api_workers} workers), scheduler, conductor and {args.compute_processes} compute "
-              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, clients in "
-              f"{'rest' if rest else 'local'} mode, up in {time.perf_counter() - started:.1f} s")
+                             extra=SETTINGS, split=split, timeout=600)
+        apis = "identity, image, network and compute api processes" if split else "api"
+        print(f"{apis} ({args.api_workers} workers each), scheduler, conductor and {args.compute_processes} compute "
+              f"process(es) with {args.hosts} simulated hosts on PostgreSQL and RabbitMQ, up in "
+              f"{time.perf_counter() - started:.1f} s")
         try:
-            yield cloud.base_url, "admin-pw"
+            yield cloud.urls, "admin-pw"
         finally:
             cloud.stop()
 
 
-def prepare(base: str, headers: dict[str, str], network: bool) -> tuple[str, str, list[dict[str, str]]]:
+def prepare(urls: dict[str, str], headers: dict[str, str],
+            network: bool) -> tuple[str, str, list[dict[str, str]]]:
     """An image, a flavor and (``network``) a network to boot with, made if the cloud has none."""
-    image_url = f"{base}/image/v2/images"
+    image_url = f"{urls['image']}/image/v2/images"
     found = requests.get(f"{image_url}?name=storm", headers=headers, timeout=30).json()["images"]
     if found:
         image_id = found[0]["id"]
@@ -132,14 +134,14 @@ def prepare(base: str, headers: dict[str, str], network: bool) -> tuple[str, str
             "name": "storm", "disk_format": "raw", "container_format": "bare", "visibility": "public"}).json()["id"]
         requests.put(f"{image_url}/{image_id}/file", data=b"\0" * 65536, timeout=30,
                      headers={**headers, "Content-Type": "application/octet-stream"}).raise_for_status()
-    compute = f"{base}/compute/v2.1"
+    compute = f"{urls['compute']}/compute/v2.1"
     flavors = requests.get(f"{compute}/flavors?minRam=0", headers=headers, timeout=30).json()["flavors"]
     flavor = next((f["id"] for f in flavors if f["name"] == "storm"), None) or requests.post(
         f"{compute}/flavors", headers=headers, timeout=30, json={"flavor": {
             "name": "storm", "ram": 64, "vcpus": 1, "disk": 1}}).json()["flavor"]["id"]
     if not network:
         return image_id, flavor, []
-    net_url = f"{base}/network/v2.0"
+    net_url = f"{urls['network']}/network/v2.0"
     found = requests.get(f"{net_url}/networks?name=storm", headers=headers, timeout=30).json()["networks"]
     if found:
         return image_id, flavor, [{"uuid": found[0]["id"]}]
@@ -165,29 +167,30 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=2, help="with --processes: gunicorn workers")
     parser.add_argument("--database-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rabbit-url", default="amqp://guest:guest@127.0.0.1:5672/")
-    parser.add_argument("--clients", choices=("local", "rest", "both"), default="both",
-                        help="with --processes: [*_client] mode local, rest, or one run of each, printed side "
-                        "by side (default)")
+    parser.add_argument("--shape", choices=("together", "split", "both"), default="both",
+                        help="with --processes: one api process (services in-process to one another), an api "
+                        "process per service (REST between them), or one run of each, side by side (default)")
     args = parser.parse_args()
-    shapes = [False] if not args.processes or args.clients == "local" else \
-        [True] if args.clients == "rest" else [False, True]
+    shapes = [False] if not args.processes or args.shape == "together" else \
+        [True] if args.shape == "split" else [False, True]
     figures = []
-    for rest in shapes:
-        with cloud_for(args, rest) as (base, password):
-            figures.append((rest, storm(args, base, password)))
-    for rest, lines in figures:
+    for split in shapes:
+        with cloud_for(args, split) as (urls, password):
+            figures.append((split, storm(args, urls, password)))
+    for split, lines in figures:
         if args.processes:
-            print(f"clients in {'rest' if rest else 'local'} mode (the api process's own stay in-process):")
+            print("split: an api process per service, REST clients between them:" if split else
+                  "together: one api process, its services' clients in-process:")
         for line in lines:
             print(line)
     print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")
 
 
-def storm(args: argparse.Namespace, base: str, password: str) -> list[str]:
-    """Run the storm against the cloud at ``base``; its figures, as lines to print."""
-    headers = {"X-Auth-Token": token(base, password)}
-    compute = f"{base}/compute/v2.1"
-    image_id, flavor, networks = prepare(base, headers, args.network)
+def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list[str]:
+    """Run the storm against the cloud serving at ``urls``; its figures, as lines to print."""
+    headers = {"X-Auth-Token": token(urls["identity"], password)}
+    compute = f"{urls['compute']}/compute/v2.1"
+    image_id, flavor, networks = prepare(urls, headers, args.network)
     while len(requests.get(f"{compute}/os-hypervisors", headers=headers, timeout=60).json()["hypervisors"]) \
             < args.hosts:
         time.sleep(0.5)

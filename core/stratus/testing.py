@@ -79,42 +79,60 @@ class _Process:
         return self.process.returncode
 
 
+#: the services ``ProcessCloud(split=True)`` serves from an API process each, in start order
+SPLIT_SERVICES = ("identity", "image", "network", "compute")
+
+
 class ProcessCloud:
     """The many-hosts shape on one machine: ``stratus api`` (``api_workers`` gunicorn workers),
     ``stratus scheduler``, ``stratus conductor`` and one ``stratus compute`` per entry of ``compute_hosts`` (its
     host name and how many hosts it simulates), on ``database_url`` and ``transport_url``
     (a broker). The compute processes get a configuration of their own without the database
     (compute's state through the conductor, images and ports through the APIs as the admin).
-    ``rest_clients``: the scheduler and conductor are configured to reach identity, image and
-    network through their REST APIs as well; the api process serves those APIs itself, so its
-    clients stay in-process (separate API processes per service: docs/split-services.md).
-    ``extra`` is appended to both generated configurations. Gives ``base_url``,
-    ``clouds_yaml`` (cloud ``stratus``, user admin) and :meth:`stop`."""
+    ``split``: docs/split-services.md's shape instead of one API process: identity, image,
+    network and compute each served by an API process of its own (``api_workers`` each, its own
+    port and catalog endpoints), every service reaching the others through their REST APIs
+    with the admin as service user (``database_urls`` may give each service its own database;
+    the others use ``database_url``).
+    ``extra`` is appended to every generated configuration. Gives ``base_url`` (the identity
+    API's root), ``urls`` (service name -> the root serving its API), ``clouds_yaml`` (cloud
+    ``stratus``, user admin) and :meth:`stop`."""
 
     def __init__(self, data_dir: Path, database_url: str, transport_url: str, *, api_workers: int = 2,
                  compute_hosts: tuple[tuple[str, int], ...] = (("compute", 1),), extra: str = "",
-                 rest_clients: bool = False, timeout: float = 120) -> None:
-        port = _free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
+                 split: bool = False, database_urls: dict[str, str] | None = None, timeout: float = 120) -> None:
+        ports = {name: _free_port() for name in SPLIT_SERVICES} if split else dict.fromkeys(SPLIT_SERVICES,
+                                                                                              _free_port())
+        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        self.base_url = self.urls["identity"]
         credentials = (
             f"[service_credentials]\nauth_type = password\nauth_url = {self.base_url}/identity\nusername = admin\n"
             "password = admin-pw\nproject_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n")
         clients = "[image_client]\nmode = rest\n[network_client]\nmode = rest\n"
-        between = f"{clients}[identity_client]\nmode = rest\n{credentials}" if rest_clients else ""
+        common = f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
+        host_conf = data_dir / "compute-host.conf"
+        host_conf.write_text(f"{common}{clients}{credentials}{extra}")
         conf = data_dir / "stratus.conf"
-        conf.write_text(f"[DEFAULT]\nstate_path = {data_dir}\n[database]\nconnection = {database_url}\n"
-                        f"[messaging]\ntransport_url = {transport_url}\n[api]\nworkers = {api_workers}\n"
-                        f"port = {port}\n{between}{extra}")
-        base = ["--config-file", str(conf)]
-        for command in (["manage", "token-keys", "setup"], ["manage", "db", "sync"],
-                        ["manage", "bootstrap", "--password", "admin-pw", "--public-url", self.base_url]):
-            done = subprocess.run([sys.executable, "-m", "stratus.cmd.cli", *base, *command], capture_output=True,
-                                  text=True, timeout=timeout)
+        if split:
+            conf.write_text(f"{common}{clients}[identity_client]\nmode = rest\n[compute_client]\nmode = rest\n"
+                            f"{credentials}{extra}")
+            own = {name: [*_conf_files(conf), *_conf_files(self._service_conf(
+                data_dir, name, (database_urls or {}).get(name, database_url), ports[name], api_workers))]
+                for name in SPLIT_SERVICES}
+        else:
+            conf.write_text(f"{common}[database]\nconnection = {database_url}\n[api]\nworkers = {api_workers}\n"
+                            f"port = {ports['compute']}\n{extra}")
+            own = dict.fromkeys(SPLIT_SERVICES, _conf_files(conf))
+        syncs = [(n, ["manage", "db", "sync", "--service", n]) for n in SPLIT_SERVICES] + [
+            ("compute", ["manage", "db", "sync", "--service", "servicegroup"])] if split else [
+            ("identity", ["manage", "db", "sync"])]
+        for name, command in (("identity", ["manage", "token-keys", "setup"]), *syncs,
+                              ("identity", ["manage", "bootstrap", "--password", "admin-pw", "--public-url",
+                                            self.base_url])):
+            done = subprocess.run([sys.executable, "-m", "stratus.cmd.cli", *own[name], *command],
+                                  capture_output=True, text=True, timeout=timeout)
             if done.returncode != 0:
                 raise RuntimeError(f"stratus {' '.join(command)} failed: {done.stderr}")
-        host_conf = data_dir / "compute-host.conf"
-        host_conf.write_text(f"[DEFAULT]\nstate_path = {data_dir}\n[messaging]\ntransport_url = {transport_url}\n"
-                             f"{clients}{credentials}{extra}")
         self.clouds_yaml = str(data_dir / "clouds.yaml")
         Path(self.clouds_yaml).write_text(
             "clouds:\n  stratus:\n    auth:\n"
@@ -123,9 +141,13 @@ class ProcessCloud:
             "    region_name: RegionOne\n    identity_api_version: 3\n")
         self.processes: list[_Process] = []
         try:
-            self.processes.append(_Process([*base, "api"], r"http://[\d.]+:\d+", timeout, "api"))
-            self.processes.append(_Process([*base, "scheduler"], "serving over", timeout, "scheduler"))
-            self.processes.append(_Process([*base, "conductor"], "serving over", timeout, "conductor"))
+            for name in SPLIT_SERVICES if split else ("identity",):
+                self.processes.append(_Process([*own[name], "api"], r"http://[\d.]+:\d+", timeout,
+                                               f"api ({name})" if split else "api"))
+                if split and name == "identity":
+                    self._point_catalog()
+            self.processes.append(_Process([*own["compute"], "scheduler"], "serving over", timeout, "scheduler"))
+            self.processes.append(_Process([*own["compute"], "conductor"], "serving over", timeout, "conductor"))
             for host, count in compute_hosts:
                 with_count = ["--config-file", str(host_conf), "compute", "--host", host]
                 if count > 1:
@@ -138,6 +160,41 @@ class ProcessCloud:
             self.stop()
             raise
 
+    @staticmethod
+    def _service_conf(data_dir: Path, name: str, database_url: str, port: int, workers: int) -> Path:
+        path = data_dir / f"{name}.conf"
+        path.write_text(f"[database]\nconnection = {database_url}\n[api]\nservices = {name}\nport = {port}\n"
+                        f"workers = {workers}\n")
+        return path
+
+    def _point_catalog(self) -> None:
+        """Move the bootstrap's endpoints of the services served elsewhere to their processes,
+        through the identity API (as the guide does with ``openstack endpoint set``)."""
+        import requests
+
+        from stratus import registry
+
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"id": "default"}, "password": "admin-pw"}}},
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        identity = f"{self.base_url}/identity/v3"
+        answer = requests.post(f"{identity}/auth/tokens", json=body, timeout=30)
+        answer.raise_for_status()
+        headers = {"X-Auth-Token": answer.headers["X-Subject-Token"]}
+        types = {s.catalog.type: s.name for s in registry.SERVICES if s.catalog is not None}
+        services = {s["id"]: s["type"] for s in requests.get(f"{identity}/services", headers=headers,
+                                                              timeout=30).json()["services"]}
+        for endpoint in requests.get(f"{identity}/endpoints", headers=headers, timeout=30).json()["endpoints"]:
+            served_by = types.get(services.get(endpoint["service_id"], ""))
+            if served_by in self.urls and endpoint["url"].startswith(self.base_url):
+                url = self.urls[served_by] + endpoint["url"][len(self.base_url):]
+                requests.patch(f"{identity}/endpoints/{endpoint['id']}", headers=headers, timeout=30,
+                               json={"endpoint": {"url": url}}).raise_for_status()
+
     def stop(self) -> list[int]:
         """Stop every process (computes first); their exit codes, the API's first."""
         return list(reversed([p.stop() for p in reversed(self.processes)]))
+
+
+def _conf_files(*paths: Path) -> list[str]:
+    return [arg for path in paths for arg in ("--config-file", str(path))]

@@ -39,11 +39,14 @@ SUITES["stratus.network"] = ("test_network_plugin.py",)
 SUITES["stratus.hypervisor"] = ("test_hypervisor.py",)
 SUITES["stratus.scheduler.filters"] = ("test_scheduler.py",)
 SUITES["stratus.scheduler.weighers"] = ("test_scheduler.py",)
+SUITES["stratus.volume"] = ("test_volume_backend.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {
     # an image store reads its options from the group named after it: [conformance]
     "stratus.image_store": {"store_name": "conformance"},
+    # and a volume backend from the group named after its backend
+    "stratus.volume": {"backend_name": "conformance"},
 }
 COMMON_SUITE = "test_driver_common.py"
 

@@ -1,7 +1,10 @@
 """The volume-backend slot (entry points ``stratus.volume``).
 
 One volume service runs per enabled backend and calls its driver; the driver manages
-storage only. Volume metadata (status, attachments, quotas) stays in the core.
+storage only. Volume metadata (status, attachments, quotas) stays in the core. Like
+Cinder's, a backend reads its options from the group named after it (``[volume]
+enabled_backends = fast`` with ``[fast] volume_driver = file`` and the file backend's
+options in ``[fast]``), so several backends of one driver coexist.
 
 Mandatory: :class:`VolumeBackend` (create, delete, stats, connections, image data).
 Optional: :class:`Snapshots`, :class:`Clone`, :class:`Extend`, each with its capability.
@@ -11,9 +14,9 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
@@ -78,12 +81,29 @@ class BackendStats:
     max_over_subscription_ratio: float = 1.0
 
 
+#: the largest chunk :meth:`VolumeBackend.copy_volume_to_image` may yield
+CHUNK_LIMIT = 16 * 1024 * 1024
+
+
 class VolumeBackend(Driver):
     """Storage for volumes of one backend."""
 
     API_VERSION: ClassVar[ApiVersion] = API_VERSION
     CAPABILITIES: ClassVar[type[enum.Flag]] = VolumeCapability
     capabilities: ClassVar[enum.Flag] = VolumeCapability.NONE
+
+    def __init__(self, conf: Any, backend_name: str = "default") -> None:
+        super().__init__(conf)
+        self.backend_name = backend_name
+        opts = list(self.backend_opts())
+        conf.register_opts(opts, group=backend_name)
+        #: the backend's group (None for a driver without :meth:`backend_opts`)
+        self.options = conf[backend_name] if opts else None
+
+    @classmethod
+    def backend_opts(cls) -> Sequence[Any]:
+        """The ``oslo_config.cfg.Opt`` objects read from the backend's own group."""
+        return []
 
     @abc.abstractmethod
     def setup(self) -> None:
@@ -129,15 +149,19 @@ class VolumeBackend(Driver):
 
     @abc.abstractmethod
     def copy_image_to_volume(self, volume: VolumeSpec, data: Iterable[bytes]) -> None:
-        """Write raw image bytes from the start of an existing volume.
+        """Write raw image bytes from the start of an existing volume; what lies past
+        them reads as before (zeroes on a new volume).
 
         ``data`` yields bounded chunks; the driver must not hold the whole image in
-        memory. :raises Invalid: the data is larger than the volume.
+        memory. :raises Invalid: the data is larger than the volume (the volume's
+        contents are then undefined: the core marks it ``error``).
+        :raises NotFound: unknown volume.
         """
 
     @abc.abstractmethod
     def copy_volume_to_image(self, volume: VolumeSpec) -> Iterator[bytes]:
-        """Yield the volume's raw contents in bounded chunks."""
+        """Yield the volume's raw contents, ``size_gb`` GiB, in chunks of at most
+        ``CHUNK_LIMIT`` bytes. :raises NotFound: unknown volume (before the first chunk)."""
 
 
 class Snapshots(abc.ABC):

@@ -68,6 +68,7 @@ def test_options_registered_at_load_are_in_the_sample_too(driver_under_test, dri
     listed = {(group or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
     declared = {opt.dest for _, opts in driver_class.list_opts() for opt in opts}
     declared |= {opt.dest for opt in getattr(driver_class, "store_opts", list)()}  # an image store's own group
+    declared |= {opt.dest for opt in getattr(driver_class, "backend_opts", list)()}  # a volume backend's
     before = _registered(driver_conf)
     loading.load_driver(driver_under_test.namespace, driver_under_test.name, driver_conf,
                         **DRIVER_KWARGS.get(driver_under_test.namespace, {}))

@@ -1,0 +1,1 @@
+"""The volume backends the core ships (entry points ``stratus.volume``): ``file``."""

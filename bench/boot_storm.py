@@ -46,6 +46,29 @@ SETTINGS = ("[compute]\nresource_update_interval = 30\nquota_instances = -1\nquo
             "[network]\nquota_port = -1\n")
 
 
+#: (role, what its command line holds), first match wins: where a cycle's CPU goes
+ROLES = (("api", " api"), ("scheduler", " scheduler"), ("conductor", " conductor"), ("compute", " compute"),
+         ("embedded cloud", " up "), ("postgresql", "postgres"), ("rabbitmq", "beam.smp"),
+         ("load generator", "boot_storm.py"))
+
+
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by the processes alive now, summed per role (Linux; empty
+    elsewhere). A process that ends between two readings drops out of the second."""
+    found: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        role = next((name for name, mark in ROLES if mark in command), None)
+        if role is not None:
+            found[role] = found.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def machine_cpu_seconds() -> float | None:
     """CPU time every process on this machine used so far (Linux), the cloud's and this load's."""
     try:
@@ -234,13 +257,13 @@ def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list
             deletes.append(time.perf_counter() - begin)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.concurrency)]
-    started, cpu_before = time.perf_counter(), machine_cpu_seconds()
+    started, cpu_before, roles_before = time.perf_counter(), machine_cpu_seconds(), cpu_by_role()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu_after = machine_cpu_seconds()
+    cpu_after, roles_after = machine_cpu_seconds(), cpu_by_role()
     boots.sort()
     out = [f"{len(boots)} boot+delete cycles, {args.concurrency} at a time, {args.hosts} simulated hosts, "
           f"{'with' if args.network else 'without'} ports, status polled every {args.poll} s, "
@@ -254,6 +277,9 @@ def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list
             out.append(f"  machine CPU per cycle {(cpu_after - cpu_before) / len(boots) * 1000:.0f} ms "
                        f"({(cpu_after - cpu_before) / elapsed:.2f} of {os.cpu_count()} cores busy; the load "
                        "generator's share included)")
+            shares = sorted(((roles_after[r] - roles_before.get(r, 0.0)) / len(boots) * 1000, r)
+                            for r in roles_after)
+            out.append("    of which " + ", ".join(f"{r} {ms:.0f} ms" for ms, r in reversed(shares) if ms >= 0.5))
     out += [f"  error: {error}" for error in errors[:5]]
     return out
 

@@ -68,3 +68,13 @@ def test_a_size_below_one_gib_is_refused_and_leaves_nothing(backend):
     with pytest.raises(Invalid):
         backend.create_volume(VolumeSpec("v0", 0))
     assert os.listdir(backend.datadir) == []
+
+
+def test_a_missing_directory_is_the_backend_unavailable_not_a_traceback(tmp_path):
+    from stratus.exceptions import BackendUnavailable
+
+    path = tmp_path / "stratus.conf"
+    path.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[gone]\ndatadir = {tmp_path}/never-made\n")
+    driver = loading.load_driver("stratus.volume", "file", config_module.build([str(path)]), backend_name="gone")
+    with pytest.raises(BackendUnavailable):
+        driver.create_volume(VolumeSpec("v1", 1))

@@ -3,7 +3,7 @@
 A volume is ``volume-<id>`` under the backend's ``datadir``, created sparse (it takes
 space only where written: thin provisioning); a snapshot is ``snapshot-<id>``, a sparse
 copy of its volume taken at once, so volumes and snapshots never depend on each other and
-either can go first. New files are made under a hidden temporary name and renamed into
+either can go first. New files are made under a hidden temporary name and linked into
 place when complete, so a volume or snapshot is either whole or absent; leftovers of an
 interrupted copy are removed at :meth:`FileBackend.setup`. The connection type is
 ``file``: a hypervisor on the same host opens ``data["path"]`` (format ``raw``).
@@ -79,11 +79,14 @@ class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.E
 
     @contextlib.contextmanager
     def _new_file(self, path: str) -> Iterator[Any]:
-        """A temporary file in the directory, renamed to ``path`` if the block completes
-        (refused if ``path`` exists), removed otherwise."""
+        """A temporary file in the directory, linked as ``path`` if the block completes
+        (refused if ``path`` exists), removed in any case."""
         if os.path.exists(path):
             raise Conflict(f"{os.path.basename(path)} exists in backend {self.backend_name!r}")
-        handle = tempfile.NamedTemporaryFile(dir=self.datadir, prefix=_TEMP_PREFIX, delete=False)  # noqa: SIM115
+        try:
+            handle = tempfile.NamedTemporaryFile(dir=self.datadir, prefix=_TEMP_PREFIX, delete=False)  # noqa: SIM115
+        except OSError as exc:
+            raise _space_or_unavailable(exc, self.datadir) from exc
         try:
             with handle:
                 yield handle

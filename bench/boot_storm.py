@@ -29,18 +29,16 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 import yaml
 
-from stratus.testing import EmbeddedCloud, ProcessCloud
+from stratus.testing import EmbeddedCloud, ProcessCloud, rabbitmq_vhost, throwaway_postgresql
 
 SETTINGS = ("[compute]\nresource_update_interval = 30\nquota_instances = -1\nquota_cores = -1\nquota_ram = -1\n"
             "[network]\nquota_port = -1\n")
@@ -87,34 +85,6 @@ def token(identity: str, password: str) -> str:
 
 
 @contextlib.contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    import sqlalchemy as sa
-
-    name = f"boot_storm_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def rabbit_vhost(url: str) -> Iterator[str]:
-    vhost = f"boot-storm-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                   capture_output=True)
-    try:
-        yield url.rstrip("/") + "/" + vhost
-    finally:
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
-
-
-@contextlib.contextmanager
 def cloud_for(args: argparse.Namespace, split: bool = False) -> Iterator[tuple[dict[str, str], str]]:
     """The cloud under test: the root URL serving each service's API and the admin's password
     (``split``: an API process per service, reaching one another through their REST APIs)."""
@@ -132,7 +102,8 @@ def cloud_for(args: argparse.Namespace, split: bool = False) -> Iterator[tuple[d
         return
     per = -(-args.hosts // args.compute_processes)
     hosts = tuple((f"cn{i + 1}", min(per, args.hosts - i * per)) for i in range(args.compute_processes))
-    with throwaway_database(args.database_admin_url) as database, rabbit_vhost(args.rabbit_url) as broker:
+    with throwaway_postgresql(args.database_admin_url, "boot_storm") as database, \
+            rabbitmq_vhost(args.rabbit_url, "boot-storm") as broker:
         cloud = ProcessCloud(data, database, broker, api_workers=args.api_workers, compute_hosts=hosts,
                              extra=SETTINGS, split=split, timeout=600)
         apis = "identity, image, network and compute api processes" if split else "api"

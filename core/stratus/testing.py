@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import socket
@@ -9,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from stratus.loading import installed_drivers
 
-__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers"]
+__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers", "rabbitmq_vhost", "throwaway_postgresql"]
 
 
 class EmbeddedCloud:
@@ -198,3 +201,43 @@ class ProcessCloud:
 
 def _conf_files(*paths: Path) -> list[str]:
     return [arg for path in paths for arg in ("--config-file", str(path))]
+
+
+@contextlib.contextmanager
+def throwaway_postgresql(admin_url: str, prefix: str = "stratus") -> Iterator[str]:
+    """A new database on the PostgreSQL server ``admin_url`` reaches (as a role that may
+    create databases), its URL, dropped afterwards with any connection left to it.
+
+    :raises sqlalchemy.exc.OperationalError: the server cannot be reached.
+    """
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        try:
+            yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def rabbitmq_vhost(url: str, prefix: str = "stratus") -> Iterator[str]:
+    """A new virtual host on this machine's RabbitMQ (``rabbitmqctl``; user ``guest`` may use
+    it), ``url`` pointing at it, deleted afterwards.
+
+    :raises OSError, subprocess.SubprocessError: rabbitmqctl is missing or failed.
+    """
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+    try:
+        subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
+                       capture_output=True, timeout=60)
+        yield url.rstrip("/") + "/" + vhost
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)

@@ -29,35 +29,33 @@ RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL", "amqp://guest:guest@127.0
 
 @contextlib.contextmanager
 def _database():
+    from stratus.testing import throwaway_postgresql
+
     sa = pytest.importorskip("sqlalchemy")
-    name = f"stratus_ovs_{uuid.uuid4().hex[:10]}"
+    made = False
     try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    except (sa.exc.OperationalError, ImportError) as exc:
+        with throwaway_postgresql(PG_ADMIN_URL, "stratus_ovs") as url:
+            made = True
+            yield url
+    except sa.exc.OperationalError as exc:
+        if made:  # the test's own failure, not a missing server
+            raise
         require(f"no PostgreSQL at {PG_ADMIN_URL} ({exc})", "postgresql")
-    try:
-        yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
 
 @contextlib.contextmanager
 def _vhost():
-    vhost = f"stratus-ovs-{uuid.uuid4().hex[:8]}"
+    from stratus.testing import rabbitmq_vhost
+
+    made = False
     try:
-        subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
-        subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
-                       capture_output=True, timeout=60)
+        with rabbitmq_vhost(RABBIT_URL, "stratus-ovs") as url:
+            made = True
+            yield url
     except (OSError, subprocess.SubprocessError) as exc:
+        if made:
+            raise
         require(f"no RabbitMQ to make a virtual host on ({exc})", "rabbitmq")
-    try:
-        yield RABBIT_URL.rstrip("/") + "/" + vhost
-    finally:
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 @contextlib.contextmanager

@@ -38,7 +38,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from stratus.testing import EmbeddedCloud, ProcessCloud, rabbitmq_vhost, throwaway_postgresql
+from stratus.testing import SPLIT_SERVICES, EmbeddedCloud, ProcessCloud, rabbitmq_vhost, throwaway_postgresql
 
 SETTINGS = ("[compute]\nresource_update_interval = 30\nquota_instances = -1\nquota_cores = -1\nquota_ram = -1\n"
             "[network]\nquota_port = -1\n")
@@ -96,7 +96,7 @@ def cloud_for(args: argparse.Namespace, split: bool = False) -> Iterator[tuple[d
         print(f"embedded cloud with {args.hosts} simulated hosts up in {time.perf_counter() - started:.1f} s")
         try:
             password = yaml.safe_load(Path(cloud.clouds_yaml).read_text())["clouds"]["stratus"]["auth"]["password"]
-            yield dict.fromkeys(("identity", "image", "network", "compute"), cloud.base_url), password
+            yield dict.fromkeys(SPLIT_SERVICES, cloud.base_url), password
         finally:
             cloud.stop()
         return

@@ -16,8 +16,11 @@ ROOTS = ("/compute/v2.1", "/image/v2/images?limit=1", "/network/v2.0/networks?li
 IMAGE_BYTES = b"\0" * 65536  # placeholder disk: the fake hypervisor never reads it; real ones need a real image
 
 
-def _call(method: str, url: str, token: str | None = None, body: Any = None, raw: bytes | None = None,
+def call(method: str, url: str, token: str | None = None, body: Any = None, raw: bytes | None = None,
           content_type: str = "application/json") -> tuple[dict[str, Any], Any]:
+    """``method`` on ``url`` with ``token``: the decoded JSON answer and its headers.
+
+    :raises urllib.error.HTTPError: the answer was not 2xx; :raises OSError: no answer."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (our own http:// base URL)
     if data is not None:
@@ -29,14 +32,15 @@ def _call(method: str, url: str, token: str | None = None, body: Any = None, raw
         return (json.loads(text) if text else {}), answer.headers  # case-insensitive lookups
 
 
-def _token(base_url: str, password: str) -> str:
+def admin_token(base_url: str, password: str) -> str:
+    """A token of the admin, project-scoped to admin, waiting up to a minute for the API."""
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": "admin", "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
     deadline = time.monotonic() + 60
     while True:
         try:
-            return _call("POST", f"{base_url}/identity/v3/auth/tokens", body=body)[1].get("X-Subject-Token")
+            return call("POST", f"{base_url}/identity/v3/auth/tokens", body=body)[1].get("X-Subject-Token")
         except urllib.error.URLError:  # the worker is still starting
             if time.monotonic() > deadline:
                 raise
@@ -46,20 +50,20 @@ def _token(base_url: str, password: str) -> str:
 def answering(base_url: str, password: str) -> None:
     """Return once the cloud issues the admin a token and each API answers it (waiting for the
     worker to start). :raises OSError: it did not."""
-    token = _token(base_url, password)
+    token = admin_token(base_url, password)
     for root in ROOTS:
-        _call("GET", f"{base_url}{root}", token)
+        call("GET", f"{base_url}{root}", token)
 
 
 def _network(network: str, token: str, name: str, cidr: str, external: bool) -> str:
-    found = _call("GET", f"{network}/networks?name={name}", token)[0]["networks"]
+    found = call("GET", f"{network}/networks?name={name}", token)[0]["networks"]
     if found:
         return found[0]["id"]
     body: dict[str, Any] = {"name": name}
     if external:
         body["router:external"] = True
-    net_id = _call("POST", f"{network}/networks", token, {"network": body})[0]["network"]["id"]
-    _call("POST", f"{network}/subnets", token, {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": cidr,
+    net_id = call("POST", f"{network}/networks", token, {"network": body})[0]["network"]["id"]
+    call("POST", f"{network}/subnets", token, {"subnet": {"network_id": net_id, "ip_version": 4, "cidr": cidr,
                                                            "name": f"{name}-subnet", "enable_dhcp": not external}})
     return net_id
 
@@ -67,7 +71,7 @@ def _network(network: str, token: str, name: str, cidr: str, external: bool) -> 
 def ensure(base_url: str, password: str, private_cidr: str, public_cidr: str | None) -> list[str]:
     """Make the default networks (``private``; ``public``, external, unless ``public_cidr`` is
     empty), their subnets and the image if absent; return lines saying what exists."""
-    token = _token(base_url, password)
+    token = admin_token(base_url, password)
     network = f"{base_url}/network/v2.0"
     net_id = _network(network, token, NETWORK, private_cidr, external=False)
     lines = [f"  defaults       network {NETWORK} ({private_cidr}, id {net_id}), image {IMAGE}, flavors m1.*"]
@@ -76,9 +80,9 @@ def ensure(base_url: str, password: str, private_cidr: str, public_cidr: str | N
         lines.append(f"                 external network {PUBLIC_NETWORK} ({public_cidr}, id {public_id}) for "
                      "floating IPs")
     images = f"{base_url}/image/v2/images"
-    found = _call("GET", f"{images}?name={IMAGE}", token)[0]["images"]
+    found = call("GET", f"{images}?name={IMAGE}", token)[0]["images"]
     if not found:
-        image = _call("POST", images, token, {"name": IMAGE, "disk_format": "raw", "container_format": "bare",
+        image = call("POST", images, token, {"name": IMAGE, "disk_format": "raw", "container_format": "bare",
                                               "visibility": "public"})[0]
-        _call("PUT", f"{images}/{image['id']}/file", token, raw=IMAGE_BYTES, content_type="application/octet-stream")
+        call("PUT", f"{images}/{image['id']}/file", token, raw=IMAGE_BYTES, content_type="application/octet-stream")
     return lines

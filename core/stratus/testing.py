@@ -173,26 +173,18 @@ class ProcessCloud:
     def _point_catalog(self) -> None:
         """Move the bootstrap's endpoints of the services served elsewhere to their processes,
         through the identity API (as the guide does with ``openstack endpoint set``)."""
-        import requests
-
         from stratus import registry
+        from stratus.defaults import admin_token, call
 
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"id": "default"}, "password": "admin-pw"}}},
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+        token = admin_token(self.base_url, "admin-pw")
         identity = f"{self.base_url}/identity/v3"
-        answer = requests.post(f"{identity}/auth/tokens", json=body, timeout=30)
-        answer.raise_for_status()
-        headers = {"X-Auth-Token": answer.headers["X-Subject-Token"]}
         types = {s.catalog.type: s.name for s in registry.SERVICES if s.catalog is not None}
-        services = {s["id"]: s["type"] for s in requests.get(f"{identity}/services", headers=headers,
-                                                              timeout=30).json()["services"]}
-        for endpoint in requests.get(f"{identity}/endpoints", headers=headers, timeout=30).json()["endpoints"]:
+        services = {s["id"]: s["type"] for s in call("GET", f"{identity}/services", token)[0]["services"]}
+        for endpoint in call("GET", f"{identity}/endpoints", token)[0]["endpoints"]:
             served_by = types.get(services.get(endpoint["service_id"], ""))
             if served_by in self.urls and endpoint["url"].startswith(self.base_url):
                 url = self.urls[served_by] + endpoint["url"][len(self.base_url):]
-                requests.patch(f"{identity}/endpoints/{endpoint['id']}", headers=headers, timeout=30,
-                               json={"endpoint": {"url": url}}).raise_for_status()
+                call("PATCH", f"{identity}/endpoints/{endpoint['id']}", token, {"endpoint": {"url": url}})
 
     def stop(self) -> list[int]:
         """Stop every process (computes first); their exit codes, the API's first."""

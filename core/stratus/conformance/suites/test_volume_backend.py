@@ -73,6 +73,13 @@ def new_volume(driver, size_gb: int = 1, create: bool = True) -> VolumeSpec:
     return spec
 
 
+def new_snapshot(driver, spec: VolumeSpec) -> SnapshotSpec:
+    snapshot = SnapshotSpec(str(uuid.uuid4()), spec.id, spec.size_gb)
+    driver.made_snapshots.append(snapshot)
+    driver.create_snapshot(snapshot)
+    return snapshot
+
+
 def test_setup_is_repeatable_and_stats_are_sane(backend):
     backend.setup()
     stats = backend.get_stats()
@@ -144,9 +151,7 @@ def test_a_thin_backend_counts_what_it_promised(backend):
 @pytest.mark.requires_capability("SNAPSHOT")
 def test_a_snapshot_keeps_its_moment_and_makes_volumes(backend):
     spec = new_volume(backend)
-    snapshot = SnapshotSpec(str(uuid.uuid4()), spec.id, spec.size_gb)
-    backend.made_snapshots.append(snapshot)
-    backend.create_snapshot(snapshot)
+    snapshot = new_snapshot(backend, spec)
     backend.copy_image_to_volume(spec, chunks(DATA))  # after the snapshot: not in it
     restored = new_volume(backend, size_gb=2, create=False)
     backend.create_volume_from_snapshot(restored, snapshot)
@@ -158,9 +163,7 @@ def test_a_snapshot_keeps_its_moment_and_makes_volumes(backend):
 def test_a_snapshot_outlives_its_volume_and_deletes_idempotently(backend):
     spec = new_volume(backend)
     backend.copy_image_to_volume(spec, chunks(DATA))
-    snapshot = SnapshotSpec(str(uuid.uuid4()), spec.id, spec.size_gb)
-    backend.made_snapshots.append(snapshot)
-    backend.create_snapshot(snapshot)
+    snapshot = new_snapshot(backend, spec)
     try:
         backend.delete_volume(spec)
     except Conflict:

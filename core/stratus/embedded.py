@@ -79,6 +79,14 @@ def write_clouds_yaml(path: str, auth_url: str, password: str, region: str) -> N
     os.replace(temporary, path)
 
 
+def start_volume(conf: Any, deps: Any) -> list[Any]:
+    """The volume scheduler and one volume service per enabled backend (``[volume] enabled_backends``)."""
+    from stratus.volume.processes import start_backends, start_scheduler
+
+    volume = deps.services["volume"]
+    return [start_scheduler(conf, volume.db, volume.transport), *start_backends(conf, volume.db, volume.transport)]
+
+
 def start_compute(conf: Any, deps: Any) -> list[Any]:
     """The scheduler, the conductor and this process's compute hosts (``[compute] simulated_hosts``)."""
     from stratus.compute.host_state import HostState
@@ -167,7 +175,7 @@ class Embedded:
         self.agent = network.plugin.create_agent(self.conf)
         if self.agent is not None:
             self.agent.start()  # this host's data plane, served by the same process
-        self.hosts = start_compute(self.conf, self.deps)
+        self.hosts = [*start_volume(self.conf, self.deps), *start_compute(self.conf, self.deps)]
         return app
 
     def stop_services(self) -> None:

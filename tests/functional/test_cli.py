@@ -167,3 +167,28 @@ def test_config_check_warns_of_unknown_options_and_missing_python_drivers(tmp_pa
     result = run("--config-file", missing, "config", "check")
     assert result.returncode == 2
     assert "No module named 'psycopg2'" in result.stderr and "'redis' of its transport" in result.stderr
+
+
+def test_drivers_check_sets_up_each_enabled_volume_backend(site, tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    conf = write_conf(tmp_path, f"[volume]\nenabled_backends = fast,spare,gone\n[fast]\ndatadir = {tmp_path}/fast\n"
+                                f"[spare]\nvolume_driver = memory\n[gone]\ndatadir = {blocked}/sub\n")
+    result = run("--config-file", conf, "drivers", "--check", env=site)
+    assert result.returncode == 1
+    assert "ok    [fast] volume_driver = file (stratus.volume; supported; " in result.stdout
+    assert "ok    [spare] volume_driver = memory (stratus.volume; supported; " in result.stdout
+    assert "FAIL  [gone] volume_driver = file: " in result.stdout and "Traceback" not in result.stdout
+    assert (tmp_path / "fast").is_dir()
+
+
+def test_config_check_knows_each_volume_backends_options(tmp_path):
+    conf = write_conf(tmp_path, "[volume]\nenabled_backends = fast\n[fast]\ndatadri = /srv\n"
+                                "max_over_subscription_ratio = 2\n[slow]\ndatadir = /srv\n")
+    result = run("--config-file", conf, "config", "check")
+    assert "section [fast] of" in result.stderr and "no option 'datadri'" in result.stderr
+    assert "max_over_subscription_ratio" not in result.stderr
+    assert "section [slow]" in result.stderr
+    bad = write_conf(tmp_path, "[volume]\nenabled_backends = fast\n[fast]\nvolume_driver = lvmm\n")
+    result = run("--config-file", bad, "config", "check")
+    assert result.returncode == 2 and "[fast] volume_driver" in result.stderr and "lvmm" in result.stderr

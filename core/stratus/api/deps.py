@@ -66,6 +66,10 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
             c, transport=transport, network=network_client.from_conf(c, transport, service=network, auth=auth),
             images=image_client.from_conf(c, service=image, auth=auth),
             projects=identity_client.projects_from_conf(c, service=identity, auth=auth)))
+    if "volume" in served:
+        from stratus.volume.service import VolumeService
+
+        local("volume", lambda c: VolumeService(c, transport))
     if network is not None:
         network.notify_compute(compute_client.from_conf(conf, service=services.get("compute"), auth=auth))
     deps = ApiDeps(conf, plugins, authenticator=identity_client.authenticator(validator), services=services,

@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     compute = sub.add_parser("compute", help="run this host's compute service with the configured hypervisor "
                                              "(needs a broker in [messaging] transport_url)")
     compute.add_argument("--host", help="this host's name (default [DEFAULT] host)")
+    for name, what in (("volume", "this host's volume services, one per backend in [volume] enabled_backends"),
+                       ("volume-scheduler", "the volume scheduler: places volumes on the backends' pools")):
+        service = sub.add_parser(name, help=f"run {what} (needs a broker in [messaging] transport_url)")
+        service.add_argument("--host", help="this host's name (default [DEFAULT] host)")
 
     drivers = sub.add_parser("drivers", help="list installed drivers per namespace")
     drivers.add_argument("--check", action="store_true",
@@ -149,6 +153,13 @@ def _run(args: argparse.Namespace) -> int:
         from stratus.compute import processes
 
         processes.run(conf, args.command, sys.stdout)
+        return 0
+    if args.command in ("volume", "volume-scheduler"):
+        conf = _load_conf(args, {"DEFAULT": {"host": args.host}} if getattr(args, "host", None) else None)
+        _setup_logging(conf.debug)
+        from stratus.volume import processes as volume_processes
+
+        volume_processes.run(conf, args.command, sys.stdout)
         return 0
     if args.command == "drivers":
         from stratus.cmd import drivers

@@ -44,6 +44,8 @@ class Selection:
     namespace: str
     name: str | None
     error: str | None = None
+    #: a volume backend's section: the driver is made for it and set up (its storage checked)
+    backend: str | None = None
 
 
 def selected_drivers(conf: cfg.ConfigOpts) -> list[Selection]:
@@ -53,9 +55,13 @@ def selected_drivers(conf: cfg.ConfigOpts) -> list[Selection]:
     any installed ``oslo.config.opts`` namespace of Stratus; they are registered on
     ``conf`` if they are not yet.
     """
+    from stratus.conf.volume import SAMPLE_ONLY_GROUPS, backend_groups
+
     selected = []
     for group, opts in all_opts():
-        group_name = group or "DEFAULT"
+        group_name = getattr(group, "name", group) or "DEFAULT"
+        if group_name in SAMPLE_ONLY_GROUPS:
+            continue  # the sample's example backend: the enabled backends are listed below
         for opt in opts:
             driver_type = opt.type if isinstance(opt.type, DriverName) else getattr(opt.type, "item_type", None)
             if not isinstance(driver_type, DriverName):
@@ -70,6 +76,16 @@ def selected_drivers(conf: cfg.ConfigOpts) -> list[Selection]:
                 continue
             names = value if isinstance(value, list) else [value] if value else []
             selected += [Selection(label, driver_type.namespace, n) for n in names]
+    try:
+        backends = backend_groups(conf)
+    except (cfg.ConfigFileValueError, ValueError) as exc:
+        return [*selected, Selection("[volume] enabled_backends", "stratus.volume", None, str(exc))]
+    for backend in backends:
+        label = f"[{backend}] volume_driver"
+        try:
+            selected.append(Selection(label, "stratus.volume", conf[backend].volume_driver, backend=backend))
+        except (cfg.ConfigFileValueError, ValueError) as exc:
+            selected.append(Selection(label, "stratus.volume", None, str(exc).split("is not valid: ", 1)[-1]))
     return selected
 
 
@@ -85,7 +101,11 @@ def check_drivers(conf: cfg.ConfigOpts, out: TextIO) -> int:
             out.write(f"FAIL  {sel.label}: {sel.error}\n")
             continue
         try:
-            driver = loading.load_driver(sel.namespace, sel.name, conf)
+            if sel.backend is None:
+                driver = loading.load_driver(sel.namespace, sel.name, conf)
+            else:
+                driver = loading.load_driver(sel.namespace, sel.name, conf, backend_name=sel.backend)
+                driver.setup()
         except Exception as exc:
             failures += 1
             out.write(f"FAIL  {sel.label} = {sel.name}: {exc}\n")

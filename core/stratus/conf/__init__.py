@@ -28,11 +28,12 @@ from stratus.conf import (
     scheduler,
     service,
     token,
+    volume,
 )
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute, scheduler, embedded, clients)
+                                   network, compute, scheduler, volume, embedded, clients)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
@@ -114,6 +115,10 @@ def _check(conf: cfg.ConfigOpts, name: str, group: str | None) -> str | None:
 def validate(conf: cfg.ConfigOpts) -> None:
     """Read every registered option; raise one :class:`ConfigError` listing every bad one."""
     errors = []
+    try:
+        volume.backend_groups(conf)  # each enabled backend's group, so its options are checked too
+    except (cfg.Error, ValueError) as exc:
+        errors.append(f"[volume] enabled_backends: {exc}")
     for key in conf:
         if isinstance(getattr(conf, key, None), cfg.ConfigOpts.GroupAttr):
             for name in conf[key]:

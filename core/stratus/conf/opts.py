@@ -47,6 +47,8 @@ def unknown_sections(conf: cfg.ConfigOpts) -> list[str]:
     known = {getattr(group, "name", group) or "DEFAULT" for group, _ in all_opts(CORE_NAMESPACES)} | {"DEFAULT"}
     with contextlib.suppress(cfg.Error):  # an invalid enabled_stores is reported by validation, naming it
         known |= store_groups(conf)
+    with contextlib.suppress(cfg.Error):
+        known |= set(conf.volume.enabled_backends)
     return sorted(set(conf.list_all_sections()) - known)
 
 
@@ -57,6 +59,7 @@ def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
     from stratus.conf.clients import CREDENTIALS, auth_plugin_opt_names
     from stratus.conf.image import STORE_OPTS, store_groups
     from stratus.conf.sample import CORE_NAMESPACES
+    from stratus.conf.volume import BACKEND_OPTS
 
     known: dict[str, set[str]] = {}
     for group, opts in all_opts(CORE_NAMESPACES):
@@ -65,9 +68,13 @@ def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
             names.update({opt.dest, opt.name, *(d.name for d in opt.deprecated_opts if d.name)})
     known.setdefault(CREDENTIALS, set()).update(auth_plugin_opt_names())  # whichever auth_type it names
     with contextlib.suppress(cfg.Error):
-        store_names = {o.dest for o in STORE_OPTS} | _store_driver_opts()
+        store_names = {o.dest for o in STORE_OPTS} | _driver_opts("stratus.image_store", "store_opts")
         for group in store_groups(conf):  # each image store's group takes its driver's options
             known.setdefault(group, set()).update(store_names)
+    with contextlib.suppress(cfg.Error):
+        backend_names = {o.dest for o in BACKEND_OPTS} | _driver_opts("stratus.volume", "backend_opts")
+        for group in conf.volume.enabled_backends:  # each volume backend's group takes its driver's options
+            known.setdefault(group, set()).update(backend_names)
     found = []
     for path in conf.config_file or []:
         sections: dict[str, dict[str, list[str]]] = {}
@@ -79,13 +86,14 @@ def unknown_options(conf: cfg.ConfigOpts) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-def _store_driver_opts() -> set[str]:
-    """The options any installed image store driver reads from its store's group."""
+def _driver_opts(namespace: str, method: str) -> set[str]:
+    """The options any installed driver of ``namespace`` reads from its own group (what the
+    driver class's ``method`` lists: image stores' ``store_opts``, volume backends' ``backend_opts``)."""
     from stratus import loading
     from stratus.exceptions import DriverError
 
     names: set[str] = set()
-    for driver in loading.installed_names("stratus.image_store"):
+    for driver in loading.installed_names(namespace):
         with contextlib.suppress(DriverError):
-            names |= {opt.dest for opt in loading.load_driver_class("stratus.image_store", driver).store_opts()}
+            names |= {opt.dest for opt in getattr(loading.load_driver_class(namespace, driver), method)()}
     return names

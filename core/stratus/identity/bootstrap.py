@@ -31,7 +31,6 @@ from stratus.interfaces.base import require
 CATALOG = tuple((entry.type, entry.name, entry.path) for entry in registry.catalog())
 #: APIs not served yet, whose endpoints earlier bootstraps listed: removed where they point here
 NOT_SERVED = (
-    ("block-storage", "/volume/v3/$(project_id)s"),
     ("object-store", "/object-store/v1/AUTH_$(project_id)s"),
 )
 INTERFACES = ("public", "internal")

@@ -77,8 +77,8 @@ class BackendStats:
     vendor_name: str
     total_gb: float
     free_gb: float
+    #: what the backend's volumes promise in all (their sizes), used or not
     provisioned_gb: float = 0.0
-    max_over_subscription_ratio: float = 1.0
 
 
 #: the largest chunk :meth:`VolumeBackend.copy_volume_to_image` may yield

@@ -37,13 +37,13 @@ def test_bootstrap_creates_keystones_default_roles_and_implications(conf):
 def test_catalog_lists_only_served_apis_and_drops_an_older_bootstraps_endpoints(conf):
     identity = _identity(conf)
     try:
-        with identity.db.transaction() as session:  # what a bootstrap before block storage existed wrote
+        with identity.db.transaction() as session:  # what a bootstrap before object storage existed wrote
             session.add(models.Region(id="RegionOne", description=""))
-            session.add(models.Service(id="old-cinder", type="block-storage", name="cinder", enabled=True))
+            session.add(models.Service(id="old-swift", type="object-store", name="swift", enabled=True))
             session.add(models.Service(id="external-swift", type="object-store", name="swift", enabled=True))
             session.flush()
-            session.add(models.Endpoint(id="e1", service_id="old-cinder", interface="public", region_id="RegionOne",
-                                        url=f"{URL}/volume/v3/$(project_id)s", enabled=True))
+            session.add(models.Endpoint(id="e1", service_id="old-swift", interface="public", region_id="RegionOne",
+                                        url=f"{URL}/object-store/v1/AUTH_$(project_id)s", enabled=True))
             # an operator's own object store elsewhere stays
             session.add(models.Endpoint(id="e2", service_id="external-swift", interface="public",
                                         region_id="RegionOne", url="http://swift.example/v1/AUTH_$(project_id)s",
@@ -54,5 +54,5 @@ def test_catalog_lists_only_served_apis_and_drops_an_older_bootstraps_endpoints(
             endpoints = {e.id for e in session.scalars(sa.select(models.Endpoint))}
     finally:
         identity.close()
-    assert services == {"identity", "compute", "image", "network", "object-store"}
+    assert services == {"identity", "compute", "image", "block-storage", "network", "object-store"}
     assert "e1" not in endpoints and "e2" in endpoints

@@ -9,107 +9,26 @@ malformed one 400, as in Nova. Handlers read ``req.context.microversion`` (a
 
 from __future__ import annotations
 
-import functools
-import re
-from functools import total_ordering
 from typing import Any
 
 import falcon
 
-from stratus.exceptions import Invalid, StratusError
+from stratus.api.microversions import HEADER, NotAcceptable, Range, Version, at_least, unexpected_before
 
-HEADER = "OpenStack-API-Version"
+__all__ = ["HEADER", "LEGACY_HEADER", "MAX", "MIN", "NotAcceptable", "Version", "at_least", "requested",
+           "unexpected_before"]
+
 LEGACY_HEADER = "X-OpenStack-Nova-API-Version"
-_VERSION = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
-
-
-@total_ordering
-class Version:
-    def __init__(self, text: str) -> None:
-        match = _VERSION.match(text.strip())
-        if not match:
-            raise Invalid(f"API Version String {text} is of invalid format. Must be of format "
-                          "MajorNum.MinorNum.")
-        self.major, self.minor = int(match.group(1)), int(match.group(2))
-
-    def __eq__(self, other: object) -> bool:
-        other = Version(other) if isinstance(other, str) else other
-        return isinstance(other, Version) and (self.major, self.minor) == (other.major, other.minor)
-
-    def __lt__(self, other: object) -> bool:
-        other = Version(other) if isinstance(other, str) else other
-        if not isinstance(other, Version):
-            return NotImplemented
-        return (self.major, self.minor) < (other.major, other.minor)
-
-    def __hash__(self) -> int:
-        return hash((self.major, self.minor))
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}"
-
-
 MIN = Version("2.1")
 MAX = Version("2.100")
 """The advertised range: a version enters it only once every implemented resource
 behaves as the reference says at that version."""
-
-
-@functools.lru_cache(maxsize=512)
-def _parsed(version: str) -> Version:
-    return Version(version)
-
-
-def at_least(req: Any, version: str) -> bool:
-    """Whether the request asked for ``version`` or later (answered once per request and
-    version: a list asks it for every field of every server)."""
-    answers = req.context.get("at_least") if hasattr(req.context, "get") else None
-    if answers is None:
-        answers = {}
-        try:
-            req.context.at_least = answers
-        except AttributeError:
-            return req.context.microversion >= _parsed(version)
-    found = answers.get(version)
-    if found is None:
-        found = answers[version] = req.context.microversion >= _parsed(version)
-    return found
-
-
-def unexpected_before(req: Any, version: str, body: dict[str, Any], *fields: str) -> None:
-    """:raises Invalid: ``body`` has one of ``fields``, which only exist from ``version``
-    (the words of the schema error Nova gives for them at older versions)."""
-    from stratus.exceptions import Invalid
-
-    if not at_least(req, version):
-        for name in fields:
-            if name in body:
-                raise Invalid(f"Invalid input for field/attribute {name}: Additional properties are not allowed "
-                              f"('{name}' was unexpected); it needs microversion {version} or later")
-
-
-class NotAcceptable(StratusError):
-    http_status = 406
-    title = "Not Acceptable"
+RANGE = Range("compute", MIN, MAX, LEGACY_HEADER)
 
 
 def requested(headers: dict[str, str]) -> Version:
     """The version a request asked for (see the module docstring)."""
-    value = None
-    for part in (headers.get(HEADER.upper()) or "").split(","):
-        service, _, version = part.strip().partition(" ")
-        if service.lower() == "compute":
-            value = version.strip()
-    if value is None:
-        value = headers.get(LEGACY_HEADER.upper())
-    if not value:
-        return MIN
-    if value.lower() == "latest":
-        return MAX
-    version = Version(value)
-    if not MIN <= version <= MAX:
-        raise NotAcceptable(f"Version {version} is not supported by the API. Minimum is {MIN} and maximum is {MAX}.")
-    return version
+    return RANGE.requested(headers)
 
 
 class Negotiation:

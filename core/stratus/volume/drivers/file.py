@@ -38,10 +38,6 @@ from stratus.interfaces.volume import (
 OPTS = [
     cfg.StrOpt("datadir", help="Directory holding this backend's volume and snapshot files (default: "
                "$state_path/volumes/<backend name>)."),
-    cfg.StrOpt("volume_backend_name", help="The name volume types select this backend by (their "
-               "volume_backend_name extra spec); default: the backend's section name."),
-    cfg.FloatOpt("max_over_subscription_ratio", default=20.0, min=1.0,
-                 help="How many times the directory's size volumes may promise in all (their files are sparse)."),
 ]
 GIB = 1024 ** 3
 COPY_CHUNK = 1024 * 1024
@@ -123,10 +119,8 @@ class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.E
             for entry in entries:
                 if entry.name.startswith("volume-"):
                     provisioned += entry.stat().st_size
-        return BackendStats(self.options.volume_backend_name or self.backend_name, "Stratus",
-                            total_gb=fs.f_blocks * fs.f_frsize / GIB, free_gb=fs.f_bavail * fs.f_frsize / GIB,
-                            provisioned_gb=provisioned / GIB,
-                            max_over_subscription_ratio=self.options.max_over_subscription_ratio)
+        return BackendStats(self.backend_name, "Stratus", total_gb=fs.f_blocks * fs.f_frsize / GIB,
+                            free_gb=fs.f_bavail * fs.f_frsize / GIB, provisioned_gb=provisioned / GIB)
 
     def create_volume(self, volume: VolumeSpec) -> None:
         with self._new_file(self._path("volume", volume.id)) as handle:

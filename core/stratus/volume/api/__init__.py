@@ -1,0 +1,74 @@
+"""Block-storage API app, mounted at ``/volume``; the catalog URL is ``/volume/v3/<project>``
+(``/volume/v3`` without the project works too, as Cinder allows).
+
+The advertised microversion range is the one really implemented: 3.0 until the
+attachments API (3.27) and Nova's attach flow (3.44) land.
+"""
+
+from __future__ import annotations
+
+from stratus.api import versions
+from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
+from stratus.api.errors import ErrorStyle
+from stratus.api.microversions import Negotiation, Range, Version
+from stratus.api.policy import Policy
+from stratus.volume import policies
+from stratus.volume.api import quotas, services, snapshots, types, volumes
+from stratus.volume.api.common import ProjectInPath
+
+SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
+
+MIN_MICROVERSION = "3.0"
+MAX_MICROVERSION = "3.0"
+RANGE = Range("volume", Version(MIN_MICROVERSION), Version(MAX_MICROVERSION))
+
+V3 = versions.Version(
+    id="v3.0", path="v3", status="CURRENT", updated="2023-08-31T00:00:00Z",
+    media_type="application/vnd.openstack.volume+json;version=3",
+    version=MAX_MICROVERSION, min_version=MIN_MICROVERSION,
+)
+
+
+def create_app(deps: ApiDeps) -> ServiceApp:
+    app = create_service_app(SPEC, deps, [ProjectInPath(), Negotiation(RANGE, "/v3/")])
+    app.add_route("/", versions.VersionDocument(
+        deps.conf, lambda root: (300, {"versions": [V3.document(root)]}),
+        "Block Storage API versions", versions.VERSIONS_LIST_SCHEMA,
+    ))
+    app.add_route("/v3", versions.VersionDocument(
+        deps.conf, lambda root: (200, {"versions": [V3.document(root)]}),
+        "Block Storage v3 version document (as Cinder, a list)", versions.VERSIONS_LIST_SCHEMA,
+    ))
+    service = deps.services.get("volume")
+    if service is not None:
+        policy = Policy(deps.conf, policies.RULES)
+        app.add_route("/v3/volumes", volumes.Volumes(service, policy, detail=False))
+        app.add_route("/v3/volumes/detail", volumes.Volumes(service, policy, detail=True), methods=("GET",))
+        app.add_route("/v3/volumes/{volume_id}", volumes.VolumeItem(service, policy))
+        app.add_route("/v3/volumes/{volume_id}/action", volumes.VolumeAction(service, policy))
+        app.add_route("/v3/volumes/{volume_id}/metadata", volumes.VolumeMetadata(service, policy))
+        app.add_route("/v3/volumes/{volume_id}/metadata/{key}", volumes.VolumeMetadataItem(service, policy),
+                      methods=("GET", "PUT", "DELETE"))
+        app.add_route("/v3/snapshots", snapshots.Snapshots(service, policy, detail=False))
+        app.add_route("/v3/snapshots/detail", snapshots.Snapshots(service, policy, detail=True), methods=("GET",))
+        app.add_route("/v3/snapshots/{snapshot_id}", snapshots.SnapshotItem(service, policy))
+        app.add_route("/v3/snapshots/{snapshot_id}/action", snapshots.SnapshotAction(service, policy))
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata", snapshots.SnapshotMetadata(service, policy),
+                      methods=("GET", "POST"))
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata/{key}", snapshots.SnapshotMetadata(service, policy),
+                      methods=("DELETE",))
+        app.add_route("/v3/types", types.Types(service, policy))
+        app.add_route("/v3/types/{type_id}", types.TypeItem(service, policy))
+        app.add_route("/v3/types/{type_id}/extra_specs", types.ExtraSpecs(service, policy), methods=("GET", "POST"))
+        app.add_route("/v3/types/{type_id}/extra_specs/{key}", types.ExtraSpecs(service, policy),
+                      methods=("GET", "PUT", "DELETE"))
+        app.add_route("/v3/types/{type_id}/action", types.TypeAction(service, policy))
+        app.add_route("/v3/types/{type_id}/os-volume-type-access", types.TypeAccess(service, policy))
+        app.add_route("/v3/os-quota-sets/{project_id}", quotas.QuotaSet(service, policy))
+        app.add_route("/v3/os-quota-sets/{project_id}/defaults", quotas.QuotaSet(service, policy, "defaults"),
+                      methods=("GET",))
+        app.add_route("/v3/limits", quotas.Limits(service, policy))
+        app.add_route("/v3/os-availability-zone", services.AvailabilityZones(service, policy))
+        app.add_route("/v3/os-services", services.Services(service, policy, service.registry))
+        app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
+    return finish(app)

@@ -1,0 +1,89 @@
+"""``os-services``, ``scheduler-stats/get_pools`` and ``os-availability-zone`` of block storage."""
+
+from __future__ import annotations
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.servicegroup.registry import ServiceRegistry
+from stratus.volume import models
+from stratus.volume.api.common import boolean, context, isotime
+from stratus.volume.scheduler import capacity
+from stratus.volume.service import VolumeService
+from stratus.volume.topics import SCHEDULER_BINARY, VOLUME_BINARY
+
+
+class Services:
+    def __init__(self, service: VolumeService, policy: Policy, registry: ServiceRegistry) -> None:
+        self.service, self.policy, self.registry = service, policy, registry
+
+    @schema("The volume services and schedulers, up or down (administrators; filters host, binary)",
+            responses={200: {"type": "object", "required": ["services"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        enforce(req, self.policy, "volume_extension:services:index", {"project_id": context(req).project_id})
+        zones = {}
+        with self.service.db.reading() as session:
+            for host, zone in session.execute(sa.select(models.Pool.host, models.Pool.availability_zone)):
+                zones[host] = zone
+        default = self.service.conf.volume.default_availability_zone
+        found = []
+        for binary in (SCHEDULER_BINARY, VOLUME_BINARY):
+            if req.get_param("binary") and req.get_param("binary") != binary:
+                continue
+            for status in self.registry.list(binary=binary, host=req.get_param("host")):
+                found.append({"binary": status.binary, "host": status.host, "zone": zones.get(status.host, default),
+                              "status": "disabled" if status.disabled else "enabled",
+                              "state": "up" if status.up else "down", "updated_at": isotime(status.last_seen_up),
+                              "disabled_reason": status.disabled_reason})
+        resp.media = {"services": found}
+
+
+class Pools:
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("The backends' pools as last reported (detail=true: with capacities)",
+            responses={200: {"type": "object", "required": ["pools"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        enforce(req, self.policy, "scheduler_extension:scheduler_stats:get_pools",
+                {"project_id": context(req).project_id})
+        detail = boolean("detail", req.get_param("detail") or "false")
+        with self.service.db.reading() as session:
+            pools = list(session.scalars(sa.select(models.Pool).order_by(models.Pool.name)))
+        items = []
+        for pool in pools:
+            item: dict = {"name": pool.name}
+            if detail:
+                item["capabilities"] = {
+                    "pool_name": pool.name.partition("#")[2], "volume_backend_name": pool.volume_backend_name,
+                    "vendor_name": pool.vendor_name, "driver_version": "1.0", "storage_protocol": "file",
+                    "total_capacity_gb": round(pool.total_gb, 2), "free_capacity_gb": round(pool.free_gb, 2),
+                    "provisioned_capacity_gb": round(pool.provisioned_gb, 2),
+                    "allocated_capacity_gb": pool.allocated_gb,
+                    "max_over_subscription_ratio": pool.max_over_subscription_ratio,
+                    "reserved_percentage": pool.reserved_percentage,
+                    "thin_provisioning_support": pool.thin_provisioning,
+                    "thick_provisioning_support": not pool.thin_provisioning,
+                    "multiattach": pool.multiattach, "timestamp": isotime(pool.updated_at),
+                    "availability_zone": pool.availability_zone,
+                    "virtual_free_capacity_gb": round(capacity(pool) - pool.allocated_gb, 2),
+                }
+            items.append(item)
+        resp.media = {"pools": items}
+
+
+class AvailabilityZones:
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("The volume availability zones", responses={200: {"type": "object",
+                                                                "required": ["availabilityZoneInfo"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        enforce(req, self.policy, "volume_extension:availability_zone_list", {"project_id": context(req).project_id})
+        with self.service.db.reading() as session:
+            zones = set(session.scalars(sa.select(models.Pool.availability_zone).distinct()))
+        zones.add(self.service.conf.volume.default_availability_zone)
+        resp.media = {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True}}
+                                               for z in sorted(zones)]}

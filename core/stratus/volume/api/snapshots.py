@@ -1,0 +1,193 @@
+"""``/v3/{project_id}/snapshots``: a volume's point-in-time copies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.microversions import at_least
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.db import paging
+from stratus.exceptions import Invalid, NotFound
+from stratus.volume import models, states
+from stratus.volume.api.common import boolean, context, int_param, isotime, links, metadata_schema, next_link
+from stratus.volume.models import utcnow
+from stratus.volume.service import VolumeService
+
+Snapshot = models.Snapshot
+_NAME = {"type": ["string", "null"], "maxLength": 255}
+CREATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot": {
+    "type": "object", "required": ["volume_id"], "properties": {
+        "volume_id": {"type": "string", "minLength": 1}, "force": {"type": ["boolean", "string"]},
+        "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME,
+        "metadata": {**metadata_schema(), "type": ["object", "null"]}}}}}
+UPDATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot": {
+    "type": "object", "minProperties": 1, "properties": {
+        "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME},
+    "additionalProperties": False}}}
+_RESPONSE = {"type": "object", "required": ["snapshot"]}
+
+
+def snapshot_view(req: falcon.Request, snapshot: models.Snapshot) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": snapshot.id, "name": snapshot.name, "description": snapshot.description,
+        "volume_id": snapshot.volume_id, "status": snapshot.status, "size": snapshot.size,
+        "created_at": isotime(snapshot.created_at), "updated_at": isotime(snapshot.updated_at),
+        "metadata": {m.key: m.value for m in snapshot.metadata_items},
+        "os-extended-snapshot-attributes:progress": snapshot.progress,
+        "os-extended-snapshot-attributes:project_id": snapshot.project_id,
+    }
+    if at_least(req, "3.14"):
+        view["group_snapshot_id"] = None
+    if at_least(req, "3.41"):
+        view["user_id"] = snapshot.user_id
+    if at_least(req, "3.65"):
+        view["consumes_quota"] = True
+    return view
+
+
+class Snapshots:
+    def __init__(self, service: VolumeService, policy: Policy, detail: bool) -> None:
+        self.service, self.policy, self.detail = service, policy, detail
+
+    @schema("List snapshots (filters name, status, volume_id; limit, marker)",
+            responses={200: {"type": "object", "required": ["snapshots"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        enforce(req, self.policy, "volume:get_all_snapshots", {"project_id": ctx.project_id})
+        query = sa.select(Snapshot)
+        if not (ctx.is_admin and boolean("all_tenants", req.get_param("all_tenants") or "0")):
+            query = query.where(Snapshot.project_id == ctx.project_id)
+        for name, column in (("name", Snapshot.name), ("status", Snapshot.status),
+                             ("volume_id", Snapshot.volume_id)):
+            if req.get_param(name):
+                query = query.where(column == req.get_param(name))
+        keys = paging.sort_keys([("created_at", Snapshot.created_at, False, False)], ("id", Snapshot.id))
+        limit = int_param(req, "limit", 0)
+        cap = self.service.conf.volume.osapi_max_limit
+        limit = cap if limit is None else min(limit, cap)
+        with self.service.db.reading() as session:
+            marker_id = req.get_param("marker")
+            if marker_id:
+                marker = session.get(Snapshot, marker_id)
+                if marker is None or (marker.project_id != ctx.project_id and not ctx.is_admin):
+                    raise Invalid(f"Invalid input received: marker [{marker_id}] not found")
+                query = query.where(paging.after(keys, marker))
+            rows = list(session.scalars(query.order_by(*paging.order_by(keys)).limit(limit)))
+            items = [snapshot_view(req, s) if self.detail else
+                     {"id": s.id, "name": s.name, "volume_id": s.volume_id, "status": s.status, "size": s.size,
+                      "links": links(req, self.service.conf, "snapshots", s.id)} for s in rows]
+        resp.media = {"snapshots": items}
+        if rows and len(rows) == limit and req.get_param("limit") is not None:
+            resp.media["snapshots_links"] = next_link(req, self.service.conf, "snapshots", rows[-1].id)
+
+    @schema("Snapshot a volume (force=true: even in use)", request=CREATE, responses={202: _RESPONSE})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        body = req.context.body["snapshot"]
+        enforce(req, self.policy, "volume:create_snapshot", {"project_id": ctx.project_id})
+        snapshot_id = self.service.create_snapshot(
+            ctx, body["volume_id"], body.get("name", body.get("display_name")),
+            body.get("description", body.get("display_description")), body.get("metadata") or {},
+            force=boolean("force", body.get("force", False)))
+        with self.service.db.reading() as session:
+            resp.media = {"snapshot": snapshot_view(req, session.get(Snapshot, snapshot_id))}
+        resp.status = 202
+
+
+class SnapshotItem:
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Show a snapshot", responses={200: _RESPONSE})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        with self.service.db.reading() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:get_snapshot", {"project_id": snapshot.project_id})
+            resp.media = {"snapshot": snapshot_view(req, snapshot)}
+
+    @schema("Rename or describe a snapshot", request=UPDATE, responses={200: _RESPONSE})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        body = req.context.body["snapshot"]
+        with self.service.db.transaction() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
+            for field, legacy in (("name", "display_name"), ("description", "display_description")):
+                if field in body or legacy in body:
+                    setattr(snapshot, field, body.get(field, body.get(legacy)))
+            snapshot.updated_at = utcnow()
+            session.flush()
+            resp.media = {"snapshot": snapshot_view(req, snapshot)}
+
+    @schema("Delete a snapshot", responses={202: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        with self.service.db.reading() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:delete_snapshot", {"project_id": snapshot.project_id})
+        self.service.delete_snapshot(context(req), snapshot_id)
+        resp.status = 202
+
+
+class SnapshotAction:
+    """``os-reset_status`` and ``os-force_delete`` (administrators)."""
+
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Reset a snapshot's status or force its deletion", request={"type": "object", "minProperties": 1,
+                                                                          "maxProperties": 1},
+            responses={202: None})
+    def on_post(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        (name, args), = req.context.body.items()
+        with self.service.db.reading() as session:
+            project = self.service.snapshot(session, context(req), snapshot_id).project_id
+        if name == "os-reset_status":
+            enforce(req, self.policy, "volume_extension:snapshot_admin_actions:reset_status", {"project_id": project})
+            status = (args or {}).get("status") if isinstance(args, dict) else None
+            if status not in states.SNAPSHOT_STATUSES:
+                raise Invalid(f"Invalid input received: Invalid status {status!r}")
+            with self.service.db.transaction() as session:
+                session.execute(sa.update(Snapshot).where(Snapshot.id == snapshot_id).values(
+                    status=status, updated_at=utcnow()))
+        elif name == "os-force_delete":
+            enforce(req, self.policy, "volume_extension:snapshot_admin_actions:force_delete", {"project_id": project})
+            self.service.delete_snapshot(context(req), snapshot_id, force=True)
+        else:
+            raise Invalid(f"Invalid input received: There is no such action: {name}")
+        resp.status = 202
+
+
+class SnapshotMetadata:
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("A snapshot's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        with self.service.db.reading() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:get_snapshot", {"project_id": snapshot.project_id})
+            resp.media = {"metadata": {m.key: m.value for m in snapshot.metadata_items}}
+
+    @schema("Add to a snapshot's metadata", request={"type": "object", "required": ["metadata"], "properties": {
+        "metadata": metadata_schema()}}, responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        with self.service.db.transaction() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
+            items = {m.key: m.value for m in snapshot.metadata_items}
+            items.update(req.context.body["metadata"])
+            snapshot.metadata_items = [models.SnapshotMetadata(key=k, value=v) for k, v in items.items()]
+        resp.media = {"metadata": items}
+
+    @schema("Delete a snapshot's metadata key", responses={200: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
+        with self.service.db.transaction() as session:
+            snapshot = self.service.snapshot(session, context(req), snapshot_id)
+            enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
+            remaining = [m for m in snapshot.metadata_items if m.key != key]
+            if len(remaining) == len(snapshot.metadata_items):
+                raise NotFound(f"Metadata item was not found: {key}")
+            snapshot.metadata_items = remaining

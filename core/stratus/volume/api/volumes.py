@@ -1,0 +1,418 @@
+"""``/v3/{project_id}/volumes``: create, list, show, update, delete, metadata and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from stratus.api.microversions import at_least
+from stratus.api.policy import Policy, enforce
+from stratus.api.validation import schema
+from stratus.db import paging
+from stratus.exceptions import Invalid, NotFound
+from stratus.volume import models, states
+from stratus.volume.api.common import (
+    boolean,
+    context,
+    int_param,
+    isotime,
+    links,
+    metadata_schema,
+    next_link,
+)
+from stratus.volume.models import utcnow
+from stratus.volume.service import VolumeService
+
+Volume = models.Volume
+_NAME = {"type": ["string", "null"], "maxLength": 255}
+_SIZE = {"type": ["integer", "string"], "pattern": r"^\s*[0-9]+\s*$", "minimum": 1}
+CREATE = {"type": "object", "required": ["volume"], "properties": {"volume": {
+    "type": "object", "properties": {
+        "size": {**_SIZE, "type": ["integer", "string", "null"]},
+        "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME,
+        "volume_type": {"type": ["string", "null"], "maxLength": 255},
+        "availability_zone": {"type": ["string", "null"], "maxLength": 255},
+        "metadata": {**metadata_schema(), "type": ["object", "null"]},
+        "snapshot_id": {"type": ["string", "null"]}, "source_volid": {"type": ["string", "null"]},
+        "imageRef": {"type": ["string", "null"]}, "image_id": {"type": ["string", "null"]},
+        "multiattach": {"type": ["boolean", "string"]},
+        "consistencygroup_id": {"type": ["string", "null"]}, "group_id": {"type": ["string", "null"]},
+        "backup_id": {"type": ["string", "null"]},
+    }, "additionalProperties": True}}}
+UPDATE = {"type": "object", "required": ["volume"], "properties": {"volume": {
+    "type": "object", "minProperties": 1, "properties": {
+        "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME,
+        "metadata": metadata_schema()}, "additionalProperties": False}}}
+METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": metadata_schema()}}
+META_ITEM = {"type": "object", "required": ["meta"], "properties": {"meta": {**metadata_schema(),
+                                                                             "minProperties": 1,
+                                                                             "maxProperties": 1}}}
+ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}
+_VOLUME_RESPONSE = {"type": "object", "required": ["volume"]}
+
+#: what ``sort`` / ``sort_key`` may name: (column, nullable)
+SORTABLE = {"created_at": (Volume.created_at, False), "updated_at": (Volume.updated_at, True),
+            "name": (Volume.name, True), "size": (Volume.size, False), "status": (Volume.status, False),
+            "id": (Volume.id, False), "availability_zone": (Volume.availability_zone, False),
+            "bootable": (Volume.bootable, False)}
+#: list filters Cinder lets everyone use (its resource_filters for volumes)
+FILTERS = ("name", "status", "availability_zone", "bootable", "metadata", "size")
+
+
+def volume_view(req: falcon.Request, conf: Any, volume: models.Volume) -> dict[str, Any]:
+    ctx = context(req)
+    view: dict[str, Any] = {
+        "id": volume.id, "name": volume.name, "description": volume.description, "status": volume.status,
+        "size": volume.size, "availability_zone": volume.availability_zone,
+        "created_at": isotime(volume.created_at), "updated_at": isotime(volume.updated_at),
+        "attachments": [attachment_view(volume, a) for a in volume.attachments if a.attach_status == "attached"],
+        "volume_type": volume.volume_type.name, "snapshot_id": volume.snapshot_id,
+        "source_volid": volume.source_volid, "metadata": {m.key: m.value for m in volume.metadata_items},
+        "links": links(req, conf, "volumes", volume.id), "user_id": volume.user_id,
+        "bootable": "true" if volume.bootable else "false", "encrypted": volume.encrypted,
+        "replication_status": None, "consistencygroup_id": None, "multiattach": volume.multiattach,
+        "os-vol-tenant-attr:tenant_id": volume.project_id,
+        "migration_status": volume.migration_status,
+    }
+    if volume.image_metadata_items:
+        view["volume_image_metadata"] = {m.key: m.value for m in volume.image_metadata_items}
+    if ctx.is_admin:
+        view["os-vol-host-attr:host"] = volume.host
+        view["os-vol-mig-status-attr:migstat"] = volume.migration_status
+        view["os-vol-mig-status-attr:name_id"] = None
+    if at_least(req, "3.13"):
+        view["group_id"] = None
+    if at_least(req, "3.63"):
+        view["volume_type_id"] = volume.volume_type_id
+    return view
+
+
+def attachment_view(volume: models.Volume, attachment: models.VolumeAttachment) -> dict[str, Any]:
+    return {"id": volume.id, "attachment_id": attachment.id, "volume_id": volume.id,
+            "server_id": attachment.instance_uuid, "host_name": attachment.attached_host,
+            "device": attachment.mountpoint, "attached_at": isotime(attachment.attach_time)}
+
+
+def _size(value: Any, name: str = "size") -> int:
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"Invalid input received: {name} must be an integer (and greater than 0), not "
+                      f"{value!r}") from None
+    if size < 1 or size > 2 ** 31 - 1:
+        raise Invalid(f"Invalid input received: {name} must be an integer between 1 and 2147483647, not {size}")
+    return size
+
+
+def _sorting(req: falcon.Request) -> list[tuple[str, bool]]:
+    """``sort=key[:dir],...`` or ``sort_key``/``sort_dir``: (key, ascending) pairs."""
+    wanted: list[tuple[str, str]] = []
+    if req.get_param("sort"):
+        for part in req.get_param("sort").split(","):
+            key, _, direction = part.strip().partition(":")
+            wanted.append((key.strip(), direction.strip() or "desc"))
+    elif req.get_param("sort_key"):
+        wanted.append((req.get_param("sort_key"), req.get_param("sort_dir") or "desc"))
+    result = []
+    for key, direction in wanted:
+        if key == "display_name":
+            key = "name"
+        if key not in SORTABLE:
+            raise Invalid(f"Invalid input received: Invalid sort key {key!r}")
+        if direction.lower() not in ("asc", "desc"):
+            raise Invalid(f"Invalid input received: Invalid sort direction {direction!r}")
+        result.append((key, direction.lower() == "asc"))
+    return result or [("created_at", False)]
+
+
+class Volumes:
+    def __init__(self, service: VolumeService, policy: Policy, detail: bool) -> None:
+        self.service, self.policy, self.detail = service, policy, detail
+
+    @schema("List volumes (filters name, status, availability_zone, bootable, metadata; sort, limit, marker)",
+            responses={200: {"type": "object", "required": ["volumes"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        enforce(req, self.policy, "volume:get_all", {"project_id": ctx.project_id})
+        query = sa.select(Volume)
+        all_projects = ctx.is_admin and boolean("all_tenants", req.get_param("all_tenants") or "0")
+        project = req.get_param("project_id") if ctx.is_admin else None
+        if project:
+            query = query.where(Volume.project_id == project)
+        elif not all_projects:
+            query = query.where(Volume.project_id == ctx.project_id)
+        query = self._filtered(req, query)
+        keys = paging.sort_keys([(k, SORTABLE[k][0], asc, SORTABLE[k][1]) for k, asc in _sorting(req)],
+                                ("id", Volume.id))
+        limit = int_param(req, "limit", 0)
+        cap = self.service.conf.volume.osapi_max_limit
+        limit = cap if limit is None else min(limit, cap)
+        offset = int_param(req, "offset", 0)
+        with self.service.db.reading() as session:
+            marker_id = req.get_param("marker")
+            if marker_id:
+                marker = session.get(Volume, marker_id)
+                if marker is None or (marker.project_id != ctx.project_id and not ctx.is_admin):
+                    raise Invalid(f"Invalid input received: marker [{marker_id}] not found")
+                query = query.where(paging.after(keys, marker))
+            query = query.order_by(*paging.order_by(keys)).limit(limit)
+            if offset:
+                query = query.offset(offset)
+            rows = list(session.scalars(query))
+            conf = self.service.conf
+            items = [volume_view(req, conf, v) if self.detail else
+                     {"id": v.id, "name": v.name, "links": links(req, conf, "volumes", v.id)} for v in rows]
+        resp.media = {"volumes": items}
+        if rows and len(rows) == limit and req.get_param("limit") is not None:
+            resp.media["volumes_links"] = next_link(req, self.service.conf, "volumes/detail" if self.detail
+                                                    else "volumes", rows[-1].id)
+        if at_least(req, "3.34") and boolean("with_count", req.get_param("with_count") or "false"):
+            resp.media["count"] = len(rows)
+
+    def _filtered(self, req: falcon.Request, query: Any) -> Any:
+        params = req.params
+        name = params.get("name") or params.get("display_name")
+        if name:
+            query = query.where(Volume.name.like(name.strip("~") + "%") if name.endswith("~") and
+                                at_least(req, "3.34") else Volume.name == name)
+        if params.get("status"):
+            query = query.where(Volume.status == params["status"])
+        if params.get("availability_zone"):
+            query = query.where(Volume.availability_zone == params["availability_zone"])
+        if params.get("bootable") is not None:
+            query = query.where(Volume.bootable.is_(boolean("bootable", params["bootable"])))
+        if params.get("size"):
+            query = query.where(Volume.size == _size(params["size"]))
+        metadata = params.get("metadata")
+        if metadata:
+            import ast
+
+            try:
+                wanted = ast.literal_eval(metadata) if isinstance(metadata, str) else {}
+            except (ValueError, SyntaxError):
+                raise Invalid(f"Invalid input received: metadata filter {metadata!r} is not a dictionary") from None
+            if not isinstance(wanted, dict):
+                raise Invalid(f"Invalid input received: metadata filter {metadata!r} is not a dictionary")
+            for key, value in wanted.items():
+                query = query.where(Volume.metadata_items.any(sa.and_(
+                    models.VolumeMetadata.key == str(key), models.VolumeMetadata.value == str(value))))
+        return query
+
+    @schema("Create a volume: empty, from a snapshot or from another volume (202; creating, then available)",
+            request=CREATE, responses={202: _VOLUME_RESPONSE})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = context(req)
+        enforce(req, self.policy, "volume:create", {"project_id": ctx.project_id})
+        body = req.context.body["volume"]
+        if body.get("imageRef") or body.get("image_id"):
+            raise Invalid("Invalid input received: volumes from images (imageRef) are not supported by this "
+                          "cloud yet")
+        if body.get("backup_id"):
+            raise Invalid("Invalid input received: volumes from backups are not supported by this cloud yet")
+        request = {
+            "size": _size(body["size"]) if body.get("size") is not None else None,
+            "name": body.get("name", body.get("display_name")),
+            "description": body.get("description", body.get("display_description")),
+            "volume_type": body.get("volume_type"), "availability_zone": body.get("availability_zone"),
+            "metadata": body.get("metadata") or {}, "snapshot_id": body.get("snapshot_id"),
+            "source_volid": body.get("source_volid"),
+            "multiattach": boolean("multiattach", body.get("multiattach", False)),
+        }
+        if request["size"] is None and not (request["snapshot_id"] or request["source_volid"]):
+            raise Invalid("Invalid input received: size is a required property (unless the volume is made from "
+                          "a snapshot or a volume)")
+        volume_id = self.service.create_volume(ctx, request)
+        with self.service.db.reading() as session:
+            resp.media = {"volume": volume_view(req, self.service.conf, session.get(Volume, volume_id))}
+        resp.status = 202
+
+
+class VolumeItem:
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Show a volume", responses={200: _VOLUME_RESPONSE})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        ctx = context(req)
+        with self.service.db.reading() as session:
+            volume = self.service.volume(session, ctx, volume_id)
+            enforce(req, self.policy, "volume:get", {"project_id": volume.project_id})
+            resp.media = {"volume": volume_view(req, self.service.conf, volume)}
+
+    @schema("Update a volume's name, description or metadata", request=UPDATE, responses={200: _VOLUME_RESPONSE})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        ctx = context(req)
+        body = req.context.body["volume"]
+        with self.service.db.transaction() as session:
+            volume = self.service.volume(session, ctx, volume_id)
+            enforce(req, self.policy, "volume:update", {"project_id": volume.project_id})
+            for field, legacy in (("name", "display_name"), ("description", "display_description")):
+                if field in body or legacy in body:
+                    setattr(volume, field, body.get(field, body.get(legacy)))
+            if "metadata" in body:
+                volume.metadata_items = [models.VolumeMetadata(key=k, value=v) for k, v in body["metadata"].items()]
+            volume.updated_at = utcnow()
+            session.flush()
+            resp.media = {"volume": volume_view(req, self.service.conf, volume)}
+
+    @schema("Delete a volume (cascade=true: its snapshots too)", query={"cascade": {"type": "string"},
+                                                                         "force": {"type": "string"}},
+            responses={202: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        ctx = context(req)
+        with self.service.db.reading() as session:
+            volume = self.service.volume(session, ctx, volume_id)
+            enforce(req, self.policy, "volume:delete", {"project_id": volume.project_id})
+        force = boolean("force", req.get_param("force") or "false")
+        if force:
+            enforce(req, self.policy, "volume:force_delete", {"project_id": volume.project_id})
+        self.service.delete_volume(ctx, volume_id, cascade=boolean("cascade", req.get_param("cascade") or "false"),
+                                   force=force)
+        resp.status = 202
+
+
+class VolumeMetadata:
+    """``/volumes/{id}/metadata``: the whole of a volume's metadata."""
+
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    def read(self, req: falcon.Request, volume_id: str) -> dict[str, str]:
+        with self.service.db.reading() as session:
+            volume = self.service.volume(session, context(req), volume_id)
+            enforce(req, self.policy, "volume:get_volume_metadata", {"project_id": volume.project_id})
+            return {m.key: m.value for m in volume.metadata_items}
+
+    def write(self, req: falcon.Request, volume_id: str, items: dict[str, str], replace: bool) -> dict[str, str]:
+        with self.service.db.transaction() as session:
+            volume = self.service.volume(session, context(req), volume_id)
+            enforce(req, self.policy, "volume:create_volume_metadata", {"project_id": volume.project_id})
+            current = {} if replace else {m.key: m.value for m in volume.metadata_items}
+            current.update(items)
+            volume.metadata_items = [models.VolumeMetadata(key=k, value=v) for k, v in current.items()]
+            volume.updated_at = utcnow()
+            return current
+
+    @schema("A volume's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        resp.media = {"metadata": self.read(req, volume_id)}
+
+    @schema("Add to (or change) a volume's metadata", request=METADATA,
+            responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=False)}
+
+    @schema("Replace a volume's metadata", request=METADATA,
+            responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=True)}
+
+
+class VolumeMetadataItem(VolumeMetadata):
+    """``/volumes/{id}/metadata/{key}``: one key."""
+
+    @schema("One metadata key of a volume", responses={200: {"type": "object", "required": ["meta"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
+        items = self.read(req, volume_id)
+        if key not in items:
+            raise NotFound(f"Metadata item was not found: {key}")
+        resp.media = {"meta": {key: items[key]}}
+
+    @schema("Set one metadata key (meta holds exactly that key)", request=META_ITEM,
+            responses={200: {"type": "object", "required": ["meta"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
+        meta = req.context.body["meta"]
+        if key not in meta:
+            raise Invalid("Invalid input received: Request body and URI mismatch")
+        self.write(req, volume_id, meta, replace=False)
+        resp.media = {"meta": meta}
+
+    @schema("Delete a metadata key", responses={200: None})
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
+        with self.service.db.transaction() as session:
+            volume = self.service.volume(session, context(req), volume_id)
+            enforce(req, self.policy, "volume:delete_volume_metadata", {"project_id": volume.project_id})
+            remaining = [m for m in volume.metadata_items if m.key != key]
+            if len(remaining) == len(volume.metadata_items):
+                raise NotFound(f"Metadata item was not found: {key}")
+            volume.metadata_items = remaining
+        resp.status = 200
+
+
+class VolumeAction:
+    """``POST /volumes/{id}/action``: os-extend, os-set_bootable, os-reset_status, os-force_delete,
+    os-initialize_connection (the pre-attachments way to learn how to reach a volume)."""
+
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Act on a volume", request=ACTION, responses={202: None, 200: None})
+    def on_post(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        (name, args), = req.context.body.items()
+        handler = {"os-extend": self._extend, "os-set_bootable": self._bootable,
+                   "os-reset_status": self._reset_status, "os-force_delete": self._force_delete,
+                   "os-initialize_connection": self._initialize}.get(name)
+        if handler is None:
+            raise Invalid(f"Invalid input received: There is no such action: {name}")
+        ctx = context(req)
+        with self.service.db.reading() as session:
+            volume = self.service.volume(session, ctx, volume_id)
+            project = volume.project_id
+        handler(req, resp, volume_id, project, args if isinstance(args, dict) else {})
+
+    def _extend(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume:extend", {"project_id": project})
+        if "new_size" not in args:
+            raise Invalid("Invalid input for field/attribute os-extend. 'new_size' is a required property")
+        self.service.extend_volume(context(req), volume_id, _size(args["new_size"], "new_size"))
+        resp.status = 202
+
+    def _bootable(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                  args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:set_bootable", {"project_id": project})
+        if "bootable" not in args:
+            raise Invalid("Invalid input for field/attribute os-set_bootable. 'bootable' is a required property")
+        bootable = boolean("bootable", args["bootable"])
+        self._update(volume_id, bootable=bootable)
+        resp.status = 200
+
+    def _reset_status(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                      args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_admin_actions:reset_status", {"project_id": project})
+        values: dict[str, Any] = {}
+        if "status" in args:
+            if args["status"] not in states.VOLUME_STATUSES:
+                raise Invalid(f"Invalid input received: Invalid status {args['status']!r}")
+            values["status"] = args["status"]
+        if "attach_status" in args:
+            if args["attach_status"] not in states.ATTACH_STATUSES:
+                raise Invalid(f"Invalid input received: Invalid attach_status {args['attach_status']!r}")
+            values["attach_status"] = args["attach_status"]
+        if "migration_status" in args:
+            values["migration_status"] = args["migration_status"]
+        if not values:
+            raise Invalid("Invalid input received: os-reset_status needs status, attach_status or migration_status")
+        self._update(volume_id, **values)
+        resp.status = 202
+
+    def _force_delete(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                      args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume:force_delete", {"project_id": project})
+        self.service.delete_volume(context(req), volume_id, cascade=True, force=True)
+        resp.status = 202
+
+    def _initialize(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                    args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:initialize_connection",
+                {"project_id": project})
+        connector = args.get("connector")
+        if not isinstance(connector, dict):
+            raise Invalid("Invalid input received: os-initialize_connection needs a connector")
+        resp.media = {"connection_info": self.service.initialize_connection(context(req), volume_id, connector)}
+
+    def _update(self, volume_id: str, **values: Any) -> None:
+        with self.service.db.transaction() as session:
+            session.execute(sa.update(Volume).where(Volume.id == volume_id).values(updated_at=utcnow(), **values))

@@ -1,0 +1,271 @@
+"""The block-storage service's API side: what its responders (and, later, its in-process
+client) call. It records each request in the database (quota counted in the same
+transaction) and casts the work to the volume scheduler or the volume service of the
+backend concerned, which record the outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from stratus.db.engine import Database
+from stratus.exceptions import Conflict, Invalid, NotFound
+from stratus.rpc import RPCClient
+from stratus.servicegroup.registry import registry_from_conf
+from stratus.volume import models, quotas, states
+from stratus.volume.models import utcnow
+from stratus.volume.scheduler import capacity
+from stratus.volume.topics import SCHEDULER_TOPIC, VOLUME_TOPIC
+
+
+def ensure_default_type(db: Database, name: str) -> str:
+    """The default volume type's id, made if missing (as Cinder makes ``__DEFAULT__``)."""
+    with db.transaction() as session:
+        found = session.scalar(sa.select(models.VolumeType.id).where(models.VolumeType.name == name))
+        if found:
+            return found
+    try:
+        with db.transaction() as session:
+            type_id = str(uuid.uuid4())
+            session.add(models.VolumeType(id=type_id, name=name, description="Default Volume Type",
+                                          is_public=True))
+            return type_id
+    except sa.exc.IntegrityError:  # made by a concurrent start
+        with db.reading() as session:
+            return session.scalar(sa.select(models.VolumeType.id).where(models.VolumeType.name == name))
+
+
+class VolumeService:
+    def __init__(self, conf: Any, transport: Any, db: Database | None = None) -> None:
+        self.conf = conf
+        self.db = db or Database.for_service(conf, "volume")
+        self.transport = transport
+        self.scheduler = RPCClient(transport, SCHEDULER_TOPIC)
+        self.volumes = RPCClient(transport, VOLUME_TOPIC)
+        self.services_db = Database.for_service(conf, "servicegroup")
+        self.registry = registry_from_conf(conf, self.services_db)
+        ensure_default_type(self.db, conf.volume.default_volume_type)
+
+    def close(self) -> None:
+        self.scheduler.close()
+        self.volumes.close()
+        self.services_db.dispose()
+        self.db.dispose()
+
+    # -- types -------------------------------------------------------------------------
+
+    def find_type(self, session: Any, ref: str | None, project_id: str | None, is_admin: bool) -> models.VolumeType:
+        """The type ``ref`` names (id or name; None: the default) that the project may use.
+
+        :raises NotFound: no such type, or a private one not shared with the project.
+        """
+        ref = ref or self.conf.volume.default_volume_type
+        found = session.get(models.VolumeType, ref) or session.scalars(
+            sa.select(models.VolumeType).where(models.VolumeType.name == ref)).first()
+        if found is None or not (found.is_public or is_admin or session.get(
+                models.VolumeTypeProject, (found.id, project_id)) is not None):
+            raise NotFound(f"Volume type with name {ref} could not be found.")
+        return found
+
+    # -- volumes -----------------------------------------------------------------------
+
+    def create_volume(self, ctx: Any, request: dict[str, Any]) -> str:
+        """Record a volume (``creating``) and cast it to the scheduler; its id.
+
+        ``request``: size, name, description, volume_type, availability_zone, metadata,
+        snapshot_id, source_volid, multiattach.
+
+        :raises Invalid: a size below its source's, an unknown zone, a source not available.
+        :raises NotFound: an unknown type, snapshot or source volume.
+        :raises OverLimit: the project's quotas would be passed.
+        """
+        volume_id = str(uuid.uuid4())
+        with self.db.transaction() as session:
+            snapshot = source = None
+            if request.get("snapshot_id"):
+                snapshot = self._snapshot(session, ctx, request["snapshot_id"])
+                if snapshot.status != states.SNAPSHOT_AVAILABLE:
+                    raise Invalid(f"Invalid snapshot: Originating snapshot status must be one of 'available' "
+                                  f"values, not {snapshot.status!r}.")
+            if request.get("source_volid"):
+                source = self.volume(session, ctx, request["source_volid"])
+                if source.status not in (states.AVAILABLE, states.IN_USE):
+                    raise Invalid(f"Invalid volume: Volume {source.id} status must be available or in-use, "
+                                  f"but current status is: {source.status}.")
+            parent = session.get(models.Volume, snapshot.volume_id) if snapshot is not None else source
+            size = request.get("size")
+            minimum = snapshot.size if snapshot is not None else source.size if source is not None else 1
+            if size is None:
+                if parent is None:
+                    raise Invalid("Invalid input received: size is required without a source")
+                size = minimum
+            if size < minimum:
+                raise Invalid(f"Invalid input received: Volume size '{size}GB' cannot be smaller than the "
+                              f"{'snapshot' if snapshot is not None else 'source volume'} size "
+                              f"{minimum}GB. They must be >= original size.")
+            type_ref = request.get("volume_type")
+            volume_type = (parent.volume_type if type_ref is None and parent is not None
+                           else self.find_type(session, type_ref, ctx.project_id, ctx.is_admin))
+            zone = request.get("availability_zone") or (parent.availability_zone if parent is not None else None)
+            zone = self._zone(session, zone)
+            quotas.check(self.db, session, self.conf, ctx.project_id, {"volumes": 1, "gigabytes": size, "size": size})
+            volume = models.Volume(
+                id=volume_id, project_id=ctx.project_id, user_id=ctx.user_id, name=request.get("name"),
+                description=request.get("description"), size=size, status=states.CREATING,
+                attach_status=states.DETACHED, availability_zone=zone, volume_type_id=volume_type.id,
+                bootable=bool(parent.bootable) if parent is not None else False,
+                multiattach=bool(request.get("multiattach")),
+                snapshot_id=snapshot.id if snapshot is not None else None,
+                source_volid=source.id if source is not None else None, created_at=utcnow())
+            volume.metadata_items = [models.VolumeMetadata(key=k, value=v)
+                                     for k, v in (request.get("metadata") or {}).items()]
+            if parent is not None:
+                volume.image_metadata_items = [models.VolumeImageMetadata(key=m.key, value=m.value)
+                                               for m in parent.image_metadata_items]
+            session.add(volume)
+        self.scheduler.cast(ctx, "create_volume", volume_id=volume_id)
+        return volume_id
+
+    def _zone(self, session: Any, zone: str | None) -> str:
+        default = self.conf.volume.default_availability_zone
+        if zone is None:
+            return default
+        known = set(session.scalars(sa.select(models.Pool.availability_zone).distinct())) | {default}
+        if zone in known:
+            return zone
+        if self.conf.volume.allow_availability_zone_fallback:
+            return default
+        raise Invalid(f"Invalid input received: Availability zone '{zone}' is invalid.")
+
+    def volume(self, session: Any, ctx: Any, volume_id: str) -> models.Volume:
+        """:raises NotFound: no such volume the caller may see (another project's is absent too)."""
+        volume = session.get(models.Volume, volume_id)
+        if volume is None or not (ctx.is_admin or volume.project_id == ctx.project_id):
+            raise NotFound(f"Volume {volume_id} could not be found.")
+        return volume
+
+    def _snapshot(self, session: Any, ctx: Any, snapshot_id: str) -> models.Snapshot:
+        snapshot = session.get(models.Snapshot, snapshot_id)
+        if snapshot is None or not (ctx.is_admin or snapshot.project_id == ctx.project_id):
+            raise NotFound(f"Snapshot {snapshot_id} could not be found.")
+        return snapshot
+
+    def delete_volume(self, ctx: Any, volume_id: str, cascade: bool = False, force: bool = False) -> None:
+        """Start deleting the volume (its snapshots too with ``cascade``).
+
+        :raises Invalid: attached, or in a status that cannot be deleted (unless ``force``),
+            or with snapshots (unless ``cascade``) — 400, as Cinder answers.
+        """
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.attachments and not force:
+                raise Invalid("Invalid volume: Volume status must be available or error or error_restoring or "
+                              "error_extending or error_managing and must not be migrating, attached, belong "
+                              "to a group, have snapshots or be disassociated from snapshots after volume "
+                              "transfer.")
+            if volume.status not in states.DELETABLE and not force:
+                raise Invalid(f"Invalid volume: Volume status must be available or error or error_restoring or "
+                              f"error_extending or error_managing and must not be migrating, attached, belong "
+                              f"to a group, have snapshots or be disassociated from snapshots after volume "
+                              f"transfer. (it is {volume.status})")
+            snapshots = list(session.scalars(sa.select(models.Snapshot).where(models.Snapshot.volume_id == volume_id)))
+            if snapshots and not cascade:
+                raise Invalid(f"Invalid volume: Volume {volume_id} still has {len(snapshots)} dependent "
+                              "snapshots.")
+            if any(s.status not in states.SNAPSHOT_DELETABLE for s in snapshots) and not force:
+                raise Invalid("Invalid volume: a snapshot of the volume is busy (creating or deleting).")
+            if volume.host is None:  # never placed: nothing exists on a backend
+                for snapshot in snapshots:
+                    session.delete(snapshot)
+                session.delete(volume)
+                return
+            volume.status = states.DELETING
+            volume.updated_at = utcnow()
+            for snapshot in snapshots:
+                snapshot.status = states.SNAPSHOT_DELETING
+            server = volume.backend_host
+            snapshot_ids = [s.id for s in snapshots]
+        self.volumes.cast(ctx, "delete_volume", server=server, volume_id=volume_id, snapshot_ids=snapshot_ids)
+
+    def extend_volume(self, ctx: Any, volume_id: str, new_size: int) -> None:
+        """Claim the growth on the volume's pool and cast the extend.
+
+        :raises Invalid: not ``available``, or not larger. :raises OverLimit: quota.
+        :raises Conflict: its pool has no room for the growth.
+        """
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status != states.AVAILABLE:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be 'available' to extend, "
+                              f"currently {volume.status!r}.")
+            if new_size <= volume.size:
+                raise Invalid(f"Invalid input received: New size for extend must be greater than current size. "
+                              f"(current: {volume.size}, extended: {new_size}).")
+            growth = new_size - volume.size
+            quotas.check(self.db, session, self.conf, volume.project_id, {"gigabytes": growth, "size": new_size})
+            pool = session.get(models.Pool, volume.host) if volume.host else None
+            if pool is None or not session.execute(sa.update(models.Pool).where(
+                    models.Pool.name == pool.name, models.Pool.allocated_gb + growth <= capacity(pool))
+                    .values(allocated_gb=models.Pool.allocated_gb + growth)).rowcount:
+                raise Conflict(f"Volume {volume_id} cannot be extended: its backend has no room for {growth} GiB "
+                               "more.")
+            volume.status = states.EXTENDING
+            volume.updated_at = utcnow()
+            server = volume.backend_host
+        self.volumes.cast(ctx, "extend_volume", server=server, volume_id=volume_id, new_size=new_size)
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    def create_snapshot(self, ctx: Any, volume_id: str, name: str | None, description: str | None,
+                        metadata: dict[str, str], force: bool = False) -> str:
+        """Record a snapshot (``creating``) and cast it to the volume's backend.
+
+        :raises Invalid: the volume is not available (in-use needs ``force``).
+        :raises OverLimit: the project's quotas would be passed.
+        """
+        snapshot_id = str(uuid.uuid4())
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+            if volume.status not in allowed:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be available, but current status "
+                              f"is: {volume.status}.")
+            quotas.check(self.db, session, self.conf, volume.project_id, {"snapshots": 1, "gigabytes": volume.size})
+            snapshot = models.Snapshot(id=snapshot_id, volume_id=volume_id, project_id=volume.project_id,
+                                       user_id=ctx.user_id, name=name, description=description, size=volume.size,
+                                       status=states.SNAPSHOT_CREATING, progress="0%", created_at=utcnow())
+            snapshot.metadata_items = [models.SnapshotMetadata(key=k, value=v) for k, v in metadata.items()]
+            session.add(snapshot)
+            server = volume.backend_host
+        self.volumes.cast(ctx, "create_snapshot", server=server, snapshot_id=snapshot_id)
+        return snapshot_id
+
+    def snapshot(self, session: Any, ctx: Any, snapshot_id: str) -> models.Snapshot:
+        return self._snapshot(session, ctx, snapshot_id)
+
+    def delete_snapshot(self, ctx: Any, snapshot_id: str, force: bool = False) -> None:
+        """:raises Invalid: not in a status that may be deleted (unless ``force``), or
+        volumes made from it still exist."""
+        with self.db.transaction() as session:
+            snapshot = self._snapshot(session, ctx, snapshot_id)
+            if snapshot.status not in states.SNAPSHOT_DELETABLE and not force:
+                raise Invalid(f"Invalid snapshot: Snapshot status must be available or error and must not be part "
+                              f"of a group. (it is {snapshot.status})")
+            snapshot.status = states.SNAPSHOT_DELETING
+            snapshot.updated_at = utcnow()
+            server = session.get(models.Volume, snapshot.volume_id).backend_host
+        self.volumes.cast(ctx, "delete_snapshot", server=server, snapshot_id=snapshot_id)
+
+    # -- connections -------------------------------------------------------------------
+
+    def initialize_connection(self, ctx: Any, volume_id: str, connector: dict[str, Any]) -> dict[str, Any]:
+        with self.db.reading() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.host is None:
+                raise Invalid(f"Invalid volume: Volume {volume_id} is not on a backend yet.")
+            server = volume.backend_host
+        return self.volumes.call(ctx, "initialize_connection", server=server, volume_id=volume_id,
+                                 connector=connector)

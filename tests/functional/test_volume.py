@@ -1,0 +1,295 @@
+"""Block storage over HTTP, as openstacksdk and the `openstack` CLI use it: volumes,
+snapshots, clones, extend, types selecting backends, quotas, what one project sees of
+another's, and bad input answered as Cinder answers it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.fixtures.concurrency import run_together
+from tests.functional.accounts import connect, member_of_new_project
+from tests.functional.conftest import start_cloud
+
+CONFIG = """[volume]
+enabled_backends = fast,bulk
+[fast]
+volume_driver = file
+[bulk]
+volume_driver = file
+volume_backend_name = bulk-disks
+"""
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    server = start_cloud(tmp_path_factory, CONFIG)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def conn(cloud):
+    connection = connect(cloud.clouds_yaml)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def member(conn):
+    _, connection = member_of_new_project(conn, "volume-member")
+    yield connection
+    connection.close()
+
+
+def cinder(cloud, conn, method, path, project=True, version=None, **kwargs):
+    """A raw request to the block-storage API as ``conn``'s user."""
+    prefix = f"/{conn.current_project_id}" if project else ""
+    headers = {"X-Auth-Token": conn.session.get_token()}
+    if version:
+        headers["OpenStack-API-Version"] = f"volume {version}"
+    return requests.request(method, f"{cloud.base_url}/volume/v3{prefix}{path}", headers=headers, timeout=30,
+                            **kwargs)
+
+
+def wait_status(conn, volume, status="available", timeout=30):
+    return conn.block_storage.wait_for_status(volume, status=status, failures=["error"] if status != "error"
+                                              else [], interval=0.1, wait=timeout)
+
+
+def wait_until(conn, volume_id, check, timeout=30):
+    """The volume once ``check(volume)`` holds (actions change a volume already available)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        volume = conn.block_storage.get_volume(volume_id)
+        if check(volume):
+            return volume
+        assert time.monotonic() < deadline, f"volume {volume_id} is {volume.status}, size {volume.size}"
+        time.sleep(0.1)
+
+
+def wait_gone(conn, volume_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conn.block_storage.find_volume(volume_id, ignore_missing=True) is None:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"volume {volume_id} is still there")
+
+
+def backend_files(cloud, backend):
+    directory = cloud.data_dir / "volumes" / backend
+    return sorted(os.listdir(directory)) if directory.exists() else []
+
+
+def test_a_volume_is_made_on_a_backend_grows_and_goes_with_its_file(cloud, conn):
+    volume = conn.block_storage.create_volume(size=1, name="data", metadata={"tier": "gold"})
+    assert volume.status == "creating"
+    volume = wait_status(conn, volume)
+    assert volume.size == 1 and volume.metadata == {"tier": "gold"} and volume.volume_type == "__DEFAULT__"
+    host = volume.host
+    backend = host.split("@")[1].split("#")[0]
+    assert f"volume-{volume.id}" in backend_files(cloud, backend)
+    assert os.path.getsize(cloud.data_dir / "volumes" / backend / f"volume-{volume.id}") == 1024 ** 3
+
+    conn.block_storage.extend_volume(volume, 2)
+    volume = wait_until(conn, volume.id, lambda v: v.status == "available" and v.size == 2)
+    assert volume.size == 2
+    assert os.path.getsize(cloud.data_dir / "volumes" / backend / f"volume-{volume.id}") == 2 * 1024 ** 3
+
+    conn.block_storage.update_volume(volume, name="renamed")
+    assert conn.block_storage.get_volume(volume).name == "renamed"
+    assert volume.id in [v.id for v in conn.block_storage.volumes(name="renamed")]
+
+    conn.block_storage.delete_volume(volume)
+    wait_gone(conn, volume.id)
+    assert f"volume-{volume.id}" not in backend_files(cloud, backend)
+
+
+def test_snapshots_clones_and_cascade(cloud, conn):
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, name="source"))
+    snapshot = conn.block_storage.create_snapshot(volume_id=volume.id, name="snap")
+    snapshot = conn.block_storage.wait_for_status(snapshot, status="available", interval=0.1, wait=30)
+    assert snapshot.size == 1
+
+    from_snapshot = wait_status(conn, conn.block_storage.create_volume(snapshot_id=snapshot.id, size=2))
+    clone = wait_status(conn, conn.block_storage.create_volume(source_volume_id=volume.id))
+    assert from_snapshot.size == 2 and clone.size == 1
+    assert from_snapshot.host.split("#")[0] == volume.host.split("#")[0] == clone.host.split("#")[0]
+
+    refused = cinder(cloud, conn, "DELETE", f"/volumes/{volume.id}")
+    assert refused.status_code == 400 and "dependent snapshots" in refused.json()["badRequest"]["message"]
+    too_small = cinder(cloud, conn, "POST", "/volumes", json={"volume": {"snapshot_id": snapshot.id, "size": 0}})
+    assert too_small.status_code == 400
+
+    assert cinder(cloud, conn, "DELETE", f"/volumes/{volume.id}", params={"cascade": "true"}).status_code == 202
+    wait_gone(conn, volume.id)
+    assert conn.block_storage.find_snapshot(snapshot.id, ignore_missing=True) is None
+    backend = volume.host.split("@")[1].split("#")[0]
+    assert not [f for f in backend_files(cloud, backend) if volume.id in f or snapshot.id in f]
+    for other in (from_snapshot, clone):
+        conn.block_storage.delete_volume(other)
+        wait_gone(conn, other.id)
+
+
+def test_a_type_selects_its_backend_and_an_unmatched_one_fails_clearly(cloud, conn):
+    bulk = conn.block_storage.create_type(name="bulk", extra_specs={"volume_backend_name": "bulk-disks"})
+    nowhere = conn.block_storage.create_type(name="nowhere", extra_specs={"volume_backend_name": "absent"})
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, volume_type="bulk"))
+    assert volume.host.endswith("@bulk#bulk-disks") and volume.volume_type == "bulk"
+    failed = wait_status(conn, conn.block_storage.create_volume(size=1, volume_type=nowhere.id), "error")
+    assert failed.host is None
+    in_use = cinder(cloud, conn, "DELETE", f"/types/{bulk.id}")
+    assert in_use.status_code == 400 and "in use" in in_use.json()["badRequest"]["message"]
+    for item in (volume, failed):
+        conn.block_storage.delete_volume(item)
+        wait_gone(conn, item.id)
+    conn.block_storage.delete_type(bulk)
+    conn.block_storage.delete_type(nowhere)
+
+
+def test_pools_services_and_zones_are_what_the_backends_report(cloud, conn):
+    pools = cinder(cloud, conn, "GET", "/scheduler-stats/get_pools", params={"detail": "true"}).json()["pools"]
+    names = sorted(p["name"].split("@")[1] for p in pools)
+    assert names == ["bulk#bulk-disks", "fast#fast"]
+    assert all(p["capabilities"]["total_capacity_gb"] > 0 and p["capabilities"]["thin_provisioning_support"]
+               for p in pools)
+    services = cinder(cloud, conn, "GET", "/os-services").json()["services"]
+    assert sorted(s["binary"] for s in services) == ["cinder-scheduler", "cinder-volume", "cinder-volume"]
+    assert all(s["state"] == "up" for s in services)
+    zones = cinder(cloud, conn, "GET", "/os-availability-zone").json()["availabilityZoneInfo"]
+    assert [z["zoneName"] for z in zones] == ["nova"]
+
+
+def test_projects_see_only_their_own_volumes_and_private_types_when_shared(cloud, conn, member):
+    mine = wait_status(conn, conn.block_storage.create_volume(size=1, name="admin-only"))
+    theirs = wait_status(member, member.block_storage.create_volume(size=1, name="members"))
+    assert [v.id for v in member.block_storage.volumes()] == [theirs.id]
+    assert cinder(cloud, member, "GET", f"/volumes/{mine.id}").status_code == 404
+    assert cinder(cloud, member, "DELETE", f"/volumes/{mine.id}").status_code == 404
+    other_path = requests.get(f"{cloud.base_url}/volume/v3/{conn.current_project_id}/volumes",
+                              headers={"X-Auth-Token": member.session.get_token()}, timeout=30)
+    assert other_path.status_code == 403
+    assert cinder(cloud, member, "GET", "/volumes", project=False).json()["volumes"][0]["id"] == theirs.id
+    assert "os-vol-host-attr:host" not in cinder(cloud, member, "GET", f"/volumes/{theirs.id}").json()["volume"]
+
+    private = conn.block_storage.create_type(name="private-fast", is_public=False,
+                                             extra_specs={"volume_backend_name": "fast"})
+    assert "private-fast" not in [t.name for t in member.block_storage.types()]
+    assert cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 1, "volume_type": private.id}}
+                  ).status_code == 404
+    conn.block_storage.add_type_access(private, member.current_project_id)
+    listed = {t.name: t for t in member.block_storage.types()}
+    assert "private-fast" in listed and "volume_backend_name" not in listed["private-fast"].extra_specs
+    shared = wait_status(member, member.block_storage.create_volume(size=1, volume_type=private.id))
+    for connection, item in ((conn, mine), (member, theirs), (member, shared)):
+        connection.block_storage.delete_volume(item)
+        wait_gone(connection, item.id)
+    conn.block_storage.delete_type(private)
+
+
+def test_quotas_hold_under_concurrent_creates(cloud, conn):
+    project, member = member_of_new_project(conn, "volume-quota")
+    try:
+        body = {"quota_set": {"volumes": 3, "gigabytes": 5}}
+        assert cinder(cloud, conn, "PUT", f"/os-quota-sets/{project.id}", json=body).status_code == 200
+
+        def create(i):
+            return cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 1, "name": f"q{i}"}})
+
+        answers = run_together(create, 6)
+        assert sorted(a.status_code for a in answers) == [202] * 3 + [413] * 3
+        refused = next(a for a in answers if a.status_code == 413).json()
+        assert "volumes" in refused["overLimit"]["message"]
+        too_big = cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 6}})
+        assert too_big.status_code == 413
+        usage = cinder(cloud, member, "GET", f"/os-quota-sets/{project.id}", params={"usage": "true"}).json()
+        assert usage["quota_set"]["volumes"] == {"limit": 3, "in_use": 3, "reserved": 0, "allocated": 0}
+        absolute = cinder(cloud, member, "GET", "/limits").json()["limits"]["absolute"]
+        assert absolute["totalVolumesUsed"] == 3 and absolute["maxTotalVolumes"] == 3
+        assert absolute["totalGigabytesUsed"] == 3
+        for volume in member.block_storage.volumes():
+            wait_status(member, volume)
+            member.block_storage.delete_volume(volume)
+            wait_gone(member, volume.id)
+    finally:
+        member.close()
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"volume": {"size": "big"}}, 400, "size"),
+    ({"volume": {"size": 0}}, 400, "size"),
+    ({"volume": {}}, 400, "size"),
+    ({"volume": {"size": 1, "volume_type": "no-such-type"}}, 404, "no-such-type"),
+    ({"volume": {"size": 1, "availability_zone": "moon"}}, 400, "moon"),
+    ({"volume": {"size": 1, "snapshot_id": "00000000-0000-0000-0000-000000000000"}}, 404, "Snapshot"),
+    ({"volume": {"size": 1, "metadata": {"k": 5}}}, 400, "metadata"),
+    ({"volume": {"size": 1, "imageRef": "x"}}, 400, "imageRef"),
+    ({"volumes": {"size": 1}}, 400, "volume"),
+])
+def test_bad_create_requests_are_refused_and_leave_nothing(cloud, conn, body, status, words):
+    before = len(list(conn.block_storage.volumes()))
+    answer = cinder(cloud, conn, "POST", "/volumes", json=body)
+    assert answer.status_code == status, answer.text
+    (fault,) = answer.json().values()
+    assert words in fault["message"] and fault["code"] == status
+    assert len(list(conn.block_storage.volumes())) == before
+
+
+def test_actions_in_the_wrong_status_are_refused(cloud, conn):
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1))
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                  json={"os-extend": {"new_size": 1}}).status_code == 400
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                  json={"os-reset_status": {"status": "in-use"}}).status_code == 202
+    busy = cinder(cloud, conn, "DELETE", f"/volumes/{volume.id}")
+    assert busy.status_code == 400 and "in-use" in busy.json()["badRequest"]["message"]
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                  json={"os-extend": {"new_size": 3}}).status_code == 400
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={"os-explode": {}}).status_code == 400
+    connection = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                        json={"os-initialize_connection": {"connector": {"host": "compute-1"}}})
+    assert connection.status_code == 200
+    info = connection.json()["connection_info"]
+    assert info["driver_volume_type"] == "file" and info["data"]["path"].endswith(f"volume-{volume.id}")
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={"os-force_delete": {}}).status_code == 202
+    wait_gone(conn, volume.id)
+
+
+def test_versions_and_microversions(cloud, conn):
+    root = requests.get(f"{cloud.base_url}/volume/", timeout=30)
+    assert root.status_code == 300
+    (version,) = root.json()["versions"]
+    assert version["id"] == "v3.0" and version["min_version"] == "3.0"
+    listed = cinder(cloud, conn, "GET", "/volumes", version="3.0")
+    assert listed.status_code == 200 and listed.headers["OpenStack-API-Version"] == "volume 3.0"
+    too_new = cinder(cloud, conn, "GET", "/volumes", version="3.99")
+    assert too_new.status_code == 406 and "notAcceptable" in too_new.json()
+
+
+def test_the_openstack_cli_manages_volumes(cloud):
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=cloud.clouds_yaml, OS_CLOUD="stratus")
+
+    def openstack(*args):
+        done = subprocess.run(["openstack", *args, "-f", "json"], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    created = openstack("volume", "create", "--size", "1", "cli-volume")
+    deadline = time.monotonic() + 30
+    while openstack("volume", "show", created["id"])["status"] != "available":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert "cli-volume" in [v["Name"] for v in openstack("volume", "list")]
+    openstack("volume", "snapshot", "create", "--volume", "cli-volume", "cli-snap")
+    deadline = time.monotonic() + 30
+    while openstack("volume", "snapshot", "show", "cli-snap")["status"] != "available":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    subprocess.run(["openstack", "volume", "delete", "--purge", "cli-volume"], env=env, check=True, timeout=120)

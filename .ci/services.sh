@@ -24,6 +24,8 @@ done
 for pkg in openvswitch-switch dnsmasq-base iproute2 iptables ethtool busybox; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# volumes from qcow2 (and other non-raw) images are converted with qemu-img
+dpkg -s qemu-utils >/dev/null 2>&1 || missing+=(qemu-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq

@@ -84,7 +84,8 @@ def start_volume(conf: Any, deps: Any) -> list[Any]:
     from stratus.volume.processes import start_backends, start_scheduler
 
     volume = deps.services["volume"]
-    return [start_scheduler(conf, volume.db, volume.transport), *start_backends(conf, volume.db, volume.transport)]
+    return [start_scheduler(conf, volume.db, volume.transport),
+            *start_backends(conf, volume.db, volume.transport, volume.images)]
 
 
 def start_compute(conf: Any, deps: Any) -> list[Any]:

@@ -229,7 +229,7 @@ def test_quotas_hold_under_concurrent_creates(cloud, conn):
     ({"volume": {"size": 1, "availability_zone": "moon"}}, 400, "moon"),
     ({"volume": {"size": 1, "snapshot_id": "00000000-0000-0000-0000-000000000000"}}, 404, "Snapshot"),
     ({"volume": {"size": 1, "metadata": {"k": 5}}}, 400, "metadata"),
-    ({"volume": {"size": 1, "imageRef": "x"}}, 400, "imageRef"),
+    ({"volume": {"size": 1, "imageRef": "x"}}, 404, "Image x"),
     ({"volumes": {"size": 1}}, 400, "volume"),
 ])
 def test_bad_create_requests_are_refused_and_leave_nothing(cloud, conn, body, status, words):
@@ -293,3 +293,48 @@ def test_the_openstack_cli_manages_volumes(cloud):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     subprocess.run(["openstack", "volume", "delete", "--purge", "cli-volume"], env=env, check=True, timeout=120)
+
+
+def test_a_volume_from_an_image_holds_its_bytes_and_is_bootable(cloud, conn):
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    image = conn.image.create_image(name="volume-source", disk_format="raw", container_format="bare", data=data,
+                                    min_disk=1)
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, image_id=image.id, name="from-image"))
+    assert volume.is_bootable and volume.volume_image_metadata["image_id"] == image.id
+    assert volume.volume_image_metadata["image_name"] == "volume-source"
+    backend = volume.host.split("@")[1].split("#")[0]
+    with open(cloud.data_dir / "volumes" / backend / f"volume-{volume.id}", "rb") as f:
+        assert f.read(len(data)) == data and f.read(4096) == bytes(4096)
+    clone = wait_status(conn, conn.block_storage.create_volume(source_volume_id=volume.id))
+    assert clone.is_bootable and clone.volume_image_metadata["image_id"] == image.id
+
+    qcow2 = conn.image.create_image(name="not-really-qcow2", disk_format="qcow2", container_format="bare",
+                                    data=b"\0" * 1024)
+    failed = wait_status(conn, conn.block_storage.create_volume(size=1, image_id=qcow2.id), "error")
+    missing = cinder(cloud, conn, "POST", "/volumes", json={"volume": {"size": 1, "imageRef": os.urandom(4).hex()}})
+    assert missing.status_code == 404
+    small = cinder(cloud, conn, "POST", "/volumes", json={"volume": {"size": 1, "imageRef": conn.image.create_image(
+        name="big", disk_format="raw", container_format="bare", data=b"x", min_disk=2).id}})
+    assert small.status_code == 400 and "min_disk" in small.json()["badRequest"]["message"]
+    for item in (volume, clone, failed):
+        conn.block_storage.delete_volume(item)
+        wait_gone(conn, item.id)
+
+
+def test_a_qcow2_image_becomes_a_raw_volume(cloud, conn, tmp_path):
+    import shutil
+
+    if shutil.which("qemu-img") is None:
+        pytest.skip("qemu-img is not installed (Debian: qemu-utils; .ci/services.sh installs it)")
+    raw, qcow2 = tmp_path / "disk.raw", tmp_path / "disk.qcow2"
+    data = os.urandom(1024 * 1024)
+    raw.write_bytes(data + bytes(1024 * 1024))
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(raw), str(qcow2)], check=True)
+    image = conn.image.create_image(name="qcow2-source", disk_format="qcow2", container_format="bare",
+                                    data=qcow2.read_bytes())
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, image_id=image.id))
+    backend = volume.host.split("@")[1].split("#")[0]
+    with open(cloud.data_dir / "volumes" / backend / f"volume-{volume.id}", "rb") as f:
+        assert f.read(len(data)) == data
+    conn.block_storage.delete_volume(volume)
+    wait_gone(conn, volume.id)

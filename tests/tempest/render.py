@@ -75,13 +75,24 @@ IMAGE_FEATURES = (
     ("store_weight_enabled", False, "no store weights"),
 )
 
+VOLUME_FEATURES = (
+    ("backup", False, "no volume backups yet (README)"),
+    ("snapshot", True, ""),
+    ("clone", True, ""),
+    ("manage_snapshot", False, "no manage/unmanage"),
+    ("manage_volume", False, "no manage/unmanage"),
+    ("extend_attached_volume", False, "no attachments to servers yet"),
+    ("extend_volume_with_snapshot", True, ""),
+    ("api_extensions", "", "the block-storage API lists no extensions"),
+)
+
 SERVICES = (
     # (tempest name, catalog type, why it is false when absent)
     ("keystone", "identity", ""),
     ("nova", "compute", "compute is not in the catalog"),
     ("glance", "image", "image is not in the catalog"),
     ("neutron", "network", "network is not in the catalog"),
-    ("cinder", "block-storage", "block storage is not provided yet (README)"),
+    ("cinder", "block-storage", "block storage is not in the catalog"),
     ("swift", "object-store", "object storage is not provided yet (README)"),
     ("horizon", "dashboard", "no dashboard yet"),
 )
@@ -194,6 +205,18 @@ def render(conn: openstack.connection.Connection, auth: dict[str, str], *, image
         if scheduler_filters is not None:
             conf.set("compute-feature-enabled", "scheduler_enabled_filters", scheduler_filters,
                      "the cloud's [filter_scheduler] enabled_filters")
+
+    if "block-storage" in catalog:
+        version = _versions(conn, "block-storage")
+        conf.set("volume", "region", auth["region"])
+        conf.set("volume", "catalog_type", "block-storage")
+        conf.set("volume", "min_microversion", version["min_version"], "the cloud's version document")
+        conf.set("volume", "max_microversion", version["version"], "the cloud's version document")
+        conf.set("volume", "vendor_name", "Stratus", "what the file backend reports")
+        conf.set("volume", "storage_protocol", "file", "the file backend's connection type")
+        conf.set("volume", "build_timeout", 60)
+        for option, value, reason in VOLUME_FEATURES:
+            conf.set("volume-feature-enabled", option, value, reason)
 
     if "image" in catalog:
         conf.set("image", "region", auth["region"])

@@ -69,7 +69,8 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     if "volume" in served:
         from stratus.volume.service import VolumeService
 
-        local("volume", lambda c: VolumeService(c, transport))
+        local("volume", lambda c: VolumeService(c, transport, images=image_client.from_conf(c, service=image,
+                                                                                             auth=auth)))
     if network is not None:
         network.notify_compute(compute_client.from_conf(conf, service=services.get("compute"), auth=auth))
     deps = ApiDeps(conf, plugins, authenticator=identity_client.authenticator(validator), services=services,

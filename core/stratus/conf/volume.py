@@ -47,6 +47,8 @@ opts = [
     cfg.IntOpt("quota_backups", default=10, min=-1, help="Backups a project may have; -1 is unlimited."),
     cfg.IntOpt("quota_backup_gigabytes", default=1000, min=-1,
                help="GiB a project's backups may hold; -1 is unlimited."),
+    cfg.IntOpt("quota_groups", default=10, min=-1,
+               help="Volume groups a project may have; -1 is unlimited (there are no volume groups yet)."),
     cfg.IntOpt("per_volume_size_limit", default=-1, min=-1, help="Largest volume in GiB; -1 is unlimited."),
     cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list call returns."),
 ]

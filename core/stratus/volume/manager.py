@@ -11,6 +11,10 @@ service registry so ``os-services`` and the scheduler see whether it is up.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import tempfile
 import threading
 from typing import Any
 
@@ -19,7 +23,7 @@ import sqlalchemy as sa
 from stratus import loading
 from stratus.conf.volume import BACKEND_OPTS
 from stratus.db.engine import Database
-from stratus.exceptions import NotFound, StratusError
+from stratus.exceptions import BackendUnavailable, Invalid, MissingDependency, NotFound, StratusError
 from stratus.interfaces.volume import (
     Clone,
     Connector,
@@ -37,6 +41,7 @@ from stratus.volume.models import utcnow
 from stratus.volume.topics import VOLUME_BINARY, VOLUME_TOPIC
 
 LOG = logging.getLogger(__name__)
+COPY_CHUNK = 1024 * 1024
 
 
 def volume_spec(volume: models.Volume) -> VolumeSpec:
@@ -54,9 +59,11 @@ def _reason(exc: BaseException) -> str:
 class VolumeManager:
     """One backend's volume service; its public methods are the RPC endpoint."""
 
-    def __init__(self, conf: Any, db: Database, transport: Any, host: str, backend: str) -> None:
+    def __init__(self, conf: Any, db: Database, transport: Any, host: str, backend: str, images: Any = None) -> None:
         conf.register_opts(BACKEND_OPTS, group=backend)
         self.conf, self.db, self.transport = conf, db, transport
+        #: the image service's client: volumes from images
+        self.images = images
         self.options = conf[backend]
         self.backend = backend
         #: ``<host>@<backend>``: the RPC server name and the service's host in the registry
@@ -168,16 +175,39 @@ class VolumeManager:
                 self.driver.create_cloned_volume(spec, source_as)
             else:
                 self.driver.create_volume(spec)
+                if volume.image_id:
+                    self._copy_image(spec, volume.image_id)
         except Exception as exc:
             LOG.warning("volume %s could not be created on %s: %s", volume_id, self.host, _reason(exc))
             self._set(volume_id, status=states.ERROR, error=_reason(exc))
             return
+        made = {"bootable": True} if volume.image_id else {}
         with self.db.transaction() as session:
             done = session.execute(sa.update(models.Volume).where(
                 models.Volume.id == volume_id, models.Volume.status == states.CREATING).values(
-                status=states.AVAILABLE, launched_at=utcnow(), updated_at=utcnow(), error=None)).rowcount
+                status=states.AVAILABLE, launched_at=utcnow(), updated_at=utcnow(), error=None, **made)).rowcount
         if not done:  # deleted while it was made: the backend's copy goes too
             self.driver.delete_volume(spec)
+
+    def _copy_image(self, spec: VolumeSpec, image_id: str) -> None:
+        """Write the image's data into the new volume, as raw (other formats through ``qemu-img``).
+
+        :raises MissingDependency: a non-raw image and no ``qemu-img``.
+        :raises Invalid: the image is larger than the volume."""
+        if self.images is None:
+            raise BackendUnavailable("this volume service reaches no image service")
+        info = self.images.show(image_id)
+        if info is None:
+            raise NotFound(f"Image {image_id} could not be found.")
+        workdir = os.path.join(self.conf.state_path, "volume-images")
+        os.makedirs(workdir, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+            path = os.path.join(scratch, "image")
+            self.images.download(image_id, path)
+            if (info.disk_format or "raw") not in ("raw", "iso"):
+                path = _to_raw(path, info.disk_format or "", os.path.join(scratch, "raw"))
+            with open(path, "rb") as data:
+                self.driver.copy_image_to_volume(spec, iter(lambda: data.read(COPY_CHUNK), b""))
 
     def delete_volume(self, context: Any, volume_id: str, snapshot_ids: list[str] | None = None) -> None:
         """Delete ``snapshot_ids`` (a cascade), then the backend's volume, then the row (its pool's
@@ -280,6 +310,22 @@ class VolumeManager:
         with self.db.reading() as session:
             spec = volume_spec(self._volume(session, volume_id))
         self.driver.terminate_connection(spec, _connector(connector))
+
+
+def _to_raw(path: str, disk_format: str, target: str) -> str:
+    """The image at ``path`` converted to raw at ``target``.
+
+    :raises MissingDependency: ``qemu-img`` is not installed.
+    :raises Invalid: it cannot read the image as ``disk_format``."""
+    qemu_img = shutil.which("qemu-img")
+    if qemu_img is None:
+        raise MissingDependency(f"a {disk_format} image needs qemu-img to become a volume: install it (Debian: "
+                                "qemu-utils)")
+    done = subprocess.run([qemu_img, "convert", "-f", disk_format, "-O", "raw", path, target],
+                          capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise Invalid(f"the image is not a readable {disk_format} image: {done.stderr.strip()[:300]}")
+    return target
 
 
 def _connector(connector: dict[str, Any]) -> Connector:

@@ -76,6 +76,9 @@ class Volume(Base):
     bootable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     multiattach: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     encrypted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: attached read-only (``os-update_readonly_flag``; None: never set). Cinder keeps it as admin
+    #: metadata and shows it among the volume's metadata, as here
+    readonly: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
     snapshot_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     source_volid: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     image_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)

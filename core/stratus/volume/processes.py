@@ -19,7 +19,7 @@ def start_scheduler(conf: Any, db: Any, transport: Any) -> Any:
     return scheduler
 
 
-def start_backends(conf: Any, db: Any, transport: Any) -> list[Any]:
+def start_backends(conf: Any, db: Any, transport: Any, images: Any = None) -> list[Any]:
     """A started :class:`~stratus.volume.manager.VolumeManager` for each enabled backend.
 
     :raises DriverError, MissingDependency, BackendUnavailable: a backend's driver does not
@@ -30,7 +30,7 @@ def start_backends(conf: Any, db: Any, transport: Any) -> list[Any]:
     started: list[Any] = []
     try:
         for backend in backend_groups(conf):
-            manager = VolumeManager(conf, db, transport, conf.host, backend)
+            manager = VolumeManager(conf, db, transport, conf.host, backend, images)
             manager.start()
             started.append(manager)
     except Exception:
@@ -65,6 +65,15 @@ def run(conf: Any, command: str, out: Any) -> None:
                           "`stratus manage db sync` first")
     transport = transport_from_conf(conf)
     db = Database.for_service(conf, "volume")
+    auth = images = None
+    if command == "volume":
+        from stratus.image import client as image_client
+
+        if conf.image_client.mode == "rest":
+            from stratus.service_auth import ServiceAuth
+
+            auth = ServiceAuth(conf)
+        images = image_client.from_conf(conf, auth=auth)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -74,12 +83,16 @@ def run(conf: Any, command: str, out: Any) -> None:
             started.append(start_scheduler(conf, db, transport))
             what = f"volume scheduler on {conf.host}"
         else:
-            started.extend(start_backends(conf, db, transport))
+            started.extend(start_backends(conf, db, transport, images))
             what = "volume services " + ", ".join(m.host for m in started)
         print(f"Stratus {what} serving over {transport.url.split('@')[-1]} (Ctrl-C stops it)", file=out, flush=True)
         stopping.wait()
     finally:
         for part in reversed(started):
             part.stop()
+        if images is not None and hasattr(images, "close"):
+            images.close()
+        if auth is not None:
+            auth.close()
         db.dispose()
         LOG.info("stratus %s stopped", command)

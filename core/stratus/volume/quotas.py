@@ -28,7 +28,7 @@ class OverLimit(StratusError):
 #: the resources ``os-quota-sets`` shows, with the ``[volume]`` option of each default
 RESOURCES = {"volumes": "quota_volumes", "snapshots": "quota_snapshots", "gigabytes": "quota_gigabytes",
              "backups": "quota_backups", "backup_gigabytes": "quota_backup_gigabytes",
-             "per_volume_gigabytes": "per_volume_size_limit"}
+             "groups": "quota_groups", "per_volume_gigabytes": "per_volume_size_limit"}
 
 
 def defaults(conf: Any) -> dict[str, int]:
@@ -50,7 +50,7 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
     snapshots = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(models.Snapshot.size), 0))
                                 .where(models.Snapshot.project_id == project_id)).one()
     return {"volumes": int(volumes[0]), "snapshots": int(snapshots[0]),
-            "gigabytes": int(volumes[1]) + int(snapshots[1]), "backups": 0, "backup_gigabytes": 0}
+            "gigabytes": int(volumes[1]) + int(snapshots[1]), "backups": 0, "backup_gigabytes": 0, "groups": 0}
 
 
 def check(db: Database, session: Session, conf: Any, project_id: str, wanted: dict[str, int]) -> None:

@@ -20,6 +20,16 @@ from stratus.volume.models import utcnow
 from stratus.volume.scheduler import capacity
 from stratus.volume.topics import SCHEDULER_TOPIC, VOLUME_TOPIC
 
+GIB = 1024 ** 3
+
+
+def image_metadata(image: Any) -> dict[str, Any]:
+    """``volume_image_metadata`` of a volume made from ``image`` (an ImageInfo), as Cinder copies it."""
+    found = {"image_id": image.id, "image_name": image.name, "checksum": image.checksum, "size": image.size,
+             "min_disk": image.min_disk, "min_ram": image.min_ram, "disk_format": image.disk_format,
+             "container_format": image.container_format, **image.properties}
+    return {k: v for k, v in found.items() if v is not None}
+
 
 def ensure_default_type(db: Database, name: str) -> str:
     """The default volume type's id, made if missing (as Cinder makes ``__DEFAULT__``)."""
@@ -39,8 +49,10 @@ def ensure_default_type(db: Database, name: str) -> str:
 
 
 class VolumeService:
-    def __init__(self, conf: Any, transport: Any, db: Database | None = None) -> None:
+    def __init__(self, conf: Any, transport: Any, db: Database | None = None, images: Any = None) -> None:
         self.conf = conf
+        #: the image service's client (volumes from images, uploads to images)
+        self.images = images
         self.db = db or Database.for_service(conf, "volume")
         self.transport = transport
         self.scheduler = RPCClient(transport, SCHEDULER_TOPIC)
@@ -50,6 +62,8 @@ class VolumeService:
         ensure_default_type(self.db, conf.volume.default_volume_type)
 
     def close(self) -> None:
+        if self.images is not None and hasattr(self.images, "close"):
+            self.images.close()
         self.scheduler.close()
         self.volumes.close()
         self.services_db.dispose()
@@ -76,13 +90,15 @@ class VolumeService:
         """Record a volume (``creating``) and cast it to the scheduler; its id.
 
         ``request``: size, name, description, volume_type, availability_zone, metadata,
-        snapshot_id, source_volid, multiattach.
+        snapshot_id, source_volid, image_id, multiattach.
 
-        :raises Invalid: a size below its source's, an unknown zone, a source not available.
-        :raises NotFound: an unknown type, snapshot or source volume.
+        :raises Invalid: a size below its source's (or its image's), an unknown zone, a source
+            not available, an image not active.
+        :raises NotFound: an unknown type, snapshot, source volume or image.
         :raises OverLimit: the project's quotas would be passed.
         """
         volume_id = str(uuid.uuid4())
+        image = self._image(ctx, request["image_id"]) if request.get("image_id") else None
         with self.db.transaction() as session:
             snapshot = source = None
             if request.get("snapshot_id"):
@@ -98,6 +114,11 @@ class VolumeService:
             parent = session.get(models.Volume, snapshot.volume_id) if snapshot is not None else source
             size = request.get("size")
             minimum = snapshot.size if snapshot is not None else source.size if source is not None else 1
+            if image is not None:
+                needed = max(-(-(image.size or 0) // GIB), image.min_disk, 1)
+                if size is not None and size < needed:
+                    raise Invalid(f"Invalid input received: Size of specified image {image.id} is "
+                                  f"{needed}GB, larger than the volume size {size}GB (or below its min_disk).")
             if size is None:
                 if parent is None:
                     raise Invalid("Invalid input received: size is required without a source")
@@ -117,6 +138,7 @@ class VolumeService:
                 description=request.get("description"), size=size, status=states.CREATING,
                 attach_status=states.DETACHED, availability_zone=zone, volume_type_id=volume_type.id,
                 bootable=bool(parent.bootable) if parent is not None else False,
+                image_id=image.id if image is not None else None,
                 multiattach=bool(request.get("multiattach")),
                 snapshot_id=snapshot.id if snapshot is not None else None,
                 source_volid=source.id if source is not None else None, created_at=utcnow())
@@ -125,9 +147,22 @@ class VolumeService:
             if parent is not None:
                 volume.image_metadata_items = [models.VolumeImageMetadata(key=m.key, value=m.value)
                                                for m in parent.image_metadata_items]
+            elif image is not None:
+                volume.image_metadata_items = [models.VolumeImageMetadata(key=k, value=str(v))
+                                               for k, v in image_metadata(image).items()]
             session.add(volume)
         self.scheduler.cast(ctx, "create_volume", volume_id=volume_id)
         return volume_id
+
+    def _image(self, ctx: Any, image_id: str) -> Any:
+        if self.images is None:
+            raise Invalid("Invalid input received: this block-storage service reaches no image service")
+        image = self.images.show(image_id, ctx)
+        if image is None:
+            raise NotFound(f"Image {image_id} could not be found.")
+        if image.status != "active":
+            raise Invalid(f"Invalid input received: Image {image_id} is not active (it is {image.status}).")
+        return image
 
     def _zone(self, session: Any, zone: str | None) -> str:
         default = self.conf.volume.default_availability_zone
@@ -269,3 +304,134 @@ class VolumeService:
             server = volume.backend_host
         return self.volumes.call(ctx, "initialize_connection", server=server, volume_id=volume_id,
                                  connector=connector)
+
+    # -- the attach flow before the attachments API (os-reserve, os-attach, os-detach...) --
+
+    def _transition(self, ctx: Any, volume_id: str, allowed: tuple[str, ...], to: str, action: str) -> None:
+        """Move the volume from one of ``allowed`` to ``to`` in one conditional UPDATE.
+
+        :raises Invalid: it is in another status (Cinder's 400)."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status not in allowed:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be {' or '.join(allowed)} to "
+                              f"{action}, but current status is: {volume.status}.")
+            volume.status = to
+            volume.updated_at = utcnow()
+
+    def reserve(self, ctx: Any, volume_id: str) -> None:
+        """``os-reserve``: available (or in-use, when multiattach) -> attaching."""
+        with self.db.reading() as session:
+            multi = self.volume(session, ctx, volume_id).multiattach
+        allowed = (states.AVAILABLE, states.IN_USE) if multi else (states.AVAILABLE,)
+        self._transition(ctx, volume_id, allowed, states.ATTACHING, "reserve")
+
+    def unreserve(self, ctx: Any, volume_id: str) -> None:
+        """``os-unreserve``: attaching -> available, or in-use while it has attachments."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status != states.ATTACHING:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be attaching to unreserve, but "
+                              f"current status is: {volume.status}.")
+            volume.status = states.IN_USE if self._attached(volume) else states.AVAILABLE
+            volume.updated_at = utcnow()
+
+    @staticmethod
+    def _attached(volume: models.Volume) -> list[models.VolumeAttachment]:
+        return [a for a in volume.attachments if a.attach_status == states.ATTACHED]
+
+    def attach(self, ctx: Any, volume_id: str, instance_uuid: str | None, host_name: str | None,
+               mountpoint: str, mode: str = "rw") -> str:
+        """``os-attach``: record the attachment a hypervisor made; in-use. Its id.
+
+        :raises Invalid: not reserved or available, attached elsewhere without multiattach,
+            or ``rw`` asked of a read-only volume."""
+        if mode not in ("rw", "ro"):
+            raise Invalid(f"Invalid input received: attach mode must be rw or ro, not {mode!r}")
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status not in (states.ATTACHING, states.AVAILABLE, states.IN_USE) or (
+                    volume.status == states.IN_USE and not volume.multiattach):
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be attaching or available to "
+                              f"attach, but current status is: {volume.status}.")
+            if volume.readonly and mode == "rw":
+                raise Invalid(f"Invalid volume: Volume {volume_id} is read-only: attach it with mode ro.")
+            attachment = models.VolumeAttachment(
+                id=str(uuid.uuid4()), volume_id=volume_id, instance_uuid=instance_uuid, attached_host=host_name,
+                mountpoint=mountpoint, attach_mode=mode, attach_status=states.ATTACHED, attach_time=utcnow(),
+                created_at=utcnow())
+            session.add(attachment)
+            volume.status = states.IN_USE
+            volume.attach_status = states.ATTACHED
+            volume.updated_at = utcnow()
+            return attachment.id
+
+    def begin_detaching(self, ctx: Any, volume_id: str) -> None:
+        self._transition(ctx, volume_id, (states.IN_USE,), states.DETACHING, "begin detaching")
+
+    def roll_detaching(self, ctx: Any, volume_id: str) -> None:
+        """``os-roll_detaching``: detaching -> in-use (a detach the hypervisor gave up)."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status == states.DETACHING:
+                volume.status = states.IN_USE if self._attached(volume) else states.AVAILABLE
+                volume.updated_at = utcnow()
+
+    def detach(self, ctx: Any, volume_id: str, attachment_id: str | None) -> None:
+        """``os-detach``: drop the attachment (the only one when none is named); available
+        once none is left. Without attachments and none named, nothing happens.
+
+        :raises Invalid: not attached, or several attachments and none named.
+        :raises NotFound: no such attachment of this volume."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            attached = self._attached(volume)
+            if not attached and attachment_id is None:
+                return  # nothing attached: nothing to do, as Cinder answers a repeated detach
+            if volume.status not in (states.IN_USE, states.DETACHING) or not attached:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be in-use or detaching to detach, "
+                              f"but current status is: {volume.status}.")
+            if attachment_id is None:
+                if len(attached) > 1:
+                    raise Invalid(f"Invalid volume: Volume {volume_id} has several attachments: name the "
+                                  "attachment_id to detach.")
+                attachment = attached[0]
+            else:
+                attachment = next((a for a in attached if a.id == attachment_id), None)
+                if attachment is None:
+                    raise NotFound(f"Volume attachment {attachment_id} could not be found.")
+            session.delete(attachment)
+            session.flush()
+            session.refresh(volume)
+            left = self._attached(volume)
+            volume.status = states.IN_USE if left else states.AVAILABLE
+            volume.attach_status = states.ATTACHED if left else states.DETACHED
+            volume.updated_at = utcnow()
+
+    def force_detach(self, ctx: Any, volume_id: str, attachment_id: str | None,
+                     connector: dict[str, Any] | None) -> None:
+        """``os-force_detach`` (administrators): drop the named attachment (every one when none is
+        named) whatever the status, stopping the export to ``connector`` when given."""
+        if connector:
+            self.terminate_connection(ctx, volume_id, connector)
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            doomed = [a for a in volume.attachments if attachment_id in (None, a.id)]
+            if attachment_id is not None and not doomed:
+                raise NotFound(f"Volume attachment {attachment_id} could not be found.")
+            for attachment in doomed:
+                session.delete(attachment)
+            session.flush()
+            session.refresh(volume)
+            left = self._attached(volume)
+            volume.status = states.IN_USE if left else states.AVAILABLE
+            volume.attach_status = states.ATTACHED if left else states.DETACHED
+            volume.updated_at = utcnow()
+
+    def terminate_connection(self, ctx: Any, volume_id: str, connector: dict[str, Any]) -> None:
+        with self.db.reading() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.host is None:
+                return
+            server = volume.backend_host
+        self.volumes.call(ctx, "terminate_connection", server=server, volume_id=volume_id, connector=connector)

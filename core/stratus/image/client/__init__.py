@@ -29,6 +29,7 @@ class ImageInfo:
     disk_format: str | None
     container_format: str | None
     properties: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
 
 
 class ImageClient(abc.ABC):

@@ -41,7 +41,8 @@ class LocalImageClient(ImageClient):
             if row is None:
                 return None
             return ImageInfo(row.id, row.status, row.size, row.checksum, row.min_ram or 0, row.min_disk or 0,
-                             row.disk_format, row.container_format, {p.name: p.value for p in row.extra})
+                             row.disk_format, row.container_format, {p.name: p.value for p in row.extra},
+                             row.name)
 
     def download(self, image_id: str, target: str) -> None:
         with self.service.db.reading() as session:

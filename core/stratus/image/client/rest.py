@@ -40,7 +40,7 @@ PARKED = "stratus_parked"
 def info(body: dict[str, Any]) -> ImageInfo:
     return ImageInfo(body["id"], body["status"], body.get("size"), body.get("checksum"), body.get("min_ram") or 0,
                      body.get("min_disk") or 0, body.get("disk_format"), body.get("container_format"),
-                     {k: v for k, v in body.items() if k not in CORE and isinstance(v, str)})
+                     {k: v for k, v in body.items() if k not in CORE and isinstance(v, str)}, body.get("name"))
 
 
 class RestImageClient(ImageClient):

@@ -11,6 +11,7 @@ from stratus.api import versions
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
 from stratus.api.microversions import Negotiation, Range, Version
+from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
 from stratus.volume.api import quotas, services, snapshots, types, volumes
@@ -30,7 +31,7 @@ V3 = versions.Version(
 
 
 def create_app(deps: ApiDeps) -> ServiceApp:
-    app = create_service_app(SPEC, deps, [ProjectInPath(), Negotiation(RANGE, "/v3/")])
+    app = create_service_app(SPEC, deps, [EmptyIdIsNotFound(), ProjectInPath(), Negotiation(RANGE, "/v3/")])
     app.add_route("/", versions.VersionDocument(
         deps.conf, lambda root: (300, {"versions": [V3.document(root)]}),
         "Block Storage API versions", versions.VERSIONS_LIST_SCHEMA,
@@ -53,10 +54,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/snapshots/detail", snapshots.Snapshots(service, policy, detail=True), methods=("GET",))
         app.add_route("/v3/snapshots/{snapshot_id}", snapshots.SnapshotItem(service, policy))
         app.add_route("/v3/snapshots/{snapshot_id}/action", snapshots.SnapshotAction(service, policy))
-        app.add_route("/v3/snapshots/{snapshot_id}/metadata", snapshots.SnapshotMetadata(service, policy),
-                      methods=("GET", "POST"))
-        app.add_route("/v3/snapshots/{snapshot_id}/metadata/{key}", snapshots.SnapshotMetadata(service, policy),
-                      methods=("DELETE",))
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata", snapshots.SnapshotMetadata(service, policy))
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata/{key}", snapshots.SnapshotMetadataItem(service, policy),
+                      methods=("GET", "PUT", "DELETE"))
         app.add_route("/v3/types", types.Types(service, policy))
         app.add_route("/v3/types/{type_id}", types.TypeItem(service, policy))
         app.add_route("/v3/types/{type_id}/extra_specs", types.ExtraSpecs(service, policy), methods=("GET", "POST"))

@@ -95,3 +95,24 @@ def metadata_schema(max_items: int | None = None) -> dict[str, Any]:
     if max_items is not None:
         schema["maxProperties"] = max_items
     return schema
+
+
+def sorting(req: falcon.Request, sortable: dict[str, Any]) -> list[tuple[str, bool]]:
+    """``sort=key[:dir],...`` or ``sort_key``/``sort_dir`` as (key, ascending) pairs; newest first
+    when none. :raises Invalid: a key not in ``sortable`` or a direction not asc/desc."""
+    wanted: list[tuple[str, str]] = []
+    if req.get_param("sort"):
+        for part in req.get_param("sort").split(","):
+            key, _, direction = part.strip().partition(":")
+            wanted.append((key.strip(), direction.strip() or "desc"))
+    elif req.get_param("sort_key"):
+        wanted.append((req.get_param("sort_key"), req.get_param("sort_dir") or "desc"))
+    result = []
+    for key, direction in wanted:
+        key = "name" if key == "display_name" else key
+        if key not in sortable:
+            raise Invalid(f"Invalid input received: Invalid sort key {key!r}")
+        if direction.lower() not in ("asc", "desc"):
+            raise Invalid(f"Invalid input received: Invalid sort direction {direction!r}")
+        result.append((key, direction.lower() == "asc"))
+    return result or [("created_at", False)]

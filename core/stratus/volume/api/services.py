@@ -32,7 +32,10 @@ class Services:
         for binary in (SCHEDULER_BINARY, VOLUME_BINARY):
             if req.get_param("binary") and req.get_param("binary") != binary:
                 continue
-            for status in self.registry.list(binary=binary, host=req.get_param("host")):
+            wanted = req.get_param("host")
+            for status in self.registry.list(binary=binary):
+                if wanted and wanted not in (status.host, status.host.partition("@")[0]):
+                    continue  # a host's name finds its volume services (host@backend) too, as in Cinder
                 found.append({"binary": status.binary, "host": status.host, "zone": zones.get(status.host, default),
                               "status": "disabled" if status.disabled else "enabled",
                               "state": "up" if status.up else "down", "updated_at": isotime(status.last_seen_up),

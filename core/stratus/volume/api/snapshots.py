@@ -13,7 +13,15 @@ from stratus.api.validation import schema
 from stratus.db import paging
 from stratus.exceptions import Invalid, NotFound
 from stratus.volume import models, states
-from stratus.volume.api.common import boolean, context, int_param, isotime, links, metadata_schema, next_link
+from stratus.volume.api.common import (
+    boolean,
+    context,
+    int_param,
+    isotime,
+    metadata_schema,
+    next_link,
+    sorting,
+)
 from stratus.volume.models import utcnow
 from stratus.volume.service import VolumeService
 
@@ -21,7 +29,7 @@ Snapshot = models.Snapshot
 _NAME = {"type": ["string", "null"], "maxLength": 255}
 CREATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot": {
     "type": "object", "required": ["volume_id"], "properties": {
-        "volume_id": {"type": "string", "minLength": 1}, "force": {"type": ["boolean", "string"]},
+        "volume_id": {"type": ["string", "null"]}, "force": {"type": ["boolean", "string"]},
         "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME,
         "metadata": {**metadata_schema(), "type": ["object", "null"]}}}}}
 UPDATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot": {
@@ -29,17 +37,25 @@ UPDATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot":
         "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME},
     "additionalProperties": False}}}
 _RESPONSE = {"type": "object", "required": ["snapshot"]}
+METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": metadata_schema()}}
+META_ITEM = {"type": "object", "required": ["meta"], "properties": {"meta": {**metadata_schema(), "minProperties": 1,
+                                                                             "maxProperties": 1}}}
+SORTABLE = {"created_at": (Snapshot.created_at, False), "updated_at": (Snapshot.updated_at, True),
+            "name": (Snapshot.name, True), "size": (Snapshot.size, False), "status": (Snapshot.status, False),
+            "id": (Snapshot.id, False), "volume_id": (Snapshot.volume_id, False)}
 
 
-def snapshot_view(req: falcon.Request, snapshot: models.Snapshot) -> dict[str, Any]:
+def snapshot_view(req: falcon.Request, snapshot: models.Snapshot, created: bool = False) -> dict[str, Any]:
+    """As Cinder shows a snapshot; a create's or update's answer lacks the extended attributes."""
     view: dict[str, Any] = {
         "id": snapshot.id, "name": snapshot.name, "description": snapshot.description,
         "volume_id": snapshot.volume_id, "status": snapshot.status, "size": snapshot.size,
         "created_at": isotime(snapshot.created_at), "updated_at": isotime(snapshot.updated_at),
         "metadata": {m.key: m.value for m in snapshot.metadata_items},
-        "os-extended-snapshot-attributes:progress": snapshot.progress,
-        "os-extended-snapshot-attributes:project_id": snapshot.project_id,
     }
+    if not created:
+        view["os-extended-snapshot-attributes:progress"] = snapshot.progress
+        view["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
     if at_least(req, "3.14"):
         view["group_snapshot_id"] = None
     if at_least(req, "3.41"):
@@ -65,7 +81,8 @@ class Snapshots:
                              ("volume_id", Snapshot.volume_id)):
             if req.get_param(name):
                 query = query.where(column == req.get_param(name))
-        keys = paging.sort_keys([("created_at", Snapshot.created_at, False, False)], ("id", Snapshot.id))
+        keys = paging.sort_keys([(k, SORTABLE[k][0], asc, SORTABLE[k][1]) for k, asc in sorting(req, SORTABLE)],
+                                ("id", Snapshot.id))
         limit = int_param(req, "limit", 0)
         cap = self.service.conf.volume.osapi_max_limit
         limit = cap if limit is None else min(limit, cap)
@@ -74,12 +91,12 @@ class Snapshots:
             if marker_id:
                 marker = session.get(Snapshot, marker_id)
                 if marker is None or (marker.project_id != ctx.project_id and not ctx.is_admin):
-                    raise Invalid(f"Invalid input received: marker [{marker_id}] not found")
+                    raise NotFound(f"Marker {marker_id} could not be found.")
                 query = query.where(paging.after(keys, marker))
-            rows = list(session.scalars(query.order_by(*paging.order_by(keys)).limit(limit)))
-            items = [snapshot_view(req, s) if self.detail else
-                     {"id": s.id, "name": s.name, "volume_id": s.volume_id, "status": s.status, "size": s.size,
-                      "links": links(req, self.service.conf, "snapshots", s.id)} for s in rows]
+            query = query.order_by(*paging.order_by(keys)).limit(limit)
+            offset = int_param(req, "offset", 0)
+            rows = list(session.scalars(query.offset(offset) if offset else query))
+            items = [snapshot_view(req, s, created=not self.detail) for s in rows]
         resp.media = {"snapshots": items}
         if rows and len(rows) == limit and req.get_param("limit") is not None:
             resp.media["snapshots_links"] = next_link(req, self.service.conf, "snapshots", rows[-1].id)
@@ -89,12 +106,14 @@ class Snapshots:
         ctx = context(req)
         body = req.context.body["snapshot"]
         enforce(req, self.policy, "volume:create_snapshot", {"project_id": ctx.project_id})
+        if not body["volume_id"]:
+            raise NotFound(f"Volume {body['volume_id']} could not be found.")
         snapshot_id = self.service.create_snapshot(
             ctx, body["volume_id"], body.get("name", body.get("display_name")),
             body.get("description", body.get("display_description")), body.get("metadata") or {},
             force=boolean("force", body.get("force", False)))
         with self.service.db.reading() as session:
-            resp.media = {"snapshot": snapshot_view(req, session.get(Snapshot, snapshot_id))}
+            resp.media = {"snapshot": snapshot_view(req, session.get(Snapshot, snapshot_id), created=True)}
         resp.status = 202
 
 
@@ -120,7 +139,7 @@ class SnapshotItem:
                     setattr(snapshot, field, body.get(field, body.get(legacy)))
             snapshot.updated_at = utcnow()
             session.flush()
-            resp.media = {"snapshot": snapshot_view(req, snapshot)}
+            resp.media = {"snapshot": snapshot_view(req, snapshot, created=True)}
 
     @schema("Delete a snapshot", responses={202: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
@@ -144,7 +163,24 @@ class SnapshotAction:
         (name, args), = req.context.body.items()
         with self.service.db.reading() as session:
             project = self.service.snapshot(session, context(req), snapshot_id).project_id
-        if name == "os-reset_status":
+        if name == "os-update_snapshot_status":
+            # what a hypervisor doing the snapshot itself (Nova's assisted snapshots) reports
+            enforce(req, self.policy, "snapshot_extension:snapshot_actions:update_snapshot_status",
+                    {"project_id": project})
+            status = (args or {}).get("status") if isinstance(args, dict) else None
+            with self.service.db.transaction() as session:
+                snapshot = session.get(Snapshot, snapshot_id)
+                allowed = {states.SNAPSHOT_CREATING: {states.SNAPSHOT_CREATING, states.SNAPSHOT_AVAILABLE,
+                                                      states.SNAPSHOT_ERROR},
+                           states.SNAPSHOT_DELETING: {states.SNAPSHOT_DELETING, states.SNAPSHOT_ERROR_DELETING}}
+                if status not in allowed.get(snapshot.status, set()):
+                    raise Invalid(f"Invalid input received: Snapshot status {snapshot.status} not allowed to change "
+                                  f"to {status!r}.")
+                snapshot.status = status
+                if isinstance(args.get("progress"), str):
+                    snapshot.progress = args["progress"][:8]
+                snapshot.updated_at = utcnow()
+        elif name == "os-reset_status":
             enforce(req, self.policy, "volume_extension:snapshot_admin_actions:reset_status", {"project_id": project})
             status = (args or {}).get("status") if isinstance(args, dict) else None
             if status not in states.SNAPSHOT_STATUSES:
@@ -161,26 +197,58 @@ class SnapshotAction:
 
 
 class SnapshotMetadata:
+    """``/snapshots/{id}/metadata`` and ``/snapshots/{id}/metadata/{key}``."""
+
     def __init__(self, service: VolumeService, policy: Policy) -> None:
         self.service, self.policy = service, policy
 
-    @schema("A snapshot's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+    def read(self, req: falcon.Request, snapshot_id: str) -> dict[str, str]:
         with self.service.db.reading() as session:
             snapshot = self.service.snapshot(session, context(req), snapshot_id)
             enforce(req, self.policy, "volume:get_snapshot", {"project_id": snapshot.project_id})
-            resp.media = {"metadata": {m.key: m.value for m in snapshot.metadata_items}}
+            return {m.key: m.value for m in snapshot.metadata_items}
 
-    @schema("Add to a snapshot's metadata", request={"type": "object", "required": ["metadata"], "properties": {
-        "metadata": metadata_schema()}}, responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_post(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+    def write(self, req: falcon.Request, snapshot_id: str, items: dict[str, str], replace: bool) -> dict[str, str]:
         with self.service.db.transaction() as session:
             snapshot = self.service.snapshot(session, context(req), snapshot_id)
             enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
-            items = {m.key: m.value for m in snapshot.metadata_items}
-            items.update(req.context.body["metadata"])
-            snapshot.metadata_items = [models.SnapshotMetadata(key=k, value=v) for k, v in items.items()]
-        resp.media = {"metadata": items}
+            current = {} if replace else {m.key: m.value for m in snapshot.metadata_items}
+            current.update(items)
+            snapshot.metadata_items = [models.SnapshotMetadata(key=k, value=v) for k, v in current.items()]
+            snapshot.updated_at = utcnow()
+            return current
+
+    @schema("A snapshot's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        resp.media = {"metadata": self.read(req, snapshot_id)}
+
+    @schema("Add to (or change) a snapshot's metadata", request=METADATA,
+            responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        resp.media = {"metadata": self.write(req, snapshot_id, req.context.body["metadata"], replace=False)}
+
+    @schema("Replace a snapshot's metadata", request=METADATA,
+            responses={200: {"type": "object", "required": ["metadata"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
+        resp.media = {"metadata": self.write(req, snapshot_id, req.context.body["metadata"], replace=True)}
+
+
+class SnapshotMetadataItem(SnapshotMetadata):
+    @schema("One metadata key of a snapshot", responses={200: {"type": "object", "required": ["meta"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
+        items = self.read(req, snapshot_id)
+        if key not in items:
+            raise NotFound(f"Metadata item was not found: {key}")
+        resp.media = {"meta": {key: items[key]}}
+
+    @schema("Set one metadata key (meta holds exactly that key)", request=META_ITEM,
+            responses={200: {"type": "object", "required": ["meta"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
+        meta = req.context.body["meta"]
+        if key not in meta:
+            raise Invalid("Invalid input received: Request body and URI mismatch")
+        self.write(req, snapshot_id, meta, replace=False)
+        resp.media = {"meta": meta}
 
     @schema("Delete a snapshot's metadata key", responses={200: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:

@@ -40,12 +40,20 @@ UPDATE = {"type": "object", "required": ["volume_type"], "properties": {"volume_
 _RESPONSE = {"type": "object", "required": ["volume_type"]}
 
 
-def type_view(req: falcon.Request, volume_type: models.VolumeType) -> dict[str, Any]:
+def type_view(req: falcon.Request, volume_type: models.VolumeType, created: bool = False,
+              updated: bool = False) -> dict[str, Any]:
+    """As Cinder shows a type: ``qos_specs_id`` to administrators, except in a create's answer;
+    an update's answer has neither it nor the access extension's ``is_public``."""
     admin = context(req).is_admin
     specs = {k: v for k, v in volume_type.specs.items() if admin or not k.startswith(SENSITIVE)}
-    return {"id": volume_type.id, "name": volume_type.name, "description": volume_type.description,
+    view = {"id": volume_type.id, "name": volume_type.name, "description": volume_type.description,
             "is_public": volume_type.is_public, "os-volume-type-access:is_public": volume_type.is_public,
-            "extra_specs": specs, "qos_specs_id": None}
+            "extra_specs": specs}
+    if updated:
+        del view["os-volume-type-access:is_public"]
+    elif admin and not created:
+        view["qos_specs_id"] = None
+    return view
 
 
 def _spec_value(value: Any) -> str:
@@ -103,7 +111,7 @@ class Types(TypeFinder):
         except sa.exc.IntegrityError:
             raise Conflict(f"Volume Type {name} already exists.") from None
         with self.service.db.reading() as session:
-            resp.media = {"volume_type": type_view(req, session.get(VolumeType, volume_type.id))}
+            resp.media = {"volume_type": type_view(req, session.get(VolumeType, volume_type.id), created=True)}
 
 
 class TypeItem(TypeFinder):
@@ -131,7 +139,7 @@ class TypeItem(TypeFinder):
                     volume_type.is_public = boolean("is_public", body["is_public"])
                 volume_type.updated_at = utcnow()
                 session.flush()
-                resp.media = {"volume_type": type_view(req, volume_type)}
+                resp.media = {"volume_type": type_view(req, volume_type, updated=True)}
         except sa.exc.IntegrityError:
             raise Conflict(f"Volume Type {body.get('name')} already exists.") from None
 

@@ -21,6 +21,7 @@ from stratus.volume.api.common import (
     links,
     metadata_schema,
     next_link,
+    sorting,
 )
 from stratus.volume.models import utcnow
 from stratus.volume.service import VolumeService
@@ -61,7 +62,9 @@ SORTABLE = {"created_at": (Volume.created_at, False), "updated_at": (Volume.upda
 FILTERS = ("name", "status", "availability_zone", "bootable", "metadata", "size")
 
 
-def volume_view(req: falcon.Request, conf: Any, volume: models.Volume) -> dict[str, Any]:
+def volume_view(req: falcon.Request, conf: Any, volume: models.Volume, created: bool = False) -> dict[str, Any]:
+    """As Cinder shows a volume; a create's answer lacks the extended attributes (``os-vol-*``,
+    image metadata), as Cinder's does."""
     ctx = context(req)
     view: dict[str, Any] = {
         "id": volume.id, "name": volume.name, "description": volume.description, "status": volume.status,
@@ -69,24 +72,38 @@ def volume_view(req: falcon.Request, conf: Any, volume: models.Volume) -> dict[s
         "created_at": isotime(volume.created_at), "updated_at": isotime(volume.updated_at),
         "attachments": [attachment_view(volume, a) for a in volume.attachments if a.attach_status == "attached"],
         "volume_type": volume.volume_type.name, "snapshot_id": volume.snapshot_id,
-        "source_volid": volume.source_volid, "metadata": {m.key: m.value for m in volume.metadata_items},
+        "source_volid": volume.source_volid, "metadata": shown_metadata(volume),
         "links": links(req, conf, "volumes", volume.id), "user_id": volume.user_id,
         "bootable": "true" if volume.bootable else "false", "encrypted": volume.encrypted,
         "replication_status": None, "consistencygroup_id": None, "multiattach": volume.multiattach,
-        "os-vol-tenant-attr:tenant_id": volume.project_id,
         "migration_status": volume.migration_status,
     }
+    if at_least(req, "3.13"):
+        view["group_id"] = None
+    if at_least(req, "3.63"):
+        view["volume_type_id"] = volume.volume_type_id
+    if created:
+        return view
+    view["os-vol-tenant-attr:tenant_id"] = volume.project_id
     if volume.image_metadata_items:
         view["volume_image_metadata"] = {m.key: m.value for m in volume.image_metadata_items}
     if ctx.is_admin:
         view["os-vol-host-attr:host"] = volume.host
         view["os-vol-mig-status-attr:migstat"] = volume.migration_status
         view["os-vol-mig-status-attr:name_id"] = None
-    if at_least(req, "3.13"):
-        view["group_id"] = None
-    if at_least(req, "3.63"):
-        view["volume_type_id"] = volume.volume_type_id
     return view
+
+
+def shown_metadata(volume: models.Volume) -> dict[str, str]:
+    """The volume's metadata, with ``readonly`` once set and ``attached_mode`` while attached (the
+    administrative metadata Cinder shows there)."""
+    shown = {m.key: m.value for m in volume.metadata_items}
+    if volume.readonly is not None:
+        shown["readonly"] = str(volume.readonly)
+    attached = [a for a in volume.attachments if a.attach_status == "attached"]
+    if attached:
+        shown["attached_mode"] = attached[0].attach_mode
+    return shown
 
 
 def attachment_view(volume: models.Volume, attachment: models.VolumeAttachment) -> dict[str, Any]:
@@ -106,27 +123,6 @@ def _size(value: Any, name: str = "size") -> int:
     return size
 
 
-def _sorting(req: falcon.Request) -> list[tuple[str, bool]]:
-    """``sort=key[:dir],...`` or ``sort_key``/``sort_dir``: (key, ascending) pairs."""
-    wanted: list[tuple[str, str]] = []
-    if req.get_param("sort"):
-        for part in req.get_param("sort").split(","):
-            key, _, direction = part.strip().partition(":")
-            wanted.append((key.strip(), direction.strip() or "desc"))
-    elif req.get_param("sort_key"):
-        wanted.append((req.get_param("sort_key"), req.get_param("sort_dir") or "desc"))
-    result = []
-    for key, direction in wanted:
-        if key == "display_name":
-            key = "name"
-        if key not in SORTABLE:
-            raise Invalid(f"Invalid input received: Invalid sort key {key!r}")
-        if direction.lower() not in ("asc", "desc"):
-            raise Invalid(f"Invalid input received: Invalid sort direction {direction!r}")
-        result.append((key, direction.lower() == "asc"))
-    return result or [("created_at", False)]
-
-
 class Volumes:
     def __init__(self, service: VolumeService, policy: Policy, detail: bool) -> None:
         self.service, self.policy, self.detail = service, policy, detail
@@ -144,7 +140,7 @@ class Volumes:
         elif not all_projects:
             query = query.where(Volume.project_id == ctx.project_id)
         query = self._filtered(req, query)
-        keys = paging.sort_keys([(k, SORTABLE[k][0], asc, SORTABLE[k][1]) for k, asc in _sorting(req)],
+        keys = paging.sort_keys([(k, SORTABLE[k][0], asc, SORTABLE[k][1]) for k, asc in sorting(req, SORTABLE)],
                                 ("id", Volume.id))
         limit = int_param(req, "limit", 0)
         cap = self.service.conf.volume.osapi_max_limit
@@ -155,7 +151,7 @@ class Volumes:
             if marker_id:
                 marker = session.get(Volume, marker_id)
                 if marker is None or (marker.project_id != ctx.project_id and not ctx.is_admin):
-                    raise Invalid(f"Invalid input received: marker [{marker_id}] not found")
+                    raise NotFound(f"Marker {marker_id} could not be found.")
                 query = query.where(paging.after(keys, marker))
             query = query.order_by(*paging.order_by(keys)).limit(limit)
             if offset:
@@ -206,9 +202,6 @@ class Volumes:
         ctx = context(req)
         enforce(req, self.policy, "volume:create", {"project_id": ctx.project_id})
         body = req.context.body["volume"]
-        if body.get("imageRef") or body.get("image_id"):
-            raise Invalid("Invalid input received: volumes from images (imageRef) are not supported by this "
-                          "cloud yet")
         if body.get("backup_id"):
             raise Invalid("Invalid input received: volumes from backups are not supported by this cloud yet")
         request = {
@@ -217,7 +210,7 @@ class Volumes:
             "description": body.get("description", body.get("display_description")),
             "volume_type": body.get("volume_type"), "availability_zone": body.get("availability_zone"),
             "metadata": body.get("metadata") or {}, "snapshot_id": body.get("snapshot_id"),
-            "source_volid": body.get("source_volid"),
+            "source_volid": body.get("source_volid"), "image_id": body.get("imageRef") or body.get("image_id"),
             "multiattach": boolean("multiattach", body.get("multiattach", False)),
         }
         if request["size"] is None and not (request["snapshot_id"] or request["source_volid"]):
@@ -225,7 +218,8 @@ class Volumes:
                           "a snapshot or a volume)")
         volume_id = self.service.create_volume(ctx, request)
         with self.service.db.reading() as session:
-            resp.media = {"volume": volume_view(req, self.service.conf, session.get(Volume, volume_id))}
+            resp.media = {"volume": volume_view(req, self.service.conf, session.get(Volume, volume_id),
+                                                created=True)}
         resp.status = 202
 
 
@@ -255,7 +249,7 @@ class VolumeItem:
                 volume.metadata_items = [models.VolumeMetadata(key=k, value=v) for k, v in body["metadata"].items()]
             volume.updated_at = utcnow()
             session.flush()
-            resp.media = {"volume": volume_view(req, self.service.conf, volume)}
+            resp.media = {"volume": volume_view(req, self.service.conf, volume, created=True)}
 
     @schema("Delete a volume (cascade=true: its snapshots too)", query={"cascade": {"type": "string"},
                                                                          "force": {"type": "string"}},
@@ -353,7 +347,11 @@ class VolumeAction:
         (name, args), = req.context.body.items()
         handler = {"os-extend": self._extend, "os-set_bootable": self._bootable,
                    "os-reset_status": self._reset_status, "os-force_delete": self._force_delete,
-                   "os-initialize_connection": self._initialize}.get(name)
+                   "os-initialize_connection": self._initialize, "os-terminate_connection": self._terminate,
+                   "os-reserve": self._reserve, "os-unreserve": self._unreserve, "os-attach": self._attach,
+                   "os-begin_detaching": self._begin_detaching, "os-roll_detaching": self._roll_detaching,
+                   "os-detach": self._detach, "os-update_readonly_flag": self._readonly,
+                   "os-force_detach": self._force_detach}.get(name)
         if handler is None:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
         ctx = context(req)
@@ -412,6 +410,77 @@ class VolumeAction:
         if not isinstance(connector, dict):
             raise Invalid("Invalid input received: os-initialize_connection needs a connector")
         resp.media = {"connection_info": self.service.initialize_connection(context(req), volume_id, connector)}
+
+    def _terminate(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                   args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:terminate_connection", {"project_id": project})
+        if not isinstance(args.get("connector"), dict):
+            raise Invalid("Invalid input received: os-terminate_connection needs a connector")
+        self.service.terminate_connection(context(req), volume_id, args["connector"])
+        resp.status = 202
+
+    def _simple(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str, rule: str,
+                step: Any) -> None:
+        enforce(req, self.policy, f"volume_extension:volume_actions:{rule}", {"project_id": project})
+        step(context(req), volume_id)
+        resp.status = 202
+
+    def _reserve(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                 args: dict[str, Any]) -> None:
+        self._simple(req, resp, volume_id, project, "reserve", self.service.reserve)
+
+    def _unreserve(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                   args: dict[str, Any]) -> None:
+        self._simple(req, resp, volume_id, project, "unreserve", self.service.unreserve)
+
+    def _begin_detaching(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                         args: dict[str, Any]) -> None:
+        self._simple(req, resp, volume_id, project, "begin_detaching", self.service.begin_detaching)
+
+    def _roll_detaching(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                        args: dict[str, Any]) -> None:
+        self._simple(req, resp, volume_id, project, "roll_detaching", self.service.roll_detaching)
+
+    def _attach(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:attach", {"project_id": project})
+        if not args.get("mountpoint") or not isinstance(args["mountpoint"], str):
+            raise Invalid("Invalid input for field/attribute os-attach. 'mountpoint' is a required property")
+        if bool(args.get("instance_uuid")) == bool(args.get("host_name")):
+            raise Invalid("Invalid request to attach volume to an invalid target: give instance_uuid or "
+                          "host_name")
+        self.service.attach(context(req), volume_id, args.get("instance_uuid"), args.get("host_name"),
+                            args["mountpoint"], str(args.get("mode") or "rw"))
+        resp.status = 202
+
+    def _detach(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:detach", {"project_id": project})
+        self.service.detach(context(req), volume_id, args.get("attachment_id"))
+        resp.status = 202
+
+    def _force_detach(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                      args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_admin_actions:force_detach", {"project_id": project})
+        connector = args.get("connector")
+        self.service.force_detach(context(req), volume_id, args.get("attachment_id"),
+                                  connector if isinstance(connector, dict) else None)
+        resp.status = 202
+
+    def _readonly(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                  args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume:update_readonly_flag", {"project_id": project})
+        if "readonly" not in args:
+            raise Invalid("Invalid input for field/attribute os-update_readonly_flag. 'readonly' is a required "
+                          "property")
+        readonly = boolean("readonly", args["readonly"])
+        with self.service.db.reading() as session:
+            status = session.get(Volume, volume_id).status
+        if status != states.AVAILABLE:
+            raise Invalid(f"Invalid volume: Volume {volume_id} status must be available to update its read-only "
+                          f"flag, but current status is: {status}.")
+        self._update(volume_id, readonly=readonly)
+        resp.status = 202
 
     def _update(self, volume_id: str, **values: Any) -> None:
         with self.service.db.transaction() as session:

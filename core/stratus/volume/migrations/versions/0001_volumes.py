@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("bootable", sa.Boolean(), nullable=False),
         sa.Column("multiattach", sa.Boolean(), nullable=False),
         sa.Column("encrypted", sa.Boolean(), nullable=False),
+        sa.Column("readonly", sa.Boolean(), nullable=True),
         sa.Column("snapshot_id", sa.String(36), nullable=True),
         sa.Column("source_volid", sa.String(36), nullable=True),
         sa.Column("image_id", sa.String(36), nullable=True),

@@ -56,7 +56,7 @@ def test_openstacksdk_discovers_compute_microversions_and_the_image_api(cloud):
     assert compute.max_microversion == (microversions.MAX.major, microversions.MAX.minor)
     assert conn.image.get_endpoint_data().api_version == (2, 17)  # the CURRENT one of Glance's list
     assert conn.image.get_endpoint().rstrip("/") == f"{cloud.base_url}/image/v2"
-    assert conn.block_storage.get_endpoint_data().max_microversion == (3, 0)
+    assert conn.block_storage.get_endpoint_data().max_microversion == (3, 44)
 
 
 @pytest.mark.parametrize(("service", "paths"), [

@@ -69,7 +69,7 @@ def test_openstack_cli_lists_the_catalog(cloud_env, cloud):
     result = openstack_cli(cloud_env, "catalog", "list", "-f", "json")
     assert result.returncode == 0, result.stderr
     types = {entry["Type"] for entry in json.loads(result.stdout)}
-    assert types == {"identity", "compute", "image", "network"}  # block and object storage are not served yet
+    assert types == {"identity", "compute", "image", "block-storage", "network"}  # object storage is not served yet
 
 
 def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
@@ -78,6 +78,7 @@ def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
         "compute": f"{cloud.base_url}/compute/v2.1",
         "network": f"{cloud.base_url}/network",
         "image": f"{cloud.base_url}/image",
+        "block-storage": f"{cloud.base_url}/volume/v3/{conn.current_project_id}",
     }
     for service_type, url in urls.items():
         assert conn.session.get_endpoint(service_type=service_type, interface="public") == url

@@ -7,7 +7,8 @@ enabled_backends = fast`` with ``[fast] volume_driver = file`` and the file back
 options in ``[fast]``), so several backends of one driver coexist.
 
 Mandatory: :class:`VolumeBackend` (create, delete, stats, connections, image data).
-Optional: :class:`Snapshots`, :class:`Clone`, :class:`Extend`, each with its capability.
+Optional: :class:`Snapshots`, :class:`Clone`, :class:`Extend`, :class:`Revert`, each with its
+capability.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class VolumeCapability(enum.Flag):
     MULTIATTACH = enum.auto()
     #: ``extend_volume`` works while the volume is connected
     ONLINE_EXTEND = enum.auto()
+    #: a volume can go back to the contents of its latest snapshot
+    REVERT = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class BackendStats:
     free_gb: float
     #: what the backend's volumes promise in all (their sizes), used or not
     provisioned_gb: float = 0.0
+    #: how hosts reach its volumes (the connections' ``driver_volume_type``: file, iscsi, rbd...)
+    storage_protocol: str = "unknown"
 
 
 #: the largest chunk :meth:`VolumeBackend.copy_volume_to_image` may yield
@@ -196,8 +201,21 @@ class Extend(abc.ABC):
         """Grow the volume; existing data is kept. :raises Invalid: not larger."""
 
 
+class Revert(abc.ABC):
+    """Capability ``REVERT``."""
+
+    @abc.abstractmethod
+    def revert_to_snapshot(self, volume: VolumeSpec, snapshot: SnapshotSpec) -> None:
+        """Make ``volume`` hold ``snapshot``'s data again, at the volume's (possibly larger)
+        size; the snapshot stays. Whole or not at all: on failure the volume is as it was.
+
+        :raises NotFound: unknown volume or snapshot.
+        """
+
+
 VolumeBackend.CAPABILITY_INTERFACES = {
     VolumeCapability.SNAPSHOT: Snapshots,
     VolumeCapability.CLONE: Clone,
     VolumeCapability.EXTEND: Extend,
+    VolumeCapability.REVERT: Revert,
 }

@@ -28,6 +28,7 @@ from stratus.interfaces.volume import (
     Clone,
     Connector,
     Extend,
+    Revert,
     Snapshots,
     SnapshotSpec,
     VolumeBackend,
@@ -117,7 +118,8 @@ class VolumeManager:
         caps = self.driver.capabilities
         values = {
             "host": self.host, "volume_backend_name": self.backend_name, "availability_zone": self.zone,
-            "vendor_name": stats.vendor_name, "total_gb": stats.total_gb, "free_gb": stats.free_gb,
+            "vendor_name": stats.vendor_name, "storage_protocol": stats.storage_protocol,
+            "total_gb": stats.total_gb, "free_gb": stats.free_gb,
             "provisioned_gb": stats.provisioned_gb,
             "max_over_subscription_ratio": self.options.max_over_subscription_ratio,
             "reserved_percentage": self.options.reserved_percentage,
@@ -242,6 +244,7 @@ class VolumeManager:
             if volume is None or volume.status != states.EXTENDING:
                 return
             spec, old = volume_spec(volume), volume.size
+            attached = any(a.attach_status == states.ATTACHED for a in volume.attachments)
         try:
             if not isinstance(self.driver, Extend):
                 raise NotFound(f"backend {self.backend!r} cannot extend volumes")
@@ -251,7 +254,26 @@ class VolumeManager:
                 self._release(session, new_size - old)
             self._set(volume_id, status=states.ERROR_EXTENDING, error=_reason(exc))
             return
-        self._set(volume_id, status=states.AVAILABLE, size=new_size, error=None)
+        self._set(volume_id, status=states.IN_USE if attached else states.AVAILABLE, size=new_size, error=None)
+
+    def revert_to_snapshot(self, context: Any, volume_id: str, snapshot_id: str) -> None:
+        """The volume holds its snapshot's data again: both ``available``; on failure the volume
+        is ``error`` (the backend leaves it as it was) and the snapshot ``available``."""
+        with self.db.reading() as session:
+            volume = session.get(models.Volume, volume_id)
+            snapshot = session.get(models.Snapshot, snapshot_id)
+            if volume is None or snapshot is None or volume.status != states.REVERTING:
+                return
+            spec, snap = volume_spec(volume), snapshot_spec(snapshot)
+        try:
+            if not isinstance(self.driver, Revert):
+                raise NotFound(f"backend {self.backend!r} cannot revert volumes")
+            self.driver.revert_to_snapshot(spec, snap)
+        except Exception as exc:
+            self._set(volume_id, status=states.ERROR, error=_reason(exc))
+        else:
+            self._set(volume_id, status=states.AVAILABLE, error=None)
+        self._set_snapshot(snapshot_id, status=states.SNAPSHOT_AVAILABLE)
 
     # -- snapshots ---------------------------------------------------------------------
 

@@ -178,6 +178,7 @@ class Pool(Base):
     volume_backend_name: Mapped[str] = mapped_column(sa.String(255))
     availability_zone: Mapped[str] = mapped_column(sa.String(255))
     vendor_name: Mapped[str] = mapped_column(sa.String(255))
+    storage_protocol: Mapped[str] = mapped_column(sa.String(64))
     total_gb: Mapped[float] = mapped_column(sa.Float)
     free_gb: Mapped[float] = mapped_column(sa.Float)
     provisioned_gb: Mapped[float] = mapped_column(sa.Float)

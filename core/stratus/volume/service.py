@@ -225,15 +225,21 @@ class VolumeService:
             snapshot_ids = [s.id for s in snapshots]
         self.volumes.cast(ctx, "delete_volume", server=server, volume_id=volume_id, snapshot_ids=snapshot_ids)
 
-    def extend_volume(self, ctx: Any, volume_id: str, new_size: int) -> None:
+    def extend_volume(self, ctx: Any, volume_id: str, new_size: int, in_use: bool = False) -> None:
         """Claim the growth on the volume's pool and cast the extend.
 
-        :raises Invalid: not ``available``, or not larger. :raises OverLimit: quota.
+        :raises Invalid: not ``available`` (nor ``in-use`` when ``in_use`` and the backend
+            extends attached volumes), or not larger. :raises OverLimit: quota.
         :raises Conflict: its pool has no room for the growth.
         """
         with self.db.transaction() as session:
             volume = self.volume(session, ctx, volume_id)
-            if volume.status != states.AVAILABLE:
+            if volume.status == states.IN_USE and in_use:
+                pool = session.get(models.Pool, volume.host) if volume.host else None
+                if pool is None or "online_extend" not in pool.capabilities:
+                    raise Invalid(f"Invalid volume: Volume {volume_id} is in use and its backend cannot extend "
+                                  "attached volumes.")
+            elif volume.status != states.AVAILABLE:
                 raise Invalid(f"Invalid volume: Volume {volume_id} status must be 'available' to extend, "
                               f"currently {volume.status!r}.")
             if new_size <= volume.size:
@@ -251,6 +257,30 @@ class VolumeService:
             volume.updated_at = utcnow()
             server = volume.backend_host
         self.volumes.cast(ctx, "extend_volume", server=server, volume_id=volume_id, new_size=new_size)
+
+    def revert(self, ctx: Any, volume_id: str, snapshot_id: str) -> None:
+        """Start bringing the volume back to its latest snapshot (``reverting``/``restoring``).
+
+        :raises Invalid: the volume is not available, the snapshot not available, not the
+            volume's or not its latest, or the backend cannot revert."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            snapshot = self._snapshot(session, ctx, snapshot_id)
+            if volume.status != states.AVAILABLE or snapshot.status != states.SNAPSHOT_AVAILABLE:
+                raise Invalid(f"Invalid volume: Volume {volume_id} and snapshot {snapshot_id} must both be "
+                              f"available to revert (they are {volume.status} and {snapshot.status}).")
+            latest = session.scalars(sa.select(models.Snapshot).where(models.Snapshot.volume_id == volume_id)
+                                     .order_by(models.Snapshot.created_at.desc(), models.Snapshot.id.desc())).first()
+            if snapshot.volume_id != volume_id or latest is None or latest.id != snapshot_id:
+                raise Invalid(f"Invalid snapshot: Snapshot {snapshot_id} is not the latest one of volume "
+                              f"{volume_id}.")
+            pool = session.get(models.Pool, volume.host) if volume.host else None
+            if pool is None or "revert" not in pool.capabilities:
+                raise Invalid(f"Invalid volume: the backend of volume {volume_id} cannot revert to a snapshot.")
+            volume.status, snapshot.status = states.REVERTING, states.SNAPSHOT_RESTORING
+            volume.updated_at = snapshot.updated_at = utcnow()
+            server = volume.backend_host
+        self.volumes.cast(ctx, "revert_to_snapshot", server=server, volume_id=volume_id, snapshot_id=snapshot_id)
 
     # -- snapshots ---------------------------------------------------------------------
 

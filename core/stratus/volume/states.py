@@ -18,10 +18,11 @@ RESTORING_BACKUP = "restoring-backup"
 DOWNLOADING = "downloading"
 UPLOADING = "uploading"
 MAINTENANCE = "maintenance"
+REVERTING = "reverting"
 
 VOLUME_STATUSES = frozenset({CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, ERROR, EXTENDING,
                              DELETING, ERROR_DELETING, ERROR_EXTENDING, BACKING_UP, RESTORING_BACKUP,
-                             DOWNLOADING, UPLOADING, MAINTENANCE})
+                             DOWNLOADING, UPLOADING, MAINTENANCE, REVERTING})
 #: a volume in these may be deleted (Cinder's list, without cascade or force)
 DELETABLE = frozenset({AVAILABLE, ERROR, ERROR_EXTENDING, ERROR_DELETING})
 
@@ -35,6 +36,7 @@ SNAPSHOT_AVAILABLE = "available"
 SNAPSHOT_DELETING = "deleting"
 SNAPSHOT_ERROR = "error"
 SNAPSHOT_ERROR_DELETING = "error_deleting"
+SNAPSHOT_RESTORING = "restoring"
 SNAPSHOT_STATUSES = frozenset({SNAPSHOT_CREATING, SNAPSHOT_AVAILABLE, SNAPSHOT_DELETING, SNAPSHOT_ERROR,
                                SNAPSHOT_ERROR_DELETING, "backing-up", "restoring", "unmanaging"})
 SNAPSHOT_DELETABLE = frozenset({SNAPSHOT_AVAILABLE, SNAPSHOT_ERROR, SNAPSHOT_ERROR_DELETING})

@@ -206,5 +206,23 @@ def test_extend_grows_and_keeps_the_data(backend):
         backend.extend_volume(spec, 1)
 
 
+@pytest.mark.requires_capability("REVERT")
+def test_revert_brings_back_the_snapshot_and_keeps_the_size(backend):
+    spec = new_volume(backend)
+    snapshot = new_snapshot(backend, spec)  # all zeroes
+    backend.copy_image_to_volume(spec, chunks(DATA))
+    if VolumeCapability.EXTEND in backend.capabilities:
+        backend.extend_volume(spec, 2)
+        spec = VolumeSpec(spec.id, 2)
+    backend.revert_to_snapshot(spec, snapshot)
+    assert contents(backend, spec) == (spec.size_gb * GIB, ZEROES, True)
+    backend.copy_image_to_volume(spec, chunks(DATA))
+    restored = new_volume(backend, create=False)
+    backend.create_volume_from_snapshot(restored, snapshot)  # the snapshot stayed as it was
+    assert contents(backend, restored) == (GIB, ZEROES, True)
+    with pytest.raises(NotFound):
+        backend.revert_to_snapshot(spec, SnapshotSpec(str(uuid.uuid4()), spec.id, 1))
+
+
 def test_the_declared_capabilities_are_known_flags(driver_class):
     assert isinstance(driver_class.capabilities, VolumeCapability)

@@ -1,8 +1,15 @@
 """Block-storage API app, mounted at ``/volume``; the catalog URL is ``/volume/v3/<project>``
 (``/volume/v3`` without the project works too, as Cinder allows).
 
-The advertised microversion range is the one really implemented: 3.0 until the
-attachments API (3.27) and Nova's attach flow (3.44) land.
+The advertised microversion range is the one really implemented: up to 3.44 (the
+attachments API of 3.27 completed as Nova drives it). Of what 3.1-3.44 add, the resources
+Stratus does not have (messages, groups, clusters, backups, manageable volumes, workers,
+replication) are absent whatever the version; everything else behaves as the version
+asked says (bootable filter 3.2, glance_metadata 3.4, cluster in services 3.7, group_id
+3.10/3.13, summary 3.12/3.36, metadata ETags 3.15, provider_id 3.21, snapshot metadata
+filter 3.22, delete force 3.23, pool filters 3.28/3.35, snapshot name sort 3.30, resource
+filters 3.33, like filters 3.34, limits of a project 3.39, revert 3.40, user_id of
+snapshots 3.41, extending in-use volumes 3.42).
 """
 
 from __future__ import annotations
@@ -14,17 +21,17 @@ from stratus.api.microversions import Negotiation, Range, Version
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
-from stratus.volume.api import quotas, services, snapshots, types, volumes
+from stratus.volume.api import attachments, quotas, services, snapshots, types, volumes
 from stratus.volume.api.common import ProjectInPath
 
 SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
 
 MIN_MICROVERSION = "3.0"
-MAX_MICROVERSION = "3.0"
+MAX_MICROVERSION = "3.44"
 RANGE = Range("volume", Version(MIN_MICROVERSION), Version(MAX_MICROVERSION))
 
 V3 = versions.Version(
-    id="v3.0", path="v3", status="CURRENT", updated="2023-08-31T00:00:00Z",
+    id="v3.0", path="v3", status="CURRENT", updated="2017-09-01T00:00:00Z",
     media_type="application/vnd.openstack.volume+json;version=3",
     version=MAX_MICROVERSION, min_version=MIN_MICROVERSION,
 )
@@ -45,7 +52,13 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         policy = Policy(deps.conf, policies.RULES)
         app.add_route("/v3/volumes", volumes.Volumes(service, policy, detail=False))
         app.add_route("/v3/volumes/detail", volumes.Volumes(service, policy, detail=True), methods=("GET",))
+        app.add_route("/v3/volumes/summary", volumes.VolumeSummary(service, policy))
         app.add_route("/v3/volumes/{volume_id}", volumes.VolumeItem(service, policy))
+        app.add_route("/v3/attachments", attachments.AttachmentList(service, policy, detailed=False))
+        app.add_route("/v3/attachments/detail", attachments.AttachmentList(service, policy, detailed=True),
+                      methods=("GET",))
+        app.add_route("/v3/attachments/{attachment_id}", attachments.AttachmentItem(service, policy))
+        app.add_route("/v3/attachments/{attachment_id}/action", attachments.AttachmentAction(service, policy))
         app.add_route("/v3/volumes/{volume_id}/action", volumes.VolumeAction(service, policy))
         app.add_route("/v3/volumes/{volume_id}/metadata", volumes.VolumeMetadata(service, policy))
         app.add_route("/v3/volumes/{volume_id}/metadata/{key}", volumes.VolumeMetadataItem(service, policy),
@@ -71,4 +84,5 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/os-availability-zone", services.AvailabilityZones(service, policy))
         app.add_route("/v3/os-services", services.Services(service, policy, service.registry))
         app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
+        app.add_route("/v3/resource_filters", services.ResourceFilters(policy))
     return finish(app)

@@ -7,6 +7,7 @@ from typing import Any
 import falcon
 import sqlalchemy as sa
 
+from stratus.api.microversions import at_least
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Invalid
@@ -92,7 +93,8 @@ class Limits:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx = context(req)
         enforce(req, self.policy, "limits_extension:used_limits", {"project_id": ctx.project_id})
-        project = (req.get_param("project_id") if ctx.is_admin else None) or ctx.project_id
+        project = (req.get_param("project_id") if ctx.is_admin and at_least(req, "3.39") else None) \
+            or ctx.project_id
         with self.service.db.reading() as session:
             body = self.absolute(quotas.limits(session, self.service.conf, project), quotas.usage(session, project))
         resp.media = {"limits": {"rate": [], "absolute": body}}

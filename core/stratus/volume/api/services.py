@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 import sqlalchemy as sa
 
+from stratus.api.microversions import at_least
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.servicegroup.registry import ServiceRegistry
@@ -39,7 +40,8 @@ class Services:
                 found.append({"binary": status.binary, "host": status.host, "zone": zones.get(status.host, default),
                               "status": "disabled" if status.disabled else "enabled",
                               "state": "up" if status.up else "down", "updated_at": isotime(status.last_seen_up),
-                              "disabled_reason": status.disabled_reason})
+                              "disabled_reason": status.disabled_reason,
+                              **({"cluster": None} if at_least(req, "3.7") else {})})
         resp.media = {"services": found}
 
 
@@ -55,26 +57,44 @@ class Pools:
         detail = boolean("detail", req.get_param("detail") or "false")
         with self.service.db.reading() as session:
             pools = list(session.scalars(sa.select(models.Pool).order_by(models.Pool.name)))
+            wanted_type = None
+            if at_least(req, "3.35") and req.get_param("volume_type"):
+                wanted_type = self.service.find_type(session, req.get_param("volume_type"), None, True)
+        filters = {k: v for k, v in req.params.items() if k not in ("detail", "volume_type")} \
+            if at_least(req, "3.28") else {}
         items = []
         for pool in pools:
+            capabilities = self._capabilities(pool)
+            if any(str(capabilities.get(k, pool.name if k == "name" else None)) != str(v) for k, v in filters.items()):
+                continue
+            backend = wanted_type.specs.get("volume_backend_name") if wanted_type is not None else None
+            if backend and pool.volume_backend_name != backend:
+                continue
             item: dict = {"name": pool.name}
             if detail:
-                item["capabilities"] = {
-                    "pool_name": pool.name.partition("#")[2], "volume_backend_name": pool.volume_backend_name,
-                    "vendor_name": pool.vendor_name, "driver_version": "1.0", "storage_protocol": "file",
-                    "total_capacity_gb": round(pool.total_gb, 2), "free_capacity_gb": round(pool.free_gb, 2),
-                    "provisioned_capacity_gb": round(pool.provisioned_gb, 2),
-                    "allocated_capacity_gb": pool.allocated_gb,
-                    "max_over_subscription_ratio": pool.max_over_subscription_ratio,
-                    "reserved_percentage": pool.reserved_percentage,
-                    "thin_provisioning_support": pool.thin_provisioning,
-                    "thick_provisioning_support": not pool.thin_provisioning,
-                    "multiattach": pool.multiattach, "timestamp": isotime(pool.updated_at),
-                    "availability_zone": pool.availability_zone,
-                    "virtual_free_capacity_gb": round(capacity(pool) - pool.allocated_gb, 2),
-                }
+                item["capabilities"] = capabilities
             items.append(item)
         resp.media = {"pools": items}
+
+    @staticmethod
+    def _capabilities(pool: models.Pool) -> dict:
+        return {
+            "pool_name": pool.name.partition("#")[2], "volume_backend_name": pool.volume_backend_name,
+            "vendor_name": pool.vendor_name, "driver_version": "1.0", "storage_protocol": pool.storage_protocol,
+            "total_capacity_gb": round(pool.total_gb, 2), "free_capacity_gb": round(pool.free_gb, 2),
+            "provisioned_capacity_gb": round(pool.provisioned_gb, 2),
+            "allocated_capacity_gb": pool.allocated_gb,
+            "max_over_subscription_ratio": pool.max_over_subscription_ratio,
+            "reserved_percentage": pool.reserved_percentage,
+            "thin_provisioning_support": pool.thin_provisioning,
+            "thick_provisioning_support": not pool.thin_provisioning,
+            "multiattach": pool.multiattach, "timestamp": isotime(pool.updated_at),
+            "availability_zone": pool.availability_zone,
+            "virtual_free_capacity_gb": round(capacity(pool) - pool.allocated_gb, 2),
+            "online_extend_support": "online_extend" in pool.capabilities,
+        }
+
+
 
 
 class AvailabilityZones:
@@ -90,3 +110,30 @@ class AvailabilityZones:
         zones.add(self.service.conf.volume.default_availability_zone)
         resp.media = {"availabilityZoneInfo": [{"zoneName": z, "zoneState": {"available": True}}
                                                for z in sorted(zones)]}
+
+
+#: the list filters each resource takes (``resource_filters``, 3.33)
+RESOURCE_FILTERS = {
+    "volume": ["name", "status", "metadata", "bootable", "availability_zone", "size", "glance_metadata",
+               "group_id"],
+    "snapshot": ["name", "status", "volume_id", "metadata"],
+    "attachment": ["volume_id", "status", "instance_id"],
+    "pool": ["name", "volume_type"],
+}
+
+
+class ResourceFilters:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    @schema("The list filters each resource takes (3.33; resource= for one)",
+            responses={200: {"type": "object", "required": ["resource_filters"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not at_least(req, "3.33"):
+            from stratus.exceptions import NotFound
+
+            raise NotFound("The resource could not be found: resource_filters needs microversion 3.33 or later.")
+        wanted = req.get_param("resource")
+        resp.media = {"resource_filters": [{"resource": name, "filters": filters}
+                                           for name, filters in RESOURCE_FILTERS.items()
+                                           if wanted in (None, name)]}

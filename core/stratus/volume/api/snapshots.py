@@ -22,6 +22,7 @@ from stratus.volume.api.common import (
     next_link,
     sorting,
 )
+from stratus.volume.api.volumes import dict_filter
 from stratus.volume.models import utcnow
 from stratus.volume.service import VolumeService
 
@@ -81,7 +82,17 @@ class Snapshots:
                              ("volume_id", Snapshot.volume_id)):
             if req.get_param(name):
                 query = query.where(column == req.get_param(name))
-        keys = paging.sort_keys([(k, SORTABLE[k][0], asc, SORTABLE[k][1]) for k, asc in sorting(req, SORTABLE)],
+        if at_least(req, "3.34") and req.get_param("name~"):
+            query = query.where(Snapshot.name.contains(req.get_param("name~"), autoescape=True))
+        if at_least(req, "3.22"):
+            for key, value in dict_filter("metadata", req.get_param("metadata")).items():
+                query = query.where(Snapshot.metadata_items.any(sa.and_(
+                    models.SnapshotMetadata.key == key, models.SnapshotMetadata.value == value)))
+        # the old spelling display_name always sorts by name; name itself from 3.30
+        sortable = {**SORTABLE, "display_name": SORTABLE["name"]}
+        if not at_least(req, "3.30"):
+            del sortable["name"]
+        keys = paging.sort_keys([(k, sortable[k][0], asc, sortable[k][1]) for k, asc in sorting(req, sortable)],
                                 ("id", Snapshot.id))
         limit = int_param(req, "limit", 0)
         cap = self.service.conf.volume.osapi_max_limit

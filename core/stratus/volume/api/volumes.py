@@ -57,6 +57,7 @@ _VOLUME_RESPONSE = {"type": "object", "required": ["volume"]}
 SORTABLE = {"created_at": (Volume.created_at, False), "updated_at": (Volume.updated_at, True),
             "name": (Volume.name, True), "size": (Volume.size, False), "status": (Volume.status, False),
             "id": (Volume.id, False), "availability_zone": (Volume.availability_zone, False),
+            "display_name": (Volume.name, True),
             "bootable": (Volume.bootable, False)}
 #: list filters Cinder lets everyone use (its resource_filters for volumes)
 FILTERS = ("name", "status", "availability_zone", "bootable", "metadata", "size")
@@ -87,6 +88,8 @@ def volume_view(req: falcon.Request, conf: Any, volume: models.Volume, created: 
     view["os-vol-tenant-attr:tenant_id"] = volume.project_id
     if volume.image_metadata_items:
         view["volume_image_metadata"] = {m.key: m.value for m in volume.image_metadata_items}
+    if ctx.is_admin and at_least(req, "3.21"):
+        view["provider_id"] = None
     if ctx.is_admin:
         view["os-vol-host-attr:host"] = volume.host
         view["os-vol-mig-status-attr:migstat"] = volume.migration_status
@@ -110,6 +113,30 @@ def attachment_view(volume: models.Volume, attachment: models.VolumeAttachment) 
     return {"id": volume.id, "attachment_id": attachment.id, "volume_id": volume.id,
             "server_id": attachment.instance_uuid, "host_name": attachment.attached_host,
             "device": attachment.mountpoint, "attached_at": isotime(attachment.attach_time)}
+
+
+def _etag(items: dict[str, str]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.md5(json.dumps(items, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+
+
+def dict_filter(name: str, value: Any) -> dict[str, str]:
+    """A list filter given as a dictionary in the query (``metadata={'k': 'v'}``, as the clients send it).
+
+    :raises Invalid: not a dictionary."""
+    if not value:
+        return {}
+    import ast
+
+    try:
+        found = ast.literal_eval(value) if isinstance(value, str) else None
+    except (ValueError, SyntaxError):
+        found = None
+    if not isinstance(found, dict):
+        raise Invalid(f"Invalid input received: {name} filter {value!r} is not a dictionary")
+    return {str(k): str(v) for k, v in found.items()}
 
 
 def _size(value: Any, name: str = "size") -> int:
@@ -164,36 +191,35 @@ class Volumes:
         if rows and len(rows) == limit and req.get_param("limit") is not None:
             resp.media["volumes_links"] = next_link(req, self.service.conf, "volumes/detail" if self.detail
                                                     else "volumes", rows[-1].id)
-        if at_least(req, "3.34") and boolean("with_count", req.get_param("with_count") or "false"):
-            resp.media["count"] = len(rows)
 
     def _filtered(self, req: falcon.Request, query: Any) -> Any:
         params = req.params
         name = params.get("name") or params.get("display_name")
         if name:
-            query = query.where(Volume.name.like(name.strip("~") + "%") if name.endswith("~") and
-                                at_least(req, "3.34") else Volume.name == name)
+            query = query.where(Volume.name == name)
+        if at_least(req, "3.34") and params.get("name~"):
+            query = query.where(Volume.name.contains(params["name~"], autoescape=True))
         if params.get("status"):
             query = query.where(Volume.status == params["status"])
         if params.get("availability_zone"):
             query = query.where(Volume.availability_zone == params["availability_zone"])
         if params.get("bootable") is not None:
-            query = query.where(Volume.bootable.is_(boolean("bootable", params["bootable"])))
+            value = params["bootable"]
+            # before 3.2 anything but a false value meant bootable; from 3.2 it must be a boolean
+            bootable = boolean("bootable", value) if at_least(req, "3.2") else \
+                str(value).strip().lower() not in ("false", "0", "f", "n", "no", "off")
+            query = query.where(Volume.bootable.is_(bootable))
         if params.get("size"):
             query = query.where(Volume.size == _size(params["size"]))
-        metadata = params.get("metadata")
-        if metadata:
-            import ast
-
-            try:
-                wanted = ast.literal_eval(metadata) if isinstance(metadata, str) else {}
-            except (ValueError, SyntaxError):
-                raise Invalid(f"Invalid input received: metadata filter {metadata!r} is not a dictionary") from None
-            if not isinstance(wanted, dict):
-                raise Invalid(f"Invalid input received: metadata filter {metadata!r} is not a dictionary")
-            for key, value in wanted.items():
-                query = query.where(Volume.metadata_items.any(sa.and_(
-                    models.VolumeMetadata.key == str(key), models.VolumeMetadata.value == str(value))))
+        for key, value in dict_filter("metadata", params.get("metadata")).items():
+            query = query.where(Volume.metadata_items.any(sa.and_(
+                models.VolumeMetadata.key == key, models.VolumeMetadata.value == value)))
+        if at_least(req, "3.4"):
+            for key, value in dict_filter("glance_metadata", params.get("glance_metadata")).items():
+                query = query.where(Volume.image_metadata_items.any(sa.and_(
+                    models.VolumeImageMetadata.key == key, models.VolumeImageMetadata.value == value)))
+        if at_least(req, "3.10") and params.get("group_id"):
+            query = query.where(sa.false())  # there are no volume groups: no volume is in one
         return query
 
     @schema("Create a volume: empty, from a snapshot or from another volume (202; creating, then available)",
@@ -221,6 +247,34 @@ class Volumes:
             resp.media = {"volume": volume_view(req, self.service.conf, session.get(Volume, volume_id),
                                                 created=True)}
         resp.status = 202
+
+
+class VolumeSummary:
+    """``/volumes/summary`` (3.12): how many volumes and GiB; their metadata values from 3.36."""
+
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("Count and total size of the project's volumes (all_tenants for administrators)",
+            responses={200: {"type": "object", "required": ["volume-summary"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not at_least(req, "3.12"):
+            raise NotFound("The resource could not be found: volumes/summary needs microversion 3.12 or later.")
+        ctx = context(req)
+        enforce(req, self.policy, "volume:get_all", {"project_id": ctx.project_id})
+        where = [] if ctx.is_admin and boolean("all_tenants", req.get_param("all_tenants") or "0") else [
+            Volume.project_id == ctx.project_id]
+        with self.service.db.reading() as session:
+            count, size = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
+                                          .where(*where)).one()
+            summary: dict[str, Any] = {"total_size": int(size), "total_count": int(count)}
+            if at_least(req, "3.36"):
+                values: dict[str, set[str]] = {}
+                for key, value in session.execute(sa.select(models.VolumeMetadata.key, models.VolumeMetadata.value)
+                                                  .join(Volume).where(*where)):
+                    values.setdefault(key, set()).add(value)
+                summary["metadata"] = {k: sorted(v) for k, v in sorted(values.items())}
+        resp.media = {"volume-summary": summary}
 
 
 class VolumeItem:
@@ -259,7 +313,7 @@ class VolumeItem:
         with self.service.db.reading() as session:
             volume = self.service.volume(session, ctx, volume_id)
             enforce(req, self.policy, "volume:delete", {"project_id": volume.project_id})
-        force = boolean("force", req.get_param("force") or "false")
+        force = at_least(req, "3.23") and boolean("force", req.get_param("force") or "false")
         if force:
             enforce(req, self.policy, "volume:force_delete", {"project_id": volume.project_id})
         self.service.delete_volume(ctx, volume_id, cascade=boolean("cascade", req.get_param("cascade") or "false"),
@@ -289,18 +343,26 @@ class VolumeMetadata:
             volume.updated_at = utcnow()
             return current
 
-    @schema("A volume's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
+    @schema("A volume's metadata (with an ETag from 3.15)", responses={200: {"type": "object",
+                                                                                 "required": ["metadata"]}})
     def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
-        resp.media = {"metadata": self.read(req, volume_id)}
+        items = self.read(req, volume_id)
+        resp.media = {"metadata": items}
+        if at_least(req, "3.15"):
+            resp.etag = _etag(items)
 
     @schema("Add to (or change) a volume's metadata", request=METADATA,
             responses={200: {"type": "object", "required": ["metadata"]}})
     def on_post(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
         resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=False)}
 
-    @schema("Replace a volume's metadata", request=METADATA,
-            responses={200: {"type": "object", "required": ["metadata"]}})
+    @schema("Replace a volume's metadata (If-Match with the ETag read, from 3.15: 412 if it changed since)",
+            request=METADATA, responses={200: {"type": "object", "required": ["metadata"]}})
     def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
+        wanted = req.get_header("If-Match") if at_least(req, "3.15") else None
+        if wanted is not None and wanted.strip('"') != _etag(self.read(req, volume_id)):
+            raise falcon.HTTPPreconditionFailed(description="The volume's metadata changed since it was read "
+                                                "(If-Match does not match its ETag).")
         resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=True)}
 
 
@@ -351,7 +413,10 @@ class VolumeAction:
                    "os-reserve": self._reserve, "os-unreserve": self._unreserve, "os-attach": self._attach,
                    "os-begin_detaching": self._begin_detaching, "os-roll_detaching": self._roll_detaching,
                    "os-detach": self._detach, "os-update_readonly_flag": self._readonly,
-                   "os-force_detach": self._force_detach}.get(name)
+                   "os-force_detach": self._force_detach, "os-set_image_metadata": self._set_image_metadata,
+                   "os-unset_image_metadata": self._unset_image_metadata,
+                   "os-show_image_metadata": self._show_image_metadata,
+                   **({"revert": self._revert} if at_least(req, "3.40") else {})}.get(name)
         if handler is None:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
         ctx = context(req)
@@ -365,7 +430,8 @@ class VolumeAction:
         enforce(req, self.policy, "volume:extend", {"project_id": project})
         if "new_size" not in args:
             raise Invalid("Invalid input for field/attribute os-extend. 'new_size' is a required property")
-        self.service.extend_volume(context(req), volume_id, _size(args["new_size"], "new_size"))
+        self.service.extend_volume(context(req), volume_id, _size(args["new_size"], "new_size"),
+                                   in_use=at_least(req, "3.42"))
         resp.status = 202
 
     def _bootable(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
@@ -457,6 +523,48 @@ class VolumeAction:
                 args: dict[str, Any]) -> None:
         enforce(req, self.policy, "volume_extension:volume_actions:detach", {"project_id": project})
         self.service.detach(context(req), volume_id, args.get("attachment_id"))
+        resp.status = 202
+
+    def _image_metadata(self, volume_id: str, change: Any = None) -> dict[str, str]:
+        with self.service.db.transaction() as session:
+            volume = session.get(Volume, volume_id)
+            items = {m.key: m.value for m in volume.image_metadata_items}
+            if change is not None:
+                items = change(items)
+                volume.image_metadata_items = [models.VolumeImageMetadata(key=k, value=v) for k, v in items.items()]
+                volume.updated_at = utcnow()
+            return items
+
+    def _set_image_metadata(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                            args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_image_metadata:set", {"project_id": project})
+        wanted = args.get("metadata")
+        if not isinstance(wanted, dict) or not all(isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 255
+                                                   for k, v in wanted.items()):
+            raise Invalid("Invalid input for field/attribute os-set_image_metadata. 'metadata' must map keys to "
+                          "strings")
+        resp.media = {"metadata": self._image_metadata(volume_id, lambda items: {**items, **wanted})}
+
+    def _unset_image_metadata(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                              args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_image_metadata:remove", {"project_id": project})
+        key = args.get("key")
+        if key not in self._image_metadata(volume_id):
+            raise NotFound(f"Glance metadata for volume {volume_id} has no key {key!r}.")
+        self._image_metadata(volume_id, lambda items: {k: v for k, v in items.items() if k != key})
+        resp.status = 200
+
+    def _show_image_metadata(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                             args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_image_metadata:show", {"project_id": project})
+        resp.media = {"metadata": self._image_metadata(volume_id)}
+
+    def _revert(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume:revert_to_snapshot", {"project_id": project})
+        if not isinstance(args.get("snapshot_id"), str):
+            raise Invalid("Invalid input for field/attribute revert. 'snapshot_id' is a required property")
+        self.service.revert(context(req), volume_id, args["snapshot_id"])
         resp.status = 202
 
     def _force_detach(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,

@@ -46,10 +46,10 @@ _TEMP_PREFIX = ".incoming-"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
-class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.Extend):
+class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.Extend, volume.Revert):
     api_version = (1, 0)
     capabilities = (VolumeCapability.SNAPSHOT | VolumeCapability.CLONE | VolumeCapability.EXTEND
-                    | VolumeCapability.THIN_PROVISIONING)
+                    | VolumeCapability.REVERT | VolumeCapability.THIN_PROVISIONING)
 
     @classmethod
     def backend_opts(cls) -> list[cfg.Opt]:
@@ -120,7 +120,8 @@ class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.E
                 if entry.name.startswith("volume-"):
                     provisioned += entry.stat().st_size
         return BackendStats(self.backend_name, "Stratus", total_gb=fs.f_blocks * fs.f_frsize / GIB,
-                            free_gb=fs.f_bavail * fs.f_frsize / GIB, provisioned_gb=provisioned / GIB)
+                            free_gb=fs.f_bavail * fs.f_frsize / GIB, provisioned_gb=provisioned / GIB,
+                            storage_protocol="file")
 
     def create_volume(self, volume: VolumeSpec) -> None:
         with self._new_file(self._path("volume", volume.id)) as handle:
@@ -185,6 +186,28 @@ class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.E
         with self._new_file(self._path("volume", volume.id)) as handle:
             _sparse_copy(source, handle, length)
             handle.truncate(_size(volume))
+
+    def revert_to_snapshot(self, volume: VolumeSpec, snapshot: SnapshotSpec) -> None:
+        target = self._existing("volume", volume.id)
+        source = self._existing("snapshot", snapshot.id)
+        size = max(os.path.getsize(target), os.path.getsize(source))
+        try:
+            handle = tempfile.NamedTemporaryFile(dir=self.datadir, prefix=_TEMP_PREFIX, delete=False)  # noqa: SIM115
+        except OSError as exc:
+            raise _space_or_unavailable(exc, self.datadir) from exc
+        try:
+            with handle:
+                _sparse_copy(source, handle, os.path.getsize(source))
+                handle.truncate(size)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(handle.name, 0o600)
+            os.replace(handle.name, target)  # the volume is the old file or the new one, never a mix
+        except OSError as exc:
+            raise _space_or_unavailable(exc, self.datadir) from exc
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(handle.name)
 
     def extend_volume(self, volume: VolumeSpec, new_size_gb: int) -> None:
         path = self._existing("volume", volume.id)

@@ -141,6 +141,7 @@ def upgrade() -> None:
         sa.Column("volume_backend_name", sa.String(255), nullable=False),
         sa.Column("availability_zone", sa.String(255), nullable=False),
         sa.Column("vendor_name", sa.String(255), nullable=False),
+        sa.Column("storage_protocol", sa.String(64), nullable=False),
         sa.Column("total_gb", sa.Float(), nullable=False),
         sa.Column("free_gb", sa.Float(), nullable=False),
         sa.Column("provisioned_gb", sa.Float(), nullable=False),

@@ -98,7 +98,7 @@ def start_compute(conf: Any, deps: Any) -> list[Any]:
     return [start_scheduler(conf, compute.db, compute.transport),
             start_conductor(conf, compute.db, compute.transport, network),
             start_hosts(conf, compute.transport, network, compute.images,
-                        HostState(conf, compute.db, compute.registry))]
+                        HostState(conf, compute.db, compute.registry), volumes=compute.volumes)]
 
 
 @dataclass

@@ -42,8 +42,8 @@ SERVICES: tuple[Service, ...] = (
     Service("compute", "stratus.compute", client=True,
             catalog=Catalog("compute", "nova", "/compute/v2.1", "/compute/v2.1")),
     Service("image", "stratus.image", client=True, catalog=Catalog("image", "glance", "/image", "/image")),
-    Service("volume", "stratus.volume", catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s",
-                                                        "/volume/v3")),
+    Service("volume", "stratus.volume", client=True,
+            catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s", "/volume/v3")),
     # version documents only, until the object storage issue lands
     Service("network", "stratus.network", client=True, catalog=Catalog("network", "neutron", "/network", "/network")),
     Service("object_store", "stratus.object_store", tables=False, policies=False),

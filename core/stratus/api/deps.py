@@ -26,6 +26,7 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
     from stratus.identity import client as identity_client
     from stratus.image import client as image_client
     from stratus.network import client as network_client
+    from stratus.volume import client as volume_client
 
     served = set(conf.api.services)
     transport = transport_from_conf(conf)
@@ -59,18 +60,20 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
 
         network = local("network", NetworkService)
         network.serve_agents(transport)
+    volume = None
+    if "volume" in served:
+        from stratus.volume.service import VolumeService
+
+        volume = local("volume", lambda c: VolumeService(c, transport, images=image_client.from_conf(
+            c, service=image, auth=auth)))
     if "compute" in served:
         from stratus.compute.service import ComputeService
 
         local("compute", lambda c: ComputeService(
             c, transport=transport, network=network_client.from_conf(c, transport, service=network, auth=auth),
             images=image_client.from_conf(c, service=image, auth=auth),
-            projects=identity_client.projects_from_conf(c, service=identity, auth=auth)))
-    if "volume" in served:
-        from stratus.volume.service import VolumeService
-
-        local("volume", lambda c: VolumeService(c, transport, images=image_client.from_conf(c, service=image,
-                                                                                             auth=auth)))
+            projects=identity_client.projects_from_conf(c, service=identity, auth=auth),
+            volumes=volume_client.from_conf(c, service=volume, auth=auth)))
     if network is not None:
         network.notify_compute(compute_client.from_conf(conf, service=services.get("compute"), auth=auth))
     deps = ApiDeps(conf, plugins, authenticator=identity_client.authenticator(validator), services=services,

@@ -30,6 +30,7 @@ Instance, Migration = models.Instance, models.Migration
 OPERATIONS: frozenset[str] = frozenset({
     "instance", "update", "fault", "finish_delete", "record_action", "event_start", "event_finish", "begin",
     "start_build", "reschedule", "untry_host", "take_power_update", "add_network_info", "remove_network_info",
+    "add_block_device", "remove_block_device",
     "requested_ports", "busy", "settled", "migration", "moves", "migration_step", "resize_failed", "resized",
     "disk_sent", "clear_disk_location", "moved_back", "confirm_started", "confirmed", "reverted_here",
     "revert_finished", "images_in_use", "deleted_guests", "reclaimable", "report_nodes", "heartbeat",
@@ -231,6 +232,21 @@ class HostState:
             row = session.get(Instance, uuid, options=LAZY)
             if row is not None:
                 row.network_info = [a for a in row.network_info if a["port_id"] != port_id]
+                row.updated_at = utcnow()
+
+    def add_block_device(self, context: Any, uuid: str, entry: dict[str, Any]) -> None:
+        with self.db.transaction() as session:
+            row = session.get(Instance, uuid, options=LAZY)
+            if row is not None:
+                row.block_device_mapping, row.updated_at = [*(row.block_device_mapping or []), entry], utcnow()
+
+    def remove_block_device(self, context: Any, uuid: str, volume_id: str) -> None:
+        with self.db.transaction() as session:
+            row = session.get(Instance, uuid, options=LAZY)
+            if row is not None:
+                row.block_device_mapping = [b for b in row.block_device_mapping or []
+                                            if not (b.get("destination_type") == "volume"
+                                                    and b.get("volume_id") == volume_id)]
                 row.updated_at = utcnow()
 
     def requested_ports(self, context: Any, uuid: str) -> dict[str, list[str]] | None:

@@ -35,7 +35,7 @@ def columns(instance: models.Instance) -> dict[str, Any]:
 def local_disks(flavor: dict[str, Any], disks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The ephemeral and swap disks a server gets: those its block device mapping asked for
     (sizes filled in from the flavor), else the flavor's own ephemeral and swap disks."""
-    asked = [d for d in disks or () if d["source_type"] == "blank"]
+    asked = [d for d in disks or () if d["source_type"] == "blank" and d.get("destination_type", "local") == "local"]
     if not asked:
         asked = ([{"source_type": "blank", "guest_format": None, "volume_size": flavor["ephemeral"]}]
                  if flavor.get("ephemeral") else []) + \

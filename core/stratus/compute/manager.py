@@ -10,6 +10,7 @@ failure everything it took is given back and the conductor tries another host un
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
@@ -29,7 +30,7 @@ from stratus.compute.plugging import PlugEvents
 from stratus.compute.reconcile import Reconciling
 from stratus.compute.resizing import Resizing, drop_parked
 from stratus.compute.topics import CONDUCTOR_TOPIC, HOST_STATE_TOPIC, TOPIC
-from stratus.exceptions import StratusError
+from stratus.exceptions import BackendUnavailable, StratusError
 from stratus.interfaces.hypervisor import NetworkInterface, PowerState
 from stratus.interfaces.network import FixedIP, Port, PortBinding
 from stratus.rpc import RPCClient, RPCServer
@@ -77,10 +78,12 @@ class ComputeManager(Resizing, Disks, Reconciling):
     ``peers`` reaches the other hosts (a resize between hosts)."""
 
     def __init__(self, conf: Any, host: str, state: Any, network: Any, images: Any, conductor: RPCClient,
-                 peers: RPCClient | None = None) -> None:
+                 peers: RPCClient | None = None, volumes: Any = None) -> None:
         """``state``: compute's state as this host may read and write it
-        (:mod:`stratus.compute.host_state`: through a conductor, or in-process)."""
+        (:mod:`stratus.compute.host_state`: through a conductor, or in-process); ``volumes``: the
+        block-storage client (None: this host attaches no volumes)."""
         self.conf, self.host, self.state, self.network = conf, host, state, network
+        self.volumes = volumes
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
         self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
@@ -162,6 +165,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
                     return
                 self.driver.destroy(instance_uuid)
                 self._release_ports(instance_uuid, instance["network_info"])
+                self._release_volumes(instance)
                 self.state.finish_delete(None, uuid=instance_uuid, end_event=ending.pass_on())
 
     # -- power and lifecycle actions (the API took the task; these settle the state) -----
@@ -338,6 +342,72 @@ class ComputeManager(Resizing, Disks, Reconciling):
             self._release_ports(instance_uuid, found)
             self.state.remove_network_info(None, uuid=instance_uuid, port_id=port_id)
 
+    # -- volumes ---------------------------------------------------------------------------
+
+    def connector(self) -> dict[str, Any]:
+        """How this host describes itself to block storage (os-brick's connector, for the
+        connection types this core knows: ``file`` needs only the host)."""
+        import platform
+
+        return {"host": self.host, "ip": None, "initiator": None, "multipath": False,
+                "platform": platform.machine(), "os_type": platform.system().lower()}
+
+    def attach_volume(self, context: Any, instance_uuid: str, volume_id: str, attachment_id: str, device: str,
+                      tag: str | None = None, delete_on_termination: bool = False) -> dict[str, Any]:
+        """Export the reserved volume to this host, hot-plug it as ``device`` and complete the
+        attachment; its block device mapping entry. A failure gives the attachment back and raises."""
+        from stratus.interfaces.hypervisor import BlockDevice
+
+        if self.volumes is None:
+            raise BackendUnavailable(f"compute host {self.host} reaches no block-storage service")
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
+                                                         "compute_attach_volume", self.host):
+            plugged = False
+            try:
+                driver = self._capable("VOLUME_ATTACH")
+                info = self.volumes.connect(attachment_id, self.connector())
+                driver.attach_volume(instance_uuid, BlockDevice(volume_id, device, info["driver_volume_type"], info))
+                plugged = True
+                self.volumes.complete(attachment_id)
+            except Exception:
+                if plugged:
+                    with contextlib.suppress(Exception):
+                        self.driver.detach_volume(instance_uuid, volume_id)
+                self.volumes.detach(attachment_id)
+                raise
+            entry = {"source_type": "volume", "destination_type": "volume", "volume_id": volume_id,
+                     "attachment_id": attachment_id, "device_name": device, "tag": tag, "boot_index": None,
+                     "delete_on_termination": delete_on_termination}
+            self.state.add_block_device(None, uuid=instance_uuid, entry=entry)
+            return entry
+
+    def detach_volume(self, context: Any, instance_uuid: str, volume_id: str) -> None:
+        """Unplug the volume from the guest, end its attachment and forget it. Idempotent."""
+        with self._locked(instance_uuid), history.event(self.state, context, instance_uuid,
+                                                         "compute_detach_volume", self.host):
+            instance = self.state.instance(None, uuid=instance_uuid)
+            found = [b for b in (instance or {}).get("block_device_mapping") or []
+                     if b.get("destination_type") == "volume" and b.get("volume_id") == volume_id]
+            if not found:
+                return
+            self._capable("VOLUME_ATTACH").detach_volume(instance_uuid, volume_id)
+            if self.volumes is not None and found[0].get("attachment_id"):
+                self.volumes.detach(found[0]["attachment_id"])
+            self.state.remove_block_device(None, uuid=instance_uuid, volume_id=volume_id)
+
+    def _release_volumes(self, instance: dict[str, Any]) -> None:
+        """A deleted server's volumes: attachments ended, those marked so deleted."""
+        for bdm in instance.get("block_device_mapping") or []:
+            if bdm.get("destination_type") != "volume" or self.volumes is None:
+                continue
+            try:
+                if bdm.get("attachment_id"):
+                    self.volumes.detach(bdm["attachment_id"])
+                if bdm.get("delete_on_termination"):
+                    self.volumes.delete(bdm["volume_id"])
+            except Exception as exc:  # the server goes anyway; the volume stays for an operator
+                LOG.warning("volume %s of deleted server %s: %s", bdm.get("volume_id"), instance["uuid"], exc)
+
     def _capable(self, capability: str) -> Any:
         from stratus.interfaces.base import require
         from stratus.interfaces.hypervisor import HypervisorCapability
@@ -465,15 +535,15 @@ class ComputeHosts:
     resources and heartbeats (in a few transactions, whatever the number of hosts)."""
 
     def __init__(self, conf: Any, names: list[str], network: Any, images: Any, transport: Any,
-                 state: Any = None) -> None:
+                 state: Any = None, volumes: Any = None) -> None:
         """``state``: compute's state in-process (a HostState: the embedded cloud); without
         one, every read and write goes through a conductor (:class:`RemoteHostState`)."""
         self.conf = conf
         self.conductor, self.peers = RPCClient(transport, CONDUCTOR_TOPIC), RPCClient(transport, TOPIC)
         self._states = RPCClient(transport, HOST_STATE_TOPIC) if state is None else None
         self.state = state if state is not None else RemoteHostState(self._states)
-        self.managers = {name: ComputeManager(conf, name, self.state, network, images, self.conductor, self.peers)
-                         for name in names}
+        self.managers = {name: ComputeManager(conf, name, self.state, network, images, self.conductor, self.peers,
+                                              volumes) for name in names}
         first, *rest = names
         self.server = RPCServer(transport, TOPIC, first, [self.managers[first]], workers=max(4, min(32, len(names))),
                                 hosts={name: [self.managers[name]] for name in rest})

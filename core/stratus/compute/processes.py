@@ -47,12 +47,12 @@ def start_conductor(conf: Any, db: Any, transport: Any, network: Any) -> Any:
 
 
 def start_hosts(conf: Any, transport: Any, network: Any, images: Any, state: Any = None,
-                stopping: threading.Event | None = None) -> Any:
+                stopping: threading.Event | None = None, volumes: Any = None) -> Any:
     """This process's compute hosts; ``state``: compute's state in-process (the embedded
     cloud), else through a conductor (waited for, until ``stopping`` is set)."""
     from stratus.compute.manager import ComputeHosts
 
-    hosts = ComputeHosts(conf, host_names(conf), network, images, transport, state)
+    hosts = ComputeHosts(conf, host_names(conf), network, images, transport, state, volumes)
     if state is None:
         hosts.state.wait(stopping)
         if stopping is not None and stopping.is_set():
@@ -111,6 +111,7 @@ def run(conf: Any, command: str, out: Any) -> None:
     from stratus.image import client as image_client
     from stratus.network import client as network_client
     from stratus.rpc import transport_from_conf
+    from stratus.volume import client as volume_client
 
     _check_shape(conf, command)
     transport = transport_from_conf(conf)
@@ -122,6 +123,9 @@ def run(conf: Any, command: str, out: Any) -> None:
         auth = ServiceAuth(conf)
     network = network_client.from_conf(conf, transport, auth=auth) if command != "scheduler" else None
     images = image_client.from_conf(conf, auth=auth) if command == "compute" else None
+    # a host attaches volumes only through the block-storage API (it opens no database)
+    volumes = volume_client.from_conf(conf, auth=auth) if command == "compute" and \
+        conf.volume_client.mode == "rest" else None
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -134,7 +138,7 @@ def run(conf: Any, command: str, out: Any) -> None:
             started.append(start_scheduler(conf, db, transport))
             what = f"scheduler on {conf.host}"
         else:
-            started.append(start_hosts(conf, transport, network, images, stopping=stopping))
+            started.append(start_hosts(conf, transport, network, images, stopping=stopping, volumes=volumes))
             names = host_names(conf)
             what = f"compute host {names[0]}" if len(names) == 1 else f"{len(names)} compute hosts " \
                    f"({names[0]} .. {names[-1]})"
@@ -143,7 +147,7 @@ def run(conf: Any, command: str, out: Any) -> None:
     finally:
         for part in reversed(started):
             part.stop()
-        for client in (network, images):
+        for client in (network, images, volumes):
             if client is not None:
                 client.close()
         if auth is not None:

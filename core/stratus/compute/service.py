@@ -18,13 +18,14 @@ LOG = logging.getLogger(__name__)
 
 class ComputeService:
     def __init__(self, conf: Any, db: Database | None = None, transport: Any = None,
-                 network: Any = None, images: Any = None, projects: Any = None) -> None:
-        """``network``, ``images`` and ``projects``: the other services' clients (NetworkClient,
-        ImageClient, identity's Projects; without ``projects`` named projects are not checked)."""
+                 network: Any = None, images: Any = None, projects: Any = None, volumes: Any = None) -> None:
+        """``network``, ``images``, ``projects`` and ``volumes``: the other services' clients
+        (NetworkClient, ImageClient, identity's Projects, VolumeClient; without ``projects`` named
+        projects are not checked, without ``volumes`` nothing is attached)."""
         self.conf = conf
         self.projects = projects
         self.db = db or Database.for_service(conf, "compute")
-        self.transport, self.network, self.images = transport, network, images
+        self.transport, self.network, self.images, self.volumes = transport, network, images, volumes
         self.services_db = Database.for_service(conf, "servicegroup")
         self.registry = registry_from_conf(conf, self.services_db)
         self._clients: dict[str, RPCClient] = {}
@@ -62,7 +63,7 @@ class ComputeService:
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
-        for other in (self.network, self.images):
+        for other in (self.network, self.images, self.volumes):
             if other is not None:
                 other.close()
         self.services_db.dispose()

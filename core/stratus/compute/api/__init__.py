@@ -40,6 +40,7 @@ from stratus.compute.api import (
     topology,
     usage,
     usage_audit,
+    volume_attachments,
 )
 
 SPEC = ServiceSpec("compute", "/compute", "compute", ErrorStyle.COMPUTE, "x-compute-request-id")
@@ -132,6 +133,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
                       methods=("GET", "POST"))
         app.add_route("/v2.1/servers/{server_id}/os-interface/{port_id}", interfaces.Interfaces(deps, policy),
                       methods=("GET", "DELETE"))
+        app.add_route("/v2.1/servers/{server_id}/os-volume_attachments",
+                      volume_attachments.VolumeAttachments(deps, policy), methods=("GET", "POST"))
+        app.add_route("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
+                      volume_attachments.VolumeAttachments(deps, policy), methods=("GET", "DELETE"))
         app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))

@@ -95,7 +95,7 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
 #: before anything is cast, instead of a task left on the server)
 NEEDS = {"pause": "PAUSE", "unpause": "PAUSE", "suspend": "SUSPEND", "resume": "SUSPEND", "resize": "RESIZE",
          "migrate": "RESIZE", "createImage": "SNAPSHOT", "createBackup": "SNAPSHOT",
-         "os-getConsoleOutput": "CONSOLE_LOG"}
+         "os-getConsoleOutput": "CONSOLE_LOG", "attach_volume": "VOLUME_ATTACH", "detach_volume": "VOLUME_ATTACH"}
 
 
 class NotImplementedByHypervisor(StratusError):

@@ -1,0 +1,133 @@
+"""Volumes attached to servers, as `openstack server add volume` and openstacksdk's
+``create_volume_attachment`` do it: through block storage's attachments, into the fake
+hypervisor's guest, and back out; a deleted server gives its volumes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.functional.accounts import connect, member_of_new_project
+from tests.functional.conftest import start_cloud
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    server = start_cloud(tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def conn(cloud):
+    connection = connect(cloud.clouds_yaml)
+    yield connection
+    connection.close()
+
+
+def boot(conn, name):
+    image = conn.image.find_image("tiny")
+    flavor = conn.compute.find_flavor("m1.tiny")
+    network = conn.network.find_network("private")
+    server = conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id,
+                                        networks=[{"uuid": network.id}] if network is not None else "none")
+    return conn.compute.wait_for_server(server, wait=60, interval=0.2)
+
+
+def volume_status(conn, volume_id, status, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        volume = conn.block_storage.get_volume(volume_id)
+        if volume.status == status:
+            return volume
+        assert time.monotonic() < deadline, f"volume {volume_id} is {volume.status}, not {status}"
+        time.sleep(0.1)
+
+
+def guest_volumes(cloud, server_id):
+    """What the fake hypervisor presents to the guest (its state file)."""
+    for path in (cloud.data_dir / "fake-hypervisor").rglob(f"*{server_id}*"):
+        if path.is_file():
+            return json.loads(path.read_text()).get("volumes", {})
+    raise AssertionError(f"no fake guest for {server_id}")
+
+
+def test_a_volume_is_attached_into_the_guest_and_detached(cloud, conn):
+    server = boot(conn, "with-volume")
+    volume = volume_status(conn, conn.block_storage.create_volume(size=1, name="data").id, "available")
+    attachment = conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    assert attachment.device == "/dev/vdb" and attachment.volume_id == volume.id
+    volume = volume_status(conn, volume.id, "in-use")
+    assert volume.attachments[0]["server_id"] == server.id
+    presented = guest_volumes(cloud, server.id)[volume.id]
+    assert presented["device_name"] == "/dev/vdb" and presented["driver_volume_type"] == "file"
+    assert os.path.exists(presented["connection_info"]["data"]["path"])
+    listed = list(conn.compute.volume_attachments(server))
+    assert [a.volume_id for a in listed] == [volume.id]
+
+    again = requests.post(f"{cloud.base_url}/compute/v2.1/servers/{server.id}/os-volume_attachments",
+                          headers={"X-Auth-Token": conn.session.get_token()},
+                          json={"volumeAttachment": {"volumeId": volume.id}}, timeout=30)
+    assert again.status_code == 400
+    refused = requests.delete(f"{cloud.base_url}/volume/v3/{conn.current_project_id}/volumes/{volume.id}",
+                              headers={"X-Auth-Token": conn.session.get_token()}, timeout=30)
+    assert refused.status_code == 400  # attached: not deleted
+
+    conn.compute.delete_volume_attachment(server, volume.id)
+    volume_status(conn, volume.id, "available")
+    assert guest_volumes(cloud, server.id) == {}
+    assert list(conn.compute.volume_attachments(server)) == []
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    conn.block_storage.delete_volume(volume)
+
+
+def test_deleting_a_server_gives_its_volumes_back(cloud, conn):
+    server = boot(conn, "doomed")
+    kept = volume_status(conn, conn.block_storage.create_volume(size=1).id, "available")
+    conn.compute.create_volume_attachment(server, volume_id=kept.id)
+    volume_status(conn, kept.id, "in-use")
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    volume = volume_status(conn, kept.id, "available")
+    assert volume.attachments == []
+    conn.block_storage.delete_volume(volume)
+
+
+def test_another_projects_volume_cannot_be_attached(cloud, conn):
+    _, member = member_of_new_project(conn, "volume-thief")
+    try:
+        server = boot(member, "thief")
+        volume = volume_status(conn, conn.block_storage.create_volume(size=1).id, "available")
+        answer = requests.post(f"{cloud.base_url}/compute/v2.1/servers/{server.id}/os-volume_attachments",
+                               headers={"X-Auth-Token": member.session.get_token()},
+                               json={"volumeAttachment": {"volumeId": volume.id}}, timeout=30)
+        assert answer.status_code == 404
+        assert conn.block_storage.get_volume(volume).status == "available"
+        member.compute.delete_server(server)
+        member.compute.wait_for_delete(server, wait=60)
+        conn.block_storage.delete_volume(volume)
+    finally:
+        member.close()
+
+
+def test_the_openstack_cli_adds_and_removes_a_volume(cloud, conn):
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=cloud.clouds_yaml, OS_CLOUD="stratus")
+    server = boot(conn, "cli-server")
+    volume = volume_status(conn, conn.block_storage.create_volume(size=1, name="cli-data").id, "available")
+    for command in (["server", "add", "volume", server.id, volume.id],):
+        done = subprocess.run(["openstack", *command], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    volume_status(conn, volume.id, "in-use")
+    done = subprocess.run(["openstack", "server", "remove", "volume", server.id, volume.id], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    volume_status(conn, volume.id, "available")
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    conn.block_storage.delete_volume(volume)

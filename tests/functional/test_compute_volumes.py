@@ -69,6 +69,7 @@ def test_a_volume_is_attached_into_the_guest_and_detached(cloud, conn):
     assert os.path.exists(presented["connection_info"]["data"]["path"])
     listed = list(conn.compute.volume_attachments(server))
     assert [a.volume_id for a in listed] == [volume.id]
+    assert [v["id"] for v in conn.compute.get_server(server).attached_volumes] == [volume.id]
 
     again = requests.post(f"{cloud.base_url}/compute/v2.1/servers/{server.id}/os-volume_attachments",
                           headers={"X-Auth-Token": conn.session.get_token()},

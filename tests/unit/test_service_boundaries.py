@@ -132,7 +132,8 @@ def test_a_compute_api_in_rest_mode_loads_no_other_service(tmp_path):
         app = composite.build(deps)
         print(sorted(app.apps))
         print(sorted(m for m in sys.modules if m.split(".")[:2] in (["stratus", "identity"], ["stratus", "image"],
-                     ["stratus", "network"], ["stratus", "volume"]) and m.split(".")[2:3] != ["client"] and m.count(".") > 1))
+                     ["stratus", "network"], ["stratus", "volume"])
+                     and m.split(".")[2:3] != ["client"] and m.count(".") > 1))
         close_deps(deps)
         """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -192,7 +192,11 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, *, 
             "OS-SRV-USG:launched_at": row.launched_at.isoformat() if row.launched_at else None,
             "OS-SRV-USG:terminated_at": row.terminated_at.isoformat() if row.terminated_at else None,
             "OS-EXT-STS:task_state": row.task_state, "OS-EXT-STS:vm_state": row.vm_state,
-            "OS-EXT-STS:power_state": row.power_state, "os-extended-volumes:volumes_attached": [],
+            "OS-EXT-STS:power_state": row.power_state,
+            "os-extended-volumes:volumes_attached": [
+                {"id": b["volume_id"], **({"delete_on_termination": bool(b.get("delete_on_termination"))}
+                                          if at_least(req, "2.3") else {})}
+                for b in row.block_device_mapping or [] if b.get("destination_type") == "volume"],
         })
         if row.security_groups:  # the groups on its ports; none, no key (as Nova)
             body["security_groups"] = [{"name": name} for name in row.security_groups]

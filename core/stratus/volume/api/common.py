@@ -109,7 +109,7 @@ def sorting(req: falcon.Request, sortable: dict[str, Any]) -> list[tuple[str, bo
         wanted.append((req.get_param("sort_key"), req.get_param("sort_dir") or "desc"))
     result = []
     for key, direction in wanted:
-        key = "name" if key == "display_name" and "display_name" in sortable else key
+        key = "name" if key == "display_name" and "display_name" not in sortable else key
         if key not in sortable:
             raise Invalid(f"Invalid input received: Invalid sort key {key!r}")
         if direction.lower() not in ("asc", "desc"):

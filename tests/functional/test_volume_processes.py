@@ -119,3 +119,57 @@ def test_volumes_are_placed_on_storage_hosts_that_are_up(tmp_path, pg_url, rabbi
     finally:
         for server in reversed(started):
             assert server.stop() == 0, server.text
+
+
+@pytest.mark.postgresql
+@pytest.mark.rabbitmq
+def test_a_compute_host_attaches_a_volume_through_the_block_storage_api(tmp_path, pg_url, rabbit_vhost_url):
+    """The host holds no database: it exports, plugs and completes the attachment over REST."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    common = (f"[DEFAULT]\nstate_path = {tmp_path}\n[messaging]\ntransport_url = {rabbit_vhost_url}\n"
+              "[service]\nreport_interval = 1\nservice_down_time = 4\n")
+    conf = tmp_path / "stratus.conf"
+    conf.write_text(f"{common}[database]\nconnection = {pg_url}\n[api]\nworkers = 2\nport = {port}\n")
+    host_conf = tmp_path / "host.conf"
+    host_conf.write_text(
+        f"{common}[image_client]\nmode = rest\n[network_client]\nmode = rest\n[volume_client]\nmode = rest\n"
+        f"[service_credentials]\nauth_type = password\nauth_url = {base}/identity\nusername = admin\n"
+        "password = pw\nproject_name = admin\nuser_domain_name = Default\nproject_domain_name = Default\n")
+    for command in (("manage", "token-keys", "setup"), ("manage", "db", "sync"),
+                    ("manage", "bootstrap", "--password", "pw", "--public-url", base)):
+        done = run("--config-file", str(conf), *command)
+        assert done.returncode == 0, done.stderr
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump({"clouds": {"stratus": {
+        "auth": {"auth_url": f"{base}/identity", "username": "admin", "password": "pw", "project_name": "admin",
+                 "user_domain_name": "Default", "project_domain_name": "Default"},
+        "region_name": "RegionOne", "identity_api_version": 3}}}))
+    started = []
+    try:
+        started.append(Server("--config-file", str(conf), "api"))
+        for command in ("volume-scheduler", "volume", "scheduler", "conductor"):
+            started.append(Server("--config-file", str(conf), command, ready=SERVING))
+        started.append(Server("--config-file", str(host_conf), "compute", "--host", "cn1", ready=SERVING))
+        conn = connect(str(tmp_path / "clouds.yaml"))
+        image = conn.image.create_image(name="img", disk_format="raw", container_format="bare",
+                                        data=b"\1" * 65536, visibility="public")
+        net = conn.network.create_network(name="net")
+        conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.9.0.0/24")
+        flavor = conn.compute.create_flavor(name="small", ram=128, vcpus=1, disk=1)
+        server = conn.compute.wait_for_server(conn.compute.create_server(
+            name="vm", image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}]), wait=90, interval=0.3)
+        volume = wait_for(conn, conn.block_storage.create_volume(size=1).id, "available")
+        attachment = conn.compute.create_volume_attachment(server, volume_id=volume.id)
+        volume = wait_for(conn, volume.id, "in-use")
+        (attached,) = volume.attachments
+        assert attached["server_id"] == server.id and attached["host_name"] == "cn1"
+        assert attachment.device == "/dev/vdb"
+        conn.compute.delete_volume_attachment(server, volume.id)
+        wait_for(conn, volume.id, "available")
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=60)
+        conn.block_storage.delete_volume(volume)
+        assert not list(tmp_path.glob("*.sqlite"))  # nobody fell back to a database of its own
+    finally:
+        for server in reversed(started):
+            assert server.stop() == 0, server.text

@@ -70,7 +70,7 @@ class Attachments:
         attachment_id = str(uuid.uuid4())
         with self.db.transaction() as session:
             volume = session.scalars(sa.select(models.Volume).where(models.Volume.id == volume_id)
-                                     .with_for_update()).first()
+                                     .with_for_update(of=models.Volume)).first()
             if volume is None or not (ctx.is_admin or volume.project_id == ctx.project_id):
                 raise NotFound(f"Volume {volume_id} could not be found.")
             held = [a for a in volume.attachments if a.attach_status in HOLDING]

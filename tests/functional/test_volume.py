@@ -338,3 +338,38 @@ def test_a_qcow2_image_becomes_a_raw_volume(cloud, conn, tmp_path):
         assert f.read(len(data)) == data
     conn.block_storage.delete_volume(volume)
     wait_gone(conn, volume.id)
+
+
+def test_a_volume_uploaded_to_an_image_carries_its_bytes(cloud, conn):
+    import shutil
+
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    image = conn.image.create_image(name="round-trip", disk_format="raw", container_format="bare", data=data)
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, image_id=image.id))
+    answer = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={
+        "os-volume_upload_image": {"image_name": "from-volume", "disk_format": "raw"}})
+    assert answer.status_code == 202, answer.text
+    uploaded = answer.json()["os-volume_upload_image"]
+    assert uploaded["status"] == "uploading" and uploaded["image_name"] == "from-volume"
+    wait_status(conn, volume)
+    made = conn.image.wait_for_status(conn.image.get_image(uploaded["image_id"]), status="active", interval=0.2,
+                                      wait=60)
+    assert made.size == 1024 ** 3 and made.min_disk == 1
+    body = conn.image.download_image(made, stream=True)
+    head = body.raw.read(len(data))
+    assert head == data
+    body.close()
+    refused = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={
+        "os-volume_upload_image": {"image_name": "x", "disk_format": "floppy"}})
+    assert refused.status_code == 400 and "disk-format" in refused.json()["badRequest"]["message"]
+    if shutil.which("qemu-img"):
+        answer = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={
+            "os-volume_upload_image": {"image_name": "as-qcow2", "disk_format": "qcow2"}})
+        wait_status(conn, volume)
+        qcow2 = conn.image.wait_for_status(conn.image.get_image(answer.json()["os-volume_upload_image"]["image_id"]),
+                                           status="active", interval=0.2, wait=60)
+        assert qcow2.disk_format == "qcow2" and qcow2.size < 1024 ** 3  # qcow2 keeps only what was written
+        conn.image.delete_image(qcow2)
+    conn.image.delete_image(made)
+    conn.block_storage.delete_volume(volume)
+    wait_gone(conn, volume.id)

@@ -10,6 +10,7 @@ service registry so ``os-services`` and the scheduler see whether it is up.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -256,6 +257,37 @@ class VolumeManager:
             return
         self._set(volume_id, status=states.IN_USE if attached else states.AVAILABLE, size=new_size, error=None)
 
+    def upload_to_image(self, context: Any, volume_id: str, image_id: str, disk_format: str,
+                        previous: str = states.AVAILABLE) -> None:
+        """Copy the volume into the queued image (converted from raw with ``qemu-img`` for other
+        formats); the volume goes back to ``previous``. A failure deletes the image and says why
+        on the volume."""
+        with self.db.reading() as session:
+            volume = session.get(models.Volume, volume_id)
+            if volume is None or volume.status != states.UPLOADING:
+                return
+            spec = volume_spec(volume)
+        try:
+            if self.images is None:
+                raise BackendUnavailable("this volume service reaches no image service")
+            workdir = os.path.join(self.conf.state_path, "volume-images")
+            os.makedirs(workdir, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+                path = os.path.join(scratch, "volume")
+                with open(path, "wb") as out:
+                    for chunk in self.driver.copy_volume_to_image(spec):
+                        out.write(chunk)
+                if disk_format not in ("raw", "iso"):
+                    path = _convert(path, "raw", disk_format, os.path.join(scratch, "image"))
+                self.images.upload(image_id, path, disk_format)
+        except Exception as exc:
+            LOG.warning("volume %s could not be uploaded to image %s: %s", volume_id, image_id, _reason(exc))
+            with contextlib.suppress(Exception):
+                self.images.delete(image_id)
+            self._set(volume_id, status=previous, error=f"upload to image {image_id} failed: {_reason(exc)}")
+            return
+        self._set(volume_id, status=previous, error=None)
+
     def revert_to_snapshot(self, context: Any, volume_id: str, snapshot_id: str) -> None:
         """The volume holds its snapshot's data again: both ``available``; on failure the volume
         is ``error`` (the backend leaves it as it was) and the snapshot ``available``."""
@@ -335,18 +367,24 @@ class VolumeManager:
 
 
 def _to_raw(path: str, disk_format: str, target: str) -> str:
-    """The image at ``path`` converted to raw at ``target``.
+    """The image at ``path`` converted to raw at ``target``."""
+    return _convert(path, disk_format, "raw", target)
+
+
+def _convert(path: str, source: str, wanted: str, target: str) -> str:
+    """The disk at ``path`` (format ``source``) written as ``wanted`` at ``target``.
 
     :raises MissingDependency: ``qemu-img`` is not installed.
-    :raises Invalid: it cannot read the image as ``disk_format``."""
+    :raises Invalid: it cannot read the disk as ``source`` or write ``wanted``."""
     qemu_img = shutil.which("qemu-img")
     if qemu_img is None:
-        raise MissingDependency(f"a {disk_format} image needs qemu-img to become a volume: install it (Debian: "
-                                "qemu-utils)")
-    done = subprocess.run([qemu_img, "convert", "-f", disk_format, "-O", "raw", path, target],
+        raise MissingDependency(f"converting {source} to {wanted} needs qemu-img: install it (Debian: qemu-utils)")
+    formats = {"vhd": "vpc", "vhdx": "vhdx", "vmdk": "vmdk", "vdi": "vdi", "qcow2": "qcow2", "raw": "raw"}
+    done = subprocess.run([qemu_img, "convert", "-f", formats.get(source, source), "-O",
+                           formats.get(wanted, wanted), path, target],
                           capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
-        raise Invalid(f"the image is not a readable {disk_format} image: {done.stderr.strip()[:300]}")
+        raise Invalid(f"qemu-img could not convert {source} to {wanted}: {done.stderr.strip()[:300]}")
     return target
 
 

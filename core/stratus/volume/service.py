@@ -258,6 +258,55 @@ class VolumeService:
             server = volume.backend_host
         self.volumes.cast(ctx, "extend_volume", server=server, volume_id=volume_id, new_size=new_size)
 
+    def upload_to_image(self, ctx: Any, volume_id: str, request: dict[str, Any], force: bool = False) -> dict[str, Any]:
+        """Start copying the volume into a new image (``uploading``); the image's id and attributes.
+
+        ``request``: image_name, disk_format, container_format, visibility, protected.
+
+        :raises Invalid: not available (in-use needs ``force``), or a format the image service
+            refuses. :raises PayloadTooLarge: the project's image quota."""
+        if self.images is None:
+            raise Invalid("Invalid input received: this block-storage service reaches no image service")
+        allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+        with self.db.reading() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status not in allowed:
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be "
+                              f"{'available or in-use' if force else 'available'} to upload it to an image, but "
+                              f"current status is: {volume.status}.")
+            properties = {m.key: m.value for m in volume.image_metadata_items
+                          if m.key not in ("image_id", "image_name", "checksum", "size", "container_format",
+                                           "disk_format", "min_disk", "min_ram")}
+            state = {"name": request["image_name"], "disk_format": request["disk_format"],
+                     "container_format": request["container_format"], "min_disk": volume.size,
+                     "visibility": request.get("visibility", "private"), "protected": request.get("protected", False),
+                     **{k: v for k, v in properties.items() if isinstance(v, str)}}
+            project_id, previous = volume.project_id, volume.status
+        # the image is made outside the volume's transaction: in one process both may share a database
+        image_id = self.images.create_snapshot(project_id, state)
+        with self.db.transaction() as session:
+            taken = session.execute(sa.update(models.Volume).where(
+                models.Volume.id == volume_id, models.Volume.status == previous).values(
+                status=states.UPLOADING, updated_at=utcnow())).rowcount
+            volume = session.get(models.Volume, volume_id)
+            if taken:
+                server = volume.backend_host
+                answer = {"id": volume_id, "updated_at": volume.updated_at, "status": states.UPLOADING,
+                          "display_description": volume.description, "size": volume.size,
+                          "volume_type": {"id": volume.volume_type.id, "name": volume.volume_type.name,
+                                          "description": volume.volume_type.description,
+                                          "is_public": volume.volume_type.is_public,
+                                          "extra_specs": volume.volume_type.specs},
+                          "image_id": image_id, "container_format": request["container_format"],
+                          "disk_format": request["disk_format"], "image_name": request["image_name"],
+                          "visibility": state["visibility"], "protected": state["protected"]}
+        if not taken:
+            self.images.delete(image_id)
+            raise Invalid(f"Invalid volume: Volume {volume_id} changed status while its upload was asked.")
+        self.volumes.cast(ctx, "upload_to_image", server=server, volume_id=volume_id, image_id=image_id,
+                          disk_format=request["disk_format"], previous=previous)
+        return answer
+
     def revert(self, ctx: Any, volume_id: str, snapshot_id: str) -> None:
         """Start bringing the volume back to its latest snapshot (``reverting``/``restoring``).
 

@@ -416,6 +416,7 @@ class VolumeAction:
                    "os-force_detach": self._force_detach, "os-set_image_metadata": self._set_image_metadata,
                    "os-unset_image_metadata": self._unset_image_metadata,
                    "os-show_image_metadata": self._show_image_metadata,
+                   "os-volume_upload_image": self._upload_image,
                    **({"revert": self._revert} if at_least(req, "3.40") else {})}.get(name)
         if handler is None:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
@@ -523,6 +524,34 @@ class VolumeAction:
                 args: dict[str, Any]) -> None:
         enforce(req, self.policy, "volume_extension:volume_actions:detach", {"project_id": project})
         self.service.detach(context(req), volume_id, args.get("attachment_id"))
+        resp.status = 202
+
+    def _upload_image(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                      args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_actions:upload_image", {"project_id": project})
+        name = args.get("image_name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise Invalid("Invalid input for field/attribute os-volume_upload_image. 'image_name' is a required "
+                          "property of at most 255 characters")
+        disk_format = args.get("disk_format", "raw")
+        if disk_format not in ("raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx"):
+            raise Invalid(f"Invalid input received: Invalid disk-format '{disk_format}' is specified. Allowed "
+                          "disk-formats are raw, qcow2, vmdk, vdi, vhd, vhdx.")
+        request = {"image_name": name, "disk_format": disk_format,
+                   "container_format": args.get("container_format", "bare")}
+        if at_least(req, "3.1"):
+            if "visibility" in args:
+                if args["visibility"] not in ("public", "private", "community", "shared"):
+                    raise Invalid(f"Invalid input received: visibility {args['visibility']!r}")
+                if args["visibility"] == "public":
+                    enforce(req, self.policy, "volume_extension:volume_actions:upload_public", {"project_id": project})
+                request["visibility"] = args["visibility"]
+            if "protected" in args:
+                request["protected"] = boolean("protected", args["protected"])
+        answer = self.service.upload_to_image(context(req), volume_id, request,
+                                              force=boolean("force", args.get("force", False)))
+        answer["updated_at"] = isotime(answer["updated_at"])
+        resp.media = {"os-volume_upload_image": answer}
         resp.status = 202
 
     def _image_metadata(self, volume_id: str, change: Any = None) -> dict[str, str]:

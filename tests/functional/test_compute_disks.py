@@ -50,9 +50,11 @@ def test_a_root_from_the_mapping_with_ephemeral_and_swap_disks(conn, cloud, flav
 
 @pytest.mark.parametrize(("mapping", "extra", "words"), [
     ([{"source_type": "volume", "destination_type": "volume", "uuid": "v", "boot_index": 0}], {},
-     "no block storage service yet"),
-    ([{"source_type": "image", "destination_type": "volume", "uuid": "{image}", "boot_index": 0,
-       "volume_size": 1}], {}, "no block storage service yet"),
+     "failed to get volume v"),
+    ([{"source_type": "image", "destination_type": "volume", "uuid": "{image}", "boot_index": 0}], {},
+     "needs a volume_size"),
+    ([{"source_type": "snapshot", "destination_type": "local", "uuid": "s", "boot_index": 0}], {},
+     "can only be mapped to a volume"),
     ([{"source_type": "blank", "destination_type": "local", "volume_size": 3}], {},
      "Ephemeral disks requested are larger than the instance type allows"),
     ([{"source_type": "blank", "destination_type": "local", "volume_size": 2},
@@ -72,7 +74,7 @@ def test_a_root_from_the_mapping_with_ephemeral_and_swap_disks(conn, cloud, flav
      "'tag' was unexpected"),
     ([{"source_type": "floppy", "destination_type": "local"}], {"imageRef": "{image}"}, "source_type"),
     ([], {"block_device_mapping": [{"volume_id": "v", "device_name": "vda"}], "imageRef": "{image}"},
-     "no block storage service yet"),
+     "legacy block_device_mapping is not supported"),
     ([{"source_type": "blank", "destination_type": "local", "volume_size": 1}], {},
      "Missing imageRef attribute"),
 ])

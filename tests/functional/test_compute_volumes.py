@@ -18,7 +18,7 @@ from tests.functional.conftest import start_cloud
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
-    server = start_cloud(tmp_path_factory)
+    server = start_cloud(tmp_path_factory, "[compute]\nblock_device_allocate_retries_interval = 0.2\n")
     yield server
     server.stop()
 
@@ -132,3 +132,74 @@ def test_the_openstack_cli_adds_and_removes_a_volume(cloud, conn):
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=60)
     conn.block_storage.delete_volume(volume)
+
+
+def nova(cloud, conn, body):
+    return requests.post(f"{cloud.base_url}/compute/v2.1/servers", json={"server": body}, timeout=60,
+                         headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.67"})
+
+
+def server_body(conn, name, mapping, **extra):
+    return {"name": name, "flavorRef": conn.compute.find_flavor("m1.tiny").id, "networks": "none",
+            "block_device_mapping_v2": mapping, **extra}
+
+
+def wait_active(conn, server_id):
+    return conn.compute.wait_for_server(conn.compute.get_server(server_id), wait=60, interval=0.2)
+
+
+def test_a_server_boots_from_a_volume_made_from_an_image_and_takes_it_along(cloud, conn):
+    image = conn.image.find_image("tiny")
+    answer = nova(cloud, conn, server_body(conn, "bfv", [
+        {"boot_index": 0, "source_type": "image", "destination_type": "volume", "uuid": image.id,
+         "volume_size": 1, "delete_on_termination": True}]))
+    assert answer.status_code == 202, answer.text
+    server = wait_active(conn, answer.json()["server"]["id"])
+    assert not server.image or not server.image.get("id")  # volume-backed: no image of its own
+    (attached,) = server.attached_volumes
+    volume = conn.block_storage.get_volume(attached["id"])
+    assert volume.status == "in-use" and volume.is_bootable and volume.attachments[0]["server_id"] == server.id
+    assert volume.volume_image_metadata["image_id"] == image.id
+    assert guest_volumes(cloud, server.id)[volume.id]["device_name"] == "/dev/vda"
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    deadline = time.monotonic() + 30
+    while conn.block_storage.find_volume(volume.id, ignore_missing=True) is not None:
+        assert time.monotonic() < deadline, "the delete_on_termination volume stayed"
+        time.sleep(0.2)
+
+
+def test_a_server_boots_from_its_own_volume_with_a_blank_one_beside_and_leaves_them(cloud, conn):
+    image = conn.image.find_image("tiny")
+    root = volume_status(conn, conn.block_storage.create_volume(size=1, image_id=image.id).id, "available")
+    answer = nova(cloud, conn, server_body(conn, "own-volume", [
+        {"boot_index": 0, "source_type": "volume", "destination_type": "volume", "uuid": root.id},
+        {"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": -1}]))
+    assert answer.status_code == 202, answer.text
+    server = wait_active(conn, answer.json()["server"]["id"])
+    ids = {v["id"] for v in server.attached_volumes}
+    assert root.id in ids and len(ids) == 2
+    devices = {v: d["device_name"] for v, d in guest_volumes(cloud, server.id).items()}
+    assert devices[root.id] == "/dev/vda" and set(devices.values()) == {"/dev/vda", "/dev/vdb"}
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    for volume_id in ids:
+        volume_status(conn, volume_id, "available")
+        conn.block_storage.delete_volume(volume_id)
+
+
+@pytest.mark.parametrize(("mapping", "extra", "words"), [
+    ([{"boot_index": 0, "source_type": "volume", "destination_type": "volume",
+       "uuid": "00000000-0000-4000-8000-000000000000"}], {}, "failed to get volume"),
+    ([{"boot_index": 0, "source_type": "image", "destination_type": "volume", "uuid": "{image}"}], {},
+     "needs a volume_size"),
+    ([{"boot_index": 0, "source_type": "image", "destination_type": "volume", "uuid": "{image}",
+       "volume_size": 1}], {"min_count": 2}, "one per request"),
+])
+def test_bad_volume_mappings_are_refused_and_leave_no_volume(cloud, conn, mapping, extra, words):
+    image = conn.image.find_image("tiny")
+    mapping = [{k: (image.id if v == "{image}" else v) for k, v in m.items()} for m in mapping]
+    before = {v.id for v in conn.block_storage.volumes()}
+    answer = nova(cloud, conn, server_body(conn, "refused", mapping, **extra))
+    assert answer.status_code == 400 and words in answer.json()["badRequest"]["message"], answer.text
+    assert {v.id for v in conn.block_storage.volumes()} == before

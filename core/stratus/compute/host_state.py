@@ -30,7 +30,7 @@ Instance, Migration = models.Instance, models.Migration
 OPERATIONS: frozenset[str] = frozenset({
     "instance", "update", "fault", "finish_delete", "record_action", "event_start", "event_finish", "begin",
     "start_build", "reschedule", "untry_host", "take_power_update", "add_network_info", "remove_network_info",
-    "add_block_device", "remove_block_device",
+    "add_block_device", "remove_block_device", "set_block_devices",
     "requested_ports", "busy", "settled", "migration", "moves", "migration_step", "resize_failed", "resized",
     "disk_sent", "clear_disk_location", "moved_back", "confirm_started", "confirmed", "reverted_here",
     "revert_finished", "images_in_use", "deleted_guests", "reclaimable", "report_nodes", "heartbeat",
@@ -239,6 +239,12 @@ class HostState:
             row = session.get(Instance, uuid, options=LAZY)
             if row is not None:
                 row.block_device_mapping, row.updated_at = [*(row.block_device_mapping or []), entry], utcnow()
+
+    def set_block_devices(self, context: Any, uuid: str, entries: list[dict[str, Any]]) -> None:
+        with self.db.transaction() as session:
+            row = session.get(Instance, uuid, options=LAZY)
+            if row is not None:
+                row.block_device_mapping, row.updated_at = entries, utcnow()
 
     def remove_block_device(self, context: Any, uuid: str, volume_id: str) -> None:
         with self.db.transaction() as session:

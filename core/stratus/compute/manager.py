@@ -435,29 +435,95 @@ class ComputeManager(Resizing, Disks, Reconciling):
                ending: history.Ending) -> Exception | None:
         metadata = snapshot.pop("metadata")
         attachments: list[dict[str, Any]] = []
+        mapped = [dict(b) for b in snapshot.get("block_device_mapping") or [] if b.get("destination_type") == "volume"]
         try:
             nics = self._ports(snapshot, attachments)
             self._wait_for_plug(instance_uuid, attachments)
-            # no volumes to map yet (block storage will map them under task block_device_mapping
-            # here); the image is fetched while spawning, as Nova's drivers do
-            if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.SPAWNING,
-                             network_info=attachments):
-                return self._abandon(instance_uuid, attachments)  # deleted meanwhile
+            before = states.NETWORKING
+            if mapped:  # the volumes, under Nova's task: made available, exported here, then plugged
+                if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.BLOCK_DEVICE_MAPPING,
+                                 network_info=attachments):
+                    return self._abandon(instance_uuid, attachments, mapped)
+                before = states.BLOCK_DEVICE_MAPPING
+            devices = self._map_volumes(snapshot, mapped)
+            # the image is fetched while spawning, as Nova's drivers do
+            if not self._set(instance_uuid, expect=before, task_state=states.SPAWNING, network_info=attachments):
+                return self._abandon(instance_uuid, attachments, mapped)  # deleted meanwhile
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
             drive = self.config_drive({**snapshot, "network_info": attachments}, metadata)
-            self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, [])
+            self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, devices)
+            for entry in mapped:
+                self.volumes.complete(entry["attachment_id"])
+            if mapped:
+                self.state.set_block_devices(None, uuid=instance_uuid, entries=[
+                    *[b for b in snapshot.get("block_device_mapping") or [] if b.get("destination_type") != "volume"],
+                    *mapped])
         except Exception as exc:  # any failure: give back everything, then reschedule or fail
             LOG.warning("build of %s on %s failed: %s", instance_uuid, self.host, exc)
             self.driver.destroy(instance_uuid)
             self._release_ports(instance_uuid, attachments)
+            self._unmap_volumes(mapped)
             self._reschedule(context, instance_uuid, exc)
             return exc
         if not self._set(instance_uuid, expect=states.SPAWNING, stamp=("launched_at",), ending=ending,
                          vm_state=states.ACTIVE, task_state=None, power_state=PowerState.RUNNING):
-            return self._abandon(instance_uuid, attachments)
+            return self._abandon(instance_uuid, attachments, mapped)
         return None
 
-    def _abandon(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
+    def _map_volumes(self, instance: dict[str, Any], mapped: list[dict[str, Any]]) -> list[Any]:
+        """Each volume entry made available (waited for), reserved for the server and exported
+        to this host (its ``attachment_id`` and ``device_name`` filled in); what the driver plugs.
+
+        :raises BackendUnavailable: no block storage here, or a volume never became available."""
+        from stratus.interfaces.hypervisor import BlockDevice
+
+        if not mapped:
+            return []
+        if self.volumes is None:
+            raise BackendUnavailable(f"compute host {self.host} reaches no block-storage service")
+        devices = []
+        used = {"vda"}  # the root disk, local or the boot volume
+        letters = iter("bcdefghijklmnopqrstuvwxyz")
+        for entry in sorted(mapped, key=lambda b: (b.get("boot_index") is None, b.get("boot_index") or 0)):
+            self._wait_available(entry["volume_id"])
+            entry["attachment_id"] = self.volumes.reserve(entry["volume_id"], instance["uuid"])
+            info = self.volumes.connect(entry["attachment_id"], self.connector())
+            if entry.get("boot_index") == 0:
+                device = "/dev/vda"
+            else:
+                device = next(f"/dev/vd{c}" for c in letters if f"vd{c}" not in used)
+            used.add(device.rsplit("/", 1)[-1])
+            entry["device_name"] = device
+            devices.append(BlockDevice(entry["volume_id"], device, info["driver_volume_type"], info,
+                                       entry.get("boot_index")))
+        return devices
+
+    def _wait_available(self, volume_id: str) -> None:
+        """Wait for a volume being made for the server (Nova's block_device_allocate_retries)."""
+        import time
+
+        options = self.conf.compute
+        for attempt in range(options.block_device_allocate_retries + 1):
+            info = self.volumes.show(volume_id)
+            if info is None or info.status == "error":
+                raise BackendUnavailable(f"volume {volume_id} of the server could not be made "
+                                         f"({'gone' if info is None else 'error'})")
+            if info.status == "available":
+                return
+            if attempt < options.block_device_allocate_retries:
+                time.sleep(options.block_device_allocate_retries_interval)
+        raise BackendUnavailable(f"volume {volume_id} did not become available in time (it is {info.status})")
+
+    def _unmap_volumes(self, mapped: list[dict[str, Any]]) -> None:
+        """End the attachments a failed build made (the volumes stay for the next host)."""
+        for entry in mapped:
+            if entry.get("attachment_id") and self.volumes is not None:
+                with contextlib.suppress(Exception):
+                    self.volumes.detach(entry["attachment_id"])
+                entry["attachment_id"] = None
+
+    def _abandon(self, instance_uuid: str, attachments: list[dict[str, Any]],
+                 mapped: list[dict[str, Any]] | None = None) -> None:
         """A build whose server changed under it: deleted (the API's delete may have found no
         host yet and removed the row, knowing nothing of what this build made), or failed by
         the reaper meanwhile. Destroy the guest and give the ports back; a delete asked for is
@@ -465,6 +531,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
         LOG.info("server %s changed while it was built on %s: cleaning up the build", instance_uuid, self.host)
         self.driver.destroy(instance_uuid)
         self._release_ports(instance_uuid, attachments)
+        self._unmap_volumes(mapped or [])
         self.state.finish_delete(None, uuid=instance_uuid, only_if_deleting=True)
 
     def _ports(self, instance: dict[str, Any], attachments: list[dict[str, Any]]) -> list[NetworkInterface]:

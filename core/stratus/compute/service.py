@@ -60,6 +60,20 @@ class ComputeService:
         if self.network is not None:
             self.network.release(server_id, network_info)
 
+    def release_volumes(self, server_id: str, entries: list[dict[str, Any]]) -> None:
+        """Give back a server's volumes from here (it was never placed, or its host is down):
+        attachments ended, ``delete_on_termination`` volumes deleted."""
+        if self.volumes is None:
+            return
+        for entry in entries:
+            try:
+                if entry.get("attachment_id"):
+                    self.volumes.detach(entry["attachment_id"])
+                if entry.get("delete_on_termination") and entry.get("volume_id"):
+                    self.volumes.delete(entry["volume_id"], force=True)
+            except Exception as exc:  # the server goes anyway; the volume stays for an operator
+                LOG.warning("volume %s of deleted server %s: %s", entry.get("volume_id"), server_id, exc)
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()

@@ -35,6 +35,11 @@ opts = [
     cfg.IntOpt("max_limit", default=1000, min=1,
                help="Most servers one list call returns (Nova's [api] max_limit); a longer list is paged with "
                "servers_links."),
+    cfg.IntOpt("block_device_allocate_retries", default=60, min=0,
+               help="How many times a build checks whether a volume being made for the server is available "
+               "before it gives up (the build is then rescheduled or fails)."),
+    cfg.FloatOpt("block_device_allocate_retries_interval", default=3.0, min=0.1,
+                 help="Seconds between those checks."),
     cfg.IntOpt("max_local_block_devices", default=3, min=-1,
                help="Local disks (root from an image, ephemeral, swap) a server's block device mapping may ask for "
                "(-1: any number)."),

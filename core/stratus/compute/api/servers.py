@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import hashlib
 import ipaddress
@@ -241,6 +242,54 @@ def view(req: falcon.Request, conf: Any, row: Instance, detail: bool = True, *, 
     return body
 
 
+def volumes_for(volumes: Any, ctx: Any, disks: list[dict[str, Any]], count: int, name: str,
+                zone: str | None) -> list[str]:
+    """Check the existing volumes a create maps and start making the others (from an image, a
+    snapshot or blank) in the caller's project; the ids of those made (gone if the create fails).
+    Each entry gets its ``volume_id``.
+
+    :raises Invalid: block storage is absent, several servers would share the volumes, a volume
+        is missing or not available, or making one is refused.
+    """
+    wanted = [d for d in disks if d["destination_type"] == "volume"]
+    if not wanted:
+        return []
+    if volumes is None:
+        raise Invalid("Block Device Mapping is Invalid: this cloud has no block storage to map volumes from.")
+    if count > 1:
+        raise Invalid("Block Device Mapping is Invalid: servers that map volumes are made one per request here.")
+    made: list[str] = []
+    try:
+        for disk in wanted:
+            if disk["source_type"] == "volume":
+                info = volumes.show(disk["uuid"], ctx)
+                if info is None:
+                    raise Invalid(f"Block Device Mapping is Invalid: failed to get volume {disk['uuid']}.")
+                if disk["boot_index"] == 0 and not info.bootable:
+                    raise Invalid(f"Block Device {info.id} is not bootable.")
+                if info.status != "available" and not (info.multiattach and info.status == "in-use"):
+                    raise Invalid(f"Invalid volume: volume {disk['uuid']} status must be available, but it is "
+                                  f"{info.status}.")
+                disk["volume_id"] = info.id
+                continue
+            try:
+                suffix = "boot" if disk["boot_index"] == 0 else "data"
+                disk["volume_id"] = volumes.create(
+                    disk["volume_size"], ctx, name=f"{name}-{suffix}",
+                    image_id=disk["uuid"] if disk["source_type"] == "image" else None,
+                    snapshot_id=disk["uuid"] if disk["source_type"] == "snapshot" else None,
+                    volume_type=disk.get("volume_type"), availability_zone=zone)
+            except NotFound as exc:
+                raise Invalid(f"Block Device Mapping is Invalid: {exc}") from None
+            made.append(disk["volume_id"])
+    except Exception:
+        for volume_id in made:
+            with contextlib.suppress(Exception):
+                volumes.delete(volume_id, force=True)
+        raise
+    return made
+
+
 def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The image id ``ref`` names and its properties, once the caller may boot it with ``flavor``.
 
@@ -248,7 +297,7 @@ def image_for(images: Any, ctx: Any, ref: str, flavor: dict[str, Any]) -> tuple[
     """
     if not ref:
         raise Invalid("Missing imageRef attribute: give imageRef or a block_device_mapping_v2 entry with "
-                      "source_type image and boot_index 0 (booting from a volume is not available yet).")
+                      "boot_index 0 (an image, or a volume to boot from).")
     image_id = _ref(ref)
     if images is None:
         return image_id, {}
@@ -698,7 +747,13 @@ class Servers:
                     raise Invalid(f"Invalid server group {group_id}: it could not be found.")
                 group = {"uuid": row.uuid, "policy": row.policy, "rules": row.rules or {}}
         root, disks = block_devices.parse(req, body, flavor, self.conf.compute.max_local_block_devices)
-        image_ref, image_properties = image_for(self.images, ctx, root or body.get("imageRef", ""), flavor)
+        boot = block_devices.boot_volume(disks)
+        if boot is None:
+            image_ref, image_properties = image_for(self.images, ctx, root or body.get("imageRef", ""), flavor)
+        else:  # a volume-backed server has no image of its own (Nova shows "")
+            image_ref = ""
+            image_properties = image_for(self.images, ctx, boot["uuid"], flavor)[1] \
+                if boot["source_type"] == "image" else {}
         disk_config = disk_config_for(body.get("OS-DCF:diskConfig"), image_ref, image_properties)
         if "user_data" in body:
             try:
@@ -713,15 +768,16 @@ class Servers:
                 self.network.check_security_groups(ctx.project_id, asked)
             except NotFound as exc:
                 raise Invalid(str(exc)) from None
-        created = create_servers(self.compute, ctx, ServerRequest(
-            name=body["name"], flavor=flavor, image_ref=image_ref, min_count=min_count, max_count=max_count,
-            image_properties=image_properties, hostname=requested_hostname(req, body, max_count),
-            key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
-            config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
-            description=body.get("description"), access_ip_v4=body.get("accessIPv4"),
-            access_ip_v6=canonical_ipv6(body.get("accessIPv6")), auto_disk_config=disk_config == "AUTO",
-            requested_networks=requested, security_groups=groups, block_device_mapping=disks, placement=placement,
-            group=group, scheduler_hints=hints, metadata=body.get("metadata", {}), tags=body.get("tags", [])))
+        made_volumes = volumes_for(self.compute.volumes, ctx, disks, max_count, body["name"],
+                                   body.get("availability_zone"))
+        try:
+            created = self._create(ctx, body, flavor, image_ref, image_properties, min_count, max_count, key_data,
+                                   disk_config, requested, groups, disks, placement, group, hints, req)
+        except Exception:
+            for volume_id in made_volumes:  # the server was refused: the volumes made for it go
+                with contextlib.suppress(Exception):
+                    self.compute.volumes.delete(volume_id, force=True)
+            raise
         reservation, ids = created.reservation_id, created.ids
         resp.status = 202
         if str(body.get("return_reservation_id", False)).lower() == "true":
@@ -731,6 +787,20 @@ class Servers:
                                  "OS-DCF:diskConfig": disk_config, "adminPass": body.get("adminPass") or
                                  secrets.token_urlsafe(9),
                                  "security_groups": [{"name": g} for g in groups or ["default"]]}}
+
+    def _create(self, ctx: Any, body: dict[str, Any], flavor: dict[str, Any], image_ref: str,
+                image_properties: dict[str, str], min_count: int, max_count: int, key_data: Any, disk_config: str,
+                requested: Any, groups: list[str], disks: list[dict[str, Any]], placement: dict[str, Any],
+                group: Any, hints: dict[str, Any], req: falcon.Request) -> Any:
+        return create_servers(self.compute, ctx, ServerRequest(
+            name=body["name"], flavor=flavor, image_ref=image_ref, min_count=min_count, max_count=max_count,
+            image_properties=image_properties, hostname=requested_hostname(req, body, max_count),
+            key_name=body.get("key_name"), key_data=key_data, user_data=body.get("user_data"),
+            config_drive=str(body.get("config_drive", False)).lower() in ("true", "1"),
+            description=body.get("description"), access_ip_v4=body.get("accessIPv4"),
+            access_ip_v6=canonical_ipv6(body.get("accessIPv6")), auto_disk_config=disk_config == "AUTO",
+            requested_networks=requested, security_groups=groups, block_device_mapping=disks, placement=placement,
+            group=group, scheduler_hints=hints, metadata=body.get("metadata", {}), tags=body.get("tags", [])))
 
     def _placement(self, req: falcon.Request, session: Any, body: dict[str, Any]) -> dict[str, Any]:
         """Where the request may go: ``availability_zone`` (asked, or ``[compute]
@@ -890,11 +960,14 @@ def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, ru
     with compute.db.transaction() as session:
         row = find(session, req, server_id)
         # read again: a server unplaced a moment ago may have been placed since, its build under way
+        released: list[dict[str, Any]] = []
         if row.host is None or (down and row.host == host):
+            released = [b for b in row.block_device_mapping or [] if b.get("destination_type") == "volume"]
             finish_delete(session, row)  # never placed, its build gave everything back, or its host is down
             target = None
         else:
             row.task_state, row.updated_at = states.DELETING, utcnow()
             target = row.host
+    compute.release_volumes(server_id, released)  # after the transaction: volumes may share its database
     if target is not None:
         compute.rpc(TOPIC).cast(ctx, "terminate_instance", server=target, instance_uuid=server_id)

@@ -61,8 +61,19 @@ class VolumeClient(abc.ABC):
         """Stop the export and drop the attachment. Idempotent."""
 
     @abc.abstractmethod
-    def delete(self, volume_id: str, context: Any = None) -> None:
-        """Delete the volume (a server's ``delete_on_termination`` one). Idempotent."""
+    def create(self, size: int, context: Any = None, *, name: str | None = None, image_id: str | None = None,
+               snapshot_id: str | None = None, volume_type: str | None = None,
+               availability_zone: str | None = None) -> str:
+        """Start making a volume in ``context``'s project (``creating``); its id.
+
+        :raises Invalid: a size too small for its source, an unknown zone or type.
+        :raises NotFound: an unknown image or snapshot. :raises OverLimit: a quota.
+        """
+
+    @abc.abstractmethod
+    def delete(self, volume_id: str, context: Any = None, force: bool = False) -> None:
+        """Delete the volume (a server's ``delete_on_termination`` one). Idempotent. ``force``
+        (as the service): whatever its status, e.g. one still being made for a refused server."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -55,6 +55,15 @@ class RestVolumeClient(VolumeClient):
         with contextlib.suppress(NotFound):
             self._call("DELETE", f"/attachments/{attachment_id}", f"attachment {attachment_id}", context)
 
-    def delete(self, volume_id: str, context: Any = None) -> None:
+    def delete(self, volume_id: str, context: Any = None, force: bool = False) -> None:
         with contextlib.suppress(NotFound):
-            self._call("DELETE", f"/volumes/{volume_id}", f"volume {volume_id}", context)
+            self._call("DELETE", f"/volumes/{volume_id}", f"volume {volume_id}", context,
+                       params={"force": "true"} if force else None)
+
+    def create(self, size: int, context: Any = None, *, name: str | None = None, image_id: str | None = None,
+               snapshot_id: str | None = None, volume_type: str | None = None,
+               availability_zone: str | None = None) -> str:
+        body = {k: v for k, v in {"size": size, "name": name, "imageRef": image_id, "snapshot_id": snapshot_id,
+                                  "volume_type": volume_type, "availability_zone": availability_zone}.items()
+                if v is not None}
+        return self._call("POST", "/volumes", "a new volume", context, json={"volume": body})["volume"]["id"]

@@ -373,3 +373,45 @@ def test_a_volume_uploaded_to_an_image_carries_its_bytes(cloud, conn):
     conn.image.delete_image(made)
     conn.block_storage.delete_volume(volume)
     wait_gone(conn, volume.id)
+
+
+def test_a_volume_is_given_to_another_project_with_its_key_and_snapshots(cloud, conn):
+    project, receiver = member_of_new_project(conn, "volume-receiver")
+    try:
+        volume = wait_status(conn, conn.block_storage.create_volume(size=1, name="gift"))
+        snapshot = conn.block_storage.wait_for_status(conn.block_storage.create_snapshot(volume_id=volume.id),
+                                                      status="available", interval=0.1, wait=30)
+        made = cinder(cloud, conn, "POST", "/os-volume-transfer",
+                      json={"transfer": {"volume_id": volume.id, "name": "for-you"}})
+        assert made.status_code == 202, made.text
+        transfer = made.json()["transfer"]
+        assert len(transfer["auth_key"]) == 16
+        assert conn.block_storage.get_volume(volume).status == "awaiting-transfer"
+        listed = cinder(cloud, conn, "GET", "/os-volume-transfer/detail").json()["transfers"]
+        assert [t["id"] for t in listed] == [transfer["id"]] and "auth_key" not in listed[0]
+        assert cinder(cloud, conn, "DELETE", f"/volumes/{volume.id}",
+                      params={"cascade": "true"}).status_code == 400  # offered: not deleted
+        assert cinder(cloud, receiver, "GET", f"/os-volume-transfer/{transfer['id']}").status_code == 404
+        wrong = cinder(cloud, receiver, "POST", f"/os-volume-transfer/{transfer['id']}/accept",
+                       json={"accept": {"auth_key": "0" * 16}})
+        assert wrong.status_code == 400 and conn.block_storage.get_volume(volume).project_id == conn.current_project_id
+        taken = cinder(cloud, receiver, "POST", f"/os-volume-transfer/{transfer['id']}/accept",
+                       json={"accept": {"auth_key": transfer["auth_key"]}})
+        assert taken.status_code == 202, taken.text
+        assert volume.id not in [v.id for v in conn.block_storage.volumes()]  # no longer the admin project's
+        theirs = receiver.block_storage.get_volume(volume.id)
+        assert theirs.status == "available" and theirs.project_id == project.id
+        assert receiver.block_storage.get_snapshot(snapshot.id).volume_id == volume.id
+        assert cinder(cloud, receiver, "POST", f"/os-volume-transfer/{transfer['id']}/accept",
+                      json={"accept": {"auth_key": transfer["auth_key"]}}).status_code == 404  # used up
+        assert cinder(cloud, receiver, "DELETE", f"/volumes/{volume.id}", params={"cascade": "true"}).status_code == 202
+        wait_gone(receiver, volume.id)
+
+        withdrawn = wait_status(conn, conn.block_storage.create_volume(size=1))
+        offer = cinder(cloud, conn, "POST", "/os-volume-transfer", json={"transfer": {"volume_id": withdrawn.id}})
+        assert cinder(cloud, conn, "DELETE", f"/os-volume-transfer/{offer.json()['transfer']['id']}").status_code == 202
+        assert conn.block_storage.get_volume(withdrawn).status == "available"
+        conn.block_storage.delete_volume(withdrawn)
+        wait_gone(conn, withdrawn.id)
+    finally:
+        receiver.close()

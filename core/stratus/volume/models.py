@@ -192,6 +192,22 @@ class Pool(Base):
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
 
 
+class Transfer(Base):
+    """An offer of a volume to whichever project presents its key (``os-volume-transfer``)."""
+
+    __tablename__ = "volume_transfers"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(sa.ForeignKey("volumes.id", ondelete="CASCADE"), unique=True)
+    #: the giving project (the volume's, until accepted)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    salt: Mapped[str] = mapped_column(sa.String(64))
+    #: sha256 of salt + key: the key itself is shown once, at create
+    crypt_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
 class QuotaLimit(Base):
     """A project's limit set through ``os-quota-sets`` (else ``[volume] quota_*``)."""
 

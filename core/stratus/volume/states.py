@@ -19,10 +19,11 @@ DOWNLOADING = "downloading"
 UPLOADING = "uploading"
 MAINTENANCE = "maintenance"
 REVERTING = "reverting"
+AWAITING_TRANSFER = "awaiting-transfer"
 
 VOLUME_STATUSES = frozenset({CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, ERROR, EXTENDING,
                              DELETING, ERROR_DELETING, ERROR_EXTENDING, BACKING_UP, RESTORING_BACKUP,
-                             DOWNLOADING, UPLOADING, MAINTENANCE, REVERTING})
+                             DOWNLOADING, UPLOADING, MAINTENANCE, REVERTING, AWAITING_TRANSFER})
 #: a volume in these may be deleted (Cinder's list, without cascade or force)
 DELETABLE = frozenset({AVAILABLE, ERROR, ERROR_EXTENDING, ERROR_DELETING})
 

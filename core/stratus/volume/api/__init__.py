@@ -21,7 +21,7 @@ from stratus.api.microversions import Negotiation, Range, Version
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
-from stratus.volume.api import attachments, quotas, services, snapshots, types, volumes
+from stratus.volume.api import attachments, quotas, services, snapshots, transfers, types, volumes
 from stratus.volume.api.common import ProjectInPath
 
 SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
@@ -85,4 +85,9 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/os-services", services.Services(service, policy, service.registry))
         app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
         app.add_route("/v3/resource_filters", services.ResourceFilters(policy))
+        app.add_route("/v3/os-volume-transfer", transfers.TransferList(service, policy, detail=False))
+        app.add_route("/v3/os-volume-transfer/detail", transfers.TransferList(service, policy, detail=True),
+                      methods=("GET",))
+        app.add_route("/v3/os-volume-transfer/{transfer_id}", transfers.TransferItem(service, policy))
+        app.add_route("/v3/os-volume-transfer/{transfer_id}/accept", transfers.TransferAccept(service, policy))
     return finish(app)

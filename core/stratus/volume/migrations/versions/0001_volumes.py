@@ -156,6 +156,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_volume_pools_host", "volume_pools", ["host"])
     op.create_table(
+        "volume_transfers",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("volume_id", sa.String(36), nullable=False),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(255), nullable=True),
+        sa.Column("salt", sa.String(64), nullable=False),
+        sa.Column("crypt_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["volume_id"], ["volumes.id"], ondelete="CASCADE",
+                                name="fk_volume_transfers_volume_id_volumes"),
+        sa.PrimaryKeyConstraint("id", name="pk_volume_transfers"),
+        sa.UniqueConstraint("volume_id", name="uq_volume_transfers_volume_id"),
+    )
+    op.create_index("ix_volume_transfers_project_id", "volume_transfers", ["project_id"])
+    op.create_table(
         "volume_quotas",
         sa.Column("project_id", sa.String(64), nullable=False),
         sa.Column("resource", sa.String(255), nullable=False),

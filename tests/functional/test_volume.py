@@ -415,3 +415,23 @@ def test_a_volume_is_given_to_another_project_with_its_key_and_snapshots(cloud, 
         wait_gone(conn, withdrawn.id)
     finally:
         receiver.close()
+
+
+def test_retype_within_a_backend_and_not_across(cloud, conn):
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1))
+    backend_name = volume.host.split("#")[1]
+    same = conn.block_storage.create_type(name="same-backend", extra_specs={"volume_backend_name": backend_name})
+    other = conn.block_storage.create_type(name="other-backend", extra_specs={
+        "volume_backend_name": "bulk-disks" if backend_name != "bulk-disks" else "fast"})
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                  json={"os-retype": {"new_type": "same-backend"}}).status_code == 202
+    assert conn.block_storage.get_volume(volume).volume_type == "same-backend"
+    across = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
+                    json={"os-retype": {"new_type": other.id, "migration_policy": "on-demand"}})
+    assert across.status_code == 400 and "between backends" in across.json()["badRequest"]["message"]
+    again = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={"os-retype": {"new_type": same.id}})
+    assert again.status_code == 400 and "different type" in again.json()["badRequest"]["message"]
+    conn.block_storage.delete_volume(volume)
+    wait_gone(conn, volume.id)
+    conn.block_storage.delete_type(same)
+    conn.block_storage.delete_type(other)

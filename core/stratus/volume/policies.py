@@ -34,6 +34,8 @@ RULES = [
           "POST", f"{VOLUME}/action (os-volume_upload_image)"),
     _rule("volume_extension:volume_actions:upload_public", "rule:admin",
           "Copy a volume into a new public image.", "POST", f"{VOLUME}/action (os-volume_upload_image)"),
+    _rule("volume:retype", "rule:admin_or_member", "Give a volume another type of its backend.", "POST",
+          f"{VOLUME}/action (os-retype)"),
     _rule("volume:revert_to_snapshot", "rule:admin_or_member", "Bring a volume back to its latest snapshot.",
           "POST", f"{VOLUME}/action (revert)"),
     _rule("volume_extension:volume_actions:initialize_connection", "rule:admin_or_member",

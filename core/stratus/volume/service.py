@@ -307,6 +307,28 @@ class VolumeService:
                           disk_format=request["disk_format"], previous=previous)
         return answer
 
+    def retype(self, ctx: Any, volume_id: str, new_type: str, migration_policy: str = "never") -> None:
+        """Give the volume another type its backend also serves (no data moves).
+
+        :raises Invalid: not available or in-use, the same type, or a type of another backend
+            (moving a volume between backends is not done here, whatever ``migration_policy``).
+        :raises NotFound: no such type the project may use."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status not in (states.AVAILABLE, states.IN_USE):
+                raise Invalid(f"Invalid volume: Volume {volume_id} status must be available or in-use to retype, "
+                              f"but current status is: {volume.status}.")
+            target = self.find_type(session, new_type, ctx.project_id, ctx.is_admin)
+            if target.id == volume.volume_type_id:
+                raise Invalid("Invalid input received: Retype requires a different type.")
+            wanted = target.specs.get("volume_backend_name")
+            pool = session.get(models.Pool, volume.host) if volume.host else None
+            if wanted and (pool is None or pool.volume_backend_name != wanted):
+                raise Invalid(f"Invalid volume: type {target.name} is served by backend {wanted!r}, not by the "
+                              f"volume's; moving a volume between backends (migration_policy "
+                              f"{migration_policy}) is not supported here.")
+            volume.volume_type_id, volume.updated_at = target.id, utcnow()
+
     def revert(self, ctx: Any, volume_id: str, snapshot_id: str) -> None:
         """Start bringing the volume back to its latest snapshot (``reverting``/``restoring``).
 

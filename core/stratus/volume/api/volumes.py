@@ -416,7 +416,7 @@ class VolumeAction:
                    "os-force_detach": self._force_detach, "os-set_image_metadata": self._set_image_metadata,
                    "os-unset_image_metadata": self._unset_image_metadata,
                    "os-show_image_metadata": self._show_image_metadata,
-                   "os-volume_upload_image": self._upload_image,
+                   "os-volume_upload_image": self._upload_image, "os-retype": self._retype,
                    **({"revert": self._revert} if at_least(req, "3.40") else {})}.get(name)
         if handler is None:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
@@ -524,6 +524,18 @@ class VolumeAction:
                 args: dict[str, Any]) -> None:
         enforce(req, self.policy, "volume_extension:volume_actions:detach", {"project_id": project})
         self.service.detach(context(req), volume_id, args.get("attachment_id"))
+        resp.status = 202
+
+    def _retype(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume:retype", {"project_id": project})
+        new_type = args.get("new_type")
+        if not isinstance(new_type, str) or not new_type:
+            raise Invalid("Invalid input for field/attribute os-retype. 'new_type' is a required property")
+        policy = args.get("migration_policy") or "never"
+        if policy not in ("never", "on-demand"):
+            raise Invalid(f"Invalid input received: migration_policy must be never or on-demand, not {policy!r}")
+        self.service.retype(context(req), volume_id, new_type, policy)
         resp.status = 202
 
     def _upload_image(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,

@@ -435,3 +435,24 @@ def test_retype_within_a_backend_and_not_across(cloud, conn):
     wait_gone(conn, volume.id)
     conn.block_storage.delete_type(same)
     conn.block_storage.delete_type(other)
+
+
+def test_a_disabled_volume_service_takes_no_new_volumes(cloud, conn):
+    services = cinder(cloud, conn, "GET", "/os-services", params={"binary": "cinder-volume"}).json()["services"]
+    bulk = next(s["host"] for s in services if s["host"].endswith("@bulk"))
+    type_ = conn.block_storage.create_type(name="only-bulk", extra_specs={"volume_backend_name": "bulk-disks"})
+    changed = cinder(cloud, conn, "PUT", "/os-services/disable-log-reason",
+                     json={"host": bulk, "binary": "cinder-volume", "disabled_reason": "maintenance"})
+    assert changed.status_code == 200 and changed.json()["status"] == "disabled"
+    assert cinder(cloud, conn, "PUT", "/os-services/disable-log-reason",
+                  json={"host": bulk, "binary": "cinder-volume"}).status_code == 400
+    refused = wait_status(conn, conn.block_storage.create_volume(size=1, volume_type=type_.id), "error")
+    assert cinder(cloud, conn, "PUT", "/os-services/enable",
+                  json={"host": bulk, "binary": "cinder-volume"}).json()["status"] == "enabled"
+    placed = wait_status(conn, conn.block_storage.create_volume(size=1, volume_type=type_.id))
+    assert placed.host.startswith(bulk)
+    assert cinder(cloud, conn, "PUT", "/os-services/enable", json={"host": "nowhere"}).status_code == 404
+    for volume in (refused, placed):
+        conn.block_storage.delete_volume(volume)
+        wait_gone(conn, volume.id)
+    conn.block_storage.delete_type(type_)

@@ -83,7 +83,7 @@ VOLUME_FEATURES = (
     ("manage_volume", False, "no manage/unmanage"),
     ("extend_attached_volume", False, "no attachments to servers yet"),
     ("extend_volume_with_snapshot", True, ""),
-    ("api_extensions", "", "the block-storage API lists no extensions"),
+    ("api_extensions", "os-volume-transfer", "one of the extensions the block-storage API lists"),
 )
 
 SERVICES = (

@@ -21,7 +21,7 @@ from stratus.api.microversions import Negotiation, Range, Version
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
-from stratus.volume.api import attachments, quotas, services, snapshots, transfers, types, volumes
+from stratus.volume.api import attachments, extensions, quotas, services, snapshots, transfers, types, volumes
 from stratus.volume.api.common import ProjectInPath
 
 SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
@@ -83,8 +83,10 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/limits", quotas.Limits(service, policy))
         app.add_route("/v3/os-availability-zone", services.AvailabilityZones(service, policy))
         app.add_route("/v3/os-services", services.Services(service, policy, service.registry))
+        app.add_route("/v3/os-services/{action}", services.ServiceChange(service, policy, service.registry))
         app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
         app.add_route("/v3/resource_filters", services.ResourceFilters(policy))
+        app.add_route("/v3/extensions", extensions.Extensions(policy))
         app.add_route("/v3/os-volume-transfer", transfers.TransferList(service, policy, detail=False))
         app.add_route("/v3/os-volume-transfer/detail", transfers.TransferList(service, policy, detail=True),
                       methods=("GET",))

@@ -137,3 +137,43 @@ class ResourceFilters:
         resp.media = {"resource_filters": [{"resource": name, "filters": filters}
                                            for name, filters in RESOURCE_FILTERS.items()
                                            if wanted in (None, name)]}
+
+
+class ServiceChange:
+    """``PUT /os-services/{enable,disable,disable-log-reason}``: take a volume service (or the
+    scheduler) out of placement and back. A disabled volume service keeps serving its volumes;
+    the scheduler places no new ones on it."""
+
+    ACTIONS = ("enable", "disable", "disable-log-reason")
+
+    def __init__(self, service: VolumeService, policy: Policy, registry: ServiceRegistry) -> None:
+        self.service, self.policy, self.registry = service, policy, registry
+
+    @schema("Enable or disable a block-storage service (host and binary in the body)", request={
+        "type": "object", "required": ["host"], "properties": {
+            "host": {"type": "string", "minLength": 1, "maxLength": 255},
+            "binary": {"type": "string", "maxLength": 255},
+            "disabled_reason": {"type": ["string", "null"], "maxLength": 255}}},
+        responses={200: {"type": "object"}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, action: str) -> None:
+        from stratus.exceptions import Invalid, NotFound
+        from stratus.servicegroup.models import ServiceRecord
+
+        enforce(req, self.policy, "volume_extension:services:update", {"project_id": context(req).project_id})
+        if action not in self.ACTIONS:
+            raise NotFound(f"Unknown action {action!r} (this cloud has no volume replication to freeze or thaw)")
+        body = req.context.body
+        binary = body.get("binary") or VOLUME_BINARY
+        reason = body.get("disabled_reason")
+        if action == "disable-log-reason" and (not isinstance(reason, str) or not reason.strip()):
+            raise Invalid("Invalid input received: disabled_reason is required and must not be blank")
+        with self.registry.db.transaction() as session:
+            record = session.scalars(sa.select(ServiceRecord).where(ServiceRecord.host == body["host"],
+                                                                    ServiceRecord.binary == binary)).first()
+            if record is None or binary not in (VOLUME_BINARY, SCHEDULER_BINARY):
+                raise NotFound(f"Service {binary} on host {body['host']} could not be found.")
+            record.disabled = action != "enable"
+            record.disabled_reason = reason if action == "disable-log-reason" else None
+            resp.media = {"host": record.host, "binary": record.binary,
+                          "status": "disabled" if record.disabled else "enabled", "disabled": record.disabled,
+                          **({"disabled_reason": reason} if action == "disable-log-reason" else {})}

@@ -456,3 +456,37 @@ def test_a_disabled_volume_service_takes_no_new_volumes(cloud, conn):
         conn.block_storage.delete_volume(volume)
         wait_gone(conn, volume.id)
     conn.block_storage.delete_type(type_)
+
+
+def test_a_volume_types_own_quota_and_the_default_class(cloud, conn):
+    project, member = member_of_new_project(conn, "volume-type-quota")
+    gold = conn.block_storage.create_type(name="gold-quota")
+    try:
+        assert cinder(cloud, conn, "PUT", f"/os-quota-sets/{project.id}",
+                      json={"quota_set": {"volumes_gold-quota": 1}}).status_code == 200
+        assert cinder(cloud, conn, "PUT", f"/os-quota-sets/{project.id}",
+                      json={"quota_set": {"volumes_no-such-type": 1}}).status_code == 400
+        first = cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 1, "volume_type": "gold-quota"}})
+        assert first.status_code == 202
+        second = cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 1, "volume_type": "gold-quota"}})
+        assert second.status_code == 413 and "volumes_gold-quota" in second.json()["overLimit"]["message"]
+        other = cinder(cloud, member, "POST", "/volumes", json={"volume": {"size": 1}})
+        assert other.status_code == 202  # the default type is not limited by gold's quota
+        usage = cinder(cloud, member, "GET", f"/os-quota-sets/{project.id}", params={"usage": "true"}).json()
+        assert usage["quota_set"]["volumes_gold-quota"]["in_use"] == 1 and usage["quota_set"]["volumes"]["in_use"] == 2
+
+        default = cinder(cloud, conn, "GET", "/os-quota-class-sets/default").json()["quota_class_set"]
+        assert default["volumes"] == 10
+        assert cinder(cloud, conn, "PUT", "/os-quota-class-sets/default",
+                      json={"quota_class_set": {"snapshots": 7}}).status_code == 200
+        assert cinder(cloud, member, "GET", f"/os-quota-sets/{project.id}").json()["quota_set"]["snapshots"] == 7
+        assert cinder(cloud, member, "PUT", "/os-quota-class-sets/default",
+                      json={"quota_class_set": {"snapshots": 70}}).status_code == 403
+        cinder(cloud, conn, "PUT", "/os-quota-class-sets/default", json={"quota_class_set": {"snapshots": 10}})
+        for volume in member.block_storage.volumes():
+            wait_status(member, volume)
+            member.block_storage.delete_volume(volume)
+            wait_gone(member, volume.id)
+    finally:
+        member.close()
+        conn.block_storage.delete_type(gold)

@@ -218,6 +218,16 @@ class QuotaLimit(Base):
     hard_limit: Mapped[int] = mapped_column(sa.Integer)
 
 
+class QuotaClassLimit(Base):
+    """A limit of a quota class (``os-quota-class-sets``): ``default`` overrides ``[volume] quota_*``."""
+
+    __tablename__ = "volume_quota_classes"
+
+    class_name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(sa.Integer)
+
+
 class QuotaLock(Base):
     """One row per project: its creates take turns while they count what it holds."""
 

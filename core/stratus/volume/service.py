@@ -132,7 +132,8 @@ class VolumeService:
                            else self.find_type(session, type_ref, ctx.project_id, ctx.is_admin))
             zone = request.get("availability_zone") or (parent.availability_zone if parent is not None else None)
             zone = self._zone(session, zone)
-            quotas.check(self.db, session, self.conf, ctx.project_id, {"volumes": 1, "gigabytes": size, "size": size})
+            quotas.check(self.db, session, self.conf, ctx.project_id, {"volumes": 1, "gigabytes": size, "size": size},
+                         volume_type.name)
             volume = models.Volume(
                 id=volume_id, project_id=ctx.project_id, user_id=ctx.user_id, name=request.get("name"),
                 description=request.get("description"), size=size, status=states.CREATING,
@@ -246,7 +247,8 @@ class VolumeService:
                 raise Invalid(f"Invalid input received: New size for extend must be greater than current size. "
                               f"(current: {volume.size}, extended: {new_size}).")
             growth = new_size - volume.size
-            quotas.check(self.db, session, self.conf, volume.project_id, {"gigabytes": growth, "size": new_size})
+            quotas.check(self.db, session, self.conf, volume.project_id, {"gigabytes": growth, "size": new_size},
+                         volume.volume_type.name)
             pool = session.get(models.Pool, volume.host) if volume.host else None
             if pool is None or not session.execute(sa.update(models.Pool).where(
                     models.Pool.name == pool.name, models.Pool.allocated_gb + growth <= capacity(pool))
@@ -369,7 +371,8 @@ class VolumeService:
             if volume.status not in allowed:
                 raise Invalid(f"Invalid volume: Volume {volume_id} status must be available, but current status "
                               f"is: {volume.status}.")
-            quotas.check(self.db, session, self.conf, volume.project_id, {"snapshots": 1, "gigabytes": volume.size})
+            quotas.check(self.db, session, self.conf, volume.project_id, {"snapshots": 1, "gigabytes": volume.size},
+                         volume.volume_type.name)
             snapshot = models.Snapshot(id=snapshot_id, volume_id=volume_id, project_id=volume.project_id,
                                        user_id=ctx.user_id, name=name, description=description, size=volume.size,
                                        status=states.SNAPSHOT_CREATING, progress="0%", created_at=utcnow())

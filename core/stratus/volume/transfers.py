@@ -80,7 +80,7 @@ class Transfers:
                 models.Snapshot.volume_id == volume.id)))
             size = volume.size + sum(s.size for s in snapshots)
             quotas.check(self.db, session, self.service.conf, ctx.project_id,
-                         {"volumes": 1, "snapshots": len(snapshots), "gigabytes": size})
+                         {"volumes": 1, "snapshots": len(snapshots), "gigabytes": size}, volume.volume_type.name)
             volume.project_id, volume.user_id = ctx.project_id, ctx.user_id
             volume.status, volume.updated_at = states.AVAILABLE, utcnow()
             for snapshot in snapshots:

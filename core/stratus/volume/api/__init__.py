@@ -81,6 +81,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/os-quota-sets/{project_id}/defaults", quotas.QuotaSet(service, policy, "defaults"),
                       methods=("GET",))
         app.add_route("/v3/limits", quotas.Limits(service, policy))
+        app.add_route("/v3/os-quota-class-sets/{class_name}", quotas.QuotaClassSet(service, policy))
         app.add_route("/v3/os-availability-zone", services.AvailabilityZones(service, policy))
         app.add_route("/v3/os-services", services.Services(service, policy, service.registry))
         app.add_route("/v3/os-services/{action}", services.ServiceChange(service, policy, service.registry))

@@ -29,7 +29,8 @@ class QuotaSet:
     def on_get(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         enforce(req, self.policy, "volume_extension:quotas:show", {"project_id": project_id})
         if self.view == "defaults":
-            resp.media = {"quota_set": {"id": project_id, **quotas.defaults(self.service.conf)}}
+            with self.service.db.reading() as session:
+                resp.media = {"quota_set": {"id": project_id, **quotas.defaults(self.service.conf, session)}}
             return
         with self.service.db.reading() as session:
             limit = quotas.limits(session, self.service.conf, project_id)
@@ -45,21 +46,8 @@ class QuotaSet:
             responses={200: {"type": "object", "required": ["quota_set"]}})
     def on_put(self, req: falcon.Request, resp: falcon.Response, project_id: str) -> None:
         enforce(req, self.policy, "volume_extension:quotas:update", {"project_id": project_id})
-        wanted = {}
-        for resource, value in req.context.body["quota_set"].items():
-            if resource not in quotas.RESOURCES:
-                if resource in ("tenant_id", "id"):
-                    continue
-                raise Invalid(f"Invalid input received: Bad key(s) in quota set: {resource}")
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                raise Invalid(f"Invalid input received: Quota value {value!r} for {resource} is not an integer") \
-                    from None
-            if number < -1:
-                raise Invalid(f"Invalid input received: Quota limit {number} for {resource} must be -1 or greater.")
-            wanted[resource] = number
         with self.service.db.transaction() as session:
+            wanted = parse_limits(req.context.body["quota_set"], quotas.known(session))
             for resource, number in wanted.items():
                 row = session.get(models.QuotaLimit, (project_id, resource))
                 if row is None:
@@ -75,6 +63,59 @@ class QuotaSet:
         with self.service.db.transaction() as session:
             session.execute(sa.delete(models.QuotaLimit).where(models.QuotaLimit.project_id == project_id))
         resp.status = 200
+
+
+def parse_limits(body: dict[str, Any], allowed: set[str]) -> dict[str, int]:
+    """The limits a quota set body gives (``allowed``: the resources there are).
+
+    :raises Invalid: an unknown resource or a bad number."""
+    wanted = {}
+    for resource, value in body.items():
+        if resource not in allowed:
+            if resource in ("tenant_id", "id", "class_name"):
+                continue
+            raise Invalid(f"Invalid input received: Bad key(s) in quota set: {resource}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Invalid(f"Invalid input received: Quota value {value!r} for {resource} is not an integer") from None
+        if number < -1:
+            raise Invalid(f"Invalid input received: Quota limit {number} for {resource} must be -1 or greater.")
+        wanted[resource] = number
+    return wanted
+
+
+class QuotaClassSet:
+    """``/os-quota-class-sets/{class_name}``: the ``default`` class is what projects without
+    limits of their own get (it overrides ``[volume] quota_*``)."""
+
+    def __init__(self, service: VolumeService, policy: Policy) -> None:
+        self.service, self.policy = service, policy
+
+    @schema("A quota class's limits", responses={200: {"type": "object", "required": ["quota_class_set"]}})
+    def on_get(self, req: falcon.Request, resp: falcon.Response, class_name: str) -> None:
+        enforce(req, self.policy, "volume_extension:quota_classes", {"project_id": context(req).project_id})
+        with self.service.db.reading() as session:
+            resp.media = {"quota_class_set": {"id": class_name,
+                                              **quotas.defaults(self.service.conf, session, class_name)}}
+
+    @schema("Set a quota class's limits (administrators)", request={
+        "type": "object", "required": ["quota_class_set"], "properties": {"quota_class_set": {"type": "object"}}},
+        responses={200: {"type": "object", "required": ["quota_class_set"]}})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, class_name: str) -> None:
+        enforce(req, self.policy, "volume_extension:quota_classes:update", {"project_id": context(req).project_id})
+        if len(class_name) > 255:
+            raise Invalid("Invalid input received: class name longer than 255 characters")
+        with self.service.db.transaction() as session:
+            wanted = parse_limits(req.context.body["quota_class_set"], quotas.known(session))
+            for resource, number in wanted.items():
+                row = session.get(models.QuotaClassLimit, (class_name, resource))
+                if row is None:
+                    session.add(models.QuotaClassLimit(class_name=class_name, resource=resource, hard_limit=number))
+                else:
+                    row.hard_limit = number
+            session.flush()
+            resp.media = {"quota_class_set": quotas.defaults(self.service.conf, session, class_name)}
 
 
 class Limits:

@@ -178,6 +178,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "resource", name="pk_volume_quotas"),
     )
     op.create_table(
+        "volume_quota_classes",
+        sa.Column("class_name", sa.String(255), nullable=False),
+        sa.Column("resource", sa.String(255), nullable=False),
+        sa.Column("hard_limit", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("class_name", "resource", name="pk_volume_quota_classes"),
+    )
+    op.create_table(
         "volume_quota_locks",
         sa.Column("project_id", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("project_id", name="pk_volume_quota_locks"),

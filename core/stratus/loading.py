@@ -26,7 +26,7 @@ from stevedore import exception as sv_exception
 from stevedore import extension as sv_extension
 
 from stratus.exceptions import DriverInterfaceError, DriverLoadError, DriverNotFound
-from stratus.interfaces import auth, hypervisor, image_store, network, object_backend, scheduler, volume
+from stratus.interfaces import auth, backup_target, hypervisor, image_store, network, object_backend, scheduler, volume
 from stratus.interfaces.base import Driver, SupportStatus, api_version_compatible
 
 LOG = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ NAMESPACES: Mapping[str, type[Driver]] = {
     "stratus.image_store": image_store.ImageStore,
     "stratus.auth": auth.AuthBackend,
     "stratus.object_backend": object_backend.ObjectBackend,
+    "stratus.backup_target": backup_target.BackupTarget,
 }
 
 _overrides: dict[str, sv_extension.ExtensionManager] = {}

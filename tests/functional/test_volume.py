@@ -490,3 +490,65 @@ def test_a_volume_types_own_quota_and_the_default_class(cloud, conn):
     finally:
         member.close()
         conn.block_storage.delete_type(gold)
+
+
+def test_backups_full_and_incremental_restore_what_was_there(cloud, conn):
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, name="precious"))
+    path = next((cloud.data_dir / "volumes").glob(f"*/volume-{volume.id}"))
+    first, second = os.urandom(3 * 1024 * 1024), os.urandom(1024 * 1024)
+    with open(path, "r+b") as f:
+        f.write(first)
+
+    def backup(**extra):
+        answer = cinder(cloud, conn, "POST", "/backups", json={"backup": {"volume_id": volume.id, **extra}})
+        assert answer.status_code == 202, answer.text
+        backup_id = answer.json()["backup"]["id"]
+        deadline = time.monotonic() + 60
+        while (shown := cinder(cloud, conn, "GET", f"/backups/{backup_id}").json()["backup"])["status"] != "available":
+            assert shown["status"] != "error" and time.monotonic() < deadline, shown
+            time.sleep(0.1)
+        wait_status(conn, volume)
+        return shown
+
+    full = backup(name="full")
+    assert full["is_incremental"] is False and full["object_count"] == full["size"] * 32
+    with open(path, "r+b") as f:
+        f.seek(40 * 1024 * 1024)
+        f.write(second)
+    incremental = backup(name="incr", incremental=True)
+    assert incremental["is_incremental"] is True
+    stored = sorted(os.listdir(cloud.data_dir / "backups" / incremental["id"]))
+    assert stored == ["chunk-00001", "metadata"]  # only the chunk that changed
+    assert cinder(cloud, conn, "GET", f"/backups/{full['id']}").json()["backup"]["has_dependent_backups"]
+    refused = cinder(cloud, conn, "DELETE", f"/backups/{full['id']}")
+    assert refused.status_code == 400 and "Incremental backups exist" in refused.json()["badRequest"]["message"]
+
+    with open(path, "r+b") as f:  # the volume is lost...
+        f.write(bytes(len(first)))
+    restored = cinder(cloud, conn, "POST", f"/backups/{incremental['id']}/restore",
+                      json={"restore": {"volume_id": volume.id}})
+    assert restored.status_code == 202, restored.text
+    wait_until(conn, volume.id, lambda v: v.status == "available")
+    with open(path, "rb") as f:  # ... and comes back whole: the full backup's chunks and the incremental's
+        assert f.read(len(first)) == first
+        f.seek(40 * 1024 * 1024)
+        assert f.read(len(second)) == second
+
+    fresh = cinder(cloud, conn, "POST", f"/backups/{full['id']}/restore", json={"restore": {"name": "copy"}})
+    copy = wait_status(conn, conn.block_storage.get_volume(fresh.json()["restore"]["volume_id"]))
+    copy_path = next((cloud.data_dir / "volumes").glob(f"*/volume-{copy.id}"))
+    with open(copy_path, "rb") as f:
+        assert f.read(len(first)) == first
+        f.seek(40 * 1024 * 1024)
+        assert f.read(len(second)) == bytes(len(second))  # the full backup is from before the second write
+
+    for backup_id in (incremental["id"], full["id"]):
+        assert cinder(cloud, conn, "DELETE", f"/backups/{backup_id}").status_code == 202
+        deadline = time.monotonic() + 30
+        while cinder(cloud, conn, "GET", f"/backups/{backup_id}").status_code != 404:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert not (cloud.data_dir / "backups" / backup_id).exists()
+    for item in (volume, copy):
+        conn.block_storage.delete_volume(item)
+        wait_gone(conn, item.id)

@@ -76,7 +76,7 @@ IMAGE_FEATURES = (
 )
 
 VOLUME_FEATURES = (
-    ("backup", False, "no volume backups yet (README)"),
+    ("backup", True, ""),
     ("snapshot", True, ""),
     ("clone", True, ""),
     ("manage_snapshot", False, "no manage/unmanage"),

@@ -115,6 +115,16 @@ def test_the_file_volume_backend_passes_the_volume_backend_suite(tmp_path):
     assert not os.listdir(tmp_path / "volumes"), "the suite left volumes or temporary files behind"
 
 
+def test_the_file_backup_target_passes_the_backup_target_suite(tmp_path):
+    from stratus import conformance
+
+    config = tmp_path / "file.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[backup]\nfile_dir = {tmp_path}/backups\n")
+    outcome = conformance.run("stratus.backup_target:file", str(config))
+    assert outcome.ok and (outcome.passed, outcome.skipped) == (12, 0), outcome  # 7 common + 5 backup target
+    assert not os.listdir(tmp_path / "backups"), "the suite left backups behind"
+
+
 def test_the_file_image_store_passes_the_image_store_suite(tmp_path):
     config = tmp_path / "file.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance]\ndatadir = {tmp_path}/images\n")

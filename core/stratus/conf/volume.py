@@ -22,6 +22,8 @@ GROUP = "volume"
 DEFAULT_BACKEND = "files"
 #: groups list_opts shows for the sample; each backend registers its own when enabled
 SAMPLE_ONLY_GROUPS = frozenset({DEFAULT_BACKEND})
+#: listed for the sample, registered by the file backup target when it loads
+SAMPLE_ONLY_OPTS = {"backup": {"file_dir"}}
 #: the volume type every deployment has, as Cinder creates it
 DEFAULT_TYPE = "__DEFAULT__"
 
@@ -53,6 +55,14 @@ opts = [
     cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list call returns."),
 ]
 
+#: ``[backup]``: where volume backups go and how they are cut
+BACKUP_OPTS = [
+    cfg.Opt("backup_driver", default="file", type=DriverName("stratus.backup_target"),
+            help="The backup target (an entry point in stratus.backup_target); its options are in [backup] too."),
+    cfg.IntOpt("chunk_size_mb", default=32, min=1, max=1024,
+               help="MiB per backup chunk: an incremental backup keeps only the chunks that changed."),
+]
+
 #: options every backend's group has, whatever its driver
 BACKEND_OPTS = [
     cfg.Opt("volume_driver", default="file", type=DriverName("stratus.volume"),
@@ -71,6 +81,7 @@ BACKEND_OPTS = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(opts, group=GROUP)
+    conf.register_opts(BACKUP_OPTS, group="backup")
 
 
 def backend_groups(conf: cfg.ConfigOpts) -> list[str]:
@@ -81,8 +92,9 @@ def backend_groups(conf: cfg.ConfigOpts) -> list[str]:
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    from stratus.volume.drivers.backup_file import OPTS as BACKUP_FILE_OPTS
     from stratus.volume.drivers.file import OPTS as FILE_OPTS
 
     files = cfg.OptGroup(DEFAULT_BACKEND, help="The backend named 'files' in [volume] enabled_backends (driver "
                          "file). A backend named N reads these options, and its driver's, from [N].")
-    return [(GROUP, opts), (files, [*BACKEND_OPTS, *FILE_OPTS])]
+    return [(GROUP, opts), (files, [*BACKEND_OPTS, *FILE_OPTS]), ("backup", [*BACKUP_OPTS, *BACKUP_FILE_OPTS])]

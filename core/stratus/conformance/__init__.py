@@ -40,6 +40,7 @@ SUITES["stratus.hypervisor"] = ("test_hypervisor.py",)
 SUITES["stratus.scheduler.filters"] = ("test_scheduler.py",)
 SUITES["stratus.scheduler.weighers"] = ("test_scheduler.py",)
 SUITES["stratus.volume"] = ("test_volume_backend.py",)
+SUITES["stratus.backup_target"] = ("test_backup_target.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {

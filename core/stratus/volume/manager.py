@@ -79,6 +79,8 @@ class VolumeManager:
         self._heartbeat = Heartbeat(registry_from_conf(conf, self.services_db), self.host, VOLUME_BINARY,
                                     VOLUME_TOPIC, conf.service.report_interval)
         self.server: RPCServer | None = None
+        self._target: Any = None
+        self._target_lock = threading.Lock()
         self._stopping = threading.Event()
         self._reporter: threading.Thread | None = None
 
@@ -180,6 +182,8 @@ class VolumeManager:
                 self.driver.create_volume(spec)
                 if volume.image_id:
                     self._copy_image(spec, volume.image_id)
+                elif volume.backup_id:
+                    self._restore_into(spec, volume.backup_id)
         except Exception as exc:
             LOG.warning("volume %s could not be created on %s: %s", volume_id, self.host, _reason(exc))
             self._set(volume_id, status=states.ERROR, error=_reason(exc))
@@ -287,6 +291,101 @@ class VolumeManager:
             self._set(volume_id, status=previous, error=f"upload to image {image_id} failed: {_reason(exc)}")
             return
         self._set(volume_id, status=previous, error=None)
+
+    # -- backups -----------------------------------------------------------------------
+
+    def backup_target(self) -> Any:
+        """``[backup] backup_driver``, loaded and set up at first use."""
+        with self._target_lock:
+            if self._target is None:
+                target = loading.load_driver("stratus.backup_target", self.conf.backup.backup_driver, self.conf)
+                target.setup()
+                self._target = target
+            return self._target
+
+    def _set_backup(self, backup_id: str, **values: Any) -> None:
+        with self.db.transaction() as session:
+            session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
+                            .values(updated_at=utcnow(), **values))
+
+    def create_backup(self, context: Any, backup_id: str, previous: str = states.AVAILABLE) -> None:
+        """Copy the volume into the backup target (only what changed since the parent, for an
+        incremental one), counting chunks as they go; the volume goes back to ``previous``."""
+        from stratus.volume import backups
+
+        with self.db.reading() as session:
+            backup = session.get(models.Backup, backup_id)
+            volume = session.get(models.Volume, backup.volume_id) if backup is not None else None
+            if backup is None or volume is None or backup.status != "creating":
+                return
+            spec, parent_id, size = volume_spec(volume), backup.parent_id, volume.size
+            kept = {m.key: m.value for m in volume.metadata_items}
+        chunk = self.conf.backup.chunk_size_mb * 1024 * 1024
+        last = [0]
+
+        def progress(done: int, total: int) -> None:
+            if done - last[0] >= 8 or done == total:
+                last[0] = done
+                self._set_backup(backup_id, object_count=done, chunk_count=total)
+
+        try:
+            target = self.backup_target()
+            parent = backups.metadata(target, parent_id) if parent_id else None
+            backups.write(target, backup_id, self.driver.copy_volume_to_image(spec), size, chunk, parent, progress,
+                          kept)
+        except Exception as exc:
+            LOG.warning("backup %s of volume %s failed: %s", backup_id, spec.id, _reason(exc))
+            with contextlib.suppress(Exception):
+                self.backup_target().delete(backup_id)
+            self._set_backup(backup_id, status="error", fail_reason=_reason(exc))
+        else:
+            self._set_backup(backup_id, status="available", fail_reason=None, data_timestamp=utcnow())
+        self._set(spec.id, status=previous)
+
+    def _restore_into(self, spec: VolumeSpec, backup_id: str) -> None:
+        """The backup's data over the volume, and its metadata into the volume's."""
+        from stratus.volume import backups
+
+        try:
+            target = self.backup_target()
+            self.driver.copy_image_to_volume(spec, backups.read(target, backup_id))
+            kept = backups.metadata(target, backup_id).get("volume_metadata") or {}
+            with self.db.transaction() as session:
+                volume = session.get(models.Volume, spec.id)
+                if volume is not None and kept:
+                    merged = {**{m.key: m.value for m in volume.metadata_items}, **kept}
+                    volume.metadata_items = [models.VolumeMetadata(key=k, value=v) for k, v in merged.items()]
+        finally:
+            self._set_backup(backup_id, status="available")
+
+    def restore_backup(self, context: Any, backup_id: str, volume_id: str) -> None:
+        """Write the backup over the volume (``restoring-backup``): ``available`` after, or
+        ``error_restoring`` with the reason; the backup is ``available`` again either way."""
+        with self.db.reading() as session:
+            volume = session.get(models.Volume, volume_id)
+            if volume is None or volume.status != states.RESTORING_BACKUP:
+                self._set_backup(backup_id, status="available")
+                return
+            spec = volume_spec(volume)
+        try:
+            self._restore_into(spec, backup_id)
+        except Exception as exc:
+            LOG.warning("restore of backup %s to volume %s failed: %s", backup_id, volume_id, _reason(exc))
+            self._set(volume_id, status="error_restoring", error=_reason(exc))
+            return
+        self._set(volume_id, status=states.AVAILABLE, error=None)
+
+    def delete_backup(self, context: Any, backup_id: str) -> None:
+        """Remove the backup's objects, then its row; ``error_deleting`` if the target refuses."""
+        try:
+            self.backup_target().delete(backup_id)
+        except Exception as exc:
+            self._set_backup(backup_id, status="error_deleting", fail_reason=_reason(exc))
+            return
+        with self.db.transaction() as session:
+            backup = session.get(models.Backup, backup_id)
+            if backup is not None:
+                session.delete(backup)
 
     def revert_to_snapshot(self, context: Any, volume_id: str, snapshot_id: str) -> None:
         """The volume holds its snapshot's data again: both ``available``; on failure the volume

@@ -82,6 +82,8 @@ class Volume(Base):
     snapshot_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     source_volid: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     image_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    #: the backup a new volume is restored from
+    backup_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     #: what went wrong last (shown to administrators; Cinder keeps it as user messages)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -190,6 +192,38 @@ class Pool(Base):
     #: the driver's capability names (snapshot, clone, extend...)
     capabilities: Mapped[list] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+
+
+class Backup(Base):
+    """A copy of a volume's data kept by the backup target (full, or the chunks changed since
+    its parent: ``parent_id``)."""
+
+    __tablename__ = "volume_backups"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    snapshot_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    #: creating, available, deleting, error, restoring, error_deleting
+    status: Mapped[str] = mapped_column(sa.String(32))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    #: the volume service that makes it (the one serving its volume)
+    host: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    availability_zone: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    container: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, index=True)
+    is_incremental: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: chunks stored so far (of ``chunk_count``): the backup's progress
+    object_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    chunk_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    fail_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    backup_metadata: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    data_timestamp: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(sa.DateTime, nullable=True)
 
 
 class Transfer(Base):

@@ -92,6 +92,9 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
         if type_id in names:
             found[f"snapshots_{names[type_id]}"] += int(count)
             found[f"gigabytes_{names[type_id]}"] += int(size)
+    backups = session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(models.Backup.size), 0))
+                              .where(models.Backup.project_id == project_id)).one()
+    found["backups"], found["backup_gigabytes"] = int(backups[0]), int(backups[1])
     return found
 
 
@@ -115,10 +118,11 @@ def check(db: Database, session: Session, conf: Any, project_id: str, wanted: di
     used = usage(session, project_id)
     for resource, more in wanted.items():
         if 0 <= limit.get(resource, -1) < used.get(resource, 0) + more:
-            if resource.startswith("gigabytes"):
+            if resource.startswith("gigabytes") or resource == "backup_gigabytes":
                 raise OverLimit(f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds "
                                 f"allowed {resource} quota. Requested {more}G, quota is {limit[resource]}G "
                                 f"and {used[resource]}G has been consumed.")
-            kind = "SnapshotLimitExceeded" if resource.startswith("snapshots") else "VolumeLimitExceeded"
+            kind = "SnapshotLimitExceeded" if resource.startswith("snapshots") else \
+                "BackupLimitExceeded" if resource == "backups" else "VolumeLimitExceeded"
             raise OverLimit(f"{kind}: Maximum number of {resource} allowed ({limit[resource]}) exceeded for "
                             f"quota '{resource}'.")

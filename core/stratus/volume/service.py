@@ -139,7 +139,7 @@ class VolumeService:
                 description=request.get("description"), size=size, status=states.CREATING,
                 attach_status=states.DETACHED, availability_zone=zone, volume_type_id=volume_type.id,
                 bootable=bool(parent.bootable) if parent is not None else False,
-                image_id=image.id if image is not None else None,
+                image_id=image.id if image is not None else None, backup_id=request.get("backup_id"),
                 multiattach=bool(request.get("multiattach")),
                 snapshot_id=snapshot.id if snapshot is not None else None,
                 source_volid=source.id if source is not None else None, created_at=utcnow())
@@ -539,3 +539,100 @@ class VolumeService:
                 return
             server = volume.backend_host
         self.volumes.call(ctx, "terminate_connection", server=server, volume_id=volume_id, connector=connector)
+
+    # -- backups -----------------------------------------------------------------------
+
+    def backup(self, session: Any, ctx: Any, backup_id: str) -> models.Backup:
+        backup = session.get(models.Backup, backup_id)
+        if backup is None or not (ctx.is_admin or backup.project_id == ctx.project_id):
+            raise NotFound(f"Backup {backup_id} could not be found.")
+        return backup
+
+    def create_backup(self, ctx: Any, volume_id: str, name: str | None, description: str | None,
+                      incremental: bool = False, force: bool = False, metadata: dict[str, str] | None = None) -> str:
+        """Record a backup (``creating``; the volume ``backing-up``) and cast it to the volume's
+        backend; its id.
+
+        :raises Invalid: the volume is not available (in-use needs ``force``), or an incremental
+            one has no available backup to build on. :raises OverLimit: backup quotas.
+        """
+        backup_id = str(uuid.uuid4())
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            allowed = (states.AVAILABLE, states.IN_USE) if force else (states.AVAILABLE,)
+            if volume.status not in allowed:
+                raise Invalid(f"Invalid volume: Volume to be backed up must be available or in-use"
+                              f"{'' if force else ' (in-use needs force)'}, but the current status is "
+                              f"\"{volume.status}\".")
+            parent = None
+            if incremental:
+                parent = session.scalars(sa.select(models.Backup).where(
+                    models.Backup.volume_id == volume_id, models.Backup.status == "available").order_by(
+                    models.Backup.data_timestamp.desc(), models.Backup.created_at.desc())).first()
+                if parent is None:
+                    raise Invalid("Invalid backup: No backups available to do an incremental backup.")
+            quotas.check(self.db, session, self.conf, volume.project_id,
+                         {"backups": 1, "backup_gigabytes": volume.size})
+            session.add(models.Backup(
+                id=backup_id, volume_id=volume_id, project_id=volume.project_id, user_id=ctx.user_id, name=name,
+                description=description, status="creating", size=volume.size, host=volume.backend_host,
+                availability_zone=volume.availability_zone, container="volumebackups",
+                parent_id=parent.id if parent is not None else None, is_incremental=parent is not None,
+                object_count=0, chunk_count=0, backup_metadata=dict(metadata or {}), created_at=utcnow()))
+            previous = volume.status
+            volume.status, volume.updated_at = states.BACKING_UP, utcnow()
+            server = volume.backend_host
+        self.volumes.cast(ctx, "create_backup", server=server, backup_id=backup_id, previous=previous)
+        return backup_id
+
+    def restore_backup(self, ctx: Any, backup_id: str, volume_id: str | None, name: str | None) -> str:
+        """Restore the backup into ``volume_id`` (available, large enough) or into a new volume of
+        its size; the volume's id.
+
+        :raises Invalid: the backup is not available, or the volume is not available or too small.
+        """
+        with self.db.transaction() as session:
+            backup = self.backup(session, ctx, backup_id)
+            if backup.status != "available":
+                raise Invalid(f"Invalid backup: Backup status must be available, but it is {backup.status}.")
+            size = backup.size
+        if volume_id is None:
+            with self.db.transaction() as session:
+                session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
+                                .values(status="restoring", updated_at=utcnow()))
+            try:
+                return self.create_volume(ctx, {"size": size, "name": name or f"restore_backup_{backup_id}",
+                                                "backup_id": backup_id})
+            except Exception:
+                with self.db.transaction() as session:
+                    session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
+                                    .values(status="available", updated_at=utcnow()))
+                raise
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status != states.AVAILABLE:
+                raise Invalid(f"Invalid volume: Volume to be restored to must be available, but it is "
+                              f"{volume.status}.")
+            if volume.size < size:
+                raise Invalid(f"Invalid volume: volume size {volume.size}GB cannot be smaller than the backup "
+                              f"size {size}GB.")
+            volume.status, volume.updated_at = states.RESTORING_BACKUP, utcnow()
+            session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
+                            .values(status="restoring", updated_at=utcnow()))
+            server = volume.backend_host
+        self.volumes.cast(ctx, "restore_backup", server=server, backup_id=backup_id, volume_id=volume_id)
+        return volume_id
+
+    def delete_backup(self, ctx: Any, backup_id: str, force: bool = False) -> None:
+        """:raises Invalid: not available or error (unless ``force``), or incremental backups
+        depend on it."""
+        with self.db.transaction() as session:
+            backup = self.backup(session, ctx, backup_id)
+            if backup.status not in ("available", "error", "error_deleting") and not force:
+                raise Invalid(f"Invalid backup: Backup status must be available or error, but it is "
+                              f"{backup.status}.")
+            if session.scalar(sa.select(sa.func.count()).where(models.Backup.parent_id == backup_id)):
+                raise Invalid("Invalid backup: Incremental backups exist for this backup.")
+            backup.status, backup.updated_at = "deleting", utcnow()
+            server = backup.host
+        self.volumes.cast(ctx, "delete_backup", server=server, backup_id=backup_id)

@@ -21,7 +21,7 @@ from stratus.api.microversions import Negotiation, Range, Version
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
-from stratus.volume.api import attachments, extensions, quotas, services, snapshots, transfers, types, volumes
+from stratus.volume.api import attachments, backups, extensions, quotas, services, snapshots, transfers, types, volumes
 from stratus.volume.api.common import ProjectInPath
 
 SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
@@ -88,6 +88,11 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
         app.add_route("/v3/resource_filters", services.ResourceFilters(policy))
         app.add_route("/v3/extensions", extensions.Extensions(policy))
+        app.add_route("/v3/backups", backups.Backups(service, policy, detail=False))
+        app.add_route("/v3/backups/detail", backups.Backups(service, policy, detail=True), methods=("GET",))
+        app.add_route("/v3/backups/{backup_id}", backups.BackupItem(service, policy))
+        app.add_route("/v3/backups/{backup_id}/restore", backups.BackupRestore(service, policy))
+        app.add_route("/v3/backups/{backup_id}/action", backups.BackupAction(service, policy))
         app.add_route("/v3/os-volume-transfer", transfers.TransferList(service, policy, detail=False))
         app.add_route("/v3/os-volume-transfer/detail", transfers.TransferList(service, policy, detail=True),
                       methods=("GET",))

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("snapshot_id", sa.String(36), nullable=True),
         sa.Column("source_volid", sa.String(36), nullable=True),
         sa.Column("image_id", sa.String(36), nullable=True),
+        sa.Column("backup_id", sa.String(36), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=True),
@@ -155,6 +156,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name="pk_volume_pools"),
     )
     op.create_index("ix_volume_pools_host", "volume_pools", ["host"])
+    op.create_table(
+        "volume_backups",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("volume_id", sa.String(36), nullable=False),
+        sa.Column("snapshot_id", sa.String(36), nullable=True),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(255), nullable=True),
+        sa.Column("description", sa.String(255), nullable=True),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("host", sa.String(255), nullable=True),
+        sa.Column("availability_zone", sa.String(255), nullable=True),
+        sa.Column("container", sa.String(255), nullable=True),
+        sa.Column("parent_id", sa.String(36), nullable=True),
+        sa.Column("is_incremental", sa.Boolean(), nullable=False),
+        sa.Column("object_count", sa.Integer(), nullable=False),
+        sa.Column("chunk_count", sa.Integer(), nullable=False),
+        sa.Column("fail_reason", sa.Text(), nullable=True),
+        sa.Column("backup_metadata", sa.JSON(), nullable=False),
+        sa.Column("data_timestamp", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_volume_backups"),
+    )
+    op.create_index("ix_volume_backups_volume_id", "volume_backups", ["volume_id"])
+    op.create_index("ix_volume_backups_project_id", "volume_backups", ["project_id"])
+    op.create_index("ix_volume_backups_parent_id", "volume_backups", ["parent_id"])
     op.create_table(
         "volume_transfers",
         sa.Column("id", sa.String(36), nullable=False),

@@ -49,7 +49,8 @@ def _refresh_catalog(conf: Any, identity: IdentityService, host: str, port: int)
     if not public:
         return ("; the catalog keeps the URLs `stratus manage bootstrap` wrote (set [api] public_endpoint to have "
                 "it follow)")
-    served = {s.catalog.type for s in registry.SERVICES if s.catalog is not None and s.name in conf.api.services}
+    served = {t for s in registry.SERVICES if s.catalog is not None and s.name in conf.api.services
+              for t in (s.catalog.type, *(alias for alias, _ in s.catalog.aliases))}
     changed = refresh_catalog(identity, public, conf.identity.region_name, served)
     return f"; {len(changed)} catalog endpoints moved to {public.rstrip('/')}" if changed else ""
 

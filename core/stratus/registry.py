@@ -21,6 +21,9 @@ class Catalog:
     name: str
     path: str  # below the public URL, as the catalog lists it
     announced: str  # below the public URL, as the banner shows it (the versioned root)
+    #: (type, name) of further catalog entries at the same endpoints, for clients that look
+    #: the service up by an older type (``volumev3``)
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ SERVICES: tuple[Service, ...] = (
             catalog=Catalog("compute", "nova", "/compute/v2.1", "/compute/v2.1")),
     Service("image", "stratus.image", client=True, catalog=Catalog("image", "glance", "/image", "/image")),
     Service("volume", "stratus.volume", client=True,
-            catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s", "/volume/v3")),
+            catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s", "/volume/v3",
+                            aliases=(("volumev3", "cinderv3"),))),
     # version documents only, until the object storage issue lands
     Service("network", "stratus.network", client=True, catalog=Catalog("network", "neutron", "/network", "/network")),
     Service("object_store", "stratus.object_store", tables=False, policies=False),

@@ -178,7 +178,8 @@ class ProcessCloud:
 
         token = admin_token(self.base_url, "admin-pw")
         identity = f"{self.base_url}/identity/v3"
-        types = {s.catalog.type: s.name for s in registry.SERVICES if s.catalog is not None}
+        types = {t: s.name for s in registry.SERVICES if s.catalog is not None
+                 for t in (s.catalog.type, *(alias for alias, _ in s.catalog.aliases))}
         services = {s["id"]: s["type"] for s in call("GET", f"{identity}/services", token)[0]["services"]}
         for endpoint in call("GET", f"{identity}/endpoints", token)[0]["endpoints"]:
             served_by = types.get(services.get(endpoint["service_id"], ""))

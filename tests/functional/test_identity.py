@@ -69,7 +69,7 @@ def test_openstack_cli_lists_the_catalog(cloud_env, cloud):
     result = openstack_cli(cloud_env, "catalog", "list", "-f", "json")
     assert result.returncode == 0, result.stderr
     types = {entry["Type"] for entry in json.loads(result.stdout)}
-    assert types == {"identity", "compute", "image", "block-storage", "network"}  # object storage is not served yet
+    assert types == {"identity", "compute", "image", "block-storage", "volumev3", "network"}  # no object storage yet
 
 
 def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):

@@ -28,7 +28,8 @@ from stratus.interfaces.auth import AuthCapability, User
 from stratus.interfaces.base import require
 
 #: (type, name, path below the public URL) of every API in the catalog (from the registry)
-CATALOG = tuple((entry.type, entry.name, entry.path) for entry in registry.catalog())
+CATALOG = tuple((type_, name, entry.path) for entry in registry.catalog()
+                for type_, name in ((entry.type, entry.name), *entry.aliases))
 #: APIs not served yet, whose endpoints earlier bootstraps listed: removed where they point here
 NOT_SERVED = (
     ("object-store", "/object-store/v1/AUTH_$(project_id)s"),

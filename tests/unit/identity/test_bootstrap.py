@@ -54,5 +54,5 @@ def test_catalog_lists_only_served_apis_and_drops_an_older_bootstraps_endpoints(
             endpoints = {e.id for e in session.scalars(sa.select(models.Endpoint))}
     finally:
         identity.close()
-    assert services == {"identity", "compute", "image", "block-storage", "network", "object-store"}
+    assert services == {"identity", "compute", "image", "block-storage", "volumev3", "network", "object-store"}
     assert "e1" not in endpoints and "e2" in endpoints

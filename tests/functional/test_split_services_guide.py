@@ -1,11 +1,11 @@
-"""docs/split-services.md, followed literally: identity, image, network and compute each on
-a PostgreSQL database of its own, each API in a process of its own, the services reaching
+"""docs/split-services.md, followed literally: identity, image, network, block storage and
+compute each on a PostgreSQL database of its own, each API in a process of its own, the services reaching
 one another only over their REST APIs (RabbitMQ between compute's processes).
 
 As test_multi_host_guide: ``sh`` blocks run in bash, ``sh service`` blocks are started and
 left running until their "serving" line, ``ini`` blocks are written (``file=NAME``, else
 ``$STRATUS_CONF``), the ``yaml`` block is the clouds.yaml, and ``once-per-site`` blocks are
-done by the test run itself (four throwaway databases).
+done by the test run itself (five throwaway databases).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from tests.functional.accounts import connect
 from tests.functional.test_multi_host_guide import BLOCK, Service, follow
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "split-services.md")
-DATABASES = ("keystone", "glance", "neutron", "nova")
+DATABASES = ("keystone", "glance", "neutron", "cinder", "nova")
 #: a table each service owns: it must be in that service's database and in no other
-OWN_TABLE = {"keystone": "projects", "glance": "images", "neutron": "ports", "nova": "instances"}
+OWN_TABLE = {"keystone": "projects", "glance": "images", "neutron": "ports", "cinder": "volumes",
+             "nova": "instances"}
 
 
 def blocks() -> list[tuple[str, str, str]]:
@@ -35,9 +36,10 @@ def blocks() -> list[tuple[str, str, str]]:
 
 def test_the_guide_blocks_are_what_the_test_expects():
     kinds = [(lang, tag) for lang, tag, _ in blocks()]
-    assert kinds.count(("sh", "service")) == 8 and ("yaml", "") in kinds and ("ini", "") in kinds
+    assert kinds.count(("sh", "service")) == 11 and ("yaml", "") in kinds and ("ini", "") in kinds
     assert {tag for lang, tag in kinds if lang == "ini"} == {"", "file=identity.conf", "file=image.conf",
-                                                            "file=network.conf", "file=compute.conf"}
+                                                            "file=network.conf", "file=volume.conf",
+                                                            "file=compute.conf"}
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def compute_proxies_reach_the_other_services(clouds_yaml) -> None:
 
 
 def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_vhost_url):
-    ports = {name: free_port() for name in ("identity", "image", "network", "compute")}
+    ports = {name: free_port() for name in ("identity", "image", "network", "volume", "compute")}
     values = {
         "<state directory>": str(tmp_path / "state"),
         "<broker url, e.g. amqp://stratus:secret@controller:5672/stratus>": rabbit_vhost_url,
@@ -111,6 +113,7 @@ def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_v
         assert re.search(r"\| status\s+\| active", last) and re.search(r"\| size\s+\| [1-9]", last), last
         assert re.search(r"\| status\s+\| ACTIVE", last) and "demo.small" in last, last
         assert re.search(r"host\s+\| compute[12]", last) and "demo-net=10.20.0." in last, last
+        assert "\nin-use\n" in last, f"the volume was not attached: {last}"
         assert lines[-1].strip() == "0", f"the deleted server's port is left: {last}"
         compute_proxies_reach_the_other_services(tmp_path / "clouds.yaml")
     finally:

@@ -203,3 +203,44 @@ def test_bad_volume_mappings_are_refused_and_leave_no_volume(cloud, conn, mappin
     answer = nova(cloud, conn, server_body(conn, "refused", mapping, **extra))
     assert answer.status_code == 400 and words in answer.json()["badRequest"]["message"], answer.text
     assert {v.id for v in conn.block_storage.volumes()} == before
+
+
+def test_a_volume_moves_with_its_server_on_resize_and_back_on_revert(tmp_path_factory):
+    two_hosts = start_cloud(tmp_path_factory, "[compute]\nsimulated_hosts = 2\nallow_resize_to_same_host = false\n")
+    conn = connect(two_hosts.clouds_yaml)
+    try:
+        server = boot(conn, "moving")
+        source = conn.compute.get_server(server).compute_host
+        volume = volume_status(conn, conn.block_storage.create_volume(size=1).id, "available")
+        conn.compute.create_volume_attachment(server, volume_id=volume.id)
+        volume_status(conn, volume.id, "in-use")
+
+        def presented(host):
+            found = [p for p in (two_hosts.data_dir / "fake-hypervisor" / host).glob(f"*{server.id}*") if p.is_file()]
+            return json.loads(found[0].read_text()).get("volumes", {}) if found else None
+
+        conn.compute.resize_server(server, conn.compute.find_flavor("m1.small").id)
+        server = conn.compute.wait_for_server(server, status="VERIFY_RESIZE", wait=60, interval=0.2)
+        destination = server.compute_host
+        assert destination != source
+        assert volume.id in presented(destination)  # plugged into the guest on its new host
+        attachment = conn.block_storage.get_volume(volume).attachments[0]
+        assert attachment["host_name"] == destination
+
+        conn.compute.revert_server_resize(server)
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.2)
+        assert server.compute_host == source and volume.id in presented(source)
+        assert conn.block_storage.get_volume(volume).attachments[0]["host_name"] == source
+
+        conn.compute.rebuild_server(server, image=conn.image.find_image("tiny").id)
+        server = conn.compute.wait_for_server(server, status="ACTIVE", wait=60, interval=0.2)
+        assert volume.id in presented(source)  # a rebuilt guest keeps its volumes
+
+        conn.compute.delete_volume_attachment(server, volume.id)
+        volume_status(conn, volume.id, "available")
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=60)
+        conn.block_storage.delete_volume(volume)
+    finally:
+        conn.close()
+        two_hosts.stop()

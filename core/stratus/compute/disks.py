@@ -43,7 +43,7 @@ class Disks:
                     return  # deleted meanwhile, before anything was done to the guest
                 self.driver.destroy(instance_uuid)
                 self.driver.spawn(instance_spec(row, metadata, image_path, config_drive_files=self.config_drive(
-                    row, metadata)), self._nics(row["network_info"]), [])
+                    row, metadata)), self._nics(row["network_info"]), self._move_volumes_here(row))
                 stopped = row["vm_state"] == states.STOPPED
                 if stopped:
                     self.driver.power_off(instance_uuid)

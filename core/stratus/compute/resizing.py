@@ -137,8 +137,9 @@ class Resizing:
                 network_info = self._rebind(instance_uuid, row["project_id"], row["network_info"])
                 nics = self._plug(instance_uuid, row["project_id"], network_info)
                 self._wait_for_plug(instance_uuid, network_info)
+                devices = self._move_volumes_here(row)
                 self.driver.spawn(instance_spec(row, metadata, path, migration["new_flavor"],
-                                                self.config_drive(row, metadata)), nics, [])
+                                                self.config_drive(row, metadata)), nics, devices)
                 if migration["old_vm_state"] == states.STOPPED:
                     self.driver.power_off(instance_uuid)
             except Exception as exc:
@@ -153,6 +154,23 @@ class Resizing:
                                  network_info=network_info):
                 self.reap(instance_uuid, network_info)  # deleted while it moved here
             drop_parked(self.state, self.cache.images, migration_uuid, migration["disk_location"])
+
+    def _move_volumes_here(self, row: dict[str, Any]) -> list[Any]:
+        """The server's volumes exported to this host (their attachments move with it); what the
+        driver plugs."""
+        from stratus.interfaces.hypervisor import BlockDevice
+
+        devices = []
+        for entry in row.get("block_device_mapping") or []:
+            if entry.get("destination_type") != "volume" or not entry.get("attachment_id"):
+                continue
+            if self.volumes is None:
+                raise RuntimeError(f"compute host {self.host} reaches no block-storage service for the server's "
+                                   "volumes")
+            info = self.volumes.connect(entry["attachment_id"], self.connector())
+            devices.append(BlockDevice(entry["volume_id"], entry["device_name"], info["driver_volume_type"], info,
+                                       entry.get("boot_index")))
+        return devices
 
     def _move_back(self, context: Any, row: dict[str, Any], migration: dict[str, Any],
                    network_info: list[dict[str, Any]], status: str, failure: Exception | None) -> None:
@@ -219,6 +237,12 @@ class Resizing:
             migration = self.state.migration(None, migration_uuid=migration_uuid)
             if migration is None:
                 return
+            row = self.state.instance(None, uuid=instance_uuid)
+            try:
+                if row is not None:
+                    self._move_volumes_here(row)  # their exports come back to this host
+            except Exception as exc:  # the server comes back anyway; its volumes say where they are
+                LOG.warning("the volumes of %s could not be exported to %s again: %s", instance_uuid, self.host, exc)
             if migration["old_vm_state"] != states.STOPPED:
                 self.driver.power_on(instance_uuid)
             power = self.driver.get_info(instance_uuid).power_state

@@ -100,16 +100,21 @@ class Attachments:
         return attachment_id
 
     def update(self, ctx: Any, attachment_id: str, connector: dict[str, Any]) -> dict[str, Any]:
-        """Export the volume to the host ``connector`` describes; the connection info.
+        """Export the volume to the host ``connector`` describes; the connection info. An
+        attachment already complete moves to that host (its server moved: a resize, a
+        migration): the export to the old host ends and it stays ``attached``.
 
-        :raises Invalid: the attachment is already complete, or its volume has no backend."""
+        :raises Invalid: the attachment is being detached, or its volume has no backend."""
         with self.db.reading() as session:
             attachment = self.find(session, ctx, attachment_id)
-            if attachment.attach_status not in (RESERVED, ATTACHING):
-                raise Invalid(f"Invalid volume: attachment {attachment_id} is {attachment.attach_status}; only a "
-                              "reserved or attaching one takes a connector.")
-            volume_id = attachment.volume_id
+            if attachment.attach_status not in (RESERVED, ATTACHING, ATTACHED):
+                raise Invalid(f"Invalid volume: attachment {attachment_id} is {attachment.attach_status}; it takes "
+                              "no connector.")
+            volume_id, old, complete = attachment.volume_id, attachment.connector, \
+                attachment.attach_status == ATTACHED
         info = self.service.initialize_connection(ctx, volume_id, connector)
+        if complete and old and old.get("host") != connector.get("host"):
+            self.service.terminate_connection(ctx, volume_id, old)
         info = {**info, "data": {**info.get("data", {}), "access_mode": attachment.attach_mode},
                 "attachment_id": attachment_id}
         with self.db.transaction() as session:
@@ -120,7 +125,8 @@ class Attachments:
             attachment.connection_info = info
             attachment.attached_host = str(connector.get("host") or "") or None
             attachment.mountpoint = connector.get("mountpoint") or attachment.mountpoint
-            attachment.attach_status = ATTACHING
+            if attachment.attach_status != ATTACHED:
+                attachment.attach_status = ATTACHING
             attachment.updated_at = utcnow()
             volume = session.get(models.Volume, attachment.volume_id)
             session.flush()

@@ -244,3 +244,28 @@ def test_a_volume_moves_with_its_server_on_resize_and_back_on_revert(tmp_path_fa
     finally:
         conn.close()
         two_hosts.stop()
+
+
+def test_an_attachment_changes_delete_on_termination_but_no_swap(cloud, conn):
+    server = boot(conn, "keeps")
+    volume = volume_status(conn, conn.block_storage.create_volume(size=1).id, "available")
+    conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    volume_status(conn, volume.id, "in-use")
+    url = f"{cloud.base_url}/compute/v2.1/servers/{server.id}/os-volume_attachments"
+    headers = {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.85"}
+    changed = requests.put(f"{url}/{volume.id}", headers=headers, timeout=30,
+                           json={"volumeAttachment": {"volumeId": volume.id, "delete_on_termination": True}})
+    assert changed.status_code == 202, changed.text
+    shown = requests.get(f"{url}/{volume.id}", headers=headers, timeout=30).json()["volumeAttachment"]
+    assert shown["delete_on_termination"] is True
+    missing = "00000000-0000-4000-8000-000000000009"
+    assert requests.put(f"{url}/{missing}", headers=headers, timeout=30,
+                        json={"volumeAttachment": {"volumeId": volume.id}}).status_code == 404
+    assert requests.put(f"{url}/{volume.id}", headers=headers, timeout=30,
+                        json={"volumeAttachment": {"volumeId": missing}}).status_code == 404
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    deadline = time.monotonic() + 30
+    while conn.block_storage.find_volume(volume.id, ignore_missing=True) is not None:
+        assert time.monotonic() < deadline, "the volume marked delete_on_termination stayed"
+        time.sleep(0.2)

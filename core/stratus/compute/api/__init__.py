@@ -136,7 +136,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/{server_id}/os-volume_attachments",
                       volume_attachments.VolumeAttachments(deps, policy), methods=("GET", "POST"))
         app.add_route("/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}",
-                      volume_attachments.VolumeAttachments(deps, policy), methods=("GET", "DELETE"))
+                      volume_attachments.VolumeAttachments(deps, policy), methods=("GET", "PUT", "DELETE"))
         app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))

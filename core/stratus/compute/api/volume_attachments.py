@@ -31,6 +31,11 @@ ATTACH = {"type": "object", "required": ["volumeAttachment"], "additionalPropert
         "device": {"type": ["string", "null"], "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"},
         "tag": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"},
         "delete_on_termination": {"type": "boolean"}}}}}
+UPDATE = {"type": "object", "required": ["volumeAttachment"], "properties": {"volumeAttachment": {
+    "type": "object", "required": ["volumeId"], "properties": {
+        "volumeId": {"type": "string", "format": "uuid"}, "delete_on_termination": {"type": "boolean"},
+        "device": {"type": ["string", "null"]}, "tag": {"type": "string"}, "id": {"type": "string"},
+        "serverId": {"type": "string"}}}}}
 #: Nova's states in which volumes may be attached and detached
 ALLOWED = (states.ACTIVE, states.PAUSED, states.STOPPED, states.SUSPENDED)
 
@@ -121,6 +126,38 @@ class VolumeAttachments:
             volumes.detach(attachment_id, ctx)  # the host gave it back unless it never got the call
             raise
         resp.media = {"volumeAttachment": view(req, server_id, made)}
+
+    @schema("Change an attachment's delete_on_termination (2.85; same volumeId); swapping in another volume "
+            "is refused (not provided)", request=UPDATE, responses={202: None})
+    def on_put(self, req: falcon.Request, resp: falcon.Response, server_id: str, volume_id: str) -> None:
+        ctx = context(req)
+        body = req.context.body["volumeAttachment"]
+        if not is_uuid(volume_id):
+            raise NotFound(f"Volume {volume_id} could not be found.")
+        new = body["volumeId"]
+        with self.compute.db.transaction() as session:
+            row = find(session, req, server_id)
+            rule = "update" if new == volume_id else "swap"
+            enforce(req, self.policy, f"os_compute_api:os-volumes-attachments:{rule}", {"project_id": row.project_id})
+            entries = list(row.block_device_mapping or [])
+            found = next((e for e in entries if e.get("destination_type") == "volume"
+                          and e.get("volume_id") == volume_id), None)
+            if found is None:
+                raise NotFound(f"Volume {volume_id} is not attached to instance {server_id}.")
+            if new == volume_id:
+                if not at_least(req, "2.85"):
+                    raise Invalid(f"Invalid input: the volumeId {new} is the attached one; changing an attachment "
+                                  "needs microversion 2.85")
+                if "delete_on_termination" in body:
+                    found = {**found, "delete_on_termination": bool(body["delete_on_termination"])}
+                    row.block_device_mapping = [found if e.get("volume_id") == volume_id and
+                                                e.get("destination_type") == "volume" else e for e in entries]
+                resp.status = 202
+                return
+        if self._volumes().show(new, ctx) is None:
+            raise NotFound(f"Volume {new} could not be found.")
+        raise Conflict(f"Swapping volume {volume_id} of instance {server_id} for {new} is not supported by this "
+                       "cloud.")
 
     @schema("Detach a volume", responses={202: None})
     def on_delete(self, req: falcon.Request, resp: falcon.Response, server_id: str, volume_id: str) -> None:

@@ -91,6 +91,12 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
+def pg_url():
+    """A throwaway PostgreSQL database (the test skips, or fails where required, without a server)."""
+    yield from _throwaway_database(PG_ADMIN_URL, "postgresql")
+
+
+@pytest.fixture
 def rabbit_url():
     """The machine's RabbitMQ (guest/guest on 127.0.0.1:5672)."""
     if not port_open("127.0.0.1", 5672):

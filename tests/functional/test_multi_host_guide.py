@@ -18,7 +18,6 @@ import time
 
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, _throwaway_database
 from tests.fixtures.rabbitmq import free_port
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "multi-host.md")
@@ -85,11 +84,6 @@ def test_the_guide_blocks_are_what_the_test_expects():
     assert ("ini", "") in kinds and ("ini", "file=controller.conf") in kinds and ("yaml", "") in kinds
     assert kinds.count(("sh", "service")) == 5
     assert {tag for _, tag in kinds} <= {"", "service", "once-per-site", "file=controller.conf"}
-
-
-@pytest.fixture
-def pg_url():
-    yield from _throwaway_database(PG_ADMIN_URL, "postgresql")
 
 
 @pytest.mark.postgresql

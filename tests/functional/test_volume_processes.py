@@ -11,17 +11,11 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import PG_ADMIN_URL, _throwaway_database
 from tests.fixtures.rabbitmq import free_port
 from tests.functional.accounts import connect
 from tests.functional.servers import Server, run
 
 SERVING = re.compile(r"Stratus .* serving over")
-
-
-@pytest.fixture
-def pg_url():
-    yield from _throwaway_database(PG_ADMIN_URL, "postgresql")
 
 
 def test_volume_services_need_a_broker(tmp_path):

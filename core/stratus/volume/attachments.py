@@ -32,6 +32,16 @@ ATTACHED = "attached"
 HOLDING = (RESERVED, ATTACHING, ATTACHED, states.DETACHING)
 
 
+def _settle(session: Any, volume_id: str) -> models.Volume:
+    """Write the volume's status from its attachments (after the session's changes to them)."""
+    volume = session.get(models.Volume, volume_id)
+    session.flush()
+    session.refresh(volume)
+    volume.status, volume.attach_status = _volume_status(volume)
+    volume.updated_at = utcnow()
+    return volume
+
+
 def _volume_status(volume: models.Volume) -> tuple[str, str]:
     """(status, attach_status) the volume's attachments leave it in."""
     held = [a.attach_status for a in volume.attachments]
@@ -87,10 +97,7 @@ class Attachments:
             session.add(models.VolumeAttachment(
                 id=attachment_id, volume_id=volume_id, instance_uuid=instance_uuid, attach_mode=mode,
                 attach_status=RESERVED, created_at=utcnow()))
-            session.flush()
-            session.refresh(volume)
-            volume.status, volume.attach_status = _volume_status(volume)
-            volume.updated_at = utcnow()
+            _settle(session, volume_id)
         if connector:
             try:
                 self.update(ctx, attachment_id, connector)
@@ -128,11 +135,7 @@ class Attachments:
             if attachment.attach_status != ATTACHED:
                 attachment.attach_status = ATTACHING
             attachment.updated_at = utcnow()
-            volume = session.get(models.Volume, attachment.volume_id)
-            session.flush()
-            session.refresh(volume)
-            volume.status, volume.attach_status = _volume_status(volume)
-            volume.updated_at = utcnow()
+            _settle(session, attachment.volume_id)
         return info
 
     def complete(self, ctx: Any, attachment_id: str) -> None:
@@ -147,11 +150,7 @@ class Attachments:
             attachment.attach_status = ATTACHED
             attachment.attach_time = attachment.attach_time or utcnow()
             attachment.updated_at = utcnow()
-            volume = session.get(models.Volume, attachment.volume_id)
-            session.flush()
-            session.refresh(volume)
-            volume.status, volume.attach_status = _volume_status(volume)
-            volume.updated_at = utcnow()
+            _settle(session, attachment.volume_id)
 
     def delete(self, ctx: Any, attachment_id: str) -> list[models.VolumeAttachment]:
         """Stop the export (when there was one) and drop the attachment; the volume's others."""
@@ -164,9 +163,4 @@ class Attachments:
             attachment = session.get(models.VolumeAttachment, attachment_id)
             if attachment is not None:
                 session.delete(attachment)
-            volume = session.get(models.Volume, volume_id)
-            session.flush()
-            session.refresh(volume)
-            volume.status, volume.attach_status = _volume_status(volume)
-            volume.updated_at = utcnow()
-            return list(volume.attachments)
+            return list(_settle(session, volume_id).attachments)

@@ -196,6 +196,12 @@ class VolumeManager:
         if not done:  # deleted while it was made: the backend's copy goes too
             self.driver.delete_volume(spec)
 
+    def _scratch(self) -> Any:
+        """A temporary directory for image data on its way in or out, removed after."""
+        workdir = os.path.join(self.conf.state_path, "volume-images")
+        os.makedirs(workdir, exist_ok=True)
+        return tempfile.TemporaryDirectory(dir=workdir)
+
     def _copy_image(self, spec: VolumeSpec, image_id: str) -> None:
         """Write the image's data into the new volume, as raw (other formats through ``qemu-img``).
 
@@ -206,9 +212,7 @@ class VolumeManager:
         info = self.images.show(image_id)
         if info is None:
             raise NotFound(f"Image {image_id} could not be found.")
-        workdir = os.path.join(self.conf.state_path, "volume-images")
-        os.makedirs(workdir, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+        with self._scratch() as scratch:
             path = os.path.join(scratch, "image")
             self.images.download(image_id, path)
             if (info.disk_format or "raw") not in ("raw", "iso"):
@@ -274,9 +278,7 @@ class VolumeManager:
         try:
             if self.images is None:
                 raise BackendUnavailable("this volume service reaches no image service")
-            workdir = os.path.join(self.conf.state_path, "volume-images")
-            os.makedirs(workdir, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+            with self._scratch() as scratch:
                 path = os.path.join(scratch, "volume")
                 with open(path, "wb") as out:
                     for chunk in self.driver.copy_volume_to_image(spec):

@@ -31,6 +31,11 @@ def image_metadata(image: Any) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
+def _backup_status(session: Any, backup_id: str, status: str) -> None:
+    session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
+                    .values(status=status, updated_at=utcnow()))
+
+
 def ensure_default_type(db: Database, name: str) -> str:
     """The default volume type's id, made if missing (as Cinder makes ``__DEFAULT__``)."""
     with db.transaction() as session:
@@ -598,15 +603,13 @@ class VolumeService:
             size = backup.size
         if volume_id is None:
             with self.db.transaction() as session:
-                session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
-                                .values(status="restoring", updated_at=utcnow()))
+                _backup_status(session, backup_id, "restoring")
             try:
                 return self.create_volume(ctx, {"size": size, "name": name or f"restore_backup_{backup_id}",
                                                 "backup_id": backup_id})
             except Exception:
                 with self.db.transaction() as session:
-                    session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
-                                    .values(status="available", updated_at=utcnow()))
+                    _backup_status(session, backup_id, "available")
                 raise
         with self.db.transaction() as session:
             volume = self.volume(session, ctx, volume_id)
@@ -617,8 +620,7 @@ class VolumeService:
                 raise Invalid(f"Invalid volume: volume size {volume.size}GB cannot be smaller than the backup "
                               f"size {size}GB.")
             volume.status, volume.updated_at = states.RESTORING_BACKUP, utcnow()
-            session.execute(sa.update(models.Backup).where(models.Backup.id == backup_id)
-                            .values(status="restoring", updated_at=utcnow()))
+            _backup_status(session, backup_id, "restoring")
             server = volume.backend_host
         self.volumes.cast(ctx, "restore_backup", server=server, backup_id=backup_id, volume_id=volume_id)
         return volume_id

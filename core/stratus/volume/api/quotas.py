@@ -48,13 +48,7 @@ class QuotaSet:
         enforce(req, self.policy, "volume_extension:quotas:update", {"project_id": project_id})
         with self.service.db.transaction() as session:
             wanted = parse_limits(req.context.body["quota_set"], quotas.known(session))
-            for resource, number in wanted.items():
-                row = session.get(models.QuotaLimit, (project_id, resource))
-                if row is None:
-                    session.add(models.QuotaLimit(project_id=project_id, resource=resource, hard_limit=number))
-                else:
-                    row.hard_limit = number
-            session.flush()
+            _store(session, models.QuotaLimit, {"project_id": project_id}, wanted)
             resp.media = {"quota_set": quotas.limits(session, self.service.conf, project_id)}
 
     @schema("Return a project's volume quotas to the defaults (administrators)", responses={200: None})
@@ -63,6 +57,18 @@ class QuotaSet:
         with self.service.db.transaction() as session:
             session.execute(sa.delete(models.QuotaLimit).where(models.QuotaLimit.project_id == project_id))
         resp.status = 200
+
+
+def _store(session: Any, model: Any, owner: dict[str, str], wanted: dict[str, int]) -> None:
+    """Write ``wanted`` limits as rows of ``model`` keyed by ``owner`` and the resource."""
+    (key,) = owner.values()
+    for resource, number in wanted.items():
+        row = session.get(model, (key, resource))
+        if row is None:
+            session.add(model(**owner, resource=resource, hard_limit=number))
+        else:
+            row.hard_limit = number
+    session.flush()
 
 
 def parse_limits(body: dict[str, Any], allowed: set[str]) -> dict[str, int]:
@@ -108,13 +114,7 @@ class QuotaClassSet:
             raise Invalid("Invalid input received: class name longer than 255 characters")
         with self.service.db.transaction() as session:
             wanted = parse_limits(req.context.body["quota_class_set"], quotas.known(session))
-            for resource, number in wanted.items():
-                row = session.get(models.QuotaClassLimit, (class_name, resource))
-                if row is None:
-                    session.add(models.QuotaClassLimit(class_name=class_name, resource=resource, hard_limit=number))
-                else:
-                    row.hard_limit = number
-            session.flush()
+            _store(session, models.QuotaClassLimit, {"class_name": class_name}, wanted)
             resp.media = {"quota_class_set": quotas.defaults(self.service.conf, session, class_name)}
 
 

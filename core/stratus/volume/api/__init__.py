@@ -21,7 +21,18 @@ from stratus.api.microversions import Negotiation, Range, Version
 from stratus.api.middleware import EmptyIdIsNotFound
 from stratus.api.policy import Policy
 from stratus.volume import policies
-from stratus.volume.api import attachments, backups, extensions, quotas, services, snapshots, transfers, types, volumes
+from stratus.volume.api import (
+    attachments,
+    backups,
+    extensions,
+    metadata,
+    quotas,
+    services,
+    snapshots,
+    transfers,
+    types,
+    volumes,
+)
 from stratus.volume.api.common import ProjectInPath
 
 SPEC = ServiceSpec("volume", "/volume", "block-storage", ErrorStyle.COMPUTE)
@@ -60,15 +71,15 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/attachments/{attachment_id}", attachments.AttachmentItem(service, policy))
         app.add_route("/v3/attachments/{attachment_id}/action", attachments.AttachmentAction(service, policy))
         app.add_route("/v3/volumes/{volume_id}/action", volumes.VolumeAction(service, policy))
-        app.add_route("/v3/volumes/{volume_id}/metadata", volumes.VolumeMetadata(service, policy))
-        app.add_route("/v3/volumes/{volume_id}/metadata/{key}", volumes.VolumeMetadataItem(service, policy),
+        app.add_route("/v3/volumes/{volume_id}/metadata", metadata.VolumeMetadata(service, policy))
+        app.add_route("/v3/volumes/{volume_id}/metadata/{key}", metadata.VolumeMetadataItem(service, policy),
                       methods=("GET", "PUT", "DELETE"))
         app.add_route("/v3/snapshots", snapshots.Snapshots(service, policy, detail=False))
         app.add_route("/v3/snapshots/detail", snapshots.Snapshots(service, policy, detail=True), methods=("GET",))
         app.add_route("/v3/snapshots/{snapshot_id}", snapshots.SnapshotItem(service, policy))
         app.add_route("/v3/snapshots/{snapshot_id}/action", snapshots.SnapshotAction(service, policy))
-        app.add_route("/v3/snapshots/{snapshot_id}/metadata", snapshots.SnapshotMetadata(service, policy))
-        app.add_route("/v3/snapshots/{snapshot_id}/metadata/{key}", snapshots.SnapshotMetadataItem(service, policy),
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata", metadata.SnapshotMetadata(service, policy))
+        app.add_route("/v3/snapshots/{snapshot_id}/metadata/{key}", metadata.SnapshotMetadataItem(service, policy),
                       methods=("GET", "PUT", "DELETE"))
         app.add_route("/v3/types", types.Types(service, policy))
         app.add_route("/v3/types/{type_id}", types.TypeItem(service, policy))

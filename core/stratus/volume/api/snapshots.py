@@ -38,9 +38,6 @@ UPDATE = {"type": "object", "required": ["snapshot"], "properties": {"snapshot":
         "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME},
     "additionalProperties": False}}}
 _RESPONSE = {"type": "object", "required": ["snapshot"]}
-METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": metadata_schema()}}
-META_ITEM = {"type": "object", "required": ["meta"], "properties": {"meta": {**metadata_schema(), "minProperties": 1,
-                                                                             "maxProperties": 1}}}
 SORTABLE = {"created_at": (Snapshot.created_at, False), "updated_at": (Snapshot.updated_at, True),
             "name": (Snapshot.name, True), "size": (Snapshot.size, False), "status": (Snapshot.status, False),
             "id": (Snapshot.id, False), "volume_id": (Snapshot.volume_id, False)}
@@ -205,68 +202,3 @@ class SnapshotAction:
         else:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
         resp.status = 202
-
-
-class SnapshotMetadata:
-    """``/snapshots/{id}/metadata`` and ``/snapshots/{id}/metadata/{key}``."""
-
-    def __init__(self, service: VolumeService, policy: Policy) -> None:
-        self.service, self.policy = service, policy
-
-    def read(self, req: falcon.Request, snapshot_id: str) -> dict[str, str]:
-        with self.service.db.reading() as session:
-            snapshot = self.service.snapshot(session, context(req), snapshot_id)
-            enforce(req, self.policy, "volume:get_snapshot", {"project_id": snapshot.project_id})
-            return {m.key: m.value for m in snapshot.metadata_items}
-
-    def write(self, req: falcon.Request, snapshot_id: str, items: dict[str, str], replace: bool) -> dict[str, str]:
-        with self.service.db.transaction() as session:
-            snapshot = self.service.snapshot(session, context(req), snapshot_id)
-            enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
-            current = {} if replace else {m.key: m.value for m in snapshot.metadata_items}
-            current.update(items)
-            snapshot.metadata_items = [models.SnapshotMetadata(key=k, value=v) for k, v in current.items()]
-            snapshot.updated_at = utcnow()
-            return current
-
-    @schema("A snapshot's metadata", responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
-        resp.media = {"metadata": self.read(req, snapshot_id)}
-
-    @schema("Add to (or change) a snapshot's metadata", request=METADATA,
-            responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_post(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
-        resp.media = {"metadata": self.write(req, snapshot_id, req.context.body["metadata"], replace=False)}
-
-    @schema("Replace a snapshot's metadata", request=METADATA,
-            responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_put(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str) -> None:
-        resp.media = {"metadata": self.write(req, snapshot_id, req.context.body["metadata"], replace=True)}
-
-
-class SnapshotMetadataItem(SnapshotMetadata):
-    @schema("One metadata key of a snapshot", responses={200: {"type": "object", "required": ["meta"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
-        items = self.read(req, snapshot_id)
-        if key not in items:
-            raise NotFound(f"Metadata item was not found: {key}")
-        resp.media = {"meta": {key: items[key]}}
-
-    @schema("Set one metadata key (meta holds exactly that key)", request=META_ITEM,
-            responses={200: {"type": "object", "required": ["meta"]}})
-    def on_put(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
-        meta = req.context.body["meta"]
-        if key not in meta:
-            raise Invalid("Invalid input received: Request body and URI mismatch")
-        self.write(req, snapshot_id, meta, replace=False)
-        resp.media = {"meta": meta}
-
-    @schema("Delete a snapshot's metadata key", responses={200: None})
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot_id: str, key: str) -> None:
-        with self.service.db.transaction() as session:
-            snapshot = self.service.snapshot(session, context(req), snapshot_id)
-            enforce(req, self.policy, "volume:update_snapshot", {"project_id": snapshot.project_id})
-            remaining = [m for m in snapshot.metadata_items if m.key != key]
-            if len(remaining) == len(snapshot.metadata_items):
-                raise NotFound(f"Metadata item was not found: {key}")
-            snapshot.metadata_items = remaining

@@ -46,10 +46,6 @@ UPDATE = {"type": "object", "required": ["volume"], "properties": {"volume": {
     "type": "object", "minProperties": 1, "properties": {
         "name": _NAME, "display_name": _NAME, "description": _NAME, "display_description": _NAME,
         "metadata": metadata_schema()}, "additionalProperties": False}}}
-METADATA = {"type": "object", "required": ["metadata"], "properties": {"metadata": metadata_schema()}}
-META_ITEM = {"type": "object", "required": ["meta"], "properties": {"meta": {**metadata_schema(),
-                                                                             "minProperties": 1,
-                                                                             "maxProperties": 1}}}
 ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1}
 _VOLUME_RESPONSE = {"type": "object", "required": ["volume"]}
 
@@ -113,13 +109,6 @@ def attachment_view(volume: models.Volume, attachment: models.VolumeAttachment) 
     return {"id": volume.id, "attachment_id": attachment.id, "volume_id": volume.id,
             "server_id": attachment.instance_uuid, "host_name": attachment.attached_host,
             "device": attachment.mountpoint, "attached_at": isotime(attachment.attach_time)}
-
-
-def _etag(items: dict[str, str]) -> str:
-    import hashlib
-    import json
-
-    return hashlib.md5(json.dumps(items, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
 
 
 def dict_filter(name: str, value: Any) -> dict[str, str]:
@@ -319,82 +308,6 @@ class VolumeItem:
         self.service.delete_volume(ctx, volume_id, cascade=boolean("cascade", req.get_param("cascade") or "false"),
                                    force=force)
         resp.status = 202
-
-
-class VolumeMetadata:
-    """``/volumes/{id}/metadata``: the whole of a volume's metadata."""
-
-    def __init__(self, service: VolumeService, policy: Policy) -> None:
-        self.service, self.policy = service, policy
-
-    def read(self, req: falcon.Request, volume_id: str) -> dict[str, str]:
-        with self.service.db.reading() as session:
-            volume = self.service.volume(session, context(req), volume_id)
-            enforce(req, self.policy, "volume:get_volume_metadata", {"project_id": volume.project_id})
-            return {m.key: m.value for m in volume.metadata_items}
-
-    def write(self, req: falcon.Request, volume_id: str, items: dict[str, str], replace: bool) -> dict[str, str]:
-        with self.service.db.transaction() as session:
-            volume = self.service.volume(session, context(req), volume_id)
-            enforce(req, self.policy, "volume:create_volume_metadata", {"project_id": volume.project_id})
-            current = {} if replace else {m.key: m.value for m in volume.metadata_items}
-            current.update(items)
-            volume.metadata_items = [models.VolumeMetadata(key=k, value=v) for k, v in current.items()]
-            volume.updated_at = utcnow()
-            return current
-
-    @schema("A volume's metadata (with an ETag from 3.15)", responses={200: {"type": "object",
-                                                                                 "required": ["metadata"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
-        items = self.read(req, volume_id)
-        resp.media = {"metadata": items}
-        if at_least(req, "3.15"):
-            resp.etag = _etag(items)
-
-    @schema("Add to (or change) a volume's metadata", request=METADATA,
-            responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_post(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
-        resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=False)}
-
-    @schema("Replace a volume's metadata (If-Match with the ETag read, from 3.15: 412 if it changed since)",
-            request=METADATA, responses={200: {"type": "object", "required": ["metadata"]}})
-    def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str) -> None:
-        wanted = req.get_header("If-Match") if at_least(req, "3.15") else None
-        if wanted is not None and wanted.strip('"') != _etag(self.read(req, volume_id)):
-            raise falcon.HTTPPreconditionFailed(description="The volume's metadata changed since it was read "
-                                                "(If-Match does not match its ETag).")
-        resp.media = {"metadata": self.write(req, volume_id, req.context.body["metadata"], replace=True)}
-
-
-class VolumeMetadataItem(VolumeMetadata):
-    """``/volumes/{id}/metadata/{key}``: one key."""
-
-    @schema("One metadata key of a volume", responses={200: {"type": "object", "required": ["meta"]}})
-    def on_get(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
-        items = self.read(req, volume_id)
-        if key not in items:
-            raise NotFound(f"Metadata item was not found: {key}")
-        resp.media = {"meta": {key: items[key]}}
-
-    @schema("Set one metadata key (meta holds exactly that key)", request=META_ITEM,
-            responses={200: {"type": "object", "required": ["meta"]}})
-    def on_put(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
-        meta = req.context.body["meta"]
-        if key not in meta:
-            raise Invalid("Invalid input received: Request body and URI mismatch")
-        self.write(req, volume_id, meta, replace=False)
-        resp.media = {"meta": meta}
-
-    @schema("Delete a metadata key", responses={200: None})
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, volume_id: str, key: str) -> None:
-        with self.service.db.transaction() as session:
-            volume = self.service.volume(session, context(req), volume_id)
-            enforce(req, self.policy, "volume:delete_volume_metadata", {"project_id": volume.project_id})
-            remaining = [m for m in volume.metadata_items if m.key != key]
-            if len(remaining) == len(volume.metadata_items):
-                raise NotFound(f"Metadata item was not found: {key}")
-            volume.metadata_items = remaining
-        resp.status = 200
 
 
 class VolumeAction:

@@ -69,3 +69,32 @@ def test_a_2_gib_image_streams_in_bounded_server_memory(cloud):
     conn.close()
     assert upload.growth < 64 * MiB, f"uploading 2 GiB grew the server by {upload.growth / MiB:.0f} MiB"
     assert download.growth < 64 * MiB, f"downloading 2 GiB grew the server by {download.growth / MiB:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_2_gib_volume_is_made_from_and_uploaded_to_an_image_in_bounded_memory(cloud):
+    """Create-from-image and upload-to-image go through files in bounded chunks: the embedded
+    cloud (API, volume service, image service in one process) does not grow with the data."""
+    conn = connect(cloud.clouds_yaml)
+    token = {"X-Auth-Token": conn.session.get_token()}
+    base = f"{cloud.base_url}/image/v2/images"
+    block = bytes(range(256)) * 4096
+    image = requests.post(base, json={"name": "two-gib-source", "disk_format": "raw", "container_format": "bare"},
+                          headers=token, timeout=30).json()
+    response = requests.put(f"{base}/{image['id']}/file", data=(block for _ in range(2 * GiB // MiB)),
+                            headers={**token, "Content-Type": "application/octet-stream"}, timeout=600)
+    assert response.status_code == 204, response.text
+    time.sleep(0.5)
+    with PeakRss(cloud.process.pid) as made:
+        volume = conn.block_storage.create_volume(size=2, image_id=image["id"])
+        volume = conn.block_storage.wait_for_status(volume, status="available", failures=["error"], interval=0.5,
+                                                    wait=600)
+        uploaded = conn.block_storage.upload_volume_to_image(volume, "two-gib-copy", disk_format="raw")
+        copy = conn.image.wait_for_status(conn.image.get_image(uploaded["image_id"]), status="active",
+                                          interval=0.5, wait=600)
+    assert copy.size == 2 * GiB and copy.checksum == requests.get(f"{base}/{image['id']}", headers=token,
+                                                                  timeout=30).json()["checksum"]
+    assert made.growth < 64 * MiB, f"the cloud grew by {made.growth // MiB} MiB"
+    conn.image.delete_image(copy)
+    conn.block_storage.delete_volume(volume)
+    requests.delete(f"{base}/{image['id']}", headers=token, timeout=30)

@@ -224,6 +224,7 @@ def test_quotas_hold_under_concurrent_creates(cloud, conn):
 @pytest.mark.parametrize(("body", "status", "words"), [
     ({"volume": {"size": "big"}}, 400, "size"),
     ({"volume": {"size": 0}}, 400, "size"),
+    ({"volume": {"size": -1}}, 400, "size"),
     ({"volume": {}}, 400, "size"),
     ({"volume": {"size": 1, "volume_type": "no-such-type"}}, 404, "no-such-type"),
     ({"volume": {"size": 1, "availability_zone": "moon"}}, 400, "moon"),
@@ -245,6 +246,10 @@ def test_actions_in_the_wrong_status_are_refused(cloud, conn):
     volume = wait_status(conn, conn.block_storage.create_volume(size=1))
     assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
                   json={"os-extend": {"new_size": 1}}).status_code == 400
+    grown = wait_status(conn, conn.block_storage.create_volume(size=2))
+    smaller = cinder(cloud, conn, "POST", f"/volumes/{grown.id}/action", json={"os-extend": {"new_size": 1}})
+    assert smaller.status_code == 400 and "greater than current size" in smaller.json()["badRequest"]["message"]
+    conn.block_storage.delete_volume(grown)
     assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action",
                   json={"os-reset_status": {"status": "in-use"}}).status_code == 202
     busy = cinder(cloud, conn, "DELETE", f"/volumes/{volume.id}")

@@ -63,7 +63,7 @@ def test_a_volume_is_attached_into_the_guest_and_detached(cloud, conn):
     attachment = conn.compute.create_volume_attachment(server, volume_id=volume.id)
     assert attachment.device == "/dev/vdb" and attachment.volume_id == volume.id
     volume = volume_status(conn, volume.id, "in-use")
-    assert volume.attachments[0]["server_id"] == server.id
+    assert volume.attachments[0]["server_id"] == server.id and volume.attachments[0]["device"] == "/dev/vdb"
     presented = guest_volumes(cloud, server.id)[volume.id]
     assert presented["device_name"] == "/dev/vdb" and presented["driver_volume_type"] == "file"
     assert os.path.exists(presented["connection_info"]["data"]["path"])

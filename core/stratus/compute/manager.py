@@ -365,7 +365,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
             plugged = False
             try:
                 driver = self._capable("VOLUME_ATTACH")
-                info = self.volumes.connect(attachment_id, self.connector())
+                info = self.volumes.connect(attachment_id, {**self.connector(), "mountpoint": device})
                 driver.attach_volume(instance_uuid, BlockDevice(volume_id, device, info["driver_volume_type"], info))
                 plugged = True
                 self.volumes.complete(attachment_id)
@@ -487,11 +487,11 @@ class ComputeManager(Resizing, Disks, Reconciling):
         for entry in sorted(mapped, key=lambda b: (b.get("boot_index") is None, b.get("boot_index") or 0)):
             self._wait_available(entry["volume_id"])
             entry["attachment_id"] = self.volumes.reserve(entry["volume_id"], instance["uuid"])
-            info = self.volumes.connect(entry["attachment_id"], self.connector())
             if entry.get("boot_index") == 0:
                 device = "/dev/vda"
             else:
                 device = next(f"/dev/vd{c}" for c in letters if f"vd{c}" not in used)
+            info = self.volumes.connect(entry["attachment_id"], {**self.connector(), "mountpoint": device})
             used.add(device.rsplit("/", 1)[-1])
             entry["device_name"] = device
             devices.append(BlockDevice(entry["volume_id"], device, info["driver_volume_type"], info,

@@ -167,7 +167,8 @@ class Resizing:
             if self.volumes is None:
                 raise RuntimeError(f"compute host {self.host} reaches no block-storage service for the server's "
                                    "volumes")
-            info = self.volumes.connect(entry["attachment_id"], self.connector())
+            connector = {**self.connector(), "mountpoint": entry["device_name"]}
+            info = self.volumes.connect(entry["attachment_id"], connector)
             devices.append(BlockDevice(entry["volume_id"], entry["device_name"], info["driver_volume_type"], info,
                                        entry.get("boot_index")))
         return devices

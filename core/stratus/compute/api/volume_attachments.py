@@ -59,10 +59,13 @@ def view(req: falcon.Request, server_id: str, entry: dict[str, Any]) -> dict[str
 
 
 def next_device(row: Any) -> str:
-    """The first ``/dev/vdX`` the server does not use (its root disk is ``vda``)."""
-    taken = {"vda", *(str(d.get("device_name") or "").rsplit("/", 1)[-1] for d in row.block_device_mapping or [])}
-    taken |= {f"vd{chr(ord('b') + i)}" for i, d in enumerate(
-        d for d in row.block_device_mapping or [] if d.get("destination_type", "local") == "local")}
+    """The first ``/dev/vdX`` the server does not use: its root disk is ``vda``, its local
+    ephemeral and swap disks follow (as the driver names them), then its volumes."""
+    from stratus.compute.instances import local_disks
+
+    taken = {"vda", *(str(d.get("device_name") or "").rsplit("/", 1)[-1] for d in row.block_device_mapping or []
+                      if d.get("destination_type") == "volume")}
+    taken |= {f"vd{chr(ord('b') + i)}" for i in range(len(local_disks(row.flavor, row.block_device_mapping)))}
     for letter in string.ascii_lowercase[1:]:
         if f"vd{letter}" not in taken:
             return f"/dev/vd{letter}"

@@ -557,3 +557,33 @@ def test_backups_full_and_incremental_restore_what_was_there(cloud, conn):
     for item in (volume, copy):
         conn.block_storage.delete_volume(item)
         wait_gone(conn, item.id)
+
+
+def test_a_volume_let_go_keeps_its_data_and_is_adopted_again(cloud, conn):
+    volume = wait_status(conn, conn.block_storage.create_volume(size=1, name="to-let-go"))
+    pool = volume.host
+    path = cloud.data_dir / "volumes" / pool.split("@")[1].split("#")[0] / f"volume-{volume.id}"
+    with open(path, "r+b") as f:
+        f.write(b"kept across unmanage")
+    assert cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={"os-unmanage": None}).status_code == 202
+    wait_gone(conn, volume.id)
+    kept = path.with_name(f"unmanaged-{volume.id}")
+    assert kept.read_bytes().startswith(b"kept across unmanage")
+    refused = cinder(cloud, conn, "POST", "/os-volume-manage", json={"volume": {
+        "host": "nowhere@x#y", "ref": {"source-name": kept.name}}})
+    assert refused.status_code == 400
+    made = cinder(cloud, conn, "POST", "/os-volume-manage", json={"volume": {
+        "host": pool, "ref": {"source-name": kept.name}, "name": "adopted"}})
+    assert made.status_code == 202, made.text
+    adopted = wait_status(conn, conn.block_storage.get_volume(made.json()["volume"]["id"]))
+    assert adopted.size == 1 and adopted.name == "adopted" and not kept.exists()
+    with open(path.with_name(f"volume-{adopted.id}"), "rb") as f:
+        assert f.read(20) == b"kept across unmanage"
+    _, member = member_of_new_project(conn, "volume-manager-wannabe")
+    try:
+        assert cinder(cloud, member, "POST", "/os-volume-manage", json={"volume": {
+            "host": pool, "ref": {"source-name": "x"}}}).status_code == 403
+    finally:
+        member.close()
+    conn.block_storage.delete_volume(adopted)
+    wait_gone(conn, adopted.id)

@@ -32,7 +32,7 @@ def test_a_conforming_driver_passes_the_suite(site, tmp_path):
                      cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # the common suite and the volume-backend suite, less what the dummy does not declare
-    assert "20 passed, 3 skipped" in result.stdout
+    assert "20 passed, 4 skipped" in result.stdout
 
 
 def test_a_driver_registering_unlisted_options_fails(site, tmp_path):
@@ -66,7 +66,7 @@ def test_capability_marker_skips_only_undeclared_capabilities(site, tmp_path):
     )
     result = run_kit(site, "--stratus-driver", "stratus.volume:memory", str(tests), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "21 passed, 4 skipped" in result.stdout
+    assert "21 passed, 5 skipped" in result.stdout
     assert "driver 'memory' does not declare CLONE" in result.stdout
 
 
@@ -111,7 +111,7 @@ def test_the_file_volume_backend_passes_the_volume_backend_suite(tmp_path):
     config = tmp_path / "file.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance]\ndatadir = {tmp_path}/volumes\n")
     outcome = conformance.run("stratus.volume:file", str(config))
-    assert outcome.ok and (outcome.passed, outcome.skipped) == (23, 0), outcome  # 7 common + 16 volume
+    assert outcome.ok and (outcome.passed, outcome.skipped) == (24, 0), outcome  # 7 common + 17 volume
     assert not os.listdir(tmp_path / "volumes"), "the suite left volumes or temporary files behind"
 
 
@@ -184,7 +184,7 @@ def test_the_kit_runs_in_process_and_reports_each_failure(dummy_distribution, tm
     config = tmp_path / "memory.conf"
     config.write_text("[dummy]\npool = fast\n")
     good = conformance.run("stratus.volume:memory", str(config))
-    assert good.ok and (good.passed, good.failed, good.skipped) == (20, 0, 3), good
+    assert good.ok and (good.passed, good.failed, good.skipped) == (20, 0, 4), good
     bad = conformance.run("stratus.volume:hidessnapshot")
     assert not bad.ok and bad.failed == 1, bad
     assert "test_declared_capabilities_match_implemented_interfaces" in bad.failures[0]

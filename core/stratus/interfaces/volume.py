@@ -37,6 +37,8 @@ class VolumeCapability(enum.Flag):
     ONLINE_EXTEND = enum.auto()
     #: a volume can go back to the contents of its latest snapshot
     REVERT = enum.auto()
+    #: storage made outside the cloud can be adopted as a volume, and let go again
+    MANAGE = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +215,28 @@ class Revert(abc.ABC):
         """
 
 
+class Manage(abc.ABC):
+    """Capability ``MANAGE`` (Cinder's manage/unmanage, for administrators)."""
+
+    @abc.abstractmethod
+    def manage_existing(self, volume: VolumeSpec, ref: Mapping[str, str]) -> int:
+        """Adopt the storage object ``ref`` names (``source-name``...) as ``volume``; its size in
+        GiB, rounded up (the object grows to it). Its data is kept.
+
+        :raises NotFound: nothing of that name. :raises Invalid: ``ref`` names nothing this
+            backend understands.
+        """
+
+    @abc.abstractmethod
+    def unmanage(self, volume: VolumeSpec) -> str:
+        """Let the volume go: its data stays in the storage but no longer as this volume; the
+        name it stays under (what ``manage_existing`` would take back)."""
+
+
 VolumeBackend.CAPABILITY_INTERFACES = {
     VolumeCapability.SNAPSHOT: Snapshots,
     VolumeCapability.CLONE: Clone,
     VolumeCapability.EXTEND: Extend,
     VolumeCapability.REVERT: Revert,
+    VolumeCapability.MANAGE: Manage,
 }

@@ -29,6 +29,7 @@ from stratus.interfaces.volume import (
     Clone,
     Connector,
     Extend,
+    Manage,
     Revert,
     Snapshots,
     SnapshotSpec,
@@ -293,6 +294,50 @@ class VolumeManager:
             self._set(volume_id, status=previous, error=f"upload to image {image_id} failed: {_reason(exc)}")
             return
         self._set(volume_id, status=previous, error=None)
+
+    # -- manage ------------------------------------------------------------------------
+
+    def manage_existing(self, context: Any, volume_id: str, ref: dict[str, str]) -> None:
+        """Adopt ``ref`` as the volume: ``available`` at its size (the pool counts it), or
+        ``error_managing`` with the reason."""
+        with self.db.reading() as session:
+            volume = session.get(models.Volume, volume_id)
+            if volume is None or volume.status != states.MANAGING:
+                return
+            spec = volume_spec(volume)
+        try:
+            if not isinstance(self.driver, Manage):
+                raise NotFound(f"backend {self.backend!r} cannot manage existing storage")
+            size = self.driver.manage_existing(spec, ref)
+        except Exception as exc:
+            self._set(volume_id, status=states.ERROR_MANAGING, error=_reason(exc))
+            return
+        with self.db.transaction() as session:
+            session.execute(sa.update(models.Volume).where(models.Volume.id == volume_id).values(
+                status=states.AVAILABLE, size=size, launched_at=utcnow(), updated_at=utcnow(), error=None))
+            session.execute(sa.update(models.Pool).where(models.Pool.name == self.pool).values(
+                allocated_gb=models.Pool.allocated_gb + size))
+
+    def unmanage(self, context: Any, volume_id: str) -> None:
+        """Let the volume go: the backend keeps its data under another name, the row goes."""
+        with self.db.reading() as session:
+            volume = session.get(models.Volume, volume_id)
+            if volume is None or volume.status != states.UNMANAGING:
+                return
+            spec, size = volume_spec(volume), volume.size
+        try:
+            if not isinstance(self.driver, Manage):
+                raise NotFound(f"backend {self.backend!r} cannot let volumes go")
+            name = self.driver.unmanage(spec)
+        except Exception as exc:
+            self._set(volume_id, status=states.ERROR, error=_reason(exc))
+            return
+        LOG.info("volume %s let go on %s: its data stays as %s", volume_id, self.host, name)
+        with self.db.transaction() as session:
+            volume = session.get(models.Volume, volume_id)
+            if volume is not None:
+                session.delete(volume)
+                self._release(session, size)
 
     # -- backups -----------------------------------------------------------------------
 

@@ -638,3 +638,46 @@ class VolumeService:
             backup.status, backup.updated_at = "deleting", utcnow()
             server = backup.host
         self.volumes.cast(ctx, "delete_backup", server=server, backup_id=backup_id)
+
+    # -- manage / unmanage (administrators) ----------------------------------------------
+
+    def manage(self, ctx: Any, pool_name: str, ref: dict[str, str], request: dict[str, Any]) -> str:
+        """Record a volume (``managing``, size 0 until known) for the storage object ``ref`` on
+        pool ``pool_name`` and cast its adoption; its id.
+
+        :raises Invalid: no such pool. :raises OverLimit: the project's volume count."""
+        volume_id = str(uuid.uuid4())
+        with self.db.transaction() as session:
+            pool = session.get(models.Pool, pool_name)
+            if pool is None:
+                raise Invalid(f"Invalid input received: no pool {pool_name!r} (host@backend#pool, as get_pools "
+                              "names it)")
+            volume_type = self.find_type(session, request.get("volume_type"), ctx.project_id, ctx.is_admin)
+            quotas.check(self.db, session, self.conf, ctx.project_id, {"volumes": 1}, volume_type.name)
+            volume = models.Volume(
+                id=volume_id, project_id=ctx.project_id, user_id=ctx.user_id, name=request.get("name"),
+                description=request.get("description"), size=0, status=states.MANAGING,
+                attach_status=states.DETACHED, availability_zone=pool.availability_zone,
+                volume_type_id=volume_type.id, bootable=bool(request.get("bootable")), host=pool.name,
+                created_at=utcnow())
+            volume.metadata_items = [models.VolumeMetadata(key=k, value=v)
+                                     for k, v in (request.get("metadata") or {}).items()]
+            session.add(volume)
+            server = pool.host
+        self.volumes.cast(ctx, "manage_existing", server=server, volume_id=volume_id, ref=ref)
+        return volume_id
+
+    def unmanage(self, ctx: Any, volume_id: str) -> None:
+        """Let the volume go (its data stays in the backend).
+
+        :raises Invalid: not available, attached, or with snapshots."""
+        with self.db.transaction() as session:
+            volume = self.volume(session, ctx, volume_id)
+            if volume.status != states.AVAILABLE or volume.attachments:
+                raise Invalid(f"Invalid volume: Volume {volume_id} must be available and detached to unmanage it, "
+                              f"but it is {volume.status}.")
+            if session.scalar(sa.select(sa.func.count()).where(models.Snapshot.volume_id == volume_id)):
+                raise Invalid(f"Invalid volume: Volume {volume_id} has snapshots: it cannot be unmanaged.")
+            volume.status, volume.updated_at = states.UNMANAGING, utcnow()
+            server = volume.backend_host
+        self.volumes.cast(ctx, "unmanage", server=server, volume_id=volume_id)

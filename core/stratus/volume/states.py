@@ -20,12 +20,16 @@ UPLOADING = "uploading"
 MAINTENANCE = "maintenance"
 REVERTING = "reverting"
 AWAITING_TRANSFER = "awaiting-transfer"
+MANAGING = "managing"
+ERROR_MANAGING = "error_managing"
+UNMANAGING = "unmanaging"
 
 VOLUME_STATUSES = frozenset({CREATING, AVAILABLE, RESERVED, ATTACHING, IN_USE, DETACHING, ERROR, EXTENDING,
                              DELETING, ERROR_DELETING, ERROR_EXTENDING, BACKING_UP, RESTORING_BACKUP,
-                             DOWNLOADING, UPLOADING, MAINTENANCE, REVERTING, AWAITING_TRANSFER})
+                             DOWNLOADING, UPLOADING, MAINTENANCE, REVERTING, AWAITING_TRANSFER,
+                             MANAGING, ERROR_MANAGING, UNMANAGING})
 #: a volume in these may be deleted (Cinder's list, without cascade or force)
-DELETABLE = frozenset({AVAILABLE, ERROR, ERROR_EXTENDING, ERROR_DELETING})
+DELETABLE = frozenset({AVAILABLE, ERROR, ERROR_EXTENDING, ERROR_DELETING, ERROR_MANAGING})
 
 DETACHED = "detached"
 ATTACHED = "attached"

@@ -224,5 +224,18 @@ def test_revert_brings_back_the_snapshot_and_keeps_the_size(backend):
         backend.revert_to_snapshot(spec, SnapshotSpec(str(uuid.uuid4()), spec.id, 1))
 
 
+@pytest.mark.requires_capability("MANAGE")
+def test_a_volume_let_go_is_adopted_again_with_its_data(backend):
+    spec = new_volume(backend)
+    backend.copy_image_to_volume(spec, chunks(DATA))
+    name = backend.unmanage(spec)
+    backend.made.remove(spec)
+    adopted = new_volume(backend, create=False)
+    assert backend.manage_existing(adopted, {"source-name": name}) == 1
+    assert contents(backend, adopted) == (GIB, WRITTEN, True)
+    with pytest.raises(NotFound):
+        backend.manage_existing(new_volume(backend, create=False), {"source-name": name})  # taken already
+
+
 def test_the_declared_capabilities_are_known_flags(driver_class):
     assert isinstance(driver_class.capabilities, VolumeCapability)

@@ -25,6 +25,7 @@ from stratus.volume.api import (
     attachments,
     backups,
     extensions,
+    manage,
     metadata,
     quotas,
     services,
@@ -99,6 +100,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v3/scheduler-stats/get_pools", services.Pools(service, policy))
         app.add_route("/v3/resource_filters", services.ResourceFilters(policy))
         app.add_route("/v3/extensions", extensions.Extensions(policy))
+        app.add_route("/v3/os-volume-manage", manage.ManageVolumes(service, policy))
         app.add_route("/v3/backups", backups.Backups(service, policy, detail=False))
         app.add_route("/v3/backups/detail", backups.Backups(service, policy, detail=True), methods=("GET",))
         app.add_route("/v3/backups/{backup_id}", backups.BackupItem(service, policy))

@@ -27,6 +27,8 @@ EXTENSIONS = {
     "os-vol-tenant-attr": ("VolumeTenantAttribute", "The project owning a volume."),
     "os-volume-actions": ("VolumeActions", "Attach, detach, extend, upload, retype and other volume actions."),
     "os-volume-transfer": ("VolumeTransfer", "Give volumes to other projects."),
+    "os-volume-manage": ("VolumeManage", "Adopt a backend's storage as a volume."),
+    "os-volume-unmanage": ("VolumeUnmanage", "Let a volume go, keeping its data."),
     "os-volume-type-access": ("VolumeTypeAccess", "Private volume types shared with projects."),
     "scheduler-stats": ("Scheduler_stats", "The backends' pools."),
 }

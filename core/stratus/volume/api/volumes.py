@@ -330,6 +330,7 @@ class VolumeAction:
                    "os-unset_image_metadata": self._unset_image_metadata,
                    "os-show_image_metadata": self._show_image_metadata,
                    "os-volume_upload_image": self._upload_image, "os-retype": self._retype,
+                   "os-unmanage": self._unmanage,
                    **({"revert": self._revert} if at_least(req, "3.40") else {})}.get(name)
         if handler is None:
             raise Invalid(f"Invalid input received: There is no such action: {name}")
@@ -437,6 +438,12 @@ class VolumeAction:
                 args: dict[str, Any]) -> None:
         enforce(req, self.policy, "volume_extension:volume_actions:detach", {"project_id": project})
         self.service.detach(context(req), volume_id, args.get("attachment_id"))
+        resp.status = 202
+
+    def _unmanage(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,
+                  args: dict[str, Any]) -> None:
+        enforce(req, self.policy, "volume_extension:volume_unmanage", {"project_id": project})
+        self.service.unmanage(context(req), volume_id)
         resp.status = 202
 
     def _retype(self, req: falcon.Request, resp: falcon.Response, volume_id: str, project: str,

@@ -19,7 +19,7 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from oslo_config import cfg
@@ -46,10 +46,11 @@ _TEMP_PREFIX = ".incoming-"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
-class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.Extend, volume.Revert):
+class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.Extend, volume.Revert,
+                  volume.Manage):
     api_version = (1, 0)
     capabilities = (VolumeCapability.SNAPSHOT | VolumeCapability.CLONE | VolumeCapability.EXTEND
-                    | VolumeCapability.REVERT | VolumeCapability.THIN_PROVISIONING)
+                    | VolumeCapability.REVERT | VolumeCapability.MANAGE | VolumeCapability.THIN_PROVISIONING)
 
     @classmethod
     def backend_opts(cls) -> list[cfg.Opt]:
@@ -208,6 +209,35 @@ class FileBackend(volume.VolumeBackend, volume.Snapshots, volume.Clone, volume.E
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(handle.name)
+
+    def manage_existing(self, volume: VolumeSpec, ref: Mapping[str, str]) -> int:
+        """``ref``: ``source-name``, a file directly in the backend's directory (not one of its
+        own volume or snapshot files); it is renamed to the volume's name."""
+        name = str(ref.get("source-name") or "")
+        if not _SAFE_ID.match(name) or name.startswith(("volume-", "snapshot-", _TEMP_PREFIX)):
+            raise Invalid(f"source-name {name!r} is not a file this backend can adopt")
+        source = os.path.join(self.datadir, name)
+        if not os.path.isfile(source):
+            raise NotFound(f"no file {name!r} in backend {self.backend_name!r}")
+        target = self._path("volume", volume.id)
+        size_gb = max(1, -(-os.path.getsize(source) // GIB))
+        try:
+            os.truncate(source, size_gb * GIB)  # whole GiB, as volumes are; the data is kept
+            os.link(source, target)
+            os.unlink(source)
+        except FileExistsError:
+            raise Conflict(f"volume-{volume.id} exists in backend {self.backend_name!r}") from None
+        except OSError as exc:
+            raise _space_or_unavailable(exc, self.datadir) from exc
+        return size_gb
+
+    def unmanage(self, volume: VolumeSpec) -> str:
+        name = f"unmanaged-{volume.id}"
+        try:
+            os.rename(self._existing("volume", volume.id), os.path.join(self.datadir, name))
+        except OSError as exc:
+            raise _space_or_unavailable(exc, self.datadir) from exc
+        return name
 
     def extend_volume(self, volume: VolumeSpec, new_size_gb: int) -> None:
         path = self._existing("volume", volume.id)

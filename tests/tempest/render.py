@@ -80,7 +80,7 @@ VOLUME_FEATURES = (
     ("snapshot", True, ""),
     ("clone", True, ""),
     ("manage_snapshot", False, "no manage/unmanage"),
-    ("manage_volume", False, "no manage/unmanage"),
+    ("manage_volume", True, ""),
     ("extend_attached_volume", False, "no attachments to servers yet"),
     ("extend_volume_with_snapshot", True, ""),
     ("api_extensions", "os-volume-transfer", "one of the extensions the block-storage API lists"),
@@ -215,6 +215,8 @@ def render(conn: openstack.connection.Connection, auth: dict[str, str], *, image
         conf.set("volume", "vendor_name", "Stratus", "what the file backend reports")
         conf.set("volume", "storage_protocol", "file", "the file backend's connection type")
         conf.set("volume", "build_timeout", 60)
+        conf.set("volume", "manage_volume_ref", "source-name,unmanaged-%s",
+                 "the file backend keeps a volume it lets go as unmanaged-<id>")
         for option, value, reason in VOLUME_FEATURES:
             conf.set("volume-feature-enabled", option, value, reason)
 

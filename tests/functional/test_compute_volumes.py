@@ -269,3 +269,40 @@ def test_an_attachment_changes_delete_on_termination_but_no_swap(cloud, conn):
     while conn.block_storage.find_volume(volume.id, ignore_missing=True) is not None:
         assert time.monotonic() < deadline, "the volume marked delete_on_termination stayed"
         time.sleep(0.2)
+
+
+def test_a_failed_attach_or_build_gives_the_volume_back(tmp_path_factory):
+    """The guest refuses the volume (fault injection): the attachment ends and the volume is
+    available again, with no attachment; a build that fails after mapping a volume ends its
+    attachment too."""
+    host = "faulty"
+    failing = start_cloud(tmp_path_factory, f"[DEFAULT]\nhost = {host}\n[compute]\n"
+                          "block_device_allocate_retries_interval = 0.2\n"
+                          f"[fake_hypervisor]\nfail_attach_hosts = {host}\nfail_spawn_flavors = m1.small\n")
+    conn = connect(failing.clouds_yaml)
+    try:
+        server = boot(conn, "refuses-volumes")
+        volume = volume_status(conn, conn.block_storage.create_volume(size=1).id, "available")
+        answer = requests.post(f"{failing.base_url}/compute/v2.1/servers/{server.id}/os-volume_attachments",
+                               headers={"X-Auth-Token": conn.session.get_token()},
+                               json={"volumeAttachment": {"volumeId": volume.id}}, timeout=60)
+        assert answer.status_code >= 500 and "injected failure" in answer.text, answer.text
+        volume = volume_status(conn, volume.id, "available")
+        assert volume.attachments == [] and list(conn.compute.volume_attachments(server)) == []
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=60)
+
+        conn.block_storage.set_volume_bootable_status(volume, True)
+        failed = nova(failing, conn, server_body(conn, "fails-to-build", [
+            {"boot_index": 0, "source_type": "volume", "destination_type": "volume", "uuid": volume.id}],
+            flavorRef=conn.compute.find_flavor("m1.small").id))
+        assert failed.status_code == 202, failed.text
+        built = conn.compute.wait_for_server(conn.compute.get_server(failed.json()["server"]["id"]),
+                                             status="ERROR", failures=["ACTIVE"], wait=60, interval=0.2)
+        assert conn.block_storage.get_volume(volume).status == "available"
+        conn.compute.delete_server(built)
+        conn.compute.wait_for_delete(built, wait=60)
+        conn.block_storage.delete_volume(volume)
+    finally:
+        conn.close()
+        failing.stop()

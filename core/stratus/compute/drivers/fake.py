@@ -44,6 +44,8 @@ OPTS = [
     cfg.ListOpt("fail_spawn_flavors", default=[], help="Flavor names whose spawn fails (fault injection)."),
     cfg.ListOpt("fail_spawn_hosts", default=[], help="Hosts on which every spawn fails (fault injection)."),
     cfg.ListOpt("fail_reboot_hosts", default=[], help="Hosts on which every reboot fails (fault injection)."),
+    cfg.ListOpt("fail_attach_hosts", default=[],
+                help="Hosts on which every volume attach fails (fault injection)."),
     cfg.ListOpt("without_capabilities", default=[],
                 help="Capabilities (PAUSE, SUSPEND, RESIZE, SNAPSHOT, CONSOLE_LOG, ...) these hosts do not declare, "
                 "to act as a driver that lacks them."),
@@ -365,6 +367,8 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                 self._save(server)
 
     def attach_volume(self, uuid: str, device: hv.BlockDevice) -> None:
+        if self.host in self.options.fail_attach_hosts:
+            raise BackendUnavailable(f"injected failure: attach of volume {device.volume_id} on {self.host}")
         with self._lock:
             server = self._get(uuid)
             if any(d.device_name == device.device_name for d in server.volumes.values()):

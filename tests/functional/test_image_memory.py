@@ -72,6 +72,7 @@ def test_a_2_gib_image_streams_in_bounded_server_memory(cloud):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 6 GiB move through disks; on 2 shared cores that may take minutes
 def test_a_2_gib_volume_is_made_from_and_uploaded_to_an_image_in_bounded_memory(cloud):
     """Create-from-image and upload-to-image go through files in bounded chunks: the embedded
     cloud (API, volume service, image service in one process) does not grow with the data."""

@@ -26,6 +26,16 @@ from stratus.interfaces.hypervisor import (
 )
 
 
+def _image_path(driver_conf) -> str | None:
+    """``[conformance] image_path``: a bootable disk image for drivers that run real guests."""
+    from oslo_config import cfg
+
+    option = cfg.StrOpt("image_path", help="A bootable disk image the hypervisor suite boots its servers from.")
+    if "conformance" not in driver_conf or "image_path" not in driver_conf.conformance:
+        driver_conf.register_opt(option, group="conformance")
+    return driver_conf.conformance.image_path
+
+
 @pytest.fixture
 def host(driver):
     driver.init_host("conformance-host")
@@ -34,8 +44,8 @@ def host(driver):
 
 @pytest.fixture
 def server(host, driver_conf):
-    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="conformance", vcpus=1, memory_mb=64, root_gb=1,
+    image_path = _image_path(driver_conf)
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="conformance", vcpus=1, memory_mb=128, root_gb=1,
                         image_path=image_path, image_id="conformance-image", flavor_name="conformance-flavor")
     nic = NetworkInterface(port_id=str(uuid.uuid4()), mac_address="fa:16:3e:00:00:01", vif_type="logical",
                            fixed_ips=("10.0.0.5",))
@@ -163,9 +173,9 @@ def test_suspend_and_resume(host, server):
 def test_resize_confirm_and_revert(host, server):
     from dataclasses import replace
 
-    bigger = replace(server, vcpus=2, memory_mb=128, root_gb=2)
+    bigger = replace(server, vcpus=2, memory_mb=256, root_gb=2)
     host.resize(server.uuid, bigger)
-    assert (host.get_info(server.uuid).vcpus, host.get_info(server.uuid).memory_mb) == (2, 128)
+    assert (host.get_info(server.uuid).vcpus, host.get_info(server.uuid).memory_mb) == (2, 256)
     host.revert_resize(server.uuid)
     assert host.get_info(server.uuid).vcpus == 1
     host.resize(server.uuid, bigger)
@@ -176,16 +186,24 @@ def test_resize_confirm_and_revert(host, server):
 
 
 @pytest.mark.requires_capability("VOLUME_ATTACH")
-def test_attach_and_detach_volumes(host, server):
-    first = BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb", driver_volume_type="fake")
+def test_attach_and_detach_volumes(host, server, tmp_path):
+    """Volumes come as the core's ``file`` connections (a raw file: ``path``, ``format``), which
+    every hypervisor on a host that can reach the file attaches."""
+
+    def volume(name: str) -> BlockDevice:
+        path = tmp_path / name
+        with open(path, "wb") as handle:
+            handle.truncate(1024 * 1024)
+        return BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb", driver_volume_type="file",
+                           connection_info={"path": str(path), "format": "raw"})
+
+    first = volume("first")
     host.attach_volume(server.uuid, first)
     with pytest.raises(Conflict):
-        host.attach_volume(server.uuid, BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb",
-                                                    driver_volume_type="fake"))
+        host.attach_volume(server.uuid, volume("second"))
     host.detach_volume(server.uuid, first.volume_id)
     host.detach_volume(server.uuid, first.volume_id)
-    host.attach_volume(server.uuid, BlockDevice(volume_id=str(uuid.uuid4()), device_name="/dev/vdb",
-                                                driver_volume_type="fake"))
+    host.attach_volume(server.uuid, volume("third"))
 
 
 @pytest.mark.requires_capability("INTERFACE_ATTACH")
@@ -203,8 +221,8 @@ def test_attach_and_detach_interfaces(host, server):
 
 
 def test_a_server_with_ephemeral_and_swap_disks_runs(host, driver_conf):
-    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-disks", vcpus=1, memory_mb=64, root_gb=1,
+    image_path = _image_path(driver_conf)
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-disks", vcpus=1, memory_mb=128, root_gb=1,
                         ephemeral_gb=1, swap_mb=256, image_path=image_path,
                         ephemerals=(EphemeralDisk(size_gb=1), EphemeralDisk(size_gb=0, size_mb=256,
                                                                             guest_format="swap")))
@@ -217,9 +235,9 @@ def test_a_server_with_ephemeral_and_swap_disks_runs(host, driver_conf):
 
 @pytest.mark.requires_capability("CONFIG_DRIVE")
 def test_a_server_with_a_config_drive_runs(host, driver_conf):
-    image_path = getattr(getattr(driver_conf, "conformance", None), "image_path", None)
+    image_path = _image_path(driver_conf)
     meta = json.dumps({"uuid": "x", "hostname": "with-drive", "public_keys": {}}).encode()
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-drive", vcpus=1, memory_mb=64, root_gb=1,
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-drive", vcpus=1, memory_mb=128, root_gb=1,
                         image_path=image_path, config_drive=True, user_data=b"#!/bin/sh\ntrue\n",
                         config_drive_files={"openstack/latest/meta_data.json": meta,
                                             "openstack/latest/user_data": b"#!/bin/sh\ntrue\n"})

@@ -192,7 +192,10 @@ class ComputeManager(Resizing, Disks, Reconciling):
         self._act(context, instance_uuid, self.driver.power_on, states.ACTIVE, "start")
 
     def stop_instance(self, context: Any, instance_uuid: str) -> None:
-        self._act(context, instance_uuid, self.driver.power_off, states.STOPPED, "stop")
+        self._act(context, instance_uuid, self._clean_power_off, states.STOPPED, "stop")
+
+    def _clean_power_off(self, instance_uuid: str) -> None:
+        self.driver.power_off(instance_uuid, self.conf.compute.shutdown_timeout)
 
     def reboot_instance(self, context: Any, instance_uuid: str, hard: bool) -> None:
         self._act(context, instance_uuid, lambda u: self.driver.reboot(u, hard), states.ACTIVE, "reboot")
@@ -211,7 +214,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
 
     def soft_delete_instance(self, context: Any, instance_uuid: str) -> None:
         """A deferred delete: the guest stops and stays until it is restored or reclaimed."""
-        self._act(context, instance_uuid, self.driver.power_off, states.SOFT_DELETED, "soft_delete")
+        self._act(context, instance_uuid, self._clean_power_off, states.SOFT_DELETED, "soft_delete")
 
     def restore_instance(self, context: Any, instance_uuid: str) -> None:
         self._act(context, instance_uuid, self.driver.power_on, states.ACTIVE, "restore")

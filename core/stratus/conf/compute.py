@@ -51,6 +51,9 @@ opts = [
     cfg.BoolOpt("vif_plugging_is_fatal", default=True,
                 help="Whether a build whose ports were not wired in vif_plugging_timeout fails (and is "
                 "rescheduled) or goes on with them."),
+    cfg.IntOpt("shutdown_timeout", default=60, min=0,
+               help="Seconds a stop (and a soft delete) lets the guest shut down cleanly (ACPI) before the hypervisor "
+               "powers it off; 0 powers it off at once. Nova's default."),
     cfg.IntOpt("image_cache_max_unused", default=86400, min=0,
                 help="Seconds a cached image no server on the host uses is kept after its last use (0: removed at "
                 "the next pass)."),

@@ -27,7 +27,7 @@ from stratus.api.deps import build_deps, close_deps
 from stratus.compute.bootstrap import ensure_standard_flavors
 from stratus.db import migration
 from stratus.db.engine import Database
-from stratus.exceptions import ConfigError
+from stratus.exceptions import BackendUnavailable, ConfigError, MissingDependency
 from stratus.hooks.manager import call_safely, create_plugin_manager
 from stratus.identity.bootstrap import bootstrap
 from stratus.identity.keys import KeyRepository
@@ -176,7 +176,15 @@ class Embedded:
         self.agent = network.plugin.create_agent(self.conf)
         if self.agent is not None:
             self.agent.start()  # this host's data plane, served by the same process
-        self.hosts = [*start_volume(self.conf, self.deps), *start_compute(self.conf, self.deps)]
+        self.hosts = start_volume(self.conf, self.deps)
+        try:
+            self.hosts += start_compute(self.conf, self.deps)
+        except (MissingDependency, BackendUnavailable) as exc:
+            # one clear line, not a worker's traceback: what the hypervisor lacks is the operator's to fix
+            print(f"stratus: the compute host cannot use its hypervisor "
+                  f"([compute] hypervisor = {self.conf.compute.hypervisor}): {exc}", file=sys.stderr, flush=True)
+            self.stop_services()
+            raise SystemExit(3) from None
         return app
 
     def stop_services(self) -> None:

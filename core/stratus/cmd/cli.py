@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                                        "(default: the user's data directory)")
     up.add_argument("--no-defaults", action="store_true",
                     help="do not create the default network and image for the admin project")
+    up.add_argument("--hypervisor", metavar="NAME",
+                    help="hypervisor driver of the compute host: fake (default), or with stratus-libvirt installed "
+                         "kvm, qemu (emulation) or xen; the same as [compute] hypervisor")
 
     api = sub.add_parser("api", help="serve the composite API with gunicorn (production shape)")
     api.add_argument("--host", help="address to bind (default [api] host)")
@@ -136,7 +139,10 @@ def _run(args: argparse.Namespace) -> int:
         from stratus.embedded import Embedded, embedded_overrides
 
         data_dir = os.path.abspath(args.data_dir or platformdirs.user_data_dir("stratus"))
-        conf = _load_conf(args, embedded_overrides(data_dir))
+        overrides = embedded_overrides(data_dir)
+        if args.hypervisor:
+            overrides["compute"] = {"hypervisor": args.hypervisor}
+        conf = _load_conf(args, overrides)
         _setup_logging(conf.debug)
         Embedded(conf, args.host, args.port, defaults=conf.embedded.defaults and not args.no_defaults).run()
         return 0

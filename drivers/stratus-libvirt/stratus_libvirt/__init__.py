@@ -1,0 +1,1 @@
+"""libvirt hypervisor drivers for Stratus (``kvm``, ``qemu``, ``xen``)."""

@@ -1,0 +1,158 @@
+"""Real guests through the public APIs: the embedded cloud with the libvirt driver on a private
+libvirtd, driven with openstacksdk as a user would.
+
+The guest image (``stratus_libvirt.testing``) prints STRATUS-GUEST-UP on its serial console at
+each boot and STRATUS-GUEST-DISK lines for the disks it sees, so the console output the compute
+API returns shows what the guest itself saw.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import libvirt
+import pytest
+from stratus_libvirt.testing import MARKER
+
+pytestmark = pytest.mark.libvirt
+
+
+@pytest.fixture(scope="module")
+def cloud(libvirtd, virt_type, tmp_path_factory):
+    from stratus.testing import EmbeddedCloud
+
+    data_dir = tmp_path_factory.mktemp("cloud")
+    config = (f"[compute]\nhypervisor = {virt_type}\nshutdown_timeout = 30\nimage_cache_max_unused = 0\n"
+              f"image_cache_interval = 1\n"
+              f"[libvirt]\nconnection_uri = {libvirtd.uri}\nsoft_reboot_wait = 30\n")
+    started = EmbeddedCloud(data_dir, config, timeout=120)
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def conn(cloud):
+    import openstack
+
+    config = openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml])
+    connection = openstack.connection.Connection(config=config.get_one("stratus"))
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def flavor(conn):
+    made = conn.compute.create_flavor(name=f"guest-{uuid.uuid4().hex[:6]}", ram=128, vcpus=1, disk=1)
+    yield made
+    conn.compute.delete_flavor(made)
+
+
+@pytest.fixture(scope="module")
+def image(conn, guest_image):
+    made = conn.image.create_image(name="stratus-guest", filename=guest_image, disk_format="raw",
+                                   container_format="bare", wait=True)
+    yield made
+    conn.image.delete_image(made, ignore_missing=True)
+
+
+def console(conn, server) -> str:
+    return conn.compute.get_server_console_output(server)["output"]
+
+
+def wait_console(conn, server, text: str, count: int = 1, timeout: float = 180) -> str:
+    """The console output once ``text`` shows ``count`` times in it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        output = console(conn, server)
+        if output.count(text) >= count:
+            return output
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} x{count} not on the console within {timeout} s:\n{output}")
+        time.sleep(0.5)
+
+
+def boot(conn, image, flavor, name):
+    server = conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id,
+                                        networks=[{"uuid": conn.network.find_network("private").id}])
+    return conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=180, interval=0.5)
+
+
+def domains(libvirtd) -> list[str]:
+    connection = libvirt.open(libvirtd.uri)
+    try:
+        return [d.name() for d in connection.listAllDomains(0)]
+    finally:
+        connection.close()
+
+
+def test_a_real_guest_boots_stops_reboots_and_is_snapshotted(conn, cloud, image, flavor, libvirtd):
+    server = boot(conn, image, flavor, "real-guest")
+    snapshot_server = snapshot = None
+    try:
+        assert f"stratus-{server.id}" in domains(libvirtd)
+        output = wait_console(conn, server, MARKER)
+        assert "STRATUS-GUEST-DISK vda 1073741824" in wait_console(conn, server, "STRATUS-GUEST-DISK vda")
+
+        conn.compute.stop_server(server)
+        conn.compute.wait_for_server(server, status="SHUTOFF", wait=120, interval=0.5)
+        assert conn.compute.get_server(server).power_state == 4
+        conn.compute.start_server(server)
+        conn.compute.wait_for_server(server, status="ACTIVE", wait=120, interval=0.5)
+        wait_console(conn, server, MARKER, count=output.count(MARKER) + 1)
+
+        for kind in ("SOFT", "HARD"):
+            before = console(conn, server).count(MARKER)
+            conn.compute.reboot_server(server, kind)
+            conn.compute.wait_for_server(server, status="ACTIVE", wait=120, interval=0.5)
+            wait_console(conn, server, MARKER, count=before + 1)
+
+        snapshot_id = conn.compute.create_server_image(server, name="real-guest-snapshot", wait=True, timeout=300).id
+        snapshot = conn.image.get_image(snapshot_id)
+        assert snapshot.status == "active" and snapshot.disk_format == "qcow2" and snapshot.size > 0
+        snapshot_server = boot(conn, snapshot, flavor, "from-snapshot")
+        wait_console(conn, snapshot_server, MARKER)
+    finally:
+        for made in (snapshot_server, server):
+            if made is not None:
+                conn.compute.delete_server(made)
+                conn.compute.wait_for_delete(made, wait=120)
+        if snapshot is not None:
+            conn.image.delete_image(snapshot)
+    assert not [name for name in domains(libvirtd) if name.startswith("stratus-")]
+    instances = cloud.data_dir / "instances"
+    assert sorted(os.listdir(instances)) == [], "a deleted server left files behind"
+
+
+def test_a_volume_attached_to_a_real_guest_is_seen_by_it(conn, image, flavor):
+    mark = f"VOLUME-MARK-{uuid.uuid4().hex[:12]}"
+    data_image = conn.image.create_image(name="volume-data", data=mark.encode().ljust(1024 * 1024, b"\0"),
+                                         disk_format="raw", container_format="bare", wait=True)
+    volume = conn.block_storage.create_volume(size=1, image_id=data_image.id, name="seen")
+    conn.block_storage.wait_for_status(volume, status="available", failures=["error"], wait=120)
+    server = boot(conn, image, flavor, "with-volume")
+    try:
+        wait_console(conn, server, MARKER)
+        conn.compute.create_volume_attachment(server, volume_id=volume.id)
+        conn.block_storage.wait_for_status(volume, status="in-use", failures=["error"], wait=120)
+        assert f"STRATUS-GUEST-DISK vdb 1073741824 {mark}" in wait_console(conn, server, "STRATUS-GUEST-DISK vdb")
+        conn.compute.delete_volume_attachment(server, volume.id)
+        conn.block_storage.wait_for_status(volume, status="available", failures=["error"], wait=120)
+        wait_console(conn, server, "STRATUS-GUEST-DISK-GONE vdb")
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+        conn.block_storage.delete_volume(volume)
+        conn.image.delete_image(data_image)
+
+
+def test_nothing_is_left_once_every_server_and_image_is_gone(conn, cloud, image, libvirtd):
+    """Last in the module: with the images deleted, the host's image cache empties too."""
+    conn.image.delete_image(image)
+    cache = cloud.data_dir / "image-cache"
+    deadline = time.monotonic() + 60
+    while any(files for _, _, files in os.walk(cache)):
+        assert time.monotonic() < deadline, f"cached images left: {list(os.walk(cache))}"
+        time.sleep(0.5)
+    assert not [name for name in domains(libvirtd) if name.startswith("stratus-")]

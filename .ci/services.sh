@@ -26,9 +26,25 @@ for pkg in openvswitch-switch dnsmasq-base iproute2 iptables ethtool busybox; do
 done
 # volumes from qcow2 (and other non-raw) images are converted with qemu-img
 dpkg -s qemu-utils >/dev/null 2>&1 || missing+=(qemu-utils)
+# the stratus-libvirt tests start their own libvirtd (QEMU guests, emulated where KVM cannot run them),
+# build libvirt-python against libvirt-dev, build a bootable guest disk (sfdisk, mkfs.fat, mtools,
+# syslinux, cpio) and config drives (genisoimage), and check domain XML against libvirt's schema
+# (virt-xml-validate needs xmllint). Installed without recommendations: nothing starts a system daemon.
+virt_missing=()
+for pkg in libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config qemu-system-x86 \
+           qemu-block-extra seabios ipxe-qemu mtools syslinux syslinux-common dosfstools fdisk cpio genisoimage \
+           libxml2-utils; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || virt_missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ] || [ ${#virt_missing[@]} -gt 0 ]; then
+  apt-get update -qq
+fi
+if [ ${#virt_missing[@]} -gt 0 ]; then
+  echo "installing ${virt_missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${virt_missing[@]}" >/dev/null
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
-  apt-get update -qq
   # packages must not start system daemons here (slapd would take port 389): policy-rc.d says no
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -147,6 +147,26 @@ def test_a_volume_attached_to_a_real_guest_is_seen_by_it(conn, image, flavor):
         conn.image.delete_image(data_image)
 
 
+def test_a_real_guest_boots_from_a_volume(conn, cloud, image, flavor):
+    server = conn.compute.create_server(
+        name="from-volume", flavor_id=flavor.id, networks=[{"uuid": conn.network.find_network("private").id}],
+        block_device_mapping_v2=[{"boot_index": 0, "uuid": image.id, "source_type": "image",
+                                  "destination_type": "volume", "volume_size": 1, "delete_on_termination": True}])
+    server = conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=180, interval=0.5)
+    try:
+        (attached,) = server.attached_volumes
+        assert "STRATUS-GUEST-DISK vda 1073741824" in wait_console(conn, server, "STRATUS-GUEST-DISK vda")
+        # no local root disk: the guest booted from the volume
+        assert not os.path.exists(cloud.data_dir / "instances" / server.id / "disk")
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+    deadline = time.monotonic() + 60
+    while conn.block_storage.find_volume(attached["id"], ignore_missing=True) is not None:
+        assert time.monotonic() < deadline, "the volume deleted on termination is still there"
+        time.sleep(0.5)
+
+
 def test_nothing_is_left_once_every_server_and_image_is_gone(conn, cloud, image, libvirtd):
     """Last in the module: with the images deleted, the host's image cache empties too."""
     conn.image.delete_image(image)

@@ -25,6 +25,7 @@ from stratus import __version__, defaults, registry
 from stratus.api import composite
 from stratus.api.deps import build_deps, close_deps
 from stratus.compute.bootstrap import ensure_standard_flavors
+from stratus.conf.console import proxy_url
 from stratus.db import migration
 from stratus.db.engine import Database
 from stratus.exceptions import BackendUnavailable, ConfigError, MissingDependency
@@ -113,6 +114,7 @@ class Embedded:
     plugins: Any = field(default=None, init=False)
     deps: Any = field(default=None, init=False)
     agent: Any = field(default=None, init=False)
+    console_proxy: Any = field(default=None, init=False)
     hosts: list = field(default_factory=list, init=False)
 
     @property
@@ -141,6 +143,8 @@ class Embedded:
                 raise ConfigError(f"[embedded] {option}: {exc}") from None
         if self.port == 0:
             self.port = free_port(self.host)  # the catalog needs the real port before serving
+        if self.conf.console_proxy.port is None:  # the console URLs need the proxy's port before serving
+            self.conf.set_override("port", free_port(self.conf.console_proxy.host), group="console_proxy")
         ensure_can_listen(self.host, self.port, "--host/--port")
         create_plugin_manager(self.conf)
         os.makedirs(self.conf.state_path, exist_ok=True)
@@ -176,6 +180,10 @@ class Embedded:
         self.agent = network.plugin.create_agent(self.conf)
         if self.agent is not None:
             self.agent.start()  # this host's data plane, served by the same process
+        from stratus.compute.console_proxy import ConsoleProxy
+
+        proxy = self.conf.console_proxy
+        self.console_proxy = ConsoleProxy(self.deps.services["compute"].db, proxy.host, proxy.port, proxy.web).start()
         self.hosts = start_volume(self.conf, self.deps)
         try:
             self.hosts += start_compute(self.conf, self.deps)
@@ -192,6 +200,8 @@ class Embedded:
             call_safely(self.plugins, "stratus_shutdown", service="embedded")
         for service in reversed(self.hosts):
             service.stop()
+        if self.console_proxy is not None:
+            self.console_proxy.stop()
         if self.agent is not None:
             self.agent.stop()
         if self.deps is not None:
@@ -224,6 +234,7 @@ class Embedded:
         if self.public_url != self.base_url:
             lines.append(f"  listening on   {self.base_url} (clients use [api] public_endpoint)")
         lines += [f"  {name:<14} {self.public_url}{path}" for name, path in ENDPOINT_PATHS]
+        lines.append(f"  {'consoles':<14} {proxy_url(self.conf, 'http')} (noVNC; serial over websockets)")
         lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)", *made,
                   "",
                   f"  export OS_CLIENT_CONFIG_FILE={self.clouds_yaml}",

@@ -133,4 +133,15 @@ def test_groups_services_hypervisors_flavors_by_version(conn, cloud):
     assert nova(cloud, conn, "POST", f"/servers/{server.id}/remote-consoles", "2.5", json=console
                 ).status_code == 404
     answer = nova(cloud, conn, "POST", f"/servers/{server.id}/remote-consoles", "2.6", json=console)
-    assert answer.status_code == 400 and "Unavailable console type" in answer.text
+    assert answer.status_code == 200 and answer.json()["remote_console"]["url"].startswith("http://")
+    spice = {"remote_console": {"protocol": "spice", "type": "spice-html5"}}
+    answer = nova(cloud, conn, "POST", f"/servers/{server.id}/remote-consoles", "2.6", json=spice)
+    assert answer.status_code == 400 and "Unavailable console type spice-html5" in answer.text
+    mismatch = {"remote_console": {"protocol": "vnc", "type": "serial"}}
+    assert nova(cloud, conn, "POST", f"/servers/{server.id}/remote-consoles", "2.6", json=mismatch
+                ).status_code == 400
+    legacy = {"os-getVNCConsole": {"type": "novnc"}}
+    assert nova(cloud, conn, "POST", f"/servers/{server.id}/action", "2.1", json=legacy).status_code == 200
+    assert nova(cloud, conn, "POST", f"/servers/{server.id}/action", "2.6", json=legacy).status_code == 404
+    legacy = {"os-getRDPConsole": {"type": "rdp-html5"}}
+    assert nova(cloud, conn, "POST", f"/servers/{server.id}/action", "2.1", json=legacy).status_code == 400

@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     compute = sub.add_parser("compute", help="run this host's compute service with the configured hypervisor "
                                              "(needs a broker in [messaging] transport_url)")
     compute.add_argument("--host", help="this host's name (default [DEFAULT] host)")
+    proxy = sub.add_parser("console-proxy", help="run the console proxy: noVNC and serial consoles of servers over "
+                                                 "websockets (reads the compute database's console tokens)")
+    proxy.add_argument("--host", help="address to bind (default [console_proxy] host)")
+    proxy.add_argument("--port", type=int, help="port to bind (default [console_proxy] port, else 6080)")
     for name, what in (("volume", "this host's volume services, one per backend in [volume] enabled_backends"),
                        ("volume-scheduler", "the volume scheduler: places volumes on the backends' pools")):
         service = sub.add_parser(name, help=f"run {what} (needs a broker in [messaging] transport_url)")
@@ -130,6 +134,29 @@ def _setup_logging(debug: bool) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def _console_proxy(conf, host: str, port: int) -> None:
+    """``stratus console-proxy`` until SIGTERM or SIGINT."""
+    import signal
+    import threading
+
+    from stratus.compute.console_proxy import ConsoleProxy
+    from stratus.db.engine import Database
+    from stratus.serving import ensure_can_listen
+
+    ensure_can_listen(host, port, "--host/--port")
+    db = Database.for_service(conf, "compute")
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    proxy = ConsoleProxy(db, host, port, conf.console_proxy.web).start()
+    print(f"stratus console-proxy: serving consoles on {host}:{proxy.port}", flush=True)
+    try:
+        stopping.wait()
+    finally:
+        proxy.stop()
+        db.dispose()
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "up":
         import os
@@ -159,6 +186,11 @@ def _run(args: argparse.Namespace) -> int:
         from stratus.compute import processes
 
         processes.run(conf, args.command, sys.stdout)
+        return 0
+    if args.command == "console-proxy":
+        conf = _load_conf(args)
+        _setup_logging(conf.debug)
+        _console_proxy(conf, args.host or conf.console_proxy.host, args.port or conf.console_proxy.port or 6080)
         return 0
     if args.command in ("volume", "volume-scheduler"):
         conf = _load_conf(args, {"DEFAULT": {"host": args.host}} if getattr(args, "host", None) else None)

@@ -226,6 +226,11 @@ class ComputeManager(Resizing, Disks, Reconciling):
         report = self._capable("DIAGNOSTICS").get_diagnostics(instance_uuid)
         return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
 
+    def get_console(self, context: Any, instance_uuid: str, protocol: str) -> dict[str, Any]:
+        """Where the guest's ``protocol`` console listens (``REMOTE_CONSOLE``), for the wire."""
+        endpoint = self._capable("REMOTE_CONSOLE").get_console(instance_uuid, protocol)
+        return {"protocol": endpoint.protocol, "host": endpoint.host, "port": endpoint.port}
+
     def get_console_output(self, context: Any, instance_uuid: str, tail_lines: int | None = None) -> str:
         return self._capable("CONSOLE_LOG").get_console_output(instance_uuid, tail_lines)
 

@@ -347,3 +347,20 @@ class AggregateMetadata(Base):
     aggregate_id: Mapped[int] = mapped_column(sa.ForeignKey("aggregates.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class ConsoleAuthToken(Base):
+    """A console URL's token (stored hashed): good once, until ``expires_at``, for one console of one
+    server on one host."""
+
+    __tablename__ = "console_auth_tokens"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    protocol: Mapped[str] = mapped_column(sa.String(16))
+    console_type: Mapped[str] = mapped_column(sa.String(16))
+    address: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    expires_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime, index=True)

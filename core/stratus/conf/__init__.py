@@ -17,6 +17,7 @@ from stratus.conf import (
     api,
     clients,
     compute,
+    console,
     database,
     default,
     embedded,
@@ -33,7 +34,7 @@ from stratus.conf import (
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute, scheduler, volume, embedded, clients)
+                                   network, compute, scheduler, volume, embedded, clients, console)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

@@ -7,7 +7,7 @@ touches the database or the message bus.
 The mandatory part is :class:`Hypervisor` (host resources and the lifecycle). Optional
 areas are separate small interfaces — :class:`ConsoleLog`, :class:`Snapshot`,
 :class:`PauseUnpause`, :class:`SuspendResume`, :class:`Resize`, :class:`VolumeAttach`,
-:class:`InterfaceAttach`, :class:`DiagnosticsReport` —
+:class:`InterfaceAttach`, :class:`DiagnosticsReport`, :class:`RemoteConsole` —
 each matched by a :class:`HypervisorCapability`; a driver that declares a capability must
 also subclass the matching interface (the conformance suite checks both ways).
 """
@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 4)
+API_VERSION: ApiVersion = (1, 5)
 
 
 class HypervisorCapability(enum.Flag):
@@ -39,6 +39,8 @@ class HypervisorCapability(enum.Flag):
     INTERFACE_ATTACH = enum.auto()
     #: API 1.4
     DIAGNOSTICS = enum.auto()
+    #: API 1.5: VNC and/or serial consoles reached through the console proxy
+    REMOTE_CONSOLE = enum.auto()
 
 
 class PowerState(enum.IntEnum):
@@ -153,6 +155,16 @@ class Diagnostics:
     nic_details: tuple[Mapping[str, int | str | None], ...]
     disk_details: tuple[Mapping[str, int | None], ...]
     memory_details: Mapping[str, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleEndpoint:
+    """Where a guest's console listens, as the console proxy reaches it (API 1.5):
+    ``protocol`` ``vnc`` (RFB) or ``serial`` (the raw byte stream of the guest's first serial port)."""
+
+    protocol: str
+    host: str
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +362,19 @@ class DiagnosticsReport(abc.ABC):
         """The guest's figures now. :raises NotFound: unknown UUID."""
 
 
+class RemoteConsole(abc.ABC):
+    """Capability ``REMOTE_CONSOLE`` (API 1.5): interactive consoles, relayed by the console proxy."""
+
+    @abc.abstractmethod
+    def get_console(self, uuid: str, protocol: str) -> ConsoleEndpoint:
+        """Where the running server's ``protocol`` console (``vnc`` or ``serial``) listens now.
+
+        :raises NotFound: unknown UUID. :raises Conflict: the server is not running.
+        :raises UnsupportedOperation: this host offers no such console (not enabled, or the
+            guest was made without one).
+        """
+
+
 Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.CONSOLE_LOG: ConsoleLog,
     HypervisorCapability.SNAPSHOT: Snapshot,
@@ -359,4 +384,5 @@ Hypervisor.CAPABILITY_INTERFACES = {
     HypervisorCapability.VOLUME_ATTACH: VolumeAttach,
     HypervisorCapability.INTERFACE_ATTACH: InterfaceAttach,
     HypervisorCapability.DIAGNOSTICS: DiagnosticsReport,
+    HypervisorCapability.REMOTE_CONSOLE: RemoteConsole,
 }

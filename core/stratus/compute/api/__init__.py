@@ -15,6 +15,7 @@ from stratus.compute import policies
 from stratus.compute.api import (
     actions,
     aggregates,
+    consoles,
     diagnostics,
     events,
     extensions,
@@ -140,7 +141,7 @@ def create_app(deps: ApiDeps) -> ServiceApp:
         app.add_route("/v2.1/servers/{server_id}/topology", topology.ServerTopology(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags", tags.ServerTags(service, policy))
         app.add_route("/v2.1/servers/{server_id}/tags/{tag}", tags.ServerTag(service, policy))
-        app.add_route("/v2.1/servers/{server_id}/remote-consoles", tags.RemoteConsoles(service, policy))
+        app.add_route("/v2.1/servers/{server_id}/remote-consoles", consoles.RemoteConsoles(service, policy))
         # Nova's XVP consoles, removed in Ussuri (os-consoles stays in its /extensions, as here)
         app.add_route("/v2.1/servers/{server_id}/consoles", removed.Removed("os-consoles"))
         app.add_route("/v2.1/servers/{server_id}/consoles/{console_id}", removed.Removed("os-consoles"))

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, states
-from stratus.compute.api import admin_actions, floating_ips, security_groups
-from stratus.compute.api.common import context
+from stratus.compute.api import admin_actions, consoles, floating_ips, security_groups
+from stratus.compute.api.common import NotImplementedByHypervisor, context
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
 from stratus.compute.api.servers import _NAME as NAME
@@ -34,7 +34,7 @@ from stratus.compute.api.servers import (
 )
 from stratus.compute.instances import utcnow
 from stratus.compute.topics import TOPIC
-from stratus.exceptions import Conflict, Invalid, StratusError
+from stratus.exceptions import Conflict, Invalid
 
 Instance = models.Instance
 ANY_STABLE = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED, states.ERROR)
@@ -86,6 +86,7 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
         "name": NAME, "backup_type": {"type": "string"}, "metadata": META,
         "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0, "minLength": 1}}},
     **admin_actions.SCHEMAS,
+    **consoles.LEGACY_SCHEMAS,
     **security_groups.SERVER_ACTIONS,
     **floating_ips.SERVER_ACTIONS,
     **{name: {"type": ["object", "null"]} for name in ACTIONS}}}
@@ -96,13 +97,6 @@ ACTION_SCHEMA = {"type": "object", "minProperties": 1, "maxProperties": 1, "addi
 NEEDS = {"pause": "PAUSE", "unpause": "PAUSE", "suspend": "SUSPEND", "resume": "SUSPEND", "resize": "RESIZE",
          "migrate": "RESIZE", "createImage": "SNAPSHOT", "createBackup": "SNAPSHOT",
          "os-getConsoleOutput": "CONSOLE_LOG", "attach_volume": "VOLUME_ATTACH", "detach_volume": "VOLUME_ATTACH"}
-
-
-class NotImplementedByHypervisor(StratusError):
-    """Nova's answer to a read its hypervisor cannot give (501)."""
-
-    http_status = 501
-    title = "Not Implemented"
 
 
 def require_capability(session: Any, instance: Instance, name: str) -> None:
@@ -169,6 +163,9 @@ class ServerAction:
             return
         if name in security_groups.ACTION_POLICIES:
             self._security_group(req, server_id, name, argument["name"])
+            return
+        if name in consoles.LEGACY:
+            consoles.legacy_action(self.compute, req, resp, self.policy, server_id, name, argument)
             return
         if name in floating_ips.ACTION_POLICIES:  # the network service's change, outside this one's transaction
             with self.compute.db.reading() as session:

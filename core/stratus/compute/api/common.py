@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from stratus.api.versions import service_root
-from stratus.exceptions import Invalid
+from stratus.exceptions import Invalid, StratusError
 
 _TRUE = (True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
 _FALSE = (False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
@@ -98,3 +98,10 @@ def changes(req: falcon.Request, column: Any, before_from: str = "2.66") -> list
     if since is not None and before is not None and before < since:
         raise Invalid("The value of changes-since must be less than or equal to changes-before.")
     return ([column >= since] if since is not None else []) + ([column <= before] if before is not None else [])
+
+
+class NotImplementedByHypervisor(StratusError):
+    """Nova's answer to what the server's hypervisor cannot do or tell (501)."""
+
+    http_status = 501
+    title = "Not Implemented"

@@ -10,17 +10,12 @@ import falcon
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import states
-from stratus.compute.api.common import context
+from stratus.compute.api.common import NotImplementedByHypervisor, context
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import find
 from stratus.compute.topics import TOPIC
-from stratus.exceptions import Conflict, StratusError, UnsupportedOperation
+from stratus.exceptions import Conflict, UnsupportedOperation
 from stratus.interfaces.hypervisor import PowerState
-
-
-class NotImplementedByHypervisor(StratusError):
-    http_status = 501
-    title = "Not Implemented"
 
 
 def legacy(report: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,7 @@
-"""``/servers/{id}/tags`` (2.26) and ``/servers/{id}/remote-consoles`` (2.6).
+"""``/servers/{id}/tags`` (2.26).
 
 Tags: up to 50 per server, 1-60 characters without ``/`` or ``,``; changed only while the
-server is in a stable state (409 otherwise), as Nova. Remote consoles: no hypervisor here
-offers a graphical or serial console yet, so every protocol is answered as Nova answers a
-console type its deployment does not enable.
+server is in a stable state (409 otherwise), as Nova.
 """
 
 from __future__ import annotations
@@ -25,11 +23,6 @@ TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
 REPLACE = {"type": "object", "required": ["tags"], "additionalProperties": False,
            "properties": {"tags": {"type": "array", "items": TAG}}}
 WRITABLE = (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED, states.SHELVED, states.SHELVED_OFFLOADED)
-CONSOLE = {"type": "object", "required": ["remote_console"], "additionalProperties": False, "properties": {
-    "remote_console": {"type": "object", "required": ["protocol", "type"], "additionalProperties": False,
-                       "properties": {"protocol": {"enum": ["vnc", "spice", "rdp", "serial", "mks"]},
-                                      "type": {"enum": ["novnc", "xvpvnc", "spice-html5", "rdp-html5", "serial",
-                                                        "webmks", "spice-direct"]}}}}}
 
 
 def _since(req: falcon.Request, version: str) -> None:
@@ -113,21 +106,3 @@ class ServerTag(_Tags):
                 raise NotFound(f"Tag {tag} could not be found for instance {server_id}.")
             row.tags, row.updated_at = kept, utcnow()
         resp.status = 204
-
-
-class RemoteConsoles:
-    def __init__(self, compute: Any, policy: Policy) -> None:
-        self.compute, self.policy = compute, policy
-
-    @schema("Open a remote console (2.6; mks from 2.8)", request=CONSOLE, responses={200: {"type": "object"}})
-    def on_post(self, req: falcon.Request, resp: falcon.Response, server_id: str) -> None:
-        _since(req, "2.6")
-        wanted = req.context.body["remote_console"]
-        if wanted["protocol"] == "mks" and not at_least(req, "2.8"):
-            raise Invalid("Invalid input for field/attribute protocol: 'mks' needs microversion 2.8 or later")
-        with self.compute.db.transaction() as session:
-            row = find(session, req, server_id)
-            enforce(req, self.policy, "os_compute_api:os-remote-consoles", {"project_id": row.project_id})
-            if row.vm_state != states.ACTIVE:
-                raise Conflict(f"Instance {server_id} is not ready (vm_state {row.vm_state}).")
-        raise Invalid(f"Unavailable console type {wanted['type']}.")

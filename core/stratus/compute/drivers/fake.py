@@ -28,7 +28,8 @@ from typing import Any, ClassVar
 
 from oslo_config import cfg
 
-from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound
+from stratus.compute.drivers.fake_consoles import Consoles
+from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound, UnsupportedOperation
 from stratus.interfaces import hypervisor as hv
 from stratus.interfaces.hypervisor import HypervisorCapability as Cap
 from stratus.interfaces.hypervisor import PowerState
@@ -143,10 +144,11 @@ def _config_drive_lines(instance: hv.InstanceSpec) -> list[str]:
 
 
 class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
-                     hv.VolumeAttach, hv.InterfaceAttach, hv.DiagnosticsReport):
-    api_version = (1, 4)
+                     hv.VolumeAttach, hv.InterfaceAttach, hv.DiagnosticsReport, hv.RemoteConsole):
+    api_version = (1, 5)
     capabilities: ClassVar[Cap] = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE
-                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS)
+                                   | Cap.VOLUME_ATTACH | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS
+                                   | Cap.REMOTE_CONSOLE)
 
     def __init__(self, conf: Any) -> None:
         super().__init__(conf)
@@ -155,6 +157,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         self._servers: dict[str, _Server] = {}
         self._lock = threading.Lock()
         self._dir: str | None = None
+        self._consoles = Consoles()
         for name in self.options.without_capabilities:
             try:
                 self.capabilities = self.capabilities & ~Cap[name.strip().upper()]
@@ -248,6 +251,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
             self._servers[instance.uuid] = server
 
     def destroy(self, uuid: str) -> None:
+        self._consoles.close(uuid)
         with self._lock:
             server = self._servers.pop(uuid, None)
             self._forget(uuid)
@@ -256,6 +260,8 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                 os.unlink(server.spec.image_path)
 
     def _power(self, uuid: str, power: PowerState) -> None:
+        if power is not PowerState.RUNNING:
+            self._consoles.close(uuid)  # a stopped guest's consoles go with it
         with self._lock:
             server = self._get(uuid)
             if server.power is not power:
@@ -306,6 +312,17 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
                                 "errors_count": 0} for _ in range(disks)),
             memory_details={"maximum": spec.memory_mb, "used": 0})
 
+    def get_console(self, uuid: str, protocol: str) -> hv.ConsoleEndpoint:
+        with self._lock:
+            if self._get(uuid).power is not PowerState.RUNNING:
+                raise Conflict(f"Server {uuid} is not running.")
+        enabled = {"vnc": self.conf.vnc.enabled, "serial": self.conf.serial_console.enabled}
+        if not enabled.get(protocol):
+            raise UnsupportedOperation(f"The {protocol} console of server {uuid}", "fake",
+                                       f"REMOTE_CONSOLE for {protocol} (not enabled)")
+        return hv.ConsoleEndpoint(protocol, "127.0.0.1",
+                                  self._consoles.port(uuid, protocol, lambda: self.get_console_output(uuid)))
+
     def get_console_output(self, uuid: str, tail_lines: int | None = None) -> str:
         with self._lock:
             lines = list(self._get(uuid).console)
@@ -339,6 +356,7 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
 
     def suspend(self, uuid: str) -> None:
         self._move(uuid, PowerState.RUNNING, PowerState.SUSPENDED, "suspend")
+        self._consoles.close(uuid)
 
     def resume(self, uuid: str) -> None:
         self._move(uuid, PowerState.SUSPENDED, PowerState.RUNNING, "resume")

@@ -220,6 +220,31 @@ def test_attach_and_detach_interfaces(host, server):
         host.attach_interface(str(uuid.uuid4()), nic)
 
 
+@pytest.mark.requires_capability("REMOTE_CONSOLE")
+def test_remote_consoles_listen_where_the_driver_says(host, server):
+    import socket
+
+    from stratus.exceptions import UnsupportedOperation
+
+    offered = []
+    for protocol in ("vnc", "serial"):
+        try:
+            endpoint = host.get_console(server.uuid, protocol)
+        except UnsupportedOperation:
+            continue
+        assert endpoint.protocol == protocol and endpoint.port > 0
+        with socket.create_connection((endpoint.host, endpoint.port), timeout=10):
+            offered.append(protocol)
+    assert offered, "the driver declares REMOTE_CONSOLE but offers neither a vnc nor a serial console"
+    with pytest.raises(UnsupportedOperation):
+        host.get_console(server.uuid, "spice")
+    with pytest.raises(NotFound):
+        host.get_console(str(uuid.uuid4()), offered[0])
+    host.power_off(server.uuid)
+    with pytest.raises(Conflict):
+        host.get_console(server.uuid, offered[0])
+
+
 def test_a_server_with_ephemeral_and_swap_disks_runs(host, driver_conf):
     image_path = _image_path(driver_conf)
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="with-disks", vcpus=1, memory_mb=128, root_gb=1,

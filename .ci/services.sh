@@ -29,11 +29,11 @@ dpkg -s qemu-utils >/dev/null 2>&1 || missing+=(qemu-utils)
 # the stratus-libvirt tests start their own libvirtd (QEMU guests, emulated where KVM cannot run them),
 # build libvirt-python against libvirt-dev, build a bootable guest disk (sfdisk, mkfs.fat, mtools,
 # syslinux, cpio) and config drives (genisoimage), and check domain XML against libvirt's schema
-# (virt-xml-validate needs xmllint). Installed without recommendations: nothing starts a system daemon.
+# (virt-xml-validate needs xmllint); the console proxy serves Debian's noVNC. Installed without recommendations: nothing starts a system daemon.
 virt_missing=()
 for pkg in libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config qemu-system-x86 \
            qemu-block-extra seabios ipxe-qemu mtools syslinux syslinux-common dosfstools fdisk cpio genisoimage \
-           libxml2-utils; do
+           libxml2-utils novnc; do
   dpkg -s "$pkg" >/dev/null 2>&1 || virt_missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ] || [ ${#virt_missing[@]} -gt 0 ]; then

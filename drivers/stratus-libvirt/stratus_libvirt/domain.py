@@ -194,7 +194,10 @@ class Guest:
     console_log: str
     cpu: CpuConfig
     xen_loader: str = "/usr/lib/xen/boot/hvmloader"
+    #: a VNC server on this address (autoport), or none
     vnc_listen: str | None = None
+    #: the serial console on a TCP port of the host (the console proxy connects to it), else a pty
+    serial_tcp: tuple[str, int] | None = None
 
 
 def domain_name(uuid: str) -> str:
@@ -269,11 +272,18 @@ def domain_xml(guest: Guest) -> str:
         devices.append(disk_element(disk, guest.virt_type))
     for nic in guest.interfaces:
         devices.append(interface_element(nic, guest.virt_type, hw.vif_model))
-    serial = _sub(devices, "serial", type="pty")
-    _sub(serial, "log", file=guest.console_log, append="on")
-    _sub(serial, "target", port="0")
-    console = _sub(devices, "console", type="pty")
-    _sub(console, "target", type="xen" if xen and hw.guest_mode == "xen" else "serial", port="0")
+    chardev = "tcp" if guest.serial_tcp else "pty"
+    for tag in ("serial", "console"):
+        element = _sub(devices, tag, type=chardev)
+        if guest.serial_tcp:
+            address, port = guest.serial_tcp
+            _sub(element, "source", mode="bind", host=address, service=str(port))
+            _sub(element, "protocol", type="raw")
+        if tag == "serial":
+            _sub(element, "log", file=guest.console_log, append="on")
+            _sub(element, "target", port="0")
+        else:
+            _sub(element, "target", type="xen" if xen and hw.guest_mode == "xen" else "serial", port="0")
     if guest.vnc_listen is not None:
         _sub(devices, "graphics", type="vnc", autoport="yes", listen=guest.vnc_listen)
         _sub(_sub(devices, "video"), "model", type="vga" if not xen else "cirrus")

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -22,7 +23,16 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
-from stratus.exceptions import BackendUnavailable, Conflict, Invalid, MissingDependency, NotFound
+from stratus.conf.console import port_range
+from stratus.exceptions import (
+    BackendUnavailable,
+    ConfigError,
+    Conflict,
+    Invalid,
+    MissingDependency,
+    NotFound,
+    UnsupportedOperation,
+)
 from stratus.interfaces import hypervisor as hv
 from stratus.interfaces.hypervisor import HypervisorCapability as Cap
 from stratus.interfaces.hypervisor import PowerState
@@ -49,12 +59,12 @@ def _error_code(exc: Exception) -> int | None:
 
 
 class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, hv.SuspendResume, hv.Resize,
-                    hv.VolumeAttach, hv.InterfaceAttach, hv.DiagnosticsReport):
+                    hv.VolumeAttach, hv.InterfaceAttach, hv.DiagnosticsReport, hv.RemoteConsole):
     """Servers as libvirt domains on this host (see the module's docstring)."""
 
-    api_version = (1, 4)
+    api_version = (1, 5)
     capabilities = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE | Cap.VOLUME_ATTACH
-                    | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS)
+                    | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS | Cap.REMOTE_CONSOLE)
     #: the domain type when ``[libvirt] virt_type`` is unset
     DEFAULT_VIRT_TYPE: ClassVar[str] = "kvm"
 
@@ -254,11 +264,37 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
             target = domain.device_names(hardware.cdrom_bus, 1, taken)[0]
             local.append(domain.Disk(target, hardware.cdrom_bus, path, "raw", device="cdrom", readonly=True,
                                      cache=self._cache_for("file")))
+        vnc = self.conf.vnc.server_listen if self.conf.vnc.enabled else None
+        serial = self._serial_port() if self.conf.serial_console.enabled else None
         return domain.Guest(virt_type=self.virt_type, host=self.host, instance=instance, hardware=hardware,
                             disks=(*local, *volume_disks), interfaces=nics,
                             console_log=self._console_log(instance.uuid),
                             cpu=host.cpu_config(self.virt_type, self.options),
-                            xen_loader=self.options.xen_hvmloader_path)
+                            xen_loader=self.options.xen_hvmloader_path, vnc_listen=vnc, serial_tcp=serial)
+
+    def _serial_port(self) -> tuple[str, int]:
+        """A port of ``[serial_console] port_range`` no domain of this daemon names and nothing listens on."""
+        address = self.conf.serial_console.proxyclient_address
+        try:
+            first, last = port_range(self.conf)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        taken = set()
+        for dom in self._connection().listAllDomains(0):
+            with contextlib.suppress(libvirt.libvirtError):
+                for source in ET.fromstring(dom.XMLDesc(0)).findall("devices/serial/source"):
+                    if source.get("service", "").isdigit():
+                        taken.add(int(source.get("service")))
+        for port in range(first, last + 1):
+            if port in taken:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind((address, port))
+                except OSError:
+                    continue
+            return address, port
+        raise BackendUnavailable(f"No free serial console port left in [serial_console] port_range {first}:{last}.")
 
     def _volume_disk(self, device: hv.BlockDevice, boot_order: int | None = None) -> domain.Disk:
         """The ``<disk>`` of a volume connection: ``file`` connections (the core's file backend:
@@ -388,6 +424,26 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
         if tail_lines is None:
             return text
         return "\n".join(text.split("\n")[-tail_lines:]) if tail_lines > 0 else ""
+
+    # -- remote consoles -----------------------------------------------------------------------
+
+    def get_console(self, uuid: str, protocol: str) -> hv.ConsoleEndpoint:
+        dom = self._lookup(uuid)
+        with self._libvirt_errors(uuid, "read the console of"):
+            if not dom.isActive():
+                raise Conflict(f"Server {uuid} is not running.")
+            devices = ET.fromstring(dom.XMLDesc(0)).find("devices")
+        if protocol == "vnc":
+            graphics = devices.find("graphics[@type='vnc']") if devices is not None else None
+            if graphics is not None and int(graphics.get("port", "-1")) > 0:
+                return hv.ConsoleEndpoint("vnc", self.conf.vnc.server_proxyclient_address, int(graphics.get("port")))
+        elif protocol == "serial":
+            source = devices.find("serial[@type='tcp']/source") if devices is not None else None
+            if source is not None and source.get("service", "").isdigit():
+                return hv.ConsoleEndpoint("serial", source.get("host") or self.conf.serial_console.proxyclient_address,
+                                          int(source.get("service")))
+        raise UnsupportedOperation(f"The {protocol} console of server {uuid}", self.driver_name or self.virt_type,
+                                   f"REMOTE_CONSOLE for {protocol} (not enabled when the server was made)")
 
     # -- diagnostics --------------------------------------------------------------------------
 

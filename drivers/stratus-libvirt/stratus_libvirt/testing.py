@@ -7,9 +7,10 @@ with its own configuration, state and socket under a directory of the caller's (
 :func:`build_guest_image` builds, from Debian's packages (the kernel and busybox-static, fetched
 with ``apt-get download`` into a cache once and unpacked, never installed), a BIOS-bootable disk
 of about 12 MiB: MBR + FAT + SYSLINUX + the kernel + a busybox initramfs. Its init prints
-``STRATUS-GUEST-UP`` on the serial console, loads virtio and ACPI button drivers, asks DHCP for
-an address on each NIC (``STRATUS-GUEST-NET <if> <ip>``), then reports every disk that appears
-(``STRATUS-GUEST-DISK <name> <bytes> <first 32 bytes>``) and powers off on an ACPI power button.
+``STRATUS-GUEST-UP`` on the serial console (also kept in /etc/marker), runs a shell on it, loads
+virtio and ACPI button drivers, asks DHCP for an address on each NIC (``STRATUS-GUEST-NET <if>
+<ip>``), then reports every disk that appears (``STRATUS-GUEST-DISK <name> <bytes> <first 32
+bytes>``) and powers off on an ACPI power button.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ SYSLINUX_MBR = "/usr/lib/syslinux/mbr/mbr.bin"
 
 INIT = r"""#!/bin/sh
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev 2>/dev/null
-echo "STRATUS-GUEST-UP kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)" > /dev/ttyS0
+echo "STRATUS-GUEST-UP kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)" > /etc/marker
+cat /etc/marker > /dev/ttyS0
+# a shell on the serial console, for whoever is connected to it (the console proxy's tests)
+(while true; do setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'; sleep 1; done) &
 for m in $(cat /modules); do insmod /mod/$m.ko 2>/dev/null; done
 mkdir -p /var/log /var/run
 acpid -f -c /etc/acpi -l /tmp/acpid.log -p /tmp/acpid.pid &

@@ -167,6 +167,45 @@ def test_a_real_guest_boots_from_a_volume(conn, cloud, image, flavor):
         time.sleep(0.5)
 
 
+def test_the_guests_consoles_through_the_console_proxy(conn, image, flavor):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    server = boot(conn, image, flavor, "with-consoles")
+    try:
+        wait_console(conn, server, MARKER)
+        serial_url = conn.compute.create_console(server, console_type="serial")["url"]
+        assert serial_url.startswith("ws://")
+        with connect(serial_url, open_timeout=10) as serial:
+            # the guest runs a shell on its serial port: ask it for its marker, and for some arithmetic
+            serial.send(b"cat /etc/marker; echo STRATUS-$((6*7))\n")
+            seen, deadline = b"", time.monotonic() + 60
+            while MARKER.encode() + b" kernel=" not in seen or b"STRATUS-42" not in seen:
+                assert time.monotonic() < deadline, f"the guest's shell did not answer: {seen[-500:]!r}"
+                data = serial.recv(timeout=max(1.0, deadline - time.monotonic()))
+                seen += data if isinstance(data, bytes) else data.encode()
+        with pytest.raises(ConnectionClosed), connect(serial_url, open_timeout=10) as again:  # tokens are one-time
+            again.recv(timeout=10)
+
+        vnc_url = conn.compute.create_console(server, console_type="novnc")["url"]
+        parts = urlsplit(vnc_url)
+        token = parse_qs(urlsplit(unquote(parse_qs(parts.query)["path"][0])).query)["token"][0]
+        with connect(f"ws://{parts.netloc}/?token={token}", subprotocols=["binary"], open_timeout=10) as vnc:
+            assert vnc.recv(timeout=30).startswith(b"RFB 003.")  # the guest's VNC server greets us
+        if os.path.exists("/usr/share/novnc/vnc_lite.html"):
+            import urllib.request
+
+            with urllib.request.urlopen(vnc_url, timeout=10) as page:  # noqa: S310 - the proxy on 127.0.0.1
+                assert page.status == 200 and b"noVNC" in page.read()
+        with pytest.raises(ConnectionClosed), connect(f"ws://{parts.netloc}/?token=forged", open_timeout=10) as bad:
+            bad.recv(timeout=10)
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+
+
 def test_nothing_is_left_once_every_server_and_image_is_gone(conn, cloud, image, libvirtd):
     """Last in the module: with the images deleted, the host's image cache empties too."""
     conn.image.delete_image(image)

@@ -5,8 +5,7 @@ import os
 import uuid
 
 import pytest
-
-from tests.switch import Switch, missing
+from stratus_ovs.testing import Switch, missing
 
 
 def require(reason: str | None, service: str = "ovs") -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from tests.hosts import Guest, wait
+from stratus_ovs.testing import NamespaceGuest as Guest
+from stratus_ovs.testing import wait
 
 pytestmark = pytest.mark.ovs
 

@@ -17,9 +17,9 @@ import threading
 import uuid
 
 import pytest
+from stratus_ovs.testing import wait
 
 from tests.conftest import require
-from tests.hosts import wait
 
 pytestmark = pytest.mark.ovs
 

@@ -12,10 +12,10 @@ import time
 import uuid
 
 import pytest
+from stratus_ovs.testing import NamespaceGuest as Guest
+from stratus_ovs.testing import Switch, sh, wait
 
 from tests.conftest import connect, ovs_cloud_running, require
-from tests.hosts import Guest, sh, wait
-from tests.switch import Switch
 
 pytestmark = pytest.mark.ovs
 BROKER = "amqp://guest:guest@127.0.0.1:5672//"

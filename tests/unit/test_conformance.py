@@ -160,7 +160,7 @@ def test_the_fake_hypervisor_passes_the_hypervisor_suite(tmp_path):
     config = tmp_path / "fake.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     summary = run_suite("stratus.hypervisor:fake", config, tmp_path)
-    assert summary.startswith("26 passed") and "skipped" not in summary, summary  # 7 common + 19 hypervisor
+    assert summary.startswith("27 passed") and "skipped" not in summary, summary  # 7 common + 20 hypervisor
 
 
 def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):

@@ -298,6 +298,19 @@ class ComputeManager(Resizing, Disks, Reconciling):
         self._act(context, instance_uuid, operation, states.ACTIVE if tag == "POWER_ON" else states.STOPPED,
                   "power_update")
 
+    def _plugged_by_driver(self, attachments: list[dict[str, Any]], own: bool) -> list[dict[str, Any]]:
+        """The ports the hypervisor plugs itself (``own``), or the others."""
+        return [a for a in attachments if (a["vif_type"] in self.driver.plugs_vif_types) == own]
+
+    def _spawn(self, instance_uuid: str, spec: Any, nics: list[NetworkInterface], devices: list[Any],
+               attachments: list[dict[str, Any]]) -> None:
+        """Spawn; the ports the hypervisor plugs itself are waited for while the guest is paused."""
+        own = self._plugged_by_driver(attachments, True)
+        if own:
+            self.driver.spawn(spec, nics, devices, wait_for_network=lambda: self._wait_for_plug(instance_uuid, own))
+        else:
+            self.driver.spawn(spec, nics, devices)
+
     def _wait_for_plug(self, instance_uuid: str, attachments: list[dict[str, Any]]) -> None:
         """Wait until the network agent has wired the ports (plugins with host agents).
 
@@ -331,8 +344,9 @@ class ComputeManager(Resizing, Disks, Reconciling):
                               port_id is None, tag)
             try:
                 (nic,) = self._plug(instance_uuid, project_id, [made])
-                self._wait_for_plug(instance_uuid, [made])
+                self._wait_for_plug(instance_uuid, self._plugged_by_driver([made], False))
                 self._capable("INTERFACE_ATTACH").attach_interface(instance_uuid, nic)
+                self._wait_for_plug(instance_uuid, self._plugged_by_driver([made], True))
             except Exception:
                 self._release_ports(instance_uuid, [made])
                 raise
@@ -446,7 +460,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
         mapped = [dict(b) for b in snapshot.get("block_device_mapping") or [] if b.get("destination_type") == "volume"]
         try:
             nics = self._ports(snapshot, attachments)
-            self._wait_for_plug(instance_uuid, attachments)
+            self._wait_for_plug(instance_uuid, self._plugged_by_driver(attachments, False))
             before = states.NETWORKING
             if mapped:  # the volumes, under Nova's task: made available, exported here, then plugged
                 if not self._set(instance_uuid, expect=states.NETWORKING, task_state=states.BLOCK_DEVICE_MAPPING,
@@ -459,7 +473,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
                 return self._abandon(instance_uuid, attachments, mapped)  # deleted meanwhile
             image_path = self.cache.path(snapshot["image_ref"]) if snapshot["image_ref"] else None
             drive = self.config_drive({**snapshot, "network_info": attachments}, metadata)
-            self.driver.spawn(instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics, devices)
+            self._spawn(instance_uuid, instance_spec(snapshot, metadata, image_path, config_drive_files=drive), nics,
+                        devices, attachments)
             for entry in mapped:
                 self.volumes.complete(entry["attachment_id"])
             if mapped:
@@ -561,7 +576,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
         """Wire the ports on this host (plugins with a data plane) and describe them for the driver."""
         plugin = self.network.host_plugging() if self.network is not None else None
         for a in attachments:
-            if plugin is not None:
+            if plugin is not None and a["vif_type"] not in self.driver.plugs_vif_types:
                 plugin.plug(Port(id=a["port_id"], network_id=a["network_id"], project_id=project_id,
                                  mac_address=a["mac_address"], mtu=a.get("mtu"),
                                  fixed_ips=tuple(FixedIP(f["subnet_id"], f["ip_address"]) for f in a["fixed_ips"])),
@@ -579,6 +594,8 @@ class ComputeManager(Resizing, Disks, Reconciling):
         plugin = self.network.host_plugging() if self.network is not None else None
         if plugin is not None:
             for a in attachments:
+                if a["vif_type"] in self.driver.plugs_vif_types:
+                    continue  # the hypervisor's own device, gone with the guest
                 plugin.unplug(Port(id=a["port_id"], network_id=a["network_id"], project_id="",
                                    mac_address=a["mac_address"]), PortBinding(a["vif_type"]), instance_uuid)
 

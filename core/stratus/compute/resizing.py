@@ -136,10 +136,10 @@ class Resizing:
                 self.cache.images.fetch(migration["disk_location"], path)
                 network_info = self._rebind(instance_uuid, row["project_id"], row["network_info"])
                 nics = self._plug(instance_uuid, row["project_id"], network_info)
-                self._wait_for_plug(instance_uuid, network_info)
+                self._wait_for_plug(instance_uuid, self._plugged_by_driver(network_info, False))
                 devices = self._move_volumes_here(row)
-                self.driver.spawn(instance_spec(row, metadata, path, migration["new_flavor"],
-                                                self.config_drive(row, metadata)), nics, devices)
+                self._spawn(instance_uuid, instance_spec(row, metadata, path, migration["new_flavor"],
+                                                         self.config_drive(row, metadata)), nics, devices, network_info)
                 if migration["old_vm_state"] == states.STOPPED:
                     self.driver.power_off(instance_uuid)
             except Exception as exc:

@@ -187,6 +187,10 @@ class Hypervisor(Driver):
     API_VERSION: ClassVar[ApiVersion] = API_VERSION
     CAPABILITIES: ClassVar[type[enum.Flag]] = HypervisorCapability
     capabilities: ClassVar[enum.Flag] = HypervisorCapability.NONE
+    #: API 1.5: the ``vif_type``\ s whose host-side device the driver makes itself as it starts the
+    #: guest (libvirt adds its tap to an Open vSwitch bridge with the port's id), so the compute
+    #: host does not ask the network plugin to plug (or unplug) ports of those types
+    plugs_vif_types: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def init_host(self, host: str) -> None:
@@ -216,13 +220,18 @@ class Hypervisor(Driver):
         instance: InstanceSpec,
         network_interfaces: Iterable[NetworkInterface],
         block_devices: Iterable[BlockDevice],
+        wait_for_network: Callable[[], None] | None = None,
     ) -> None:
         """Create and start the server; return when it is RUNNING.
 
         May assume ``instance.image_path`` (when set) is a readable local file for the
-        whole call and that the network interfaces are already plugged.
-        On failure it removes everything it created (disks, domain definition) before
-        raising, so that the compute service can reschedule.
+        whole call (and not after it) and that the network interfaces are already plugged,
+        except those of :attr:`plugs_vif_types`, which the driver plugs itself.
+        ``wait_for_network`` (API 1.5), when given: called once the guest's devices exist and
+        before the guest runs (a paused guest, resumed afterwards) — it returns when the network
+        agent has wired the ports the driver plugged, or raises.
+        On failure (``wait_for_network``'s included) it removes everything it created (disks,
+        domain definition) before raising, so that the compute service can reschedule.
 
         :raises Conflict: a server with this UUID already exists on the host.
         :raises Invalid: the image or flavor cannot run here (bad format, too large).

@@ -222,7 +222,9 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
         return server
 
     def spawn(self, instance: hv.InstanceSpec, network_interfaces: Iterable[hv.NetworkInterface],
-              block_devices: Iterable[hv.BlockDevice]) -> None:
+              block_devices: Iterable[hv.BlockDevice], wait_for_network: Callable[[], None] | None = None) -> None:
+        if wait_for_network is not None:
+            wait_for_network()  # it plugs nothing itself: its guest has no devices to make first
         if self.options.spawn_latency:
             time.sleep(self.options.spawn_latency)
         o = self.options

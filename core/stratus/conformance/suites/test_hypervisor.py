@@ -98,6 +98,30 @@ def test_guests_outlive_the_driver(host, server, driver_class, driver_conf):
     assert server.uuid not in again.list_instances()
 
 
+def test_a_spawn_waits_for_the_network_and_gives_up_cleanly(host, driver_conf):
+    """API 1.5: ``wait_for_network`` is called once before the guest runs; when it raises, the
+    spawn raises and leaves nothing behind."""
+    calls = []
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="network-wait", vcpus=1, memory_mb=128, root_gb=1,
+                        image_path=_image_path(driver_conf))
+    host.spawn(spec, [], [], wait_for_network=lambda: calls.append(host.get_info(spec.uuid).power_state
+                                                                   if spec.uuid in host.list_instances() else None))
+    try:
+        assert len(calls) == 1 and calls[0] is not PowerState.RUNNING
+        assert host.get_info(spec.uuid).power_state is PowerState.RUNNING
+    finally:
+        host.destroy(spec.uuid)
+
+    def unwired() -> None:
+        raise TimeoutError("the ports were not wired")
+
+    failing = InstanceSpec(uuid=str(uuid.uuid4()), name="never-wired", vcpus=1, memory_mb=128, root_gb=1,
+                           image_path=_image_path(driver_conf))
+    with pytest.raises(TimeoutError):
+        host.spawn(failing, [], [], wait_for_network=unwired)
+    assert failing.uuid not in host.list_instances()
+
+
 def test_destroy_is_idempotent(host, server):
     host.destroy(server.uuid)
     host.destroy(server.uuid)

@@ -12,6 +12,7 @@ Domains outlive the compute service; a new driver finds them by their metadata.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -52,6 +53,8 @@ GiB = 1024 ** 3
 CHUNK = 1024 * 1024
 #: seconds between repeated unplug requests while a guest has not released a device
 DETACH_RETRY = 3.0
+#: starts tried with another serial console port when QEMU finds the chosen one taken
+SERIAL_PORT_ATTEMPTS = 5
 
 
 def _error_code(exc: Exception) -> int | None:
@@ -65,6 +68,9 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
     api_version = (1, 5)
     capabilities = (Cap.CONSOLE_LOG | Cap.SNAPSHOT | Cap.PAUSE | Cap.SUSPEND | Cap.RESIZE | Cap.VOLUME_ATTACH
                     | Cap.CONFIG_DRIVE | Cap.INTERFACE_ATTACH | Cap.DIAGNOSTICS | Cap.REMOTE_CONSOLE)
+    #: libvirt makes the tap of these ports and plugs it (into Open vSwitch with the port's id as
+    #: ``iface-id``, which the network agent wires from there; into a Linux bridge)
+    plugs_vif_types = frozenset({"ovs", "bridge"})
     #: the domain type when ``[libvirt] virt_type`` is unset
     DEFAULT_VIRT_TYPE: ClassVar[str] = "kvm"
 
@@ -86,6 +92,7 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._cache_mode = "writeback"
+        self._serial_lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -200,7 +207,7 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def spawn(self, instance: hv.InstanceSpec, network_interfaces: Iterable[hv.NetworkInterface],
-              block_devices: Iterable[hv.BlockDevice]) -> None:
+              block_devices: Iterable[hv.BlockDevice], wait_for_network: Callable[[], None] | None = None) -> None:
         nics, volumes = tuple(network_interfaces), tuple(block_devices)
         hardware = domain.hardware(self.virt_type, instance.image_properties, self.options.hw_machine_type)
         with self._locked(instance.uuid):
@@ -216,10 +223,11 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
             dom = None
             try:
                 guest = self._guest(instance, hardware, nics, volumes, directory)
-                with self._libvirt_errors(instance.uuid, "define"):
-                    dom = self._connection().defineXML(domain.domain_xml(guest))
-                with self._libvirt_errors(instance.uuid, "start"):
-                    dom.create()
+                dom = self._define_and_start(guest, paused=wait_for_network is not None)
+                if wait_for_network is not None:
+                    wait_for_network()
+                    with self._libvirt_errors(instance.uuid, "start"):
+                        dom.resume()
             except BaseException:
                 if dom is not None:
                     self._undefine(dom)
@@ -227,6 +235,29 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
                 with contextlib.suppress(OSError):
                     os.unlink(self._console_log(instance.uuid))
                 raise
+
+    def _define_and_start(self, guest: domain.Guest, paused: bool) -> Any:
+        """Define and start the domain (``paused``: libvirt makes the taps, the guest runs once the
+        agent has wired them). The serial console's port is chosen as it is defined, and again if
+        someone else took it before QEMU could (another host's guest on this machine)."""
+        uuid, tried = guest.instance.uuid, set()
+        for attempt in range(SERIAL_PORT_ATTEMPTS):
+            with self._serial_lock:  # chosen and defined at once: a concurrent spawn sees it taken
+                if self.conf.serial_console.enabled:
+                    guest = dataclasses.replace(guest, serial_tcp=self._serial_port(tried))
+                with self._libvirt_errors(uuid, "define"):
+                    dom = self._connection().defineXML(domain.domain_xml(guest))
+            try:
+                dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
+                return dom
+            except libvirt.libvirtError as exc:
+                if guest.serial_tcp and "Address already in use" in str(exc) and attempt + 1 < SERIAL_PORT_ATTEMPTS:
+                    tried.add(guest.serial_tcp[1])
+                    continue
+                self._undefine(dom)
+                with self._libvirt_errors(uuid, "start"):
+                    raise
+        raise AssertionError("unreachable")
 
     def _guest(self, instance: hv.InstanceSpec, hardware: domain.Hardware, nics: tuple[hv.NetworkInterface, ...],
                volumes: tuple[hv.BlockDevice, ...], directory: str) -> domain.Guest:
@@ -265,21 +296,21 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
             local.append(domain.Disk(target, hardware.cdrom_bus, path, "raw", device="cdrom", readonly=True,
                                      cache=self._cache_for("file")))
         vnc = self.conf.vnc.server_listen if self.conf.vnc.enabled else None
-        serial = self._serial_port() if self.conf.serial_console.enabled else None
         return domain.Guest(virt_type=self.virt_type, host=self.host, instance=instance, hardware=hardware,
                             disks=(*local, *volume_disks), interfaces=nics,
                             console_log=self._console_log(instance.uuid),
                             cpu=host.cpu_config(self.virt_type, self.options),
-                            xen_loader=self.options.xen_hvmloader_path, vnc_listen=vnc, serial_tcp=serial)
+                            xen_loader=self.options.xen_hvmloader_path, vnc_listen=vnc)
 
-    def _serial_port(self) -> tuple[str, int]:
-        """A port of ``[serial_console] port_range`` no domain of this daemon names and nothing listens on."""
+    def _serial_port(self, tried: set[int]) -> tuple[str, int]:
+        """A port of ``[serial_console] port_range`` no domain of this daemon names, nothing listens on
+        and not in ``tried``."""
         address = self.conf.serial_console.proxyclient_address
         try:
             first, last = port_range(self.conf)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        taken = set()
+        taken = set(tried)
         for dom in self._connection().listAllDomains(0):
             with contextlib.suppress(libvirt.libvirtError):
                 for source in ET.fromstring(dom.XMLDesc(0)).findall("devices/serial/source"):

@@ -147,6 +147,24 @@ def test_a_volume_attached_to_a_real_guest_is_seen_by_it(conn, image, flavor):
         conn.image.delete_image(data_image)
 
 
+def test_a_real_guest_is_resized_with_a_bigger_disk(conn, image, flavor):
+    bigger = conn.compute.create_flavor(name=f"bigger-{uuid.uuid4().hex[:6]}", ram=192, vcpus=2, disk=2)
+    server = boot(conn, image, flavor, "growing")
+    try:
+        wait_console(conn, server, "STRATUS-GUEST-DISK vda 1073741824")
+        conn.compute.resize_server(server, bigger.id)
+        conn.compute.wait_for_server(server, status="VERIFY_RESIZE", failures=["ERROR"], wait=180, interval=0.5)
+        conn.compute.confirm_server_resize(server)
+        resized = conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=180, interval=0.5)
+        assert resized.flavor["vcpus"] == 2 and resized.flavor["ram"] == 192
+        # the guest booted again, now on a 2 GiB disk with its data
+        assert "STRATUS-GUEST-DISK vda 2147483648 3" in wait_console(conn, server, "STRATUS-GUEST-DISK vda 2147483648")
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+        conn.compute.delete_flavor(bigger)
+
+
 def test_a_real_guest_boots_from_a_volume(conn, cloud, image, flavor):
     server = conn.compute.create_server(
         name="from-volume", flavor_id=flavor.id, networks=[{"uuid": conn.network.find_network("private").id}],

@@ -2,9 +2,10 @@
 console on its compute host out.
 
 A client connects to ``ws://<proxy>/?token=...`` (noVNC's page does so from the ``path`` it is
-given; the token may also come as a ``token`` cookie). The token is consumed
+given; the token may also come as a ``token`` cookie). The token is consumed during the handshake
 (:func:`stratus.compute.consoles.consume`: good once, until it expires, and only while its server
-still runs on the host it was given for); then bytes flow both ways unchanged — RFB for VNC, the
+still runs on the host it was given for; otherwise the answer is a bare 403, as websockify
+refuses); then bytes flow both ways unchanged — RFB for VNC, the
 serial port's raw stream for serial — until either side closes. Plain HTTP requests get the noVNC
 web client from ``[console_proxy] web`` (Debian's novnc package), so the URL the API hands out for
 ``novnc`` opens in a browser.
@@ -54,8 +55,14 @@ class ConsoleProxy:
 
     # -- HTTP: the noVNC client -----------------------------------------------------------------
 
-    def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            # the token is taken before the upgrade: a bad one gets a bare 403, not a websocket
+            token = _token(request)
+            grant = await asyncio.to_thread(consoles.consume, self.db, token) if token else None
+            if grant is None:
+                return Response(403, "Forbidden", Headers({"Content-Length": "0", "Connection": "close"}), b"")
+            connection.stratus_grant = grant  # type: ignore[attr-defined]  # the handshake's, for the relay
             return None
         path = urllib.parse.unquote(urllib.parse.urlsplit(request.path).path).lstrip("/") or "vnc_lite.html"
         target = os.path.realpath(os.path.join(self.web, path)) if self.web else ""
@@ -73,8 +80,7 @@ class ConsoleProxy:
     # -- websockets: the relay ------------------------------------------------------------------
 
     async def _relay(self, connection: ServerConnection) -> None:
-        token = _token(connection.request) if connection.request is not None else None
-        grant = await asyncio.to_thread(consoles.consume, self.db, token) if token else None
+        grant = getattr(connection, "stratus_grant", None)
         if grant is None:
             await connection.close(1008, "Invalid or expired console token")
             return

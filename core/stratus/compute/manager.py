@@ -86,7 +86,7 @@ class ComputeManager(Resizing, Disks, Reconciling):
         self.volumes = volumes
         self.driver = loading.load_driver("stratus.hypervisor", conf.compute.hypervisor, conf)
         self.driver.init_host(host)
-        self.cache = ImageCache(images, os.path.join(conf.state_path, "image-cache", host))
+        self.cache = ImageCache(images, os.path.join(conf.compute.image_cache_path, host))
         self.conductor, self.peers = conductor, peers
         self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()

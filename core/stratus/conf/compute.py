@@ -54,6 +54,10 @@ opts = [
     cfg.IntOpt("shutdown_timeout", default=60, min=0,
                help="Seconds a stop (and a soft delete) lets the guest shut down cleanly (ACPI) before the hypervisor "
                "powers it off; 0 powers it off at once. Nova's default."),
+    cfg.StrOpt("image_cache_path", default="$state_path/image-cache",
+               help="Directory of each compute host's image cache (<path>/<host>/<image id>): every image a host "
+               "boots from is fetched there once. Put it on the file system of the hypervisor's instances "
+               "(libvirt's instances_path) so guests' disks can share the cached data by hard link."),
     cfg.IntOpt("image_cache_max_unused", default=86400, min=0,
                 help="Seconds a cached image no server on the host uses is kept after its last use (0: removed at "
                 "the next pass)."),

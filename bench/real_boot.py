@@ -25,8 +25,6 @@ import uuid
 from pathlib import Path
 
 import libvirt
-import openstack.config
-import openstack.connection
 from stratus_libvirt import domain, host, testing
 
 from stratus.interfaces.hypervisor import InstanceSpec
@@ -75,8 +73,7 @@ def through_stratus(uri: str, virt_type: str, image: str, directory: str, boots:
     cloud = EmbeddedCloud(Path(directory), config, timeout=120)
     times = []
     try:
-        conn = openstack.connection.Connection(
-            config=openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml]).get_one("stratus"))
+        conn = cloud.connect()
         flavor = conn.compute.create_flavor(name="bench", ram=128, vcpus=1, disk=1)
         made = conn.image.create_image(name="guest", filename=image, disk_format="raw", container_format="bare",
                                        wait=True)

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from stratus import conf as stratus_conf
+from stratus.testing import unavailable
 from tests.fixtures import distribution
 
 PG_ADMIN_URL = os.environ.get("STRATUS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -23,12 +24,6 @@ RABBIT_URL = os.environ.get("STRATUS_TEST_RABBIT_URL", "amqp://guest:guest@127.0
 
 def required(service: str) -> bool:
     return service in {s.strip() for s in os.environ.get("STRATUS_TEST_REQUIRE", "").split(",")}
-
-
-def unavailable(service: str, reason: str) -> None:
-    if required(service):
-        pytest.fail(f"{service} is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
-    pytest.skip(f"{service} unavailable: {reason}")
 
 
 def port_open(host: str, port: int) -> bool:

@@ -16,7 +16,22 @@ from pathlib import Path
 
 from stratus.loading import installed_drivers
 
-__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers", "rabbitmq_vhost", "throwaway_postgresql"]
+__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers", "rabbitmq_vhost", "throwaway_postgresql",
+           "unavailable"]
+
+
+def unavailable(service: str, reason: str | None) -> None:
+    """For a test that needs ``service``: nothing when ``reason`` is None; otherwise skip with the
+    reason, or fail when ``STRATUS_TEST_REQUIRE`` (comma-separated) names the service, as CI sets it."""
+    import os
+
+    import pytest
+
+    if reason is None:
+        return
+    if service in {s.strip() for s in os.environ.get("STRATUS_TEST_REQUIRE", "").split(",")}:
+        pytest.fail(f"{service} is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
+    pytest.skip(f"{service} unavailable: {reason}")
 
 
 class EmbeddedCloud:
@@ -48,6 +63,13 @@ class EmbeddedCloud:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
+
+    def connect(self):  # -> openstack.connection.Connection (openstacksdk: a test dependency)
+        """openstacksdk connected to the cloud as its admin."""
+        import openstack
+
+        config = openstack.config.OpenStackConfig(config_files=[self.clouds_yaml])
+        return openstack.connection.Connection(config=config.get_one("stratus"))
 
 
 def _free_port() -> int:

@@ -6,12 +6,11 @@ import os
 import pytest
 from stratus_libvirt import host, testing
 
+from stratus.testing import unavailable
+
 
 def require(reason: str | None, service: str = "libvirt") -> None:
-    if reason:
-        if service in os.environ.get("STRATUS_TEST_REQUIRE", "").split(","):
-            pytest.fail(f"{service} is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
-        pytest.skip(reason)
+    unavailable(service, reason)
 
 
 #: a private libvirtd binds its mounts over /run/libvirt etc. only in its own namespace, but two

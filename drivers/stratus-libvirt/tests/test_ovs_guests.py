@@ -79,10 +79,7 @@ def cloud(switch, ovs_libvirtd, virt_type, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def conn(cloud):
-    import openstack
-
-    config = openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml])
-    connection = openstack.connection.Connection(config=config.get_one("stratus"))
+    connection = cloud.connect()
     yield connection
     connection.close()
 

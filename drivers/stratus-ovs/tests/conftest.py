@@ -7,12 +7,11 @@ import uuid
 import pytest
 from stratus_ovs.testing import Switch, missing
 
+from stratus.testing import unavailable
+
 
 def require(reason: str | None, service: str = "ovs") -> None:
-    if reason:
-        if service in os.environ.get("STRATUS_TEST_REQUIRE", "").split(","):
-            pytest.fail(f"{service} is required (STRATUS_TEST_REQUIRE) but unavailable: {reason}")
-        pytest.skip(reason)
+    unavailable(service, reason)
 
 
 #: the userspace datapath makes its bridges' tap devices (br-int) in this host's root network
@@ -61,10 +60,7 @@ def ovs_cloud_running(switch, tmp_path_factory, extra: str = "", **ovs_options: 
 
 
 def connect(cloud):
-    import openstack
-
-    config = openstack.config.OpenStackConfig(config_files=[cloud.clouds_yaml])
-    return openstack.connection.Connection(config=config.get_one("stratus"))
+    return cloud.connect()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ HTTP API at a fixed concurrency (default 50): every worker boots a server, waits
 ACTIVE, deletes it and waits until it is gone, again and again.
 
     python bench/boot_storm.py [--hosts 1000] [--concurrency 50] [--servers 500] [--network]
-                               [--poll 0.05] [--processes [--compute-processes 1] [--api-workers 2]
+                               [--poll 0.05] [--watch list|each]
+                               [--processes [--compute-processes 1] [--api-workers 2]
                                                           [--shape together|split|both]]
 
 The cloud is the embedded one (one process, SQLite, in-process messaging) or, with
@@ -16,6 +17,11 @@ image, network and compute each served by an API process of its own, every servi
 the others over their REST APIs with service credentials and cached token checks), the two
 printed side by side.
 
+The load generator learns of state changes as a client watching many servers does: one
+``GET /servers/detail?changes-since=...`` every ``--poll`` seconds for all its servers (``--watch
+list``, the default); ``--watch each`` reads every server on its own every ``--poll`` seconds
+instead, which makes the API's work grow with the concurrency and the boot time itself.
+
 Prints boot p50/p95 (POST until seen ACTIVE), delete p50 (DELETE until gone), boot+delete
 cycles per second with the status reads they took, and the whole machine's CPU time per
 cycle. Reference (from the issue): Nova's published 1000-fake-node Rally run (26 physical
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import os
 import statistics
 import tempfile
@@ -154,6 +161,11 @@ def main() -> None:
     parser.add_argument("--network", action="store_true", help="give every server a port on a network")
     parser.add_argument("--poll", type=float, default=0.05,
                         help="seconds between a worker's status reads while it waits (Rally's default is 1)")
+    parser.add_argument("--watch", choices=("list", "each"), default="list",
+                        help="how the load generator learns of its servers' states: one GET /servers/detail?"
+                        "changes-since=... for all of them every --poll seconds (list: what a dashboard or a client "
+                        "watching many servers does; default), or a GET /servers/{id} per server every --poll "
+                        "seconds (each: the API's load grows with the concurrency and the boot time)")
     parser.add_argument("--processes", action="store_true",
                         help="api, scheduler, conductor and compute processes on PostgreSQL and RabbitMQ "
                         "instead of stratus up")
@@ -180,6 +192,47 @@ def main() -> None:
     print("  reference: Nova 1000-fake-node Rally run: boot p50 6.2 s, ~5.4 boot+delete per second")
 
 
+class Watcher:
+    """One thread listing the servers changed since its last look (``changes-since``, deletions
+    included as DELETED) every ``poll`` seconds; workers wait here for the states they want."""
+
+    def __init__(self, compute: str, headers: dict[str, str], poll: float) -> None:
+        self.compute, self.poll = compute, poll
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+        self.status: dict[str, str] = {}
+        self.changed = threading.Condition()
+        self.reads = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=5)
+        while not self.stopping.is_set():
+            began = datetime.datetime.now(datetime.UTC)
+            window = (since - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            answer = self.session.get(f"{self.compute}/servers/detail", timeout=120,
+                                      params={"changes-since": window, "limit": 1000})
+            self.reads += 1
+            if answer.status_code == 200:
+                with self.changed:
+                    for server in answer.json()["servers"]:
+                        self.status[server["id"]] = server["status"]
+                    self.changed.notify_all()
+                since = began
+            self.stopping.wait(self.poll)
+
+    def wait(self, server_id: str, wanted: tuple[str, ...], timeout: float = 300) -> str | None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.status.get(server_id) in wanted, timeout)
+            return self.status.pop(server_id, None) if "DELETED" in wanted else self.status.get(server_id)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
 def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list[str]:
     """Run the storm against the cloud serving at ``urls``; its figures, as lines to print."""
     headers = {"X-Auth-Token": token(urls["identity"], password)}
@@ -194,6 +247,7 @@ def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list
     remaining = [args.servers]
     reads = [0]
     lock = threading.Lock()
+    watcher = Watcher(compute, headers, args.poll) if args.watch == "list" else None
 
     def worker(n: int) -> None:
         session = requests.Session()
@@ -210,21 +264,27 @@ def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list
                 errors.append(f"create {answer.status_code}: {answer.text[:200]}")
                 continue
             server_id = answer.json()["server"]["id"]
-            while True:
-                reads[0] += 1
-                status = session.get(f"{compute}/servers/{server_id}", timeout=120).json()["server"]["status"]
-                if status in ("ACTIVE", "ERROR"):
-                    break
-                time.sleep(args.poll)
+            if watcher is not None:
+                status = watcher.wait(server_id, ("ACTIVE", "ERROR"))
+            else:
+                while True:
+                    reads[0] += 1
+                    status = session.get(f"{compute}/servers/{server_id}", timeout=120).json()["server"]["status"]
+                    if status in ("ACTIVE", "ERROR"):
+                        break
+                    time.sleep(args.poll)
             boots.append(time.perf_counter() - begin)
-            if status == "ERROR":
-                errors.append(f"server {server_id} went to ERROR")
+            if status != "ACTIVE":
+                errors.append(f"server {server_id} went to {status}")
             begin = time.perf_counter()
             session.delete(f"{compute}/servers/{server_id}", timeout=120)
-            while session.get(f"{compute}/servers/{server_id}", timeout=120).status_code != 404:
+            if watcher is not None:
+                watcher.wait(server_id, ("DELETED",))
+            else:
+                while session.get(f"{compute}/servers/{server_id}", timeout=120).status_code != 404:
+                    reads[0] += 1
+                    time.sleep(args.poll)
                 reads[0] += 1
-                time.sleep(args.poll)
-            reads[0] += 1
             deletes.append(time.perf_counter() - begin)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.concurrency)]
@@ -234,10 +294,14 @@ def storm(args: argparse.Namespace, urls: dict[str, str], password: str) -> list
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    if watcher is not None:
+        watcher.stop()
+        reads[0] = watcher.reads
     cpu_after, roles_after = machine_cpu_seconds(), cpu_by_role()
     boots.sort()
     out = [f"{len(boots)} boot+delete cycles, {args.concurrency} at a time, {args.hosts} simulated hosts, "
-          f"{'with' if args.network else 'without'} ports, status polled every {args.poll} s, "
+          f"{'with' if args.network else 'without'} ports, "
+          f"{'changes-since listed' if args.watch == 'list' else 'each server read'} every {args.poll} s, "
           f"{len(errors)} errors"]
     if boots:
         out.append(f"  boot   p50 {statistics.median(boots):.2f} s  p95 {boots[int(len(boots) * 0.95) - 1]:.2f} s")

@@ -8,9 +8,11 @@ with its own configuration, state and socket under a directory of the caller's (
 with ``apt-get download`` into a cache once and unpacked, never installed), a BIOS-bootable disk
 of about 12 MiB: MBR + FAT + SYSLINUX + the kernel + a busybox initramfs. Its init prints
 ``STRATUS-GUEST-UP`` on the serial console (also kept in /etc/marker), runs a shell on it, loads
-virtio and ACPI button drivers, asks DHCP for an address on each NIC (``STRATUS-GUEST-NET <if>
-<ip>``), then reports every disk that appears (``STRATUS-GUEST-DISK <name> <bytes> <first 32
-bytes>``) and powers off on an ACPI power button.
+virtio, ACPI button and CD-ROM drivers, prints what a config drive tells it
+(``STRATUS-GUEST-META <meta_data.json>``, ``STRATUS-GUEST-USERDATA <its start>``), asks DHCP
+for an address on each NIC (``STRATUS-GUEST-NET <if> <ip>``), then reports every disk that
+appears (``STRATUS-GUEST-DISK <name> <bytes> <first 32 bytes>``) and powers off on an ACPI
+power button.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ MARKER = "STRATUS-GUEST-UP"
 MODULES = ("drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_modern_dev",
            "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
            "net/core/failover", "drivers/net/net_failover", "drivers/net/virtio_net", "drivers/acpi/button",
-           "drivers/input/evdev")
+           "drivers/input/evdev", "drivers/scsi/scsi_common", "drivers/scsi/scsi_mod", "drivers/ata/libata",
+           "drivers/ata/ata_piix", "drivers/cdrom/cdrom", "drivers/scsi/sr_mod", "fs/isofs/isofs")
 TOOLS = {"sfdisk": "fdisk", "mkfs.fat": "dosfstools", "mcopy": "mtools", "syslinux": "syslinux",
          "cpio": "cpio", "qemu-img": "qemu-utils", "apt-get": "apt", "dpkg-deb": "dpkg"}
 SYSLINUX_MBR = "/usr/lib/syslinux/mbr/mbr.bin"
@@ -42,6 +45,19 @@ cat /etc/marker > /dev/ttyS0
 # a shell on the serial console, for whoever is connected to it (the console proxy's tests)
 (while true; do setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'; sleep 1; done) &
 for m in $(cat /modules); do insmod /mod/$m.ko 2>/dev/null; done
+# a config drive (ISO 9660, label config-2): what the guest learns of itself, as cloud-init would
+mkdir -p /config
+for try in 1 2 3 4 5; do
+  for dev in /dev/sr0 /dev/sr1 /dev/hdc /dev/hdd; do
+    [ -b $dev ] && mount -t iso9660 -o ro $dev /config 2>/dev/null && break 2
+  done
+  sleep 1
+done
+if [ -f /config/openstack/latest/meta_data.json ]; then
+  echo "STRATUS-GUEST-META $(cat /config/openstack/latest/meta_data.json)" > /dev/ttyS0
+  [ -f /config/openstack/latest/user_data ] && \
+    echo "STRATUS-GUEST-USERDATA $(head -c 200 /config/openstack/latest/user_data | tr '\n' ' ')" > /dev/ttyS0
+fi
 mkdir -p /var/log /var/run
 acpid -f -c /etc/acpi -l /tmp/acpid.log -p /tmp/acpid.pid &
 ip link set lo up

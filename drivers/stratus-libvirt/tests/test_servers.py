@@ -8,6 +8,7 @@ API returns shows what the guest itself saw.
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 import uuid
@@ -120,6 +121,25 @@ def test_a_real_guest_boots_stops_reboots_and_is_snapshotted(conn, cloud, image,
     assert not [name for name in domains(libvirtd) if name.startswith("stratus-")]
     instances = cloud.data_dir / "instances"
     assert sorted(os.listdir(instances)) == [], "a deleted server left files behind"
+
+
+def test_a_real_guest_reads_its_key_and_user_data_from_its_config_drive(conn, image, flavor):
+    keypair = conn.compute.create_keypair(name=f"guest-key-{uuid.uuid4().hex[:6]}")
+    user_data = f"#!/bin/sh\necho USER-DATA-{uuid.uuid4().hex[:8]}\n"
+    server = conn.compute.create_server(name="with-drive", image_id=image.id, flavor_id=flavor.id,
+                                        networks=[{"uuid": conn.network.find_network("private").id}],
+                                        key_name=keypair.name, config_drive=True,
+                                        user_data=base64.b64encode(user_data.encode()).decode())
+    server = conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=180, interval=0.5)
+    try:
+        output = wait_console(conn, server, "STRATUS-GUEST-META")
+        meta = next((line for line in output.splitlines() if "STRATUS-GUEST-META" in line), output)
+        assert server.id in meta and keypair.public_key.strip() in meta  # its id and its SSH key
+        assert user_data.splitlines()[1] in wait_console(conn, server, "STRATUS-GUEST-USERDATA")
+    finally:
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+        conn.compute.delete_keypair(keypair)
 
 
 def test_a_volume_attached_to_a_real_guest_is_seen_by_it(conn, image, flavor):

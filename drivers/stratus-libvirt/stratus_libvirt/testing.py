@@ -126,7 +126,11 @@ def _package(name: str, cache: str) -> str:
     if os.path.isdir(tree):
         return tree
     with tempfile.TemporaryDirectory(dir=cache) as scratch:
-        _run(["apt-get", "download", "-q", name], cwd=scratch)
+        try:
+            _run(["apt-get", "download", "-q", name], cwd=scratch)
+        except RuntimeError:  # package lists never fetched on this machine (or stale): fetch them once
+            _run(["apt-get", "update", "-qq"])
+            _run(["apt-get", "download", "-q", name], cwd=scratch)
         debs = glob.glob(os.path.join(scratch, "*.deb"))
         _run(["dpkg-deb", "-x", debs[0], os.path.join(scratch, "tree")])
         os.replace(os.path.join(scratch, "tree"), tree)
@@ -134,7 +138,12 @@ def _package(name: str, cache: str) -> str:
 
 
 def _kernel_package() -> str:
-    for line in _run(["apt-cache", "depends", "linux-image-amd64"]).splitlines():
+    try:
+        depends = _run(["apt-cache", "depends", "linux-image-amd64"])
+    except RuntimeError:
+        _run(["apt-get", "update", "-qq"])
+        depends = _run(["apt-cache", "depends", "linux-image-amd64"])
+    for line in depends.splitlines():
         line = line.strip()
         if line.startswith("Depends: linux-image-"):
             return line.split()[1]

@@ -118,7 +118,7 @@ class ConsoleProxy:
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
         async with serve(self._relay, self.host, self.port, process_request=self._http,
-                         select_subprotocol=self._subprotocol, compression=None, max_size=None) as server:
+                         select_subprotocol=self._subprotocol, compression=None, max_size=2 ** 20) as server:
             self.port = server.sockets[0].getsockname()[1] if server.sockets else self.port
             self._ready.set()
             await self._stopped.wait()

@@ -16,8 +16,16 @@ from pathlib import Path
 
 from stratus.loading import installed_drivers
 
-__all__ = ["EmbeddedCloud", "ProcessCloud", "installed_drivers", "rabbitmq_vhost", "throwaway_postgresql",
-           "unavailable"]
+__all__ = ["EmbeddedCloud", "ProcessCloud", "connect", "installed_drivers", "rabbitmq_vhost",
+           "throwaway_postgresql", "unavailable"]
+
+
+def connect(clouds_yaml: str):  # -> openstack.connection.Connection (openstacksdk: a test dependency)
+    """openstacksdk connected as the admin of the cloud ``clouds_yaml`` (cloud ``stratus``) names."""
+    import openstack
+
+    config = openstack.config.OpenStackConfig(config_files=[clouds_yaml])
+    return openstack.connection.Connection(config=config.get_one("stratus"))
 
 
 def unavailable(service: str, reason: str | None) -> None:
@@ -64,12 +72,9 @@ class EmbeddedCloud:
             self.process.terminate()
             self.process.wait(30)
 
-    def connect(self):  # -> openstack.connection.Connection (openstacksdk: a test dependency)
+    def connect(self):  # -> openstack.connection.Connection
         """openstacksdk connected to the cloud as its admin."""
-        import openstack
-
-        config = openstack.config.OpenStackConfig(config_files=[self.clouds_yaml])
-        return openstack.connection.Connection(config=config.get_one("stratus"))
+        return connect(self.clouds_yaml)
 
 
 def _free_port() -> int:

@@ -58,6 +58,8 @@ def cinder(cloud, conn, method, path, project=True, version=None, **kwargs):
 
 
 def wait_status(conn, volume, status="available", timeout=30):
+    """``volume`` once in ``status``; openstacksdk returns at once when the object it is given already
+    shows that status, so give it a fresh one (after an action, use :func:`wait_until`)."""
     return conn.block_storage.wait_for_status(volume, status=status, failures=["error"] if status != "error"
                                               else [], interval=0.1, wait=timeout)
 
@@ -356,7 +358,7 @@ def test_a_volume_uploaded_to_an_image_carries_its_bytes(cloud, conn):
     assert answer.status_code == 202, answer.text
     uploaded = answer.json()["os-volume_upload_image"]
     assert uploaded["status"] == "uploading" and uploaded["image_name"] == "from-volume"
-    wait_status(conn, volume)
+    wait_until(conn, volume.id, lambda v: v.status == "available")  # a read, not the stale object
     made = conn.image.wait_for_status(conn.image.get_image(uploaded["image_id"]), status="active", interval=0.2,
                                       wait=60)
     assert made.size == 1024 ** 3 and made.min_disk == 1
@@ -370,7 +372,8 @@ def test_a_volume_uploaded_to_an_image_carries_its_bytes(cloud, conn):
     if shutil.which("qemu-img"):
         answer = cinder(cloud, conn, "POST", f"/volumes/{volume.id}/action", json={
             "os-volume_upload_image": {"image_name": "as-qcow2", "disk_format": "qcow2"}})
-        wait_status(conn, volume)
+        assert answer.status_code == 202, answer.text
+        wait_until(conn, volume.id, lambda v: v.status == "available")  # a read, not the stale object
         qcow2 = conn.image.wait_for_status(conn.image.get_image(answer.json()["os-volume_upload_image"]["image_id"]),
                                            status="active", interval=0.2, wait=60)
         assert qcow2.disk_format == "qcow2" and qcow2.size < 1024 ** 3  # qcow2 keeps only what was written
@@ -512,7 +515,7 @@ def test_backups_full_and_incremental_restore_what_was_there(cloud, conn):
         while (shown := cinder(cloud, conn, "GET", f"/backups/{backup_id}").json()["backup"])["status"] != "available":
             assert shown["status"] != "error" and time.monotonic() < deadline, shown
             time.sleep(0.1)
-        wait_status(conn, volume)
+        wait_until(conn, volume.id, lambda v: v.status == "available")  # a read, not the stale object
         return shown
 
     full = backup(name="full")

@@ -60,7 +60,9 @@ def ovs_cloud_running(switch, tmp_path_factory, extra: str = "", **ovs_options: 
 
 
 def connect(cloud):
-    return cloud.connect()
+    from stratus.testing import connect as sdk
+
+    return sdk(cloud.clouds_yaml)
 
 
 @pytest.fixture(scope="module")

@@ -400,7 +400,7 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
                 if state is PowerState.PAUSED:
                     dom.resume()
                 elif not dom.isActive():
-                    dom.create()
+                    self._start(dom)
 
     def power_off(self, uuid: str, timeout: float = 0) -> None:
         with self._locked(uuid):
@@ -410,6 +410,32 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
                     return
                 with contextlib.suppress(libvirt.libvirtError):
                     dom.destroy()  # it may have gone down by itself meanwhile
+
+    def _start(self, dom: Any) -> None:
+        """Start a defined guest. A serial console port someone took while the guest was off is
+        replaced by a free one (a managed save keeps its own: that start fails as libvirt says)."""
+        for attempt in range(SERIAL_PORT_ATTEMPTS):
+            try:
+                dom.create()
+                return
+            except libvirt.libvirtError as exc:
+                if ("Address already in use" not in str(exc) or attempt + 1 == SERIAL_PORT_ATTEMPTS
+                        or dom.hasManagedSaveImage(0)):
+                    raise
+                dom = self._with_new_serial_port(dom)
+
+    def _with_new_serial_port(self, dom: Any) -> Any:
+        """The domain redefined with another free port for its serial console."""
+        with self._serial_lock:
+            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            sources = [root.find(f"devices/{tag}[@type='tcp']/source") for tag in ("serial", "console")]
+            current = {int(s.get("service")) for s in sources if s is not None and s.get("service", "").isdigit()}
+            _address, port = self._serial_port(current)
+            for source in sources:
+                if source is not None:
+                    source.set("service", str(port))
+            _set_metadata(root, self._ours(dom) or {})
+            return self._connection().defineXML(ET.tostring(root, encoding="unicode"))
 
     def _wait_shutdown(self, dom: Any, timeout: float) -> bool:
         """Ask the guest to shut down (ACPI) and wait up to ``timeout`` s; True once it is off."""
@@ -431,13 +457,13 @@ class LibvirtDriver(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause, 
             dom = self._lookup(uuid)
             with self._libvirt_errors(uuid, "reboot"):
                 if not hard and self._wait_shutdown(dom, self.options.soft_reboot_wait):
-                    dom.create()
+                    self._start(dom)
                     return
                 if dom.isActive():
                     dom.destroy()
                 elif dom.hasManagedSaveImage(0):
                     dom.managedSaveRemove(0)
-                dom.create()
+                self._start(dom)
 
     # -- console ------------------------------------------------------------------------------
 
@@ -756,13 +782,19 @@ def _with_sizes(xml: str, new: hv.InstanceSpec, metadata_values: dict[str, objec
     topology = root.find("cpu/topology")
     if topology is not None:
         topology.set("sockets", str(new.vcpus))
+    _set_metadata(root, metadata_values)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _set_metadata(root: ET.Element, values: dict[str, object]) -> None:
+    """Give a parsed domain our metadata again: parsed, its namespace would be declared on
+    ``<domain>`` when written back, and libvirt drops such a metadata element."""
     metadata = root.find("metadata")
     if metadata is not None:
-        root.remove(metadata)  # parsed, its namespace would be declared on <domain>, which libvirt drops
+        root.remove(metadata)
     metadata = ET.Element("metadata")
-    metadata.append(domain.metadata_element(metadata_values))
+    metadata.append(domain.metadata_element(values))
     root.insert(4, metadata)
-    return ET.tostring(root, encoding="unicode")
 
 
 def _vif_model(dom: Any) -> str | None:

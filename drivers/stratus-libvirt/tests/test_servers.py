@@ -241,6 +241,36 @@ def test_the_guests_consoles_through_the_console_proxy(conn, image, flavor):
         conn.compute.wait_for_delete(server, wait=120)
 
 
+def test_a_guest_whose_serial_port_was_taken_while_it_was_off_starts_on_another(conn, image, flavor, libvirtd):
+    import socket
+    import xml.etree.ElementTree as ET
+
+    def serial_port() -> int:
+        connection = libvirt.open(libvirtd.uri)
+        try:
+            xml = connection.lookupByUUIDString(server.id).XMLDesc(0)
+        finally:
+            connection.close()
+        return int(ET.fromstring(xml).find("devices/serial[@type='tcp']/source").get("service"))
+
+    server = boot(conn, image, flavor, "port-taken")
+    squatter = socket.socket()
+    try:
+        before = serial_port()
+        conn.compute.stop_server(server)
+        conn.compute.wait_for_server(server, status="SHUTOFF", wait=120, interval=0.5)
+        squatter.bind(("127.0.0.1", before))  # someone else's listener on the guest's port
+        squatter.listen(1)
+        conn.compute.start_server(server)
+        conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=120, interval=0.5)
+        assert serial_port() != before
+        assert conn.compute.get_server(server).power_state == 1
+    finally:
+        squatter.close()
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=120)
+
+
 def test_nothing_is_left_once_every_server_and_image_is_gone(conn, cloud, image, libvirtd):
     """Last in the module: with the images deleted, the host's image cache empties too."""
     conn.image.delete_image(image)

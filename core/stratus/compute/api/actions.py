@@ -17,7 +17,7 @@ from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.compute import history, models, states
 from stratus.compute.api import admin_actions, consoles, floating_ips, security_groups
-from stratus.compute.api.common import NotImplementedByHypervisor, context
+from stratus.compute.api.common import NotImplementedByHypervisor, context, lacks_capability
 from stratus.compute.api.microversions import Version, at_least, unexpected_before
 from stratus.compute.api.servers import _META as META
 from stratus.compute.api.servers import _NAME as NAME
@@ -105,9 +105,7 @@ def require_capability(session: Any, instance: Instance, name: str) -> None:
     needed = NEEDS.get(name)
     if needed is None or not instance.host:
         return
-    declared = session.scalar(sa.select(models.ComputeNode.capabilities).where(
-        models.ComputeNode.host == instance.host, models.ComputeNode.nodename == instance.node))
-    if declared is None or needed in declared:
+    if not lacks_capability(session, instance, needed):
         return
     message = (f"Cannot '{name}' instance {instance.uuid}: the hypervisor of its host does not support it "
                f"(no {needed} capability)")

@@ -105,3 +105,15 @@ class NotImplementedByHypervisor(StratusError):
 
     http_status = 501
     title = "Not Implemented"
+
+
+def lacks_capability(session: Any, instance: Any, capability: str) -> bool:
+    """Whether the hypervisor of the server's host declares no ``capability`` (a host that has
+    recorded no capabilities yet is given the benefit of the doubt)."""
+    import sqlalchemy as sa
+
+    from stratus.compute import models
+
+    declared = session.scalar(sa.select(models.ComputeNode.capabilities).where(
+        models.ComputeNode.host == instance.host, models.ComputeNode.nodename == instance.node))
+    return declared is not None and capability not in declared

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import falcon
-import sqlalchemy as sa
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
-from stratus.compute import consoles, models, states
-from stratus.compute.api.common import NotImplementedByHypervisor, context
+from stratus.compute import consoles, states
+from stratus.compute.api.common import NotImplementedByHypervisor, context, lacks_capability
 from stratus.compute.api.microversions import at_least
 from stratus.compute.api.servers import find
 from stratus.exceptions import Conflict, Invalid, NotFound, UnsupportedOperation
@@ -44,10 +43,8 @@ def open_console(compute: Any, req: falcon.Request, policy: Policy, server_id: s
         consoles.check_type(compute.conf, protocol, console_type)
         if row.vm_state != states.ACTIVE or row.task_state is not None or not row.host:
             raise Conflict(f"Instance {server_id} is not ready (vm_state {row.vm_state}).")
-        host = row.host
-        declared = session.scalar(sa.select(models.ComputeNode.capabilities).where(
-            models.ComputeNode.host == row.host, models.ComputeNode.nodename == row.node))
-    if declared is not None and "REMOTE_CONSOLE" not in declared:
+        host, lacking = row.host, lacks_capability(session, row, "REMOTE_CONSOLE")
+    if lacking:
         raise NotImplementedByHypervisor(f"Unable to get {protocol} console, functionality not implemented by "
                                          "this server's hypervisor.")
     try:

@@ -48,9 +48,9 @@ SERVICES: tuple[Service, ...] = (
     Service("volume", "stratus.volume", client=True,
             catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s", "/volume/v3",
                             aliases=(("volumev3", "cinderv3"),))),
-    # version documents only, until the object storage issue lands
     Service("network", "stratus.network", client=True, catalog=Catalog("network", "neutron", "/network", "/network")),
-    Service("object_store", "stratus.object_store", tables=False, policies=False),
+    Service("object_store", "stratus.object_store", policies=False,
+            catalog=Catalog("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s", "/object-store/v1")),
 )
 
 

@@ -30,7 +30,9 @@ def test_drivers_lists_each_namespace_with_distribution_status_and_capabilities(
     result = run("drivers", env=site)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "stratus.hypervisor" in lines and "  (none installed)" in lines
+    assert "stratus.hypervisor" in lines and "stratus.object_backend" in lines
+    disk = next(line for line in lines if line.split()[:1] == ["disk"])
+    assert disk.split()[2:4] == ["0.1.0.dev0", "supported"] and disk.endswith("SERVER_SIDE_COPY")
     memory = next(line for line in lines if line.split()[:1] == ["memory"])
     assert memory.split()[1:4] == ["stratus-dummy", "1.0", "supported"]
     assert memory.endswith("SNAPSHOT, THIN_PROVISIONING")

@@ -75,6 +75,15 @@ IMAGE_FEATURES = (
     ("store_weight_enabled", False, "no store weights"),
 )
 
+#: the middlewares the object service implements (as its /info lists them); tempest skips the rest
+OBJECT_APIS = ("slo", "tempurl", "container_quotas", "account_quotas")
+OBJECT_FEATURES = (
+    ("discoverability", True, "GET /object-store/info"),
+    ("container_sync", False, "container sync is not provided (README: Not yet)"),
+    ("object_versioning", False, "object versioning is not provided yet (README: Not yet)"),
+)
+RESELLER_ADMIN_ROLE = "ResellerAdmin"
+
 VOLUME_FEATURES = (
     ("backup", True, ""),
     ("snapshot", True, ""),
@@ -93,7 +102,7 @@ SERVICES = (
     ("glance", "image", "image is not in the catalog"),
     ("neutron", "network", "network is not in the catalog"),
     ("cinder", "block-storage", "block storage is not in the catalog"),
-    ("swift", "object-store", "object storage is not provided yet (README)"),
+    ("swift", "object-store", "object-store is not in the catalog"),
     ("horizon", "dashboard", "no dashboard yet"),
 )
 
@@ -243,6 +252,17 @@ def render(conn: openstack.connection.Connection, auth: dict[str, str], *, image
         conf.set("network-feature-enabled", "port_security", "port-security" in extensions,
                  "port_security_enabled on networks and ports")
         conf.set("network-feature-enabled", "floating_ips", True, "routers and floating IPs")
+
+    if "object-store" in catalog:
+        if conn.identity.find_role(RESELLER_ADMIN_ROLE) is None:
+            conn.identity.create_role(name=RESELLER_ADMIN_ROLE)
+        conf.set("object-storage", "region", auth["region"])
+        conf.set("object-storage", "operator_role", "member", "[object_store] operator_roles")
+        conf.set("object-storage", "reseller_admin_role", RESELLER_ADMIN_ROLE,
+                 "[object_store] reseller_admin_role (the role made for the run)")
+        conf.set("object-storage-feature-enabled", "discoverable_apis", OBJECT_APIS, "what /info lists")
+        for option, value, reason in OBJECT_FEATURES:
+            conf.set("object-storage-feature-enabled", option, value, reason)
 
     conf.set("validation", "run_validation", False,
              "guests of the fake hypervisor cannot be reached over SSH")

@@ -125,6 +125,17 @@ def test_the_file_backup_target_passes_the_backup_target_suite(tmp_path):
     assert not os.listdir(tmp_path / "backups"), "the suite left backups behind"
 
 
+def test_the_disk_object_backend_passes_the_object_backend_suite(tmp_path):
+    from stratus import conformance
+
+    config = tmp_path / "disk.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[object_disk]\ndirectory = {tmp_path}/objects\n")
+    outcome = conformance.run("stratus.object_backend:disk", str(config))
+    assert outcome.ok and (outcome.passed, outcome.skipped) == (20, 0), outcome  # 7 common + 13 object backend
+    left = [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
+    assert not left, f"the suite left object data behind: {left}"
+
+
 def test_the_file_image_store_passes_the_image_store_suite(tmp_path):
     config = tmp_path / "file.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n[conformance]\ndatadir = {tmp_path}/images\n")

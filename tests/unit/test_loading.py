@@ -29,7 +29,8 @@ def test_unknown_name_lists_the_installed_names(dummy_distribution, conf):
 
 
 def test_unknown_name_in_an_empty_namespace_says_none(conf):
-    with pytest.raises(DriverNotFound, match="installed: none"):
+    with loading.installed_drivers("stratus.object_backend", {}), \
+            pytest.raises(DriverNotFound, match="installed: none"):
         loading.load_driver("stratus.object_backend", "rados", conf)
 
 

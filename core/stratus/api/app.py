@@ -30,6 +30,7 @@ class ServiceSpec:
     :param catalog_type: service type in the catalog (``"compute"``, ``"block-storage"``).
     :param error_style: the error-body flavour its clients expect.
     :param request_id_header: legacy request-id header sent besides ``x-openstack-request-id``.
+    :param request_id_factory: makes request ids in the service's own format (Swift's ``tx…``).
     """
 
     name: str
@@ -37,6 +38,8 @@ class ServiceSpec:
     catalog_type: str
     error_style: ErrorStyle
     request_id_header: str | None = None
+    #: makes each request's id (None: OpenStack's ``req-<uuid>``)
+    request_id_factory: Callable[[], str] | None = None
 
 
 @dataclass
@@ -109,7 +112,8 @@ class ServiceApp:
         notify: Callable[..., None] = lambda hook, **kw: call_safely(deps.plugins, hook, **kw)  # noqa: E731
         self.falcon = falcon.App(
             middleware=[
-                middleware.RequestId(spec.request_id_header),
+                middleware.RequestId(spec.request_id_header, *([spec.request_id_factory]
+                                                               if spec.request_id_factory else [])),
                 middleware.BodyLimit(deps.conf.api.max_request_body_size),
                 middleware.AuthContext(deps.authenticator, spec.catalog_type),
                 *extra_middleware,

@@ -66,6 +66,10 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
 
         volume = local("volume", lambda c: VolumeService(c, transport, images=image_client.from_conf(
             c, service=image, auth=auth)))
+    if "object_store" in served:
+        from stratus.object_store.service import ObjectService
+
+        local("object_store", ObjectService).start_sweeper()
     if "compute" in served:
         from stratus.compute.service import ComputeService
 

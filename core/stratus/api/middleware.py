@@ -26,11 +26,12 @@ class RequestId:
     the right form is kept as the global request id, as Nova does.
     """
 
-    def __init__(self, extra_header: str | None = None) -> None:
+    def __init__(self, extra_header: str | None = None, new_id: Callable[[], str] = new_request_id) -> None:
         self.extra_header = extra_header
+        self.new_id = new_id
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.request_id = new_request_id()
+        req.context.request_id = self.new_id()
         req.context.started = time.monotonic()
         inbound = req.get_header("X-OpenStack-Request-ID")
         req.context.global_request_id = inbound if inbound and _GLOBAL_REQUEST_ID.match(inbound) else None

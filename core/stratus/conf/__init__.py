@@ -25,6 +25,7 @@ from stratus.conf import (
     image,
     messaging,
     network,
+    object_store,
     plugins,
     scheduler,
     service,
@@ -34,7 +35,7 @@ from stratus.conf import (
 from stratus.exceptions import ConfigError
 
 MODULES: tuple[ModuleType, ...] = (default, api, database, messaging, plugins, service, identity, token, image,
-                                   network, compute, scheduler, volume, embedded, clients, console)
+                                   network, compute, scheduler, volume, object_store, embedded, clients, console)
 
 
 def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:

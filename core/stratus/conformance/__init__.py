@@ -41,6 +41,7 @@ SUITES["stratus.scheduler.filters"] = ("test_scheduler.py",)
 SUITES["stratus.scheduler.weighers"] = ("test_scheduler.py",)
 SUITES["stratus.volume"] = ("test_volume_backend.py",)
 SUITES["stratus.backup_target"] = ("test_backup_target.py",)
+SUITES["stratus.object_backend"] = ("test_object_backend.py",)
 
 #: constructor arguments a namespace's drivers need besides ``conf``
 DRIVER_KWARGS: dict[str, dict[str, Any]] = {

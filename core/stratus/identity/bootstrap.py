@@ -30,10 +30,6 @@ from stratus.interfaces.base import require
 #: (type, name, path below the public URL) of every API in the catalog (from the registry)
 CATALOG = tuple((type_, name, entry.path) for entry in registry.catalog()
                 for type_, name in ((entry.type, entry.name), *entry.aliases))
-#: APIs not served yet, whose endpoints earlier bootstraps listed: removed where they point here
-NOT_SERVED = (
-    ("object-store", "/object-store/v1/AUTH_$(project_id)s"),
-)
 INTERFACES = ("public", "internal")
 ROLES = ("admin", "manager", "member", "reader", "service")
 IMPLIED_ROLES = (("admin", "manager"), ("manager", "member"), ("member", "reader"))
@@ -112,16 +108,7 @@ def _catalog(session: Any, public_url: str, region: str) -> None:
                                             region_id=region, enabled=True))
             elif endpoint.url != url:
                 endpoint.url = url
-    for type_, path in NOT_SERVED:
-        ours = session.scalars(sa.select(models.Endpoint).join(models.Service).where(
-            models.Service.type == type_, models.Endpoint.url == public_url + path)).all()
-        for endpoint in ours:
-            service_id = endpoint.service_id
-            session.delete(endpoint)
-            session.flush()
-            if session.scalar(sa.select(sa.func.count()).select_from(models.Endpoint).where(
-                    models.Endpoint.service_id == service_id)) == 0:
-                session.delete(session.get(models.Service, service_id))
+
 
 
 def refresh_catalog(identity: IdentityService, public_url: str, region: str,

@@ -1,150 +1,110 @@
 """The object-backend slot (entry points ``stratus.object_backend``).
 
-Stores accounts' containers and objects for the Swift-compatible object service. The
-service handles auth, ACLs, large-object manifests and listings' formatting; the backend
-stores containers, objects and their metadata.
+A backend keeps the bytes of objects; the object service keeps everything else in its own
+database (accounts, containers, object names, sizes, ETags, metadata, listings). The
+service chooses a fresh key for every write and points its object row at it once the
+write has finished, so a backend never overwrites in place: replacing an object is a
+``put`` under a new key, then a ``delete`` of the old one after the row moved.
 
-Names are Swift's: UTF-8, container at most 256 bytes, object at most 1024 bytes, checked
-by the service before the backend sees them.
+Keys are opaque to the backend: 1-128 characters of ``[A-Za-z0-9._-]``, never starting
+with a dot, chosen by the service.
+
+2.0 replaced 1.0, whose backends stored containers and metadata themselves.
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 0)
+API_VERSION: ApiVersion = (2, 0)
 
 
 class ObjectBackendCapability(enum.Flag):
     NONE = 0
-    #: ``copy_object`` copies without streaming through the service (:class:`ServerSideCopy`)
+    #: ``copy`` duplicates stored bytes without streaming them through the service
+    #: (:class:`ServerSideCopy`)
     SERVER_SIDE_COPY = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    name: str
+class StoredObject:
+    """What a finished ``put`` stored: ``etag`` is the hex MD5 of exactly those bytes."""
+
+    key: str
     size: int
     etag: str
-    content_type: str
-    last_modified: float
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerInfo:
-    name: str
-    object_count: int
-    bytes_used: int
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """Parameters of a container or object listing, Swift's semantics."""
-
-    prefix: str = ""
-    marker: str = ""
-    end_marker: str = ""
-    limit: int = 10000
-    delimiter: str = ""
-    reverse: bool = False
 
 
 class ObjectBackend(Driver):
-    """Containers and objects of every account."""
+    """Bytes of objects under keys the service chooses."""
 
     API_VERSION: ClassVar[ApiVersion] = API_VERSION
     CAPABILITIES: ClassVar[type[enum.Flag]] = ObjectBackendCapability
     capabilities: ClassVar[enum.Flag] = ObjectBackendCapability.NONE
 
     @abc.abstractmethod
-    def put_container(self, account: str, container: str, metadata: Mapping[str, str]) -> bool:
-        """Create the container, or merge ``metadata`` into an existing one.
+    def setup(self) -> None:
+        """Make the backend ready (directories, pools) and drop what interrupted writes left.
 
-        Returns True when it was created. Idempotent.
+        Idempotent; called at every start of the object service.
+
+        :raises BackendUnavailable: the storage cannot be reached or prepared.
         """
 
     @abc.abstractmethod
-    def get_container(self, account: str, container: str) -> ContainerInfo:
-        """:raises NotFound: no such container."""
+    def put(self, key: str, data: Iterable[bytes]) -> StoredObject:
+        """Store the bytes ``data`` yields under ``key``; return their size and MD5.
 
-    @abc.abstractmethod
-    def delete_container(self, account: str, container: str) -> None:
-        """:raises NotFound: no such container. :raises Conflict: it still holds objects."""
+        The MD5 is computed while the bytes stream through: ``data`` is read once, memory
+        stays bounded whatever the size. Nothing is readable under ``key`` until every
+        byte is stored (and durable, where the backend promises durability). If ``data``
+        raises (client went away, size limit) or storage fails, nothing is kept and the
+        exception propagates.
 
-    @abc.abstractmethod
-    def list_containers(self, account: str, listing: Listing) -> list[ContainerInfo]:
-        """Containers of ``account`` in byte order of their UTF-8 names, per ``listing``.
-
-        With a ``delimiter``, names are rolled up into prefixes returned with
-        ``object_count == -1``.
+        :raises Conflict: ``key`` already holds data.
+        :raises PayloadTooLarge: the backend ran out of space (nothing kept).
+        :raises Invalid: ``key`` is not a key as described above.
         """
 
     @abc.abstractmethod
-    def list_objects(self, account: str, container: str, listing: Listing) -> list[ObjectInfo]:
-        """Objects in byte order, per ``listing``; rolled-up prefixes have ``size == -1``.
+    def get(self, key: str, offset: int = 0, length: int | None = None,
+            chunk_size: int = 65536) -> Iterator[bytes]:
+        """Yield ``length`` bytes (to the end when None) from ``offset``.
 
-        :raises NotFound: no such container.
+        Chunks are at most ``chunk_size`` bytes. The bytes stay readable to the end of the
+        iteration even if ``delete`` runs meanwhile (a reader that started gets the whole
+        object). The iterator releases its resources when exhausted or closed.
+
+        :raises NotFound: nothing under ``key``.
+        :raises Invalid: ``offset`` past the end, or a negative ``offset``/``length``.
         """
 
     @abc.abstractmethod
-    def put_object(
-        self,
-        account: str,
-        container: str,
-        name: str,
-        data: Iterable[bytes],
-        content_type: str,
-        metadata: Mapping[str, str],
-    ) -> ObjectInfo:
-        """Store an object, replacing any previous one atomically; return its info.
-
-        ``etag`` is the hex MD5 of the bytes stored. Readers see the old object or the
-        new one, never a mix. If ``data`` raises, nothing new is kept.
-
-        :raises NotFound: no such container.
-        """
+    def size(self, key: str) -> int:
+        """Bytes stored under ``key``. :raises NotFound: nothing under ``key``."""
 
     @abc.abstractmethod
-    def get_object(
-        self, account: str, container: str, name: str, offset: int = 0, length: int | None = None
-    ) -> tuple[ObjectInfo, Iterator[bytes]]:
-        """Return the object's info and an iterator over the byte range asked for.
-
-        :raises NotFound: no such object.
-        """
-
-    @abc.abstractmethod
-    def head_object(self, account: str, container: str, name: str) -> ObjectInfo:
-        """:raises NotFound: no such object."""
-
-    @abc.abstractmethod
-    def post_object(self, account: str, container: str, name: str, metadata: Mapping[str, str]) -> ObjectInfo:
-        """Replace the object's user metadata (Swift POST semantics). :raises NotFound."""
-
-    @abc.abstractmethod
-    def delete_object(self, account: str, container: str, name: str) -> None:
-        """:raises NotFound: no such object."""
+    def delete(self, key: str) -> None:
+        """Remove what ``key`` holds. Idempotent: an absent key succeeds."""
 
 
 class ServerSideCopy(abc.ABC):
     """Capability ``SERVER_SIDE_COPY``."""
 
     @abc.abstractmethod
-    def copy_object(
-        self, account: str, src_container: str, src_name: str, dst_container: str, dst_name: str,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        """Copy inside the backend; ``metadata`` replaces the source's when given.
+    def copy(self, source: str, key: str) -> int:
+        """Make ``key`` hold the same bytes as ``source``; return their size.
 
-        :raises NotFound: source object or destination container missing.
+        Same guarantees as ``put``: nothing readable under ``key`` until complete.
+
+        :raises NotFound: nothing under ``source``.
+        :raises Conflict: ``key`` already holds data.
         """
 
 

@@ -34,25 +34,24 @@ def test_bootstrap_creates_keystones_default_roles_and_implications(conf):
     assert implied == {("admin", "manager"), ("manager", "member"), ("member", "reader")}
 
 
-def test_catalog_lists_only_served_apis_and_drops_an_older_bootstraps_endpoints(conf):
+def test_catalog_lists_the_served_apis_and_keeps_an_operators_own_endpoints(conf):
     identity = _identity(conf)
     try:
-        with identity.db.transaction() as session:  # what a bootstrap before object storage existed wrote
-            session.add(models.Region(id="RegionOne", description=""))
-            session.add(models.Service(id="old-swift", type="object-store", name="swift", enabled=True))
-            session.add(models.Service(id="external-swift", type="object-store", name="swift", enabled=True))
-            session.flush()
-            session.add(models.Endpoint(id="e1", service_id="old-swift", interface="public", region_id="RegionOne",
-                                        url=f"{URL}/object-store/v1/AUTH_$(project_id)s", enabled=True))
-            # an operator's own object store elsewhere stays
-            session.add(models.Endpoint(id="e2", service_id="external-swift", interface="public",
-                                        region_id="RegionOne", url="http://swift.example/v1/AUTH_$(project_id)s",
-                                        enabled=True))
-        bootstrap(identity, "secret", URL, "RegionOne")
         with identity.db.transaction() as session:
-            services = {s.type for s in session.scalars(sa.select(models.Service))}
-            endpoints = {e.id for e in session.scalars(sa.select(models.Endpoint))}
+            session.add(models.Region(id="RegionOne", description=""))
+            session.add(models.Service(id="external-dns", type="dns", name="designate", enabled=True))
+            session.flush()
+            session.add(models.Endpoint(id="e2", service_id="external-dns", interface="public",
+                                        region_id="RegionOne", url="http://dns.example/v2", enabled=True))
+        bootstrap(identity, "secret", URL, "RegionOne")
+        bootstrap(identity, "secret", URL, "RegionOne")  # a second bootstrap adds nothing twice
+        with identity.db.transaction() as session:
+            services = sorted(s.type for s in session.scalars(sa.select(models.Service)))
+            endpoints = {(e.id if e.id == "e2" else e.url) for e in session.scalars(sa.select(models.Endpoint))}
+            count = session.scalar(sa.select(sa.func.count()).select_from(models.Endpoint))
     finally:
         identity.close()
-    assert services == {"identity", "compute", "image", "block-storage", "volumev3", "network", "object-store"}
-    assert "e1" not in endpoints and "e2" in endpoints
+    assert services == sorted(["identity", "compute", "image", "block-storage", "volumev3", "network",
+                               "object-store", "dns"])
+    assert "e2" in endpoints and f"{URL}/object-store/v1/AUTH_$(project_id)s" in endpoints
+    assert count == 1 + 2 * 7  # public and internal of each served API, plus the operator's

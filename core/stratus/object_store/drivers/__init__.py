@@ -1,0 +1,1 @@
+"""Reference object backends."""

@@ -1,0 +1,158 @@
+"""The ``disk`` object backend: one file per stored object under ``[object_disk] directory``.
+
+A write goes to a temporary file in ``.incoming/`` (same file system), is hashed while it
+streams, optionally fsync'ed, then linked into place, so a key never shows part of its
+bytes; a crash leaves at most temporary files, which ``setup`` removes. Files are never
+changed once in place (the service writes a new key for a new version), so a server-side
+copy is a hard link and a reader keeps its open file when the key is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from oslo_config import cfg
+
+from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound, PayloadTooLarge
+from stratus.interfaces.object_backend import (
+    ObjectBackend,
+    ObjectBackendCapability,
+    ServerSideCopy,
+    StoredObject,
+)
+
+GROUP = "object_disk"
+OPTS = [
+    cfg.StrOpt("directory", help="Directory holding object data (default: $state_path/objects)."),
+    cfg.BoolOpt("fsync", default=True, help="Flush each object to disk before it becomes readable."),
+]
+_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
+_INCOMING = ".incoming"
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskBackend(ObjectBackend, ServerSideCopy):
+    api_version = (2, 0)
+    capabilities = ObjectBackendCapability.SERVER_SIDE_COPY
+
+    @classmethod
+    def list_opts(cls) -> list[tuple[str, list[cfg.Opt]]]:
+        return [(GROUP, OPTS)]
+
+    def __init__(self, conf: Any) -> None:
+        super().__init__(conf)
+        options = conf[GROUP]
+        self.root = os.path.abspath(options.directory or os.path.join(conf.state_path, "objects"))
+        self.incoming = os.path.join(self.root, _INCOMING)
+        self.fsync = options.fsync
+
+    def setup(self) -> None:
+        try:
+            os.makedirs(self.incoming, mode=0o750, exist_ok=True)
+            for name in os.listdir(self.incoming):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(self.incoming, name))
+        except OSError as exc:
+            raise BackendUnavailable(f"object directory {self.root}: {exc.strerror}") from exc
+
+    def _path(self, key: str) -> str:
+        if not _KEY.match(key):
+            raise Invalid(f"{key!r} is not an object key")
+        return os.path.join(self.root, key[:2], key)
+
+    def _place(self, temporary: str, path: str, key: str) -> None:
+        try:
+            os.link(temporary, path)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+            os.link(temporary, path)
+        except FileExistsError:
+            raise Conflict(f"object key {key} already holds data") from None
+
+    def put(self, key: str, data: Iterable[bytes]) -> StoredObject:
+        path = self._path(key)
+        if os.path.exists(path):
+            raise Conflict(f"object key {key} already holds data")
+        digest, size = hashlib.md5(usedforsecurity=False), 0
+        try:
+            handle, temporary = tempfile.mkstemp(dir=self.incoming)
+        except FileNotFoundError:
+            raise BackendUnavailable(f"object directory {self.root} is not set up") from None
+        try:
+            with os.fdopen(handle, "wb", buffering=0) as out:
+                for chunk in data:
+                    digest.update(chunk)
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[out.write(view):]
+                    size += len(chunk)
+                if self.fsync:
+                    os.fsync(out.fileno())
+            self._place(temporary, path, key)
+        except OSError as exc:
+            if exc.errno in _FULL:
+                raise PayloadTooLarge("The object store is full; nothing was kept") from None
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+        return StoredObject(key, size, digest.hexdigest())
+
+    def get(self, key: str, offset: int = 0, length: int | None = None,
+            chunk_size: int = 65536) -> Iterator[bytes]:
+        try:
+            handle = open(self._path(key), "rb", buffering=0)  # noqa: SIM115 - closed by the generator
+        except FileNotFoundError:
+            raise NotFound(f"no object data under {key}") from None
+        size = os.fstat(handle.fileno()).st_size
+        if offset < 0 or offset > size or (length is not None and length < 0):
+            handle.close()
+            raise Invalid(f"range offset {offset} length {length} is outside {size} bytes")
+        remaining = size - offset if length is None else min(length, size - offset)
+        return _read(handle, offset, remaining, chunk_size)
+
+    def size(self, key: str) -> int:
+        try:
+            return os.path.getsize(self._path(key))
+        except FileNotFoundError:
+            raise NotFound(f"no object data under {key}") from None
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._path(key))
+
+    def copy(self, source: str, key: str) -> int:
+        source_path, path = self._path(source), self._path(key)
+        try:
+            size = os.path.getsize(source_path)
+            try:
+                os.link(source_path, path)
+            except FileNotFoundError:
+                if not os.path.exists(source_path):
+                    raise
+                os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+                os.link(source_path, path)
+        except FileNotFoundError:
+            raise NotFound(f"no object data under {source}") from None
+        except FileExistsError:
+            raise Conflict(f"object key {key} already holds data") from None
+        return size
+
+
+def _read(handle: Any, offset: int, remaining: int, chunk_size: int) -> Iterator[bytes]:
+    with handle:
+        if offset:
+            handle.seek(offset)
+        while remaining > 0:
+            chunk = handle.read(min(chunk_size, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk

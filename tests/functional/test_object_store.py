@@ -382,6 +382,109 @@ def test_slo_manifests_are_checked(swift, container, account_url):
     assert status_of(swift.head_object, container, "manifest-bad") == 404
 
 
+# -- bulk operations --------------------------------------------------------------------
+
+
+def test_bulk_delete_reports_what_went(swift, container, account_url):
+    for name in ("a", "b", "c d"):
+        swift.put_object(container, name, b"x")
+    doomed = f"{container}-doomed"
+    swift.put_container(doomed)
+    token = swift.get_auth()[1]
+    lines = [f"/{container}/a", f"/{container}/{urllib.parse.quote('c d')}", f"/{container}/missing", f"/{doomed}"]
+    done = raw("POST", account_url, token, {"Accept": "application/json", "Content-Type": "text/plain"},
+               params={"bulk-delete": ""}, data="\n".join(lines))
+    assert done.status_code == 200
+    assert done.json() == {"Number Deleted": 3, "Number Not Found": 1, "Response Status": "200 OK",
+                           "Response Body": "", "Errors": []}
+    assert [o["name"] for o in swift.get_container(container)[1]] == ["b"]
+    refused = raw("DELETE", account_url, token, {"Accept": "application/json"}, params={"bulk-delete": ""},
+                  data=f"/{container}")  # not empty
+    assert refused.json()["Errors"] == [[f"/{container}", "409 Conflict"]]
+    assert refused.json()["Response Status"] == "400 Bad Request"
+
+
+def test_archives_extract_into_objects(swift, container, account_url, tmp_path):
+    import tarfile
+
+    top = f"{container}-extracted"
+    tree = tmp_path / "tree"
+    (tree / top / "docs").mkdir(parents=True)
+    (tree / top / "docs" / "readme.txt").write_text("read me")
+    (tree / top / "data.bin").write_bytes(os.urandom(200_000))
+    archive = tmp_path / "upload.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tree / top, arcname=top)
+    token = swift.get_auth()[1]
+    done = raw("PUT", account_url, token, {"Accept": "application/json"}, params={"extract-archive": "tar.gz"},
+               data=archive.read_bytes())
+    assert done.status_code == 200 and done.json()["Number Files Created"] == 2, done.text
+    headers, body = swift.get_object(top, "docs/readme.txt")
+    assert body == b"read me" and headers["content-type"] == "text/plain"
+    assert swift.get_object(top, "data.bin")[1] == (tree / top / "data.bin").read_bytes()
+    into = raw("PUT", f"{account_url}/{container}", token, {"Accept": "application/json"},
+               params={"extract-archive": "tar.gz"}, data=archive.read_bytes())
+    assert into.json()["Number Files Created"] == 2
+    assert sorted(o["name"] for o in swift.get_container(container)[1]) == [f"{top}/data.bin",
+                                                                            f"{top}/docs/readme.txt"]
+    bad = raw("PUT", account_url, token, params={"extract-archive": "tar"}, data=b"not a tar file" * 100)
+    assert bad.status_code == 400
+    assert raw("PUT", account_url, token, params={"extract-archive": "zip"}, data=b"x").status_code == 400
+    empty(swift, top)
+
+
+# -- versioning -------------------------------------------------------------------------
+
+
+def test_stack_versioning_keeps_old_versions_and_delete_pops_them(swift, container):
+    archive = f"{container}-versions"
+    swift.put_container(archive)
+    swift.post_container(container, {"X-Versions-Location": archive})
+    assert swift.head_container(container)["x-versions-location"] == archive
+    for content in (b"v1", b"v2", b"v3"):
+        swift.put_object(container, "doc", content)
+    kept = [o["name"] for o in swift.get_container(archive)[1]]
+    assert len(kept) == 2 and all(name.startswith("003doc/") for name in kept)
+    assert [swift.get_object(archive, name)[1] for name in kept] == [b"v1", b"v2"]
+    swift.delete_object(container, "doc")
+    assert swift.get_object(container, "doc")[1] == b"v2"
+    swift.delete_object(container, "doc")
+    assert swift.get_object(container, "doc")[1] == b"v1"
+    swift.delete_object(container, "doc")
+    assert status_of(swift.get_object, container, "doc") == 404
+    assert swift.get_container(archive)[1] == []
+    swift.post_container(container, {"X-Remove-Versions-Location": "x"})
+    assert "x-versions-location" not in swift.head_container(container)
+    swift.delete_container(archive)
+
+
+def test_history_versioning_archives_on_delete_with_a_marker(swift, container, account_url):
+    archive = f"{container}-history"
+    swift.put_container(archive)
+    swift.post_container(container, {"X-History-Location": archive})
+    swift.put_object(container, "page", b"first")
+    swift.put_object(container, "page", b"second")
+    swift.delete_object(container, "page")
+    assert status_of(swift.get_object, container, "page") == 404
+    history = swift.get_container(archive)[1]
+    assert [swift.get_object(archive, o["name"])[1] for o in history] == [b"first", b"second", b""]
+    assert history[-1]["content_type"] == "application/x-deleted;swift_versions_deleted=1"
+    token = swift.get_auth()[1]
+    both = raw("POST", f"{account_url}/{container}", token,
+               {"X-Versions-Location": archive, "X-History-Location": archive})
+    assert both.status_code == 400
+    swift.post_container(container, {"X-History-Location": ""})
+    empty(swift, archive)
+
+
+def test_versioning_into_a_missing_container_is_refused(swift, container):
+    swift.post_container(container, {"X-Versions-Location": f"{container}-nowhere"})
+    swift.put_object(container, "doc", b"v1")
+    assert status_of(swift.put_object, container, "doc", b"v2") == 412
+    assert swift.get_object(container, "doc")[1] == b"v1"
+    swift.post_container(container, {"X-Versions-Location": ""})
+
+
 # -- access -----------------------------------------------------------------------------
 
 

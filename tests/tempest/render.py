@@ -76,11 +76,11 @@ IMAGE_FEATURES = (
 )
 
 #: the middlewares the object service implements (as its /info lists them); tempest skips the rest
-OBJECT_APIS = ("slo", "tempurl", "container_quotas", "account_quotas")
+OBJECT_APIS = ("slo", "tempurl", "bulk_delete", "bulk_upload", "container_quotas", "account_quotas")
 OBJECT_FEATURES = (
     ("discoverability", True, "GET /object-store/info"),
     ("container_sync", False, "container sync is not provided (README: Not yet)"),
-    ("object_versioning", False, "object versioning is not provided yet (README: Not yet)"),
+    ("object_versioning", True, "X-Versions-Location and X-History-Location"),
 )
 RESELLER_ADMIN_ROLE = "ResellerAdmin"
 

@@ -4,7 +4,8 @@ Swift's rules: names in byte order; ``marker`` and ``end_marker`` exclusive (swa
 roles with ``reverse``: ``marker`` then bounds from above); ``prefix`` keeps names that
 start with it; ``delimiter`` rolls every name whose rest after the prefix holds it up into
 one ``subdir`` entry (prefix + rest up to and including the delimiter), listed once, and
-counted against ``limit`` like a name.
+counted against ``limit`` like a name; a subdir equal to ``marker`` is not listed again, so
+paging by the last entry works.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def page(run: Callable[[Any], Sequence[Any]], statement: Any, column: Any, listi
                 cut = rest.find(listing.delimiter)
                 if cut >= 0:
                     subdir = listing.prefix + rest[:cut + len(listing.delimiter)]
-                    results.append(Subdir(subdir))
+                    if subdir != listing.marker:  # a page that ended on a subdir resumes after it
+                        results.append(Subdir(subdir))
                     encoded = subdir.encode()
                     if listing.reverse:
                         below = encoded

@@ -18,12 +18,12 @@ from typing import Any
 import falcon
 
 from stratus import __version__
-from stratus.api import versions
+from stratus.api import versions as version_documents
 from stratus.api.app import ApiDeps, ServiceApp, ServiceSpec, create_service_app, finish
 from stratus.api.errors import ErrorStyle
 from stratus.api.validation import schema
 from stratus.exceptions import NotAuthenticated, NotFound
-from stratus.object_store.api import accounts, containers, headers, large, objects, tempurl
+from stratus.object_store.api import accounts, bulk, containers, headers, large, objects, tempurl
 from stratus.object_store.api.access import Requester
 
 
@@ -47,7 +47,7 @@ class SwiftHeaders:
 #: the Swift release whose Object Storage API behaviour Stratus follows (``/info``'s ``swift.version``)
 SWIFT_API_VERSION = "2.34.0"
 
-V1 = versions.Version(id="v1.0", path="v1", status="CURRENT", updated="2011-01-01T00:00:00Z",
+V1 = version_documents.Version(id="v1.0", path="v1", status="CURRENT", updated="2011-01-01T00:00:00Z",
                       media_type="application/json")
 
 
@@ -93,6 +93,9 @@ class Info:
             "tempurl": {"methods": list(tempurl.METHODS), "allowed_digests": sorted(tempurl.DIGESTS),
                         "incoming_remove_headers": [], "incoming_allow_headers": [],
                         "outgoing_remove_headers": [], "outgoing_allow_headers": []},
+            "bulk_delete": {"max_deletes_per_request": bulk.MAX_DELETES, "max_failed_deletes": bulk.MAX_DELETES},
+            "bulk_upload": {"max_containers_per_extraction": bulk.MAX_CONTAINERS_PER_EXTRACTION,
+                            "max_failed_extractions": 1000},
             "container_quotas": {},
             "account_quotas": {},
             "stratus": {"version": __version__},
@@ -130,13 +133,14 @@ class Swift:
     def _serve(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
         account, container, name = headers.path_names(req)
         level = "object" if name is not None else "container" if container is not None else "account"
-        handler = self._LEVELS[level].get(req.method)
-        if handler is None:
-            allowed = sorted(self._LEVELS[level])
-            raise falcon.HTTPMethodNotAllowed(allowed)
         who = Requester(self.conf, req.context.stratus, req.get_header("Referer"))
         if name is not None and tempurl.asked(req):
             who = self._temp_url(req, who, account, container, name)
+        if self._bulk(req, resp, who, level, account, container):
+            return
+        handler = self._LEVELS[level].get(req.method)
+        if handler is None:
+            raise falcon.HTTPMethodNotAllowed(sorted(self._LEVELS[level]))
         args = [a for a in (account, container, name) if a is not None]
         handler(self.service, who, req, resp, *args)
         if isinstance(who, tempurl.TempUrlRequester) and req.method == "GET" and resp.status == falcon.HTTP_200:
@@ -148,6 +152,27 @@ class Swift:
                 quoted = urllib.parse.quote(filename)
                 resp.set_header("Content-Disposition", f'attachment; filename="{quoted}"; '
                                                        f"filename*=UTF-8''{quoted}")
+
+    on_get = on_head = on_put = on_post = on_delete = on_copy = _serve
+
+    def _bulk(self, req: falcon.Request, resp: falcon.Response, who: Requester, level: str, account: str,
+              container: str | None) -> bool:
+        """Serve a bulk delete or an archive extraction; False for any other request."""
+        params = headers.query(req)
+        service = self.service
+        if "bulk-delete" in params and level == "account" and req.method in ("POST", "DELETE"):
+            data = b"".join(objects.body(req, bulk.MAX_DELETE_BODY))
+            bulk.delete(req, resp, data, lambda c, n: objects.delete_one(service, who, account, c, n),
+                        lambda c: containers.delete_one(service, who, account, c))
+            return True
+        if "extract-archive" in params and level != "object" and req.method == "PUT":
+            chunks = objects.body(req, self.conf.object_store.max_file_size)
+            bulk.extract(req, resp, params["extract-archive"], chunks, container,
+                         lambda c: containers.ensure(service, who, account, c),
+                         lambda c, n, data: objects.put_one(service, who, account, c, n, data),
+                         lambda kind, value: headers.check_name(self.conf, kind, value))
+            return True
+        return False
 
     def _temp_url(self, req: falcon.Request, who: Requester, account: str, container: str,
                   name: str) -> Requester:
@@ -168,9 +193,9 @@ class Swift:
 
 def create_app(deps: ApiDeps) -> ServiceApp:
     app = create_service_app(SPEC, deps, [SwiftHeaders()])
-    app.add_route("/", versions.VersionDocument(
+    app.add_route("/", version_documents.VersionDocument(
         deps.conf, lambda root: (200, {"versions": [V1.document(root)]}),
-        "Object Storage API versions", versions.VERSIONS_LIST_SCHEMA,
+        "Object Storage API versions", version_documents.VERSIONS_LIST_SCHEMA,
     ))
     app.add_route("/info", Info(deps.conf))
     app.add_route("/healthcheck", Healthcheck())

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import falcon
 
 from stratus.exceptions import Invalid, NotFound
 from stratus.object_store.api import headers, listings
 from stratus.object_store.api.access import Requester, normalize_acl
 from stratus.object_store.service import ContainerChange, ContainerInfo, ObjectService, merge_metadata
+
+#: versioning mode -> the header naming its archive container (X-<name>-Location)
+VERSION_MODES = {"stack": "Versions", "history": "History"}
 
 
 def visible(service: ObjectService, who: Requester, account: str, container: str) -> ContainerInfo:
@@ -32,6 +37,9 @@ def describe(resp: falcon.Response, info: ContainerInfo, *, owner: bool) -> None
             resp.set_header("X-Container-Read", headers.wire(info.read_acl))
         if info.write_acl:
             resp.set_header("X-Container-Write", headers.wire(info.write_acl))
+        if info.versions_location and info.versions_mode in VERSION_MODES:
+            resp.set_header(f"X-{VERSION_MODES[info.versions_mode]}-Location",
+                            headers.wire(urllib.parse.quote(info.versions_location)))
     headers.set_metadata(resp, "container", info.metadata, owner=owner)
 
 
@@ -52,10 +60,33 @@ def _change(service: ObjectService, who: Requester, req: falcon.Request, account
         if value is not None:
             who.check_owner(account, "set a container's ACL")
             acls[kind] = normalize_acl(value, read=kind == "read")
-    for name in ("X-Versions-Location", "X-History-Location", "X-Container-Sync-To"):
-        if req.get_header(name) is not None:
-            raise Invalid(f"{name} is not supported by this object store yet")
-    return ContainerChange(metadata=metadata, read_acl=acls["read"], write_acl=acls["write"])
+    if req.get_header("X-Container-Sync-To") is not None:
+        raise Invalid("X-Container-Sync-To: container sync is not supported by this object store")
+    return ContainerChange(metadata=metadata, read_acl=acls["read"], write_acl=acls["write"],
+                           versioning=_versioning(service, who, req, account))
+
+
+def _versioning(service: ObjectService, who: Requester, req: falcon.Request, account: str) -> tuple[str, str] | None:
+    """(mode, archive container) a PUT or POST asks for; ("", "") turns versioning off."""
+    asked = {mode: headers.header(req, f"X-{kind}-Location") for mode, kind in VERSION_MODES.items()}
+    for mode, kind in VERSION_MODES.items():
+        if req.get_header(f"X-Remove-{kind}-Location") is not None:
+            asked[mode] = ""
+    given = {mode: value for mode, value in asked.items() if value is not None}
+    if not given:
+        return None
+    who.check_owner(account, "set a container's versioning")
+    chosen = {mode: value for mode, value in given.items() if value}
+    if len(chosen) > 1:
+        raise Invalid("Only one of X-Versions-Location or X-History-Location may be set")
+    if not chosen:
+        return ("", "")
+    mode, value = next(iter(chosen.items()))
+    location = urllib.parse.unquote(value)
+    if "/" in location or not location:
+        raise Invalid(f"X-{VERSION_MODES[mode]}-Location must name a container (no '/')")
+    headers.check_name(service.conf, "container", location)
+    return (mode, location)
 
 
 def put(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response, account: str,
@@ -81,9 +112,19 @@ def post(service: ObjectService, who: Requester, req: falcon.Request, resp: falc
 
 def delete(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response, account: str,
            container: str) -> None:
+    delete_one(service, who, account, container)
+    resp.status = falcon.HTTP_204
+
+
+def delete_one(service: ObjectService, who: Requester, account: str, container: str) -> None:
     who.check_owner(account, f"delete container {container}")
     service.delete_container(account, container)
-    resp.status = falcon.HTTP_204
+
+
+def ensure(service: ObjectService, who: Requester, account: str, container: str) -> None:
+    """Create the container unless it exists (an archive extraction's containers)."""
+    who.check_owner(account, f"create container {container}")
+    service.put_container(account, container, ContainerChange())
 
 
 def head(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response, account: str,

@@ -199,6 +199,10 @@ def content_type(req: falcon.Request, name: str) -> str:
     detect = (req.get_header("X-Detect-Content-Type") or "").lower() in ("true", "1", "yes", "on")
     if given and not detect:
         return given
+    return guess_type(name)
+
+
+def guess_type(name: str) -> str:
     guessed, _ = mimetypes.guess_type(name, strict=False)
     return guessed or "application/octet-stream"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import falcon
 
 from stratus.exceptions import Invalid, NotFound, PayloadTooLarge, StratusError
-from stratus.object_store.api import containers, headers, large, listings, ranges
+from stratus.object_store.api import bulk, containers, headers, large, ranges, versions
 from stratus.object_store.api.access import Requester
 from stratus.object_store.errors import LengthRequired, PreconditionFailed
 from stratus.object_store.service import ContainerInfo, ObjectInfo, ObjectService
@@ -168,6 +168,7 @@ def put(service: ObjectService, who: Requester, req: falcon.Request, resp: falco
         container: str, name: str) -> None:
     headers.check_name(service.conf, "object", name)
     target = _writable(service, who, account, container)
+    writable = lambda a, c: _writable(service, who, a, c)  # noqa: E731
     copy_from = req.get_header("X-Copy-From")
     if copy_from is not None:
         source_account = headers.header(req, "X-Copy-From-Account") or account
@@ -180,6 +181,7 @@ def put(service: ObjectService, who: Requester, req: falcon.Request, resp: falco
     kept = headers.kept_headers(req)
     headers.check_metadata(service.conf, "object", headers.object_metadata(kept))
     expires = headers.delete_at(req, now)
+    versions.archive_current(service, account, target, name, writable)
     if _manifest_param(req) == "put":
         segments = large.parse_manifest(b"".join(body(req, large.MAX_MANIFEST_SIZE)))
         manifest, total, etag = large.build_manifest(
@@ -236,6 +238,8 @@ def _copy(service: ObjectService, who: Requester, req: falcon.Request, resp: fal
     now = time.time()
     content_type = headers.header(req, "Content-Type") or info.content_type
     expires = headers.delete_at(req, now)
+    versions.archive_current(service, target[0], service.container(target[0], target[1]), target[2],
+                             lambda a, c: _writable(service, who, a, c))
     assembled = None
     if _manifest_param(req) != "get":
         assembled = large.assemble(service, source[0], info,
@@ -275,12 +279,27 @@ def post(service: ObjectService, who: Requester, req: falcon.Request, resp: falc
 
 def delete(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response, account: str,
            container: str, name: str) -> None:
-    _writable(service, who, account, container)
     if _manifest_param(req) == "delete":
+        _writable(service, who, account, container)
         _delete_slo(service, who, req, resp, account, container, name)
         return
-    service.delete_object(account, container, name)
+    delete_one(service, who, account, container, name)
     resp.status = falcon.HTTP_204
+
+
+def delete_one(service: ObjectService, who: Requester, account: str, container: str, name: str) -> None:
+    """Delete one object as a DELETE of it would (write access, versioning)."""
+    target = _writable(service, who, account, container)
+    if not versions.delete(service, account, target, name, lambda a, c: _writable(service, who, a, c)):
+        service.delete_object(account, container, name)
+
+
+def put_one(service: ObjectService, who: Requester, account: str, container: str, name: str,
+            data: Iterator[bytes]) -> None:
+    """Store one object as a plain PUT of it would (write access, versioning), its type from its name."""
+    target = _writable(service, who, account, container)
+    versions.archive_current(service, account, target, name, lambda a, c: _writable(service, who, a, c))
+    service.put_object(account, container, name, data, content_type=headers.guess_type(name), headers={})
 
 
 def _delete_slo(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response, account: str,
@@ -301,13 +320,4 @@ def _delete_slo(service: ObjectService, who: Requester, req: falcon.Request, res
             except StratusError as exc:
                 errors.append([entry["name"], f"{exc.http_status} {exc.title}"])
     service.delete_object(account, container, name)
-    deleted += 1
-    outcome = {"Number Deleted": deleted, "Number Not Found": missing, "Errors": errors,
-               "Response Status": "200 OK" if not errors else "400 Bad Request", "Response Body": ""}
-    resp.status = falcon.HTTP_200
-    if listings.media_type(req) == "application/json":
-        resp.content_type = "application/json; charset=utf-8"
-        resp.data = json.dumps(outcome).encode()
-    else:
-        resp.content_type = "text/plain; charset=utf-8"
-        resp.data = "".join(f"{key}: {value}\n" for key, value in outcome.items()).encode()
+    bulk.answer(req, resp, bulk.delete_outcome(deleted + 1, missing, errors))

@@ -2,8 +2,8 @@
 
 The block-storage service cuts a volume into chunks and keeps each changed one, and a
 description of the backup, as named objects of the backup; the target only stores and
-returns those objects. ``file`` (a directory) is in the core; the object-storage issue adds
-a Swift-API target.
+returns those objects. ``file`` (a directory) is in the core; ``swift`` (any Swift-API
+object store, Stratus's own included) is in the stratus-swift package.
 """
 
 from __future__ import annotations

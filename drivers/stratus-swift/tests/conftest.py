@@ -35,6 +35,13 @@ def store_conf(path, swift, state_path, **options) -> str:
     return str(path)
 
 
+def backup_conf(path, state_path, **options) -> str:
+    """A stratus.conf whose ``[backup_swift]`` (the swift backup target) has ``options``."""
+    body = "".join(f"{k} = {v}\n" for k, v in options.items())
+    path.write_text(f"[DEFAULT]\nstate_path = {state_path}\n[backup]\nbackup_driver = swift\n[backup_swift]\n{body}")
+    return str(path)
+
+
 @pytest.fixture
 def make_store(swift, tmp_path):
     def make(**options):

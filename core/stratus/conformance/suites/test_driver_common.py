@@ -39,7 +39,7 @@ def test_support_status_is_known(driver_class):
 
 
 def test_every_option_has_help_and_is_in_the_sample(driver_class):
-    listed = {(group or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
+    listed = {(getattr(group, "name", group) or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
     for group, opts in driver_class.list_opts():
         for opt in opts:
             assert isinstance(opt, cfg.Opt)
@@ -65,7 +65,7 @@ def test_options_registered_at_load_are_in_the_sample_too(driver_under_test, dri
     may land in a group named at run time, as image stores' do.)"""
     from stratus.conformance import DRIVER_KWARGS
 
-    listed = {(group or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
+    listed = {(getattr(group, "name", group) or "DEFAULT", opt.dest) for group, opts in all_opts() for opt in opts}
     declared = {opt.dest for _, opts in driver_class.list_opts() for opt in opts}
     declared |= {opt.dest for opt in getattr(driver_class, "store_opts", list)()}  # an image store's own group
     declared |= {opt.dest for opt in getattr(driver_class, "backend_opts", list)()}  # a volume backend's

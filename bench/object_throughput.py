@@ -35,7 +35,6 @@ from pathlib import Path
 import openstack.config
 import openstack.connection
 import requests
-
 from image_throughput import Sampler, rate, raw_rates, start_cloud  # bench/ is the script's directory
 
 MiB = 1024 * 1024

@@ -8,6 +8,7 @@ import hashlib
 import os
 import time
 
+import openstack.exceptions
 import pytest
 
 from stratus import conformance
@@ -34,7 +35,7 @@ def provider(tmp_path_factory):
 def _objects(provider, container):
     try:
         return [o.name for o in provider.conn.object_store.objects(container)]
-    except Exception:  # noqa: BLE001 - no such container: nothing stored
+    except openstack.exceptions.NotFoundException:  # no such container: nothing stored
         return []
 
 

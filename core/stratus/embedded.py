@@ -234,6 +234,8 @@ class Embedded:
         if self.public_url != self.base_url:
             lines.append(f"  listening on   {self.base_url} (clients use [api] public_endpoint)")
         lines += [f"  {name:<14} {self.public_url}{path}" for name, path in ENDPOINT_PATHS]
+        if "object_store" in self.conf.api.services:
+            lines.append(f"  {'s3':<14} {self.public_url}/s3 (path-style; keys: openstack ec2 credentials create)")
         lines.append(f"  {'consoles':<14} {proxy_url(self.conf, 'http')} (noVNC; serial over websockets)")
         lines += [f"  clouds.yaml    {self.clouds_yaml} (cloud 'stratus', user admin)", *made,
                   "",

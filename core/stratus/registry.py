@@ -35,6 +35,11 @@ class Service:
     policies: bool = True
     client: bool = False
     catalog: Catalog | None = None
+    #: further API modules of the package, each its own app under its own prefix (``s3``)
+    extra_apis: tuple[str, ...] = ()
+
+    def api_modules(self) -> tuple[str, ...]:
+        return (f"{self.package}.api", *(f"{self.package}.{name}" for name in self.extra_apis)) if self.api else ()
 
 
 #: in catalog order (the composite app mounts them in this order)
@@ -49,13 +54,13 @@ SERVICES: tuple[Service, ...] = (
             catalog=Catalog("block-storage", "cinder", "/volume/v3/$(project_id)s", "/volume/v3",
                             aliases=(("volumev3", "cinderv3"),))),
     Service("network", "stratus.network", client=True, catalog=Catalog("network", "neutron", "/network", "/network")),
-    Service("object_store", "stratus.object_store", policies=False,
+    Service("object_store", "stratus.object_store", policies=False, extra_apis=("s3",),
             catalog=Catalog("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s", "/object-store/v1")),
 )
 
 
 def api_modules() -> tuple[str, ...]:
-    return tuple(f"{s.package}.api" for s in SERVICES if s.api)
+    return tuple(module for s in SERVICES for module in s.api_modules())
 
 
 def table_packages() -> dict[str, str]:

@@ -62,7 +62,7 @@ def build(deps: ApiDeps, modules: Iterable[str] | None = None) -> CompositeApp:
     calling each other's APIs in-process find them there)."""
     if modules is None:
         served = set(deps.conf.api.services)
-        modules = [f"{s.package}.api" for s in registry.SERVICES if s.api and s.name in served]
+        modules = [module for s in registry.SERVICES if s.name in served for module in s.api_modules()]
     apps = [importlib.import_module(name).create_app(deps) for name in modules]
     deps.apps.update({app.spec.catalog_type: app for app in apps})
     return CompositeApp(apps)

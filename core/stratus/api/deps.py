@@ -70,6 +70,7 @@ def build_deps(conf: Any, plugins: Any) -> ApiDeps:
         from stratus.object_store.service import ObjectService
 
         local("object_store", ObjectService).start_sweeper()
+        services["s3_signatures"] = identity_client.signatures_from_conf(conf, service=identity, auth=auth)
     if "compute" in served:
         from stratus.compute.service import ComputeService
 

@@ -188,6 +188,27 @@ class Authenticator:
             raise Invalid(f"Unknown scope {next(iter(scope))!r}; use project, domain or system")
         return self.provider.issue(data), data
 
+    def issue_for_project(self, user_id: str, project_id: str, methods: list[str]) -> tuple[str, TokenData]:
+        """A token of ``user_id`` scoped to ``project_id``, for a method proved elsewhere (an EC2
+        signature).
+
+        :raises NotAuthenticated: the user or the project is gone or disabled, or no role.
+        """
+        try:
+            user = self.backend.get_user(user_id)
+            project = self.store.get_project(project_id)
+        except NotFound:
+            raise NotAuthenticated(AUTH_FAILED) from None
+        self._check_user_usable(user)
+        if not self.store.project_enabled(project):
+            raise NotAuthenticated(f"Project {project.id} is disabled.")
+        roles = self.store.roles_for(user.id, self._group_ids(user), project=project)
+        if not roles:
+            raise NotAuthenticated(f"User {user.id} has no access to project {project.id}")
+        data = self.provider.new_token_data(user.id, methods, user_domain_id=user.domain_id, project_id=project.id,
+                                            project_domain_id=project.domain_id, roles=roles)
+        return self.provider.issue(data), data
+
     def _scoped_to_application_credential(self, who: Identified) -> tuple[str, TokenData]:
         credential = who.application_credential
         project = self.store.get_project(credential.project_id)

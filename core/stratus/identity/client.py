@@ -235,6 +235,72 @@ def projects_from_conf(conf: Any, *, service: Any = None, auth: Any = None) -> P
     return RestProjects(auth or ServiceAuth(conf))
 
 
+class Signatures(abc.ABC):
+    """S3 requests signed with EC2 credentials turned into who is asking (the object service's
+    S3 endpoint: it builds the string to sign from the request, identity holds the secrets)."""
+
+    @abc.abstractmethod
+    def check(self, access: str, string_to_sign: str, signature: str) -> RequestContext:
+        """The context of the owner of ``access``, scoped to the credential's project.
+
+        :raises NotAuthenticated: unknown key or a signature that does not match.
+        :raises BackendUnavailable: the identity service cannot be asked.
+        """
+
+    def close(self) -> None:  # noqa: B027 - nothing held by default
+        """Release what the checker holds."""
+
+
+class LocalSignatures(Signatures):
+    """Checked by the identity service of this process."""
+
+    def __init__(self, identity: Any) -> None:
+        self.identity = identity
+
+    def check(self, access: str, string_to_sign: str, signature: str) -> RequestContext:
+        from stratus.identity import ec2
+
+        token, data = ec2.issue(self.identity, access, string_to_sign, signature)
+        return self.identity.context_for(data, token, None)
+
+
+class RestSignatures(Signatures):
+    """``POST /v3/s3tokens`` on the identity API (Stratus's or Keystone's), as Swift's s3token does."""
+
+    def __init__(self, auth: Any) -> None:
+        self.auth = auth
+
+    def check(self, access: str, string_to_sign: str, signature: str) -> RequestContext:
+        import base64
+
+        from stratus.service_auth import UNREACHABLE, request
+
+        adapter = self.auth.adapter("identity_client")
+        try:
+            path = v3_path(adapter, "/s3tokens")
+        except UNREACHABLE:
+            path = "/v3/s3tokens"
+        body = {"credentials": {"access": access, "signature": signature,
+                                "token": base64.b64encode(string_to_sign.encode()).decode()}}
+        try:
+            response = request(adapter, "POST", path, "S3 signature check", json=body, authenticated=False)
+        except (NotFound, NotAuthenticated):
+            raise NotAuthenticated("The request signature could not be verified.") from None
+        return context_from_token(response.json(), response.headers.get("X-Subject-Token", ""))
+
+
+def signatures_from_conf(conf: Any, *, service: Any = None, auth: Any = None) -> Signatures:
+    """Over ``service`` (the IdentityService of this process) when there is one, else over the
+    identity API with ``auth``, as :func:`from_conf`."""
+    if service is not None:
+        return LocalSignatures(service)
+    if conf.identity_client.mode != "rest":
+        raise ValueError("[identity_client] mode = local needs the identity service in this process")
+    from stratus.service_auth import ServiceAuth
+
+    return RestSignatures(auth or ServiceAuth(conf))
+
+
 def authenticator(validator: TokenValidator) -> Callable[[Any], RequestContext | None]:
     """The API middleware's authenticator: ``X-Auth-Token`` to a context, None without one."""
 

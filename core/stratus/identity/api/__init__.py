@@ -82,6 +82,7 @@ def add_identity_routes(app: ServiceApp, identity: Any, policy: Policy) -> None:
     app.add_route("/v3/credentials/{credential_id}", credentials.CredentialItem(identity, policy))
     app.add_route("/v3/users/{user_id}/credentials/OS-EC2", credentials.Ec2Credentials(identity, policy))
     app.add_route("/v3/users/{user_id}/credentials/OS-EC2/{access}", credentials.Ec2Credential(identity, policy))
+    app.add_route("/v3/s3tokens", credentials.S3Tokens(identity))
     app.add_route("/v3/groups", users.Groups(identity, policy))
     app.add_route("/v3/groups/{group_id}", users.GroupItem(identity, policy))
     app.add_route("/v3/groups/{group_id}/users", users.GroupUsers(identity, policy))

@@ -8,6 +8,8 @@ access key, as Keystone makes it, so the EC2 API finds it by access key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import secrets
@@ -19,8 +21,9 @@ import sqlalchemy as sa
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
 from stratus.exceptions import Conflict, Invalid, NotFound
-from stratus.identity import models
+from stratus.identity import ec2, models
 from stratus.identity.api.common import base_url, collection, new_id
+from stratus.identity.api.views import token_body
 from stratus.identity.service import IdentityService
 
 Credential = models.Credential
@@ -210,3 +213,33 @@ class Ec2Credential:
         with self.identity.db.transaction() as session:
             session.delete(self._find(session, user_id, access))
         resp.status = 204
+
+
+S3TOKENS_REQUEST = {"type": "object", "required": ["credentials"], "properties": {"credentials": {
+    "type": "object", "required": ["access", "token", "signature"], "properties": {
+        "access": {"type": "string", "minLength": 1, "maxLength": 255},
+        "token": {"type": "string", "minLength": 1, "maxLength": 65536},
+        "signature": {"type": "string", "minLength": 1, "maxLength": 1024}}}}}
+
+
+class S3Tokens:
+    """``POST /v3/s3tokens`` (Keystone's): an S3 endpoint sends the access key, the string it
+    signed (base64, as ``token``) and the signature; the answer is a token of the key's owner
+    scoped to its project, as ``POST /v3/auth/tokens`` answers. Needs no token of its own."""
+
+    auth_required = False
+
+    def __init__(self, identity: IdentityService) -> None:
+        self.identity = identity
+
+    @schema("Check an S3 request's signature and issue a token", request=S3TOKENS_REQUEST,
+            responses={200: {"type": "object", "required": ["token"]}})
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        credentials = req.context.body["credentials"]
+        try:
+            string_to_sign = base64.b64decode(credentials["token"], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Invalid("credentials.token must be the base64 of the string to sign") from None
+        token, data = ec2.issue(self.identity, credentials["access"], string_to_sign, credentials["signature"])
+        resp.set_header("X-Subject-Token", token)
+        resp.media = token_body(self.identity, data, include_catalog=False)

@@ -18,6 +18,8 @@ from stratus.object_store.errors import LengthRequired, PreconditionFailed
 from stratus.object_store.service import ContainerInfo, ObjectInfo, ObjectService
 
 CHUNK = 1 << 16
+#: headers the service keeps for itself (an S3 upload's ETag...): never shown, never set by clients
+SYSMETA = "x-object-sysmeta-"
 
 
 class ClientDisconnect(Invalid):
@@ -33,7 +35,8 @@ def describe(resp: falcon.Response, info: ObjectInfo) -> None:
     if info.delete_at is not None:
         resp.set_header("X-Delete-At", str(info.delete_at))
     for name, value in info.headers.items():
-        resp.set_header("-".join(part.capitalize() for part in name.split("-")), headers.wire(value))
+        if not name.startswith(SYSMETA):
+            resp.set_header("-".join(part.capitalize() for part in name.split("-")), headers.wire(value))
 
 
 def body(req: falcon.Request, max_size: int) -> Iterator[bytes]:
@@ -246,12 +249,15 @@ def _copy(service: ObjectService, who: Requester, req: falcon.Request, resp: fal
                                    lambda a, c, n: _readable(service, who, a, c, n))
     if assembled is not None:  # a large object is copied as the bytes it stands for
         kept.pop("x-object-manifest", None)
+        kept = {k: v for k, v in kept.items() if not k.startswith(SYSMETA)}
         result = service.put_object(*target, large.read(service, assembled, 0, assembled.size),
                                     content_type=content_type, headers=kept, delete_at=expires)
     else:
         result = service.copy_object(info, *target, content_type=content_type, headers=kept, delete_at=expires)
     _created(resp, result)
     for header_name, value in result.headers.items():  # Swift's copy answers with the new object's metadata
+        if header_name.startswith(SYSMETA):
+            continue
         resp.set_header("-".join(part.capitalize() for part in header_name.split("-")), headers.wire(value))
     resp.set_header("X-Copied-From", headers.wire(urllib.parse.quote(f"{source[1]}/{source[2]}")))
     resp.set_header("X-Copied-From-Last-Modified", headers.http_date(info.timestamp))

@@ -5,6 +5,7 @@ sees of another's, and the same data through the Swift API."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import io
 import os
@@ -130,9 +131,7 @@ def test_copies_keep_or_replace_metadata(s3, bucket):
 
 
 def test_listings_v1_and_v2_page_with_prefixes(s3, bucket):
-    keys = sorted(f"logs/{day:02d}/{part:02d}" for day in range(30) for part in range(40)) + ["top"]
-    import concurrent.futures
-
+    keys = [*sorted(f"logs/{day:02d}/{part:02d}" for day in range(30) for part in range(40)), "top"]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), keys))
     seen = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={

@@ -116,3 +116,18 @@ def rabbit_vhost_url(rabbit_url):
         unavailable("rabbitmq", f"cannot make a virtual host with rabbitmqctl: {exc}")
     yield rabbit_url.rstrip("/") + "/" + vhost
     subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB tmpfs, for what a full disk does (mounting needs root; skipped otherwise)."""
+    import subprocess
+
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mountpoint)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield mountpoint
+    subprocess.run(["umount", str(mountpoint)], check=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 
 import pytest
@@ -11,18 +10,6 @@ import pytest
 from stratus import loading
 from stratus.exceptions import PayloadTooLarge
 from stratus.image.drivers.file import FileStore
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    mountpoint = tmp_path / "disk"
-    mountpoint.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mountpoint)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    yield mountpoint
-    subprocess.run(["umount", str(mountpoint)], check=True)
 
 
 def test_a_full_disk_is_413_and_leaves_nothing(conf, small_disk):

@@ -18,6 +18,7 @@ from typing import Any
 from oslo_config import cfg
 
 from stratus.exceptions import Conflict, Invalid, NotFound, PayloadTooLarge
+from stratus.filedata import read_range
 from stratus.interfaces import image_store
 from stratus.interfaces.image_store import ImageStoreCapability, Location, StoredImage
 
@@ -59,28 +60,7 @@ class FileStore(image_store.ImageStore, image_store.WritableStore):
 
     def get(self, location: Location, offset: int = 0, length: int | None = None,
             chunk_size: int = 65536) -> Iterator[bytes]:
-        path = self._path(location)
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
-        except FileNotFoundError:
-            raise NotFound(f"Image data at {location.url} not found") from None
-        size = os.fstat(handle.fileno()).st_size
-        if offset < 0 or offset > size or (length is not None and length < 0):
-            handle.close()
-            raise Invalid(f"Range offset {offset} length {length} is outside an image of {size} bytes")
-        return self._read(handle, offset, size - offset if length is None else min(length, size - offset),
-                          chunk_size)
-
-    @staticmethod
-    def _read(handle: Any, offset: int, remaining: int, chunk_size: int) -> Iterator[bytes]:
-        with handle:
-            handle.seek(offset)
-            while remaining > 0:
-                chunk = handle.read(min(chunk_size, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
+        return read_range(self._path(location), offset, length, chunk_size, f"image data at {location.url}")
 
     def get_size(self, location: Location) -> int:
         try:

@@ -21,6 +21,7 @@ from typing import Any
 from oslo_config import cfg
 
 from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound, PayloadTooLarge
+from stratus.filedata import read_range
 from stratus.interfaces.object_backend import (
     ObjectBackend,
     ObjectBackendCapability,
@@ -107,16 +108,7 @@ class DiskBackend(ObjectBackend, ServerSideCopy):
 
     def get(self, key: str, offset: int = 0, length: int | None = None,
             chunk_size: int = 65536) -> Iterator[bytes]:
-        try:
-            handle = open(self._path(key), "rb", buffering=0)  # noqa: SIM115 - closed by the generator
-        except FileNotFoundError:
-            raise NotFound(f"no object data under {key}") from None
-        size = os.fstat(handle.fileno()).st_size
-        if offset < 0 or offset > size or (length is not None and length < 0):
-            handle.close()
-            raise Invalid(f"range offset {offset} length {length} is outside {size} bytes")
-        remaining = size - offset if length is None else min(length, size - offset)
-        return _read(handle, offset, remaining, chunk_size)
+        return read_range(self._path(key), offset, length, chunk_size, f"object data under {key}")
 
     def size(self, key: str) -> int:
         try:
@@ -145,14 +137,3 @@ class DiskBackend(ObjectBackend, ServerSideCopy):
             raise Conflict(f"object key {key} already holds data") from None
         return size
 
-
-def _read(handle: Any, offset: int, remaining: int, chunk_size: int) -> Iterator[bytes]:
-    with handle:
-        if offset:
-            handle.seek(offset)
-        while remaining > 0:
-            chunk = handle.read(min(chunk_size, remaining))
-            if not chunk:
-                return
-            remaining -= len(chunk)
-            yield chunk

@@ -133,3 +133,23 @@ def test_a_server_side_copy_outlives_its_source(service):
     copy = service.copy_object(source, ACCOUNT, "c", "dst", content_type="text/plain", headers={})
     service.delete_object(ACCOUNT, "c", "src")
     assert copy.etag == source.etag and b"".join(service.read(copy)) == b"bytes"
+
+
+def test_concurrent_writes_keep_the_counters_exact(service):
+    from tests.fixtures.concurrency import run_together
+
+    service.put_container(ACCOUNT, "busy", ContainerChange())
+
+    def write(i):
+        put(service, "busy", "same", b"x" * (i + 1))  # all replace one object
+        put(service, "busy", f"own-{i}", b"yy")
+
+    results = run_together(write, 8)
+    assert all(r is None for r in results), results
+    info = service.container(ACCOUNT, "busy")
+    same = service.head_object(ACCOUNT, "busy", "same")
+    assert info.object_count == 9 and info.bytes_used == 8 * 2 + same.size
+    account = service.account(ACCOUNT)
+    assert (account.object_count, account.bytes_used) == (9, info.bytes_used)
+    files = [p for p in pathlib.Path(service.backend.root).rglob("*") if p.is_file() and ".incoming" not in p.parts]
+    assert len(files) == 9  # every replaced version's bytes are gone

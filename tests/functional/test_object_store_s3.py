@@ -299,3 +299,8 @@ def test_identity_checks_signatures_for_any_s3_endpoint(cloud, conn, keys):
     unknown = requests.post(url, json={"credentials": {**body["credentials"], "access": "nobody"}}, timeout=30)
     assert unknown.status_code == 401
     assert requests.post(url, json={"credentials": {"access": access}}, timeout=30).status_code == 400
+    odd = requests.post(url, json={"credentials": {**body["credentials"], "signature": "é" * 64,
+                                                   "access": "\udc80"}}, timeout=30)
+    assert odd.status_code == 401
+    not_base64 = requests.post(url, json={"credentials": {**body["credentials"], "token": "ünïcode"}}, timeout=30)
+    assert not_base64.status_code == 400 and "base64" in not_base64.text

@@ -44,6 +44,8 @@ def issue(identity: Any, access: str, string_to_sign: str, signature: str) -> tu
 
     :raises NotAuthenticated: unknown key, wrong signature, disabled user or project, no role.
     """
+    if not (access.isascii() and signature.isascii()):  # keys and signatures are ASCII; anything else is wrong
+        raise NotAuthenticated(SIGNATURE_MISMATCH)
     with identity.db.reading() as session:
         row = session.get(models.Credential, hashlib.sha256(access.encode()).hexdigest())
     if row is None or row.type != "ec2" or not row.project_id:

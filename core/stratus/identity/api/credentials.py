@@ -9,7 +9,6 @@ access key, as Keystone makes it, so the EC2 API finds it by access key.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import secrets
@@ -238,7 +237,7 @@ class S3Tokens:
         credentials = req.context.body["credentials"]
         try:
             string_to_sign = base64.b64decode(credentials["token"], validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, non-ASCII text, UnicodeDecodeError
             raise Invalid("credentials.token must be the base64 of the string to sign") from None
         token, data = ec2.issue(self.identity, credentials["access"], string_to_sign, credentials["signature"])
         resp.set_header("X-Subject-Token", token)

@@ -69,7 +69,7 @@ def test_openstack_cli_lists_the_catalog(cloud_env, cloud):
     result = openstack_cli(cloud_env, "catalog", "list", "-f", "json")
     assert result.returncode == 0, result.stderr
     types = {entry["Type"] for entry in json.loads(result.stdout)}
-    assert types == {"identity", "compute", "image", "block-storage", "volumev3", "network"}  # no object storage yet
+    assert types == {"identity", "compute", "image", "block-storage", "volumev3", "network", "object-store"}
 
 
 def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
@@ -79,6 +79,7 @@ def test_openstacksdk_authenticates_and_finds_every_service(conn, cloud):
         "network": f"{cloud.base_url}/network",
         "image": f"{cloud.base_url}/image",
         "block-storage": f"{cloud.base_url}/volume/v3/{conn.current_project_id}",
+        "object-store": f"{cloud.base_url}/object-store/v1/AUTH_{conn.current_project_id}",
     }
     for service_type, url in urls.items():
         assert conn.session.get_endpoint(service_type=service_type, interface="public") == url

@@ -1,10 +1,13 @@
-"""Byte ranges of files read in bounded chunks: what the file image store and the disk object
-backend serve."""
+"""Files written whole or not at all, and byte ranges of files read in bounded chunks: how
+the file image store and the disk object backend keep their bytes."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from stratus.exceptions import Invalid, NotFound
@@ -39,3 +42,43 @@ def _chunks(handle: Any, offset: int, remaining: int, chunk_size: int) -> Iterat
                 return
             remaining -= len(chunk)
             yield chunk
+
+
+#: errors of a write that ran out of room
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def write_new(path: str, temp_dir: str, chunks: Iterable[bytes], *, fsync: bool, digest: Any = None,
+              prefix: str = ".incoming-") -> int:
+    """Write ``chunks`` as a new file at ``path``; return its size.
+
+    The bytes go to a temporary file in ``temp_dir`` (on the same file system), updating
+    ``digest`` (a hashlib object) as they pass, are flushed (and fsync'ed when ``fsync``), then
+    the file is linked into place, so ``path`` never shows part of them; the temporary file is
+    removed whatever happens. A missing parent directory of ``path`` is made.
+
+    :raises FileExistsError: ``path`` exists (another writer got there first).
+    :raises OSError: the write failed; ``errno`` in :data:`FULL` when out of room.
+    """
+    handle, temporary = tempfile.mkstemp(dir=temp_dir, prefix=prefix)
+    size = 0
+    try:
+        with os.fdopen(handle, "wb", buffering=0) as out:
+            for chunk in chunks:
+                if digest is not None:
+                    digest.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[out.write(view):]
+                size += len(chunk)
+            if fsync:
+                os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+            os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+    return size

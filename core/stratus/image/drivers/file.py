@@ -8,17 +8,15 @@ crash leaves at most a temporary file that the next start removes.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from oslo_config import cfg
 
 from stratus.exceptions import Conflict, Invalid, NotFound, PayloadTooLarge
-from stratus.filedata import read_range
+from stratus.filedata import FULL, read_range, write_new
 from stratus.interfaces import image_store
 from stratus.interfaces.image_store import ImageStoreCapability, Location, StoredImage
 
@@ -74,26 +72,14 @@ class FileStore(image_store.ImageStore, image_store.WritableStore):
         final = os.path.join(self.datadir, image_id)
         if os.path.exists(final):
             raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}")
-        handle, temporary = tempfile.mkstemp(dir=self.datadir, prefix=_TEMP_PREFIX)
-        size = 0
         try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in data:
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                if self.options.fsync:
-                    os.fsync(out.fileno())
-            try:
-                os.link(temporary, final)  # fails if another writer got there first
-            except FileExistsError:
-                raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}") from None
+            size = write_new(final, self.datadir, data, fsync=self.options.fsync, prefix=_TEMP_PREFIX)
+        except FileExistsError:
+            raise Conflict(f"The {self.store_name!r} store already holds data for image {image_id}") from None
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in FULL:
                 raise PayloadTooLarge(f"The {self.store_name!r} store is full; nothing was kept") from None
             raise
-        finally:
-            os.remove(temporary)
         return StoredImage(Location(f"file://{final}"), size)
 
     def delete(self, location: Location) -> None:

@@ -10,18 +10,16 @@ copy is a hard link and a reader keeps its open file when the key is deleted.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from oslo_config import cfg
 
 from stratus.exceptions import BackendUnavailable, Conflict, Invalid, NotFound, PayloadTooLarge
-from stratus.filedata import read_range
+from stratus.filedata import FULL, read_range, write_new
 from stratus.interfaces.object_backend import (
     ObjectBackend,
     ObjectBackendCapability,
@@ -36,7 +34,6 @@ OPTS = [
 ]
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 _INCOMING = ".incoming"
-_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class DiskBackend(ObjectBackend, ServerSideCopy):
@@ -68,42 +65,21 @@ class DiskBackend(ObjectBackend, ServerSideCopy):
             raise Invalid(f"{key!r} is not an object key")
         return os.path.join(self.root, key[:2], key)
 
-    def _place(self, temporary: str, path: str, key: str) -> None:
-        try:
-            os.link(temporary, path)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
-            os.link(temporary, path)
-        except FileExistsError:
-            raise Conflict(f"object key {key} already holds data") from None
-
     def put(self, key: str, data: Iterable[bytes]) -> StoredObject:
         path = self._path(key)
         if os.path.exists(path):
             raise Conflict(f"object key {key} already holds data")
-        digest, size = hashlib.md5(usedforsecurity=False), 0
+        digest = hashlib.md5(usedforsecurity=False)
+        if not os.path.isdir(self.incoming):
+            raise BackendUnavailable(f"object directory {self.root} is not set up")
         try:
-            handle, temporary = tempfile.mkstemp(dir=self.incoming)
-        except FileNotFoundError:
-            raise BackendUnavailable(f"object directory {self.root} is not set up") from None
-        try:
-            with os.fdopen(handle, "wb", buffering=0) as out:
-                for chunk in data:
-                    digest.update(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[out.write(view):]
-                    size += len(chunk)
-                if self.fsync:
-                    os.fsync(out.fileno())
-            self._place(temporary, path, key)
+            size = write_new(path, self.incoming, data, fsync=self.fsync, digest=digest, prefix="")
+        except FileExistsError:
+            raise Conflict(f"object key {key} already holds data") from None
         except OSError as exc:
-            if exc.errno in _FULL:
+            if exc.errno in FULL:
                 raise PayloadTooLarge("The object store is full; nothing was kept") from None
             raise
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(temporary)
         return StoredObject(key, size, digest.hexdigest())
 
     def get(self, key: str, offset: int = 0, length: int | None = None,

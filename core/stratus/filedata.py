@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -53,20 +55,24 @@ def write_new(path: str, temp_dir: str, chunks: Iterable[bytes], *, fsync: bool,
     """Write ``chunks`` as a new file at ``path``; return its size.
 
     The bytes go to a temporary file in ``temp_dir`` (on the same file system), updating
-    ``digest`` (a hashlib object) as they pass, are flushed (and fsync'ed when ``fsync``), then
-    the file is linked into place, so ``path`` never shows part of them; the temporary file is
-    removed whatever happens. A missing parent directory of ``path`` is made.
+    ``digest`` (a hashlib object; on a thread of its own once a second chunk comes) as they
+    pass, are flushed (and fsync'ed when ``fsync``), then the file is linked into place, so
+    ``path`` never shows part of them; the temporary file is removed whatever happens. A
+    missing parent directory of ``path`` is made.
 
     :raises FileExistsError: ``path`` exists (another writer got there first).
     :raises OSError: the write failed; ``errno`` in :data:`FULL` when out of room.
     """
     handle, temporary = tempfile.mkstemp(dir=temp_dir, prefix=prefix)
     size = 0
+    hasher: BackgroundHash | None = None
     try:
         with os.fdopen(handle, "wb", buffering=0) as out:
             for chunk in chunks:
                 if digest is not None:
-                    digest.update(chunk)
+                    if hasher is None and size:  # a second chunk: worth a thread of its own from here
+                        hasher = BackgroundHash(digest)
+                    (hasher or digest).update(chunk)
                 view = memoryview(chunk)
                 while view:
                     view = view[out.write(view):]
@@ -79,6 +85,31 @@ def write_new(path: str, temp_dir: str, chunks: Iterable[bytes], *, fsync: bool,
             os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
             os.link(temporary, path)
     finally:
+        if hasher is not None:
+            hasher.finish()
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
     return size
+
+
+class BackgroundHash:
+    """Feeds chunks to a hash object on a thread of its own (hashlib releases the GIL, so the
+    digest runs on another core while the caller receives and writes); at most ``depth``
+    chunks wait. :meth:`finish` must be called; the digest is complete after it."""
+
+    def __init__(self, hasher: Any, depth: int = 8) -> None:
+        self.hasher = hasher
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._run, name="hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self.hasher.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self.queue.put(chunk)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()

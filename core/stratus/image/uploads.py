@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -13,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from stratus.exceptions import Invalid, PayloadTooLarge
+from stratus.filedata import BackgroundHash
 from stratus.image import models
 
 UNLIMITED = -1
@@ -20,27 +19,6 @@ UNLIMITED = -1
 
 class Incomplete(Invalid):
     """The data stopped short of what was announced (the client went away, a short read)."""
-
-
-class _BackgroundHash:
-    """Feeds chunks to a hash object on a thread of its own; at most ``depth`` chunks wait."""
-
-    def __init__(self, hasher: Any, depth: int = 8) -> None:
-        self.hasher = hasher
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self.thread = threading.Thread(target=self._run, name="image-hash", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self.queue.get()) is not None:
-            self.hasher.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        self.queue.put(chunk)
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
 
 
 @dataclass
@@ -72,20 +50,22 @@ class HashingReader:
             yield chunk
 
     def __iter__(self) -> Iterator[bytes]:
-        sha512 = _BackgroundHash(self.sha512)  # hashlib frees the GIL: the two digests run on two cores
+        # hashlib frees the GIL: the digests run on other cores while this thread receives and writes
+        sha512, md5 = BackgroundHash(self.sha512), BackgroundHash(self.md5)
         try:
             for chunk in self._chunks():
                 self.size += len(chunk)
                 if self.limit is not None and self.size > self.limit:
                     raise PayloadTooLarge(self.why)
                 sha512.update(chunk)
-                self.md5.update(chunk)
+                md5.update(chunk)
                 yield chunk
             if self.expected is not None and self.size != self.expected:
                 raise Incomplete(f"The data ended after {self.size} of the {self.expected} bytes announced; "
                                  "nothing was kept")
         finally:
             sha512.finish()
+            md5.finish()
 
     @property
     def checksums(self) -> dict[str, Any]:

@@ -287,6 +287,20 @@ class ObjectService:
                 raise NotFound(f"Object {name} not found")
             return _object(row)
 
+    def lookup(self, account: str, container: str, name: str) -> tuple[ContainerInfo, ObjectInfo | None]:
+        """The container and (None when absent or expired) the object, read together.
+
+        :raises NotFound: no such container.
+        """
+        now = time.time()
+        with self.db.reading() as session:
+            row = session.scalar(self._container_query(account, container))
+            if row is None:
+                raise NotFound(f"Container {container} not found")
+            found = session.scalar(sa.select(models.Object).where(
+                models.Object.container_id == row.id, models.Object.name == name, _live(now)))
+            return _container(row), _object(found) if found is not None else None
+
     def read(self, info: ObjectInfo, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         """The bytes of ``info`` (as :meth:`head_object` returned it) from ``offset``."""
         return self.backend.get(info.key, offset, length)

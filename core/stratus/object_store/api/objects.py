@@ -17,7 +17,8 @@ from stratus.object_store.api.access import Requester
 from stratus.object_store.errors import LengthRequired, PreconditionFailed
 from stratus.object_store.service import ContainerInfo, ObjectInfo, ObjectService
 
-CHUNK = 1 << 16
+#: bytes read from a request body at a time (a large read costs less per byte; memory stays bounded)
+CHUNK = 1 << 20
 #: headers the service keeps for itself (an S3 upload's ETag...): never shown, never set by clients
 SYSMETA = "x-object-sysmeta-"
 
@@ -85,9 +86,20 @@ def _source(req: falcon.Request, value: str, account: str) -> tuple[str, str, st
 
 def _readable(service: ObjectService, who: Requester, account: str, container: str,
               name: str | None) -> ObjectInfo:
-    info = containers.visible(service, who, account, container)
+    if name is None:
+        info = containers.visible(service, who, account, container)
+        who.check_container_read(account, info.read_acl, listing=False)
+        return None  # type: ignore[return-value]
+    try:
+        info, found = service.lookup(account, container, name)
+    except NotFound:
+        if not who.reads(account):
+            raise who.refuse(f"use account {account}") from None
+        raise
     who.check_container_read(account, info.read_acl, listing=False)
-    return service.head_object(account, container, name) if name is not None else None  # type: ignore[return-value]
+    if found is None:
+        raise NotFound(f"Object {name} not found")
+    return found
 
 
 def _writable(service: ObjectService, who: Requester, account: str, container: str) -> ContainerInfo:
@@ -196,7 +208,7 @@ def put(service: ObjectService, who: Requester, req: falcon.Request, resp: falco
         _created(resp, info)
         resp.set_header("ETag", f'"{etag}"')
         return
-    if req.content_length is not None:
+    if req.content_length is not None and req.content_length > CHUNK:  # refuse early what cannot fit
         service.check_quota(account, target, name, req.content_length)
     data = body(req, service.conf.object_store.max_file_size)
     info = service.put_object(account, container, name, data, content_type=headers.content_type(req, name),

@@ -96,6 +96,7 @@ class Info:
             "bulk_delete": {"max_deletes_per_request": bulk.MAX_DELETES, "max_failed_deletes": bulk.MAX_DELETES},
             "bulk_upload": {"max_containers_per_extraction": bulk.MAX_CONTAINERS_PER_EXTRACTION,
                             "max_failed_extractions": 1000},
+            "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
             "container_quotas": {},
             "account_quotas": {},
             "stratus": {"version": __version__},

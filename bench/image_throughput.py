@@ -86,14 +86,22 @@ def rate(size: int, seconds: float) -> str:
     return f"{size / seconds / 1e6:8.1f} MB/s"
 
 
-def raw_rates(source: Path, work: Path) -> list[tuple[str, float, float]]:
+def disk_copy(source: Path, work: Path) -> float:
+    """Seconds to copy ``source`` within ``work`` and fsync the copy, from a clean page cache
+    (``sync`` first: the writeback of files just written would otherwise be counted)."""
+    os.sync()
     started = time.perf_counter()
     with open(source, "rb") as src, open(work / "copy", "wb") as dst:
         shutil.copyfileobj(src, dst, MiB)
         dst.flush()
         os.fsync(dst.fileno())
-    disk = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     (work / "copy").unlink()
+    return seconds
+
+
+def raw_rates(source: Path, work: Path) -> list[tuple[str, float, float]]:
+    disk = disk_copy(source, work)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     started = time.perf_counter()

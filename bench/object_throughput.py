@@ -27,7 +27,6 @@ import concurrent.futures
 import http.client
 import importlib.util
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ from pathlib import Path
 import openstack.config
 import openstack.connection
 import requests
-from image_throughput import Sampler, rate, start_cloud  # bench/ is the script's directory
+from image_throughput import Sampler, disk_copy, rate, start_cloud  # bench/ is the script's directory
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,18 +133,6 @@ def large_object(target: Target, source: Path, rss: bool) -> tuple[float, float,
     requests.delete(url, headers=target.headers(), timeout=60)
     requests.delete(f"{target.account_url}/{container}", headers=target.headers(), timeout=30)
     return upload, download, up_rss, down_rss
-
-
-def disk_copy(source: Path, work: Path) -> float:
-    os.sync()
-    started = time.perf_counter()
-    with open(source, "rb") as src, open(work / "copy", "wb") as dst:
-        shutil.copyfileobj(src, dst, MiB)
-        dst.flush()
-        os.fsync(dst.fileno())
-    seconds = time.perf_counter() - started
-    (work / "copy").unlink()
-    return seconds
 
 
 def image_upload(conn: openstack.connection.Connection, source: Path) -> float:

@@ -194,6 +194,12 @@ class ObjectService:
         return sa.select(models.Container).where(models.Container.account == account,
                                                  models.Container.name == name)
 
+    @staticmethod
+    def _object_query(account: str, container: str, name: str) -> Any:
+        return (sa.select(models.Object).join(models.Container, models.Container.id == models.Object.container_id)
+                .where(models.Container.account == account, models.Container.name == container,
+                       models.Object.name == name))
+
     def put_container(self, account: str, name: str, change: ContainerChange) -> bool:
         """Create the container or update it as a POST would; True when it was created."""
         for attempt in range(2):
@@ -279,10 +285,7 @@ class ObjectService:
         """:raises NotFound: no such object (or it expired)."""
         now = time.time()
         with self.db.reading() as session:
-            row = session.execute(
-                sa.select(models.Object).join(models.Container, models.Container.id == models.Object.container_id)
-                .where(models.Container.account == account, models.Container.name == container,
-                       models.Object.name == name, _live(now))).scalar()
+            row = session.scalar(self._object_query(account, container, name).where(_live(now)))
             if row is None:
                 raise NotFound(f"Object {name} not found")
             return _object(row)
@@ -424,10 +427,7 @@ class ObjectService:
         """
         now = time.time()
         with self.db.transaction() as session:
-            row = session.execute(
-                sa.select(models.Object).join(models.Container, models.Container.id == models.Object.container_id)
-                .where(models.Container.account == account, models.Container.name == container,
-                       models.Object.name == name, _live(now)).with_for_update()).scalar()
+            row = session.scalar(self._object_query(account, container, name).where(_live(now)).with_for_update())
             if row is None:
                 raise NotFound(f"Object {name} not found")
             row.headers = dict(headers)
@@ -441,10 +441,7 @@ class ObjectService:
         """:raises NotFound: no such object (an expired one is gone too, but answers 404)."""
         now = time.time()
         with self.db.transaction() as session:
-            row = session.execute(
-                sa.select(models.Object).join(models.Container, models.Container.id == models.Object.container_id)
-                .where(models.Container.account == account, models.Container.name == container,
-                       models.Object.name == name).with_for_update()).scalar()
+            row = session.scalar(self._object_query(account, container, name).with_for_update())
             if row is None:
                 raise NotFound(f"Object {name} not found")
             expired = row.delete_at is not None and row.delete_at <= now

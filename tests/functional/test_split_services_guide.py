@@ -1,11 +1,11 @@
-"""docs/split-services.md, followed literally: identity, image, network, block storage and
-compute each on a PostgreSQL database of its own, each API in a process of its own, the services reaching
+"""docs/split-services.md, followed literally: identity, image, network, block storage, object
+storage and compute each on a PostgreSQL database of its own, each API in a process of its own, the services reaching
 one another only over their REST APIs (RabbitMQ between compute's processes).
 
 As test_multi_host_guide: ``sh`` blocks run in bash, ``sh service`` blocks are started and
 left running until their "serving" line, ``ini`` blocks are written (``file=NAME``, else
 ``$STRATUS_CONF``), the ``yaml`` block is the clouds.yaml, and ``once-per-site`` blocks are
-done by the test run itself (five throwaway databases).
+done by the test run itself (six throwaway databases).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from tests.functional.accounts import connect
 from tests.functional.test_multi_host_guide import BLOCK, Service, follow
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "split-services.md")
-DATABASES = ("keystone", "glance", "neutron", "cinder", "nova")
+DATABASES = ("keystone", "glance", "neutron", "cinder", "nova", "swift")
 #: a table each service owns: it must be in that service's database and in no other
 OWN_TABLE = {"keystone": "projects", "glance": "images", "neutron": "ports", "cinder": "volumes",
-             "nova": "instances"}
+             "nova": "instances", "swift": "object_objects"}
 
 
 def blocks() -> list[tuple[str, str, str]]:
@@ -36,10 +36,10 @@ def blocks() -> list[tuple[str, str, str]]:
 
 def test_the_guide_blocks_are_what_the_test_expects():
     kinds = [(lang, tag) for lang, tag, _ in blocks()]
-    assert kinds.count(("sh", "service")) == 11 and ("yaml", "") in kinds and ("ini", "") in kinds
+    assert kinds.count(("sh", "service")) == 12 and ("yaml", "") in kinds and ("ini", "") in kinds
     assert {tag for lang, tag in kinds if lang == "ini"} == {"", "file=identity.conf", "file=image.conf",
                                                             "file=network.conf", "file=volume.conf",
-                                                            "file=compute.conf"}
+                                                            "file=object_store.conf", "file=compute.conf"}
 
 
 @pytest.fixture
@@ -60,9 +60,6 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
-@pytest.mark.postgresql
-@pytest.mark.rabbitmq
-@pytest.mark.slow
 def compute_proxies_reach_the_other_services(clouds_yaml) -> None:
     """Nova's proxies (before 2.36) answered by the image and network APIs of the other
     processes, over REST as the caller: reads, and a security group made and removed."""
@@ -86,8 +83,11 @@ def compute_proxies_reach_the_other_services(clouds_yaml) -> None:
         conn.close()
 
 
+@pytest.mark.postgresql
+@pytest.mark.rabbitmq
+@pytest.mark.slow
 def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_vhost_url):
-    ports = {name: free_port() for name in ("identity", "image", "network", "volume", "compute")}
+    ports = {name: free_port() for name in ("identity", "image", "network", "volume", "object", "compute")}
     values = {
         "<state directory>": str(tmp_path / "state"),
         "<broker url, e.g. amqp://stratus:secret@controller:5672/stratus>": rabbit_vhost_url,
@@ -95,6 +95,7 @@ def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_v
         "<service password>": "service-pw",
         "<admin password>": "guide-pw",
         "<image directory>": str(tmp_path / "images"),
+        "<object directory>": str(tmp_path / "objects"),
         **{f"<{name} port>": str(port) for name, port in ports.items()},
         **{f"<{db} database url>": url for db, url in databases.items()},
     }
@@ -108,7 +109,9 @@ def test_the_split_services_guide_works_as_written(tmp_path, databases, rabbit_v
     os.chdir(tmp_path)  # the guide names the per-service files relative to where it runs
     try:
         follow(blocks(), values, env, tmp_path, services, outputs)
-        last = outputs[-1]
+        objects, last = outputs[-2], outputs[-1]
+        with open("/etc/hostname") as f:  # listed by the Swift API, then read back through S3
+            assert objects.splitlines()[-2:] == ["hostname", f.read().rstrip("\n")], objects
         lines = last.splitlines()
         assert re.search(r"\| status\s+\| active", last) and re.search(r"\| size\s+\| [1-9]", last), last
         assert re.search(r"\| status\s+\| ACTIVE", last) and "demo.small" in last, last

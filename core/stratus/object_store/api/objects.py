@@ -187,7 +187,7 @@ def put(service: ObjectService, who: Requester, req: falcon.Request, resp: falco
     copy_from = req.get_header("X-Copy-From")
     if copy_from is not None:
         source_account = headers.header(req, "X-Copy-From-Account") or account
-        _copy(service, who, req, resp, _source(req, copy_from, source_account), (account, container, name))
+        _copy(service, who, req, resp, _source(req, copy_from, source_account), (account, container, name), target)
         return
     if_none_match = req.get_header("If-None-Match")
     if if_none_match is not None and if_none_match.strip() != "*":
@@ -233,12 +233,15 @@ def copy(service: ObjectService, who: Requester, req: falcon.Request, resp: falc
     target_account = headers.header(req, "Destination-Account") or account
     _, target_container, target_name = _source(req, destination, target_account)
     headers.check_name(service.conf, "object", target_name)
-    _writable(service, who, target_account, target_container)
-    _copy(service, who, req, resp, (account, container, name), (target_account, target_container, target_name))
+    target_info = _writable(service, who, target_account, target_container)
+    _copy(service, who, req, resp, (account, container, name), (target_account, target_container, target_name),
+          target_info)
 
 
 def _copy(service: ObjectService, who: Requester, req: falcon.Request, resp: falcon.Response,
-          source: tuple[str, str, str], target: tuple[str, str, str]) -> None:
+          source: tuple[str, str, str], target: tuple[str, str, str], destination: ContainerInfo) -> None:
+    """Copy ``source`` to ``target`` (account, container, name); ``destination`` is the target's
+    container, already checked writable."""
     if req.content_length:
         raise Invalid("A copy takes no body (Content-Length: 0).")
     try:
@@ -253,7 +256,7 @@ def _copy(service: ObjectService, who: Requester, req: falcon.Request, resp: fal
     now = time.time()
     content_type = headers.header(req, "Content-Type") or info.content_type
     expires = headers.delete_at(req, now)
-    versions.archive_current(service, target[0], service.container(target[0], target[1]), target[2],
+    versions.archive_current(service, target[0], destination, target[2],
                              lambda a, c: _writable(service, who, a, c))
     assembled = None
     if _manifest_param(req) != "get":

@@ -92,10 +92,6 @@ def _fields(header: str) -> dict[str, str]:
     return fields
 
 
-def presigned(req: falcon.Request) -> bool:
-    return "X-Amz-Signature" in (req.env.get("QUERY_STRING") or "")
-
-
 def signed_request(req: falcon.Request) -> SignedRequest | None:
     """The request's signature and what it signs; None for an anonymous request.
 

@@ -150,7 +150,9 @@ def test_a_volume_attached_to_a_real_guest_is_seen_by_it(conn, image, flavor):
     conn.block_storage.wait_for_status(volume, status="available", failures=["error"], wait=120)
     server = boot(conn, image, flavor, "with-volume")
     try:
-        wait_console(conn, server, MARKER)
+        # the guest names disks as its virtio-blk driver binds them: attach once it has named its root
+        # disk, or a disk plugged in while it still loads the driver may come first and be vda
+        wait_console(conn, server, "STRATUS-GUEST-DISK vda")
         conn.compute.create_volume_attachment(server, volume_id=volume.id)
         conn.block_storage.wait_for_status(volume, status="in-use", failures=["error"], wait=120)
         assert f"STRATUS-GUEST-DISK vdb 1073741824 {mark}" in wait_console(conn, server, "STRATUS-GUEST-DISK vdb")

@@ -452,22 +452,37 @@ class HostState:
                 Instance.deleted.is_(False), Instance.deleted_at <= cutoff))]
 
     def report_nodes(self, context: Any, nodes: dict[str, dict[str, Any]]) -> None:
-        """Each host's totals as its driver reports them (``compute_nodes``, made when new)."""
+        """Each host's totals as its driver reports them (``compute_nodes``, made when new).
+
+        A process of many hosts reports them all at once: one read, one bulk UPDATE of the
+        nodes whose totals changed and one timestamp for the rest, so the write transaction
+        (the only writer of a SQLite database while it runs) stays short."""
         import uuid as uuidlib
 
         Node = models.ComputeNode
         now = utcnow()
+        keys = sorted({key for values in nodes.values() for key in values} - {"nodename"})
+        columns = [getattr(Node, key) for key in keys]
         with self.db.transaction() as session:
-            known = {(h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename).where(
-                Node.host.in_(list(nodes))))} if len(nodes) <= 500 else {
-                (h, n) for h, n in session.execute(sa.select(Node.host, Node.nodename))}
+            query = sa.select(Node.id, Node.host, Node.nodename, *columns)
+            if len(nodes) <= 500:
+                query = query.where(Node.host.in_(list(nodes)))
+            known = {(row[1], row[2]): row for row in session.execute(query)}
+            changed, unchanged = [], []
             for name, values in nodes.items():
-                if (name, values["nodename"]) in known:
-                    session.execute(sa.update(Node).where(Node.host == name, Node.nodename == values["nodename"])
-                                    .values(updated_at=now, **values))
-                else:
+                row = known.get((name, values["nodename"]))
+                if row is None:
                     session.add(Node(uuid=str(uuidlib.uuid4()), host=name, vcpus_used=0, memory_mb_used=0,
                                      local_gb_used=0, running_vms=0, created_at=now, updated_at=now, **values))
+                elif all(row[3 + i] == values.get(key) for i, key in enumerate(keys)):
+                    unchanged.append(row[0])
+                else:
+                    changed.append({"id": row[0], "updated_at": now, **{key: values.get(key) for key in keys}})
+            if changed:
+                session.execute(sa.update(Node), changed)
+            for start in range(0, len(unchanged), 500):
+                session.execute(sa.update(Node).where(Node.id.in_(unchanged[start:start + 500]))
+                                .values(updated_at=now).execution_options(synchronize_session=False))
 
     def heartbeat(self, context: Any, hosts: list[str], binary: str, topic: str) -> None:
         self.registry.heartbeat_many(hosts, binary, topic)

@@ -30,10 +30,15 @@ CHANGED = HOSTS_CHANGED
 
 
 def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True,
-         node_ids: dict[tuple[str, str], int] | None = None) -> list[HostState]:
+         node_ids: dict[tuple[str, str], int] | None = None,
+         previous: dict[tuple[str, str], tuple[tuple, HostState]] | None = None) -> list[HostState]:
     """Every node as the scheduler sees it: claims, service liveness (``services``: the
     compute services' statuses), builds under way, its zone and aggregate metadata, and
-    (``with_instances``) the servers on it; each node's row id into ``node_ids`` if given."""
+    (``with_instances``) the servers on it; each node's row id into ``node_ids`` if given.
+
+    ``previous`` (kept by the caller between reads, updated here) maps each node to what it
+    was built from and the state built: a node whose inputs are unchanged keeps its state, so
+    a read of a thousand nodes builds only the few whose claims moved."""
     services = {s.host: s for s in services}
     metadata = zones.host_metadata(session)
     busy = dict(session.execute(
@@ -46,28 +51,42 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
                 models.Instance.deleted.is_(False), models.Instance.host.is_not(None))):
             placed.setdefault(host, set()).add(uuid)
     result = []
+    seen: dict[tuple[str, str], tuple[tuple, HostState]] = {}
     for node in session.execute(sa.select(
             Node.id, Node.host, Node.nodename, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
             Node.local_gb, Node.local_gb_used, Node.cpu_allocation_ratio, Node.ram_allocation_ratio,
             Node.disk_allocation_ratio, Node.running_vms, Node.hypervisor_type, Node.hypervisor_version,
             Node.cpu_info).order_by(Node.host)):
         service = services.get(node.host)
-        cpu_info = node.cpu_info or {}
         if node_ids is not None:
             node_ids[(node.host, node.nodename)] = node.id
-        result.append(HostState(
-            host=node.host, nodename=node.nodename,
-            availability_zone=min(metadata.get(node.host, {}).get(zones.ZONE_KEY, ()), default=default_zone),
-            service_up=bool(service and service.up), service_disabled=bool(service and service.disabled),
-            vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
-            memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
-            cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
-            disk_allocation_ratio=node.disk_allocation_ratio, num_instances=node.running_vms,
-            num_io_ops=busy.get(node.host, 0), hypervisor_type=node.hypervisor_type,
-            hypervisor_version=node.hypervisor_version,
-            capabilities={k: str(v) for k, v in cpu_info.items()} | {"cpu_arch": str(cpu_info.get("arch", ""))},
-            instances=frozenset(placed.get(node.host, ())), aggregate_metadata=metadata.get(node.host, {})))
+        inputs = (tuple(node), bool(service and service.up), bool(service and service.disabled),
+                  busy.get(node.host, 0), placed.get(node.host), metadata.get(node.host))
+        known = previous.get((node.host, node.nodename)) if previous is not None else None
+        state = known[1] if known is not None and known[0] == inputs else _state(node, inputs, default_zone)
+        seen[(node.host, node.nodename)] = (inputs, state)
+        result.append(state)
+    if previous is not None:
+        previous.clear()
+        previous.update(seen)
     return result
+
+
+def _state(node: Any, inputs: tuple, default_zone: str) -> HostState:
+    _, up, disabled, busy, placed, metadata = inputs
+    metadata = metadata or {}
+    cpu_info = node.cpu_info or {}
+    return HostState(
+        host=node.host, nodename=node.nodename,
+        availability_zone=min(metadata.get(zones.ZONE_KEY, ()), default=default_zone),
+        service_up=up, service_disabled=disabled,
+        vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
+        memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
+        cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
+        disk_allocation_ratio=node.disk_allocation_ratio, num_instances=node.running_vms,
+        num_io_ops=busy, hypervisor_type=node.hypervisor_type, hypervisor_version=node.hypervisor_version,
+        capabilities={k: str(v) for k, v in cpu_info.items()} | {"cpu_arch": str(cpu_info.get("arch", ""))},
+        instances=frozenset(placed or ()), aggregate_metadata=metadata)
 
 
 class HostStateView:
@@ -79,6 +98,7 @@ class HostStateView:
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str], HostState] = {}
         self._node_ids: dict[tuple[str, str], int] = {}
+        self._built: dict[tuple[str, str], tuple[tuple, HostState]] = {}
         self._read_at = float("-inf")
 
     def get(self) -> list[HostState]:
@@ -90,7 +110,7 @@ class HostStateView:
                 node_ids: dict[tuple[str, str], int] = {}
                 with self.db.reading() as session:
                     found = read(session, services, self.conf.compute.default_availability_zone,
-                                 self.with_instances, node_ids)
+                                 self.with_instances, node_ids, self._built)
                 self._states = {(h.host, h.nodename): h for h in found}
                 self._node_ids = node_ids
                 self._read_at = started

@@ -7,6 +7,8 @@ import hashlib
 import os
 from typing import Any
 
+import sqlalchemy as sa
+
 from stratus.exceptions import BackendUnavailable, Invalid, NotFound
 from stratus.image import listing, models, snapshots
 from stratus.image.client import ImageClient, ImageInfo
@@ -32,17 +34,21 @@ class LocalImageClient(ImageClient):
             self.service.close()
 
     def show(self, image_id: str, context: Any = None) -> ImageInfo | None:
+        Image = models.Image
+        conditions = [Image.id == image_id, Image.status != "deleted"]
+        if context is not None:
+            conditions.append(listing.readable(context))
         with self.service.db.reading() as session:
-            if context is None:
-                row = session.get(models.Image, image_id)
-                row = row if row is not None and row.status != "deleted" else None
-            else:
-                row = listing.load(session, image_id, context)
+            # columns, not the entity: the entity would load its tags and locations too
+            row = session.execute(sa.select(
+                Image.id, Image.status, Image.size, Image.checksum, Image.min_ram, Image.min_disk, Image.disk_format,
+                Image.container_format, Image.name).where(*conditions)).first()
             if row is None:
                 return None
-            return ImageInfo(row.id, row.status, row.size, row.checksum, row.min_ram or 0, row.min_disk or 0,
-                             row.disk_format, row.container_format, {p.name: p.value for p in row.extra},
-                             row.name)
+            properties = dict(session.execute(sa.select(models.ImageProperty.name, models.ImageProperty.value)
+                                              .where(models.ImageProperty.image_id == image_id)).all())
+        return ImageInfo(row.id, row.status, row.size, row.checksum, row.min_ram or 0, row.min_disk or 0,
+                         row.disk_format, row.container_format, properties, row.name)
 
     def download(self, image_id: str, target: str) -> None:
         with self.service.db.reading() as session:

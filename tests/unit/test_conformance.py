@@ -179,8 +179,8 @@ def test_every_standard_filter_and_weigher_passes_the_scheduler_suite(tmp_path):
 
     config = tmp_path / "scheduler.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
-    for namespace, module, expected in (("stratus.scheduler.filters", filters, "9 passed, 1 skipped"),
-                                        ("stratus.scheduler.weighers", weighers, "8 passed, 2 skipped")):
+    for namespace, module, expected in (("stratus.scheduler.filters", filters, "10 passed, 2 skipped"),
+                                        ("stratus.scheduler.weighers", weighers, "9 passed, 3 skipped")):
         names = [n for n, cls in vars(module).items() if isinstance(cls, type) and cls.__module__ == module.__name__
                  and not n.startswith("_")]
         assert len(names) >= 4

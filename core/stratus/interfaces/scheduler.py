@@ -18,7 +18,8 @@ from typing import ClassVar
 
 from stratus.interfaces.base import ApiVersion, Driver
 
-API_VERSION: ApiVersion = (1, 0)
+#: 1.1: ``Filter.filter_all`` and ``Weigher.weigh_all``
+API_VERSION: ApiVersion = (1, 1)
 
 
 class FilterCapability(enum.Flag):
@@ -122,6 +123,13 @@ class Filter(Driver):
         """One line saying why ``host`` was rejected; shown in ``NoValidHost`` faults."""
         return f"{type(self).__name__} rejected {host.host}"
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        """The hosts of ``hosts`` that :meth:`host_passes`, in their order: what the scheduler
+        calls, once per instance over every candidate. Override only to answer faster (a
+        request the filter cannot concern passes every host at once); the answer must be
+        the same as :meth:`host_passes` host by host."""
+        return [host for host in hosts if self.host_passes(host, spec)]
+
 
 class Weigher(Driver):
     """Scores hosts; higher means preferred.
@@ -138,6 +146,11 @@ class Weigher(Driver):
     @abc.abstractmethod
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         """Return the raw score of ``host`` for ``spec``. Pure; never raises."""
+
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        """:meth:`weigh` of each of ``hosts``, in their order: what the scheduler calls.
+        Override only to answer faster; the scores must be :meth:`weigh`'s."""
+        return [self.weigh(host, spec) for host in hosts]
 
     @abc.abstractmethod
     def multiplier(self) -> float:

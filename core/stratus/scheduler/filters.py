@@ -48,6 +48,9 @@ class ComputeFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.service_up and not host.service_disabled
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        return [h for h in hosts if h.service_up and not h.service_disabled]
+
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: compute service {'disabled' if host.service_disabled else 'down'}"
 
@@ -55,6 +58,10 @@ class ComputeFilter(_Base):
 class RamFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_ram(host) >= spec.flavor.memory_mb
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        need = spec.flavor.memory_mb
+        return [h for h in hosts if h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used >= need]
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_ram(host):.0f} MiB RAM usable, {spec.flavor.memory_mb} requested"
@@ -66,6 +73,10 @@ class CoreFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_vcpus(host) >= spec.flavor.vcpus
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        need = spec.flavor.vcpus
+        return [h for h in hosts if h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= need]
+
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_vcpus(host):.0f} vCPUs usable, {spec.flavor.vcpus} requested"
 
@@ -73,6 +84,10 @@ class CoreFilter(_Base):
 class DiskFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_disk_gb(host) >= _requested_disk_gb(spec)
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        need = _requested_disk_gb(spec)
+        return [h for h in hosts if h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used >= need]
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_disk_gb(host):.0f} GiB disk usable, {_requested_disk_gb(spec):g} requested"
@@ -83,6 +98,10 @@ class AvailabilityZoneFilter(_Base):
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return not spec.availability_zone or spec.availability_zone == host.availability_zone
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        zone = spec.availability_zone
+        return list(hosts) if not zone else [h for h in hosts if h.availability_zone == zone]
 
 
 def _dotted(text: str) -> tuple[int, ...] | None:
@@ -124,6 +143,16 @@ class ImagePropertiesFilter(_Base):
             return False
         have, target = _host_version(host.hypervisor_version), _pad(target)
         return {"": have >= target, ">=": have >= target, "<=": have <= target, "==": have == target}[op]
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        props = spec.image_properties
+        if not any(props.get(key) for key in _IMAGE_KEYS):
+            return list(hosts)
+        return super().filter_all(hosts, spec)
+
+
+#: the image properties :class:`ImagePropertiesFilter` reads
+_IMAGE_KEYS = ("hw_architecture", "architecture", "img_hv_type", "hypervisor_type", "img_hv_requested_version")
 
 
 _OPERATORS = {
@@ -209,6 +238,11 @@ class ComputeCapabilitiesFilter(_Base):
                 return False
         return True
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        if not any(":" not in key or key.startswith("capabilities:") for key in spec.flavor.extra_specs):
+            return list(hosts)
+        return super().filter_all(hosts, spec)
+
 
 class AggregateInstanceExtraSpecsFilter(_Base):
     """Flavor extra specs ``aggregate_instance_extra_specs:KEY`` (or unscoped keys without
@@ -229,6 +263,12 @@ class AggregateInstanceExtraSpecsFilter(_Base):
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return self._failing(host, spec) is None
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        if not any(":" not in key or key.startswith("aggregate_instance_extra_specs:")
+                   for key in spec.flavor.extra_specs):
+            return list(hosts)
+        return super().filter_all(hosts, spec)
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         name, requirement = self._failing(host, spec) or ("", "")
@@ -265,6 +305,9 @@ class SameHostFilter(_Base):
         wanted = _hint(spec, "same_host")
         return not wanted or bool(host.instances & set(wanted))
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        return super().filter_all(hosts, spec) if _hint(spec, "same_host") else list(hosts)
+
 
 class DifferentHostFilter(_Base):
     """Hint ``different_host``: only hosts running none of the given servers."""
@@ -274,6 +317,9 @@ class DifferentHostFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return not (host.instances & set(_hint(spec, "different_host")))
 
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        return super().filter_all(hosts, spec) if _hint(spec, "different_host") else list(hosts)
+
 
 class ServerGroupAffinityFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
@@ -281,6 +327,10 @@ class ServerGroupAffinityFilter(_Base):
         if group is None or group.policy != "affinity" or not group.hosts:
             return True
         return host.host in group.hosts
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        group = spec.instance_group
+        return list(hosts) if group is None or group.policy != "affinity" else super().filter_all(hosts, spec)
 
 
 class ServerGroupAntiAffinityFilter(_Base):
@@ -291,6 +341,10 @@ class ServerGroupAntiAffinityFilter(_Base):
         if group.max_server_per_host > 1:
             return group.members.get(host.host, 0) < group.max_server_per_host
         return host.host not in group.hosts
+
+    def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
+        group = spec.instance_group
+        return list(hosts) if group is None or group.policy != "anti-affinity" else super().filter_all(hosts, spec)
 
 
 class NumInstancesFilter(_Base):

@@ -13,6 +13,7 @@ fanout, which drops the view.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -52,19 +53,21 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
             placed.setdefault(host, set()).add(uuid)
     result = []
     seen: dict[tuple[str, str], tuple[tuple, HostState]] = {}
-    for node in session.execute(sa.select(
-            Node.id, Node.host, Node.nodename, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
+    # cpu_info as stored (its JSON decoded only for a node whose inputs changed)
+    for row in session.execute(sa.select(
+            Node.host, Node.nodename, Node.id, Node.vcpus, Node.vcpus_used, Node.memory_mb, Node.memory_mb_used,
             Node.local_gb, Node.local_gb_used, Node.cpu_allocation_ratio, Node.ram_allocation_ratio,
             Node.disk_allocation_ratio, Node.running_vms, Node.hypervisor_type, Node.hypervisor_version,
-            Node.cpu_info).order_by(Node.host)):
-        service = services.get(node.host)
+            sa.type_coerce(Node.cpu_info, sa.Text)).order_by(Node.host)):
+        key = (row[0], row[1])
+        service = services.get(row[0])
         if node_ids is not None:
-            node_ids[(node.host, node.nodename)] = node.id
-        inputs = (tuple(node), bool(service and service.up), bool(service and service.disabled),
-                  busy.get(node.host, 0), placed.get(node.host), metadata.get(node.host))
-        known = previous.get((node.host, node.nodename)) if previous is not None else None
-        state = known[1] if known is not None and known[0] == inputs else _state(node, inputs, default_zone)
-        seen[(node.host, node.nodename)] = (inputs, state)
+            node_ids[key] = row[2]
+        inputs = (row, bool(service and service.up), bool(service and service.disabled), busy.get(row[0], 0),
+                  placed.get(row[0]), metadata.get(row[0]))
+        known = previous.get(key) if previous is not None else None
+        state = known[1] if known is not None and known[0] == inputs else _state(inputs, default_zone)
+        seen[key] = (inputs, state)
         result.append(state)
     if previous is not None:
         previous.clear()
@@ -72,19 +75,20 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
     return result
 
 
-def _state(node: Any, inputs: tuple, default_zone: str) -> HostState:
-    _, up, disabled, busy, placed, metadata = inputs
+def _state(inputs: tuple, default_zone: str) -> HostState:
+    row, up, disabled, busy, placed, metadata = inputs
+    (host, nodename, _, vcpus, vcpus_used, memory_mb, memory_mb_used, local_gb, local_gb_used, cpu_ratio, ram_ratio,
+     disk_ratio, running_vms, hypervisor_type, hypervisor_version, cpu_info) = row
     metadata = metadata or {}
-    cpu_info = node.cpu_info or {}
+    cpu_info = (json.loads(cpu_info) if isinstance(cpu_info, str) else cpu_info) or {}
     return HostState(
-        host=node.host, nodename=node.nodename,
+        host=host, nodename=nodename,
         availability_zone=min(metadata.get(zones.ZONE_KEY, ()), default=default_zone),
-        service_up=up, service_disabled=disabled,
-        vcpus_total=node.vcpus, vcpus_used=node.vcpus_used, memory_mb_total=node.memory_mb,
-        memory_mb_used=node.memory_mb_used, disk_gb_total=node.local_gb, disk_gb_used=node.local_gb_used,
-        cpu_allocation_ratio=node.cpu_allocation_ratio, ram_allocation_ratio=node.ram_allocation_ratio,
-        disk_allocation_ratio=node.disk_allocation_ratio, num_instances=node.running_vms,
-        num_io_ops=busy, hypervisor_type=node.hypervisor_type, hypervisor_version=node.hypervisor_version,
+        service_up=up, service_disabled=disabled, vcpus_total=vcpus, vcpus_used=vcpus_used,
+        memory_mb_total=memory_mb, memory_mb_used=memory_mb_used, disk_gb_total=local_gb,
+        disk_gb_used=local_gb_used, cpu_allocation_ratio=cpu_ratio, ram_allocation_ratio=ram_ratio,
+        disk_allocation_ratio=disk_ratio, num_instances=running_vms, num_io_ops=busy,
+        hypervisor_type=hypervisor_type, hypervisor_version=hypervisor_version,
         capabilities={k: str(v) for k, v in cpu_info.items()} | {"cpu_arch": str(cpu_info.get("arch", ""))},
         instances=frozenset(placed or ()), aggregate_metadata=metadata)
 

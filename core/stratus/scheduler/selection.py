@@ -9,6 +9,7 @@ refuses it if another scheduler was faster) is the caller's, in the database.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -89,7 +90,7 @@ class Scheduler:
             if remember and index in once:
                 passed = [h for h in hosts if (h.host, h.nodename) in once[index]]
             else:
-                passed = [h for h in hosts if flt.host_passes(h, spec)]
+                passed = flt.filter_all(hosts, spec)
                 if remember:
                     once[index] = {(h.host, h.nodename) for h in passed}
             name = type(flt).__name__
@@ -111,11 +112,17 @@ class Scheduler:
             multiplier = weigher.multiplier()
             if not multiplier:
                 continue
-            raw = [weigher.weigh(h, spec) for h in candidates]
+            raw = weigher.weigh_all(candidates, spec)
             low, high = min(raw), max(raw)
             if high > low:
-                for i, value in enumerate(raw):
-                    totals[i] += multiplier * (value - low) / (high - low)
-        ranked = sorted(range(len(candidates)), key=lambda i: (-totals[i], candidates[i].host, candidates[i].nodename))
-        subset = ranked[:max(1, self.conf.scheduler.host_subset_size)]
-        return candidates[subset[0] if len(subset) == 1 else random.choice(subset)]  # noqa: S311 (spreading, not secrecy)
+                scale = multiplier / (high - low)
+                totals = [total + scale * (value - low) for total, value in zip(totals, raw, strict=True)]
+
+        def rank(i: int) -> tuple[float, str, str]:
+            return -totals[i], candidates[i].host, candidates[i].nodename
+
+        size = max(1, self.conf.scheduler.host_subset_size)
+        if size == 1:
+            return candidates[min(range(len(candidates)), key=rank)]
+        subset = heapq.nsmallest(size, range(len(candidates)), key=rank)
+        return candidates[random.choice(subset)]  # noqa: S311 (spreading, not secrecy)

@@ -22,6 +22,9 @@ class RAMWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_ram(host)
 
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        return [h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used for h in hosts]
+
 
 class CPUWeigher(_Base):
     option = "cpu_weight_multiplier"
@@ -29,12 +32,18 @@ class CPUWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_vcpus(host)
 
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        return [h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in hosts]
+
 
 class DiskWeigher(_Base):
     option = "disk_weight_multiplier"
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_disk_gb(host)
+
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        return [h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used for h in hosts]
 
 
 class IoOpsWeigher(_Base):
@@ -44,6 +53,9 @@ class IoOpsWeigher(_Base):
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.num_io_ops)
+
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        return [float(h.num_io_ops) for h in hosts]
 
 
 class ServerGroupSoftAffinityWeigher(_Base):
@@ -58,6 +70,12 @@ class ServerGroupSoftAffinityWeigher(_Base):
         if group is None or group.policy != self.policy:
             return 0.0
         return 1.0 if host.host in group.hosts else 0.0
+
+    def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
+        group = spec.instance_group
+        if group is None or group.policy != self.policy:
+            return [0.0] * len(hosts)
+        return super().weigh_all(hosts, spec)
 
 
 class ServerGroupSoftAntiAffinityWeigher(ServerGroupSoftAffinityWeigher):

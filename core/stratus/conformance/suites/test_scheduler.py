@@ -73,6 +73,11 @@ def test_a_filter_answers_every_request_with_a_bool_twice_the_same(flt):
             assert flt.host_passes(host, spec) is first
 
 
+def test_a_filter_passes_at_once_the_hosts_it_passes_one_by_one(flt):
+    for spec in specs():
+        assert flt.filter_all(hosts(), spec) == [h for h in hosts() if flt.host_passes(h, spec)]
+
+
 def test_a_filter_explains_a_rejection(flt):
     for spec in specs():
         for host in hosts():
@@ -87,3 +92,8 @@ def test_a_weigher_scores_every_host_with_a_finite_number(weigher):
         assert all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores)
         assert scores == [weigher.weigh(host, spec) for host in hosts()]
     assert isinstance(weigher.multiplier(), float) and math.isfinite(weigher.multiplier())
+
+
+def test_a_weigher_scores_at_once_as_one_by_one(weigher):
+    for spec in specs():
+        assert weigher.weigh_all(hosts(), spec) == [weigher.weigh(host, spec) for host in hosts()]

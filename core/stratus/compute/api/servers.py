@@ -923,9 +923,10 @@ def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, ru
     reclaims it (Nova's deferred delete; a server never launched or on no host goes at once)."""
     ctx = context(req)
     with compute.db.reading() as session:
-        host = find(session, req, server_id).host
+        seen_host = find(session, req, server_id).host
     # the services' database, outside this one's transaction (on SQLite it would wait for its lock)
-    host_up = host is not None and compute.host_is_up(host)
+    host_up = seen_host is not None and compute.host_is_up(seen_host)
+    target: str | None = None
     with compute.db.transaction() as session:
         row = find(session, req, server_id)
         enforce(req, policy, rule, {"project_id": row.project_id})
@@ -948,6 +949,13 @@ def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, ru
                 confirm = {"uuid": migration.uuid, "source_compute": migration.source_compute}
             except (Invalid, Conflict):
                 pass
+        if soft_host is None and confirm is None and host is not None and host == seen_host and host_up:
+            # the usual delete, of a server on a live host: its host is told in this same transaction
+            row.task_state, row.updated_at = states.DELETING, utcnow()
+            target = host
+    if target is not None:
+        compute.rpc(TOPIC).cast(ctx, "terminate_instance", server=target, instance_uuid=server_id)
+        return
     if soft_host is not None:
         compute.rpc(TOPIC).cast(ctx, "soft_delete_instance", server=soft_host, instance_uuid=server_id)
         return

@@ -66,13 +66,25 @@ def finish_event(db: Any, action_id: int, event_id: int, result: str, trace: str
         _finish(session, action_id, event_id, result, trace, details)
 
 
+#: built once: every step of every server ends an event (a statement built per call costs more
+#: than running it)
+_END_EVENT = sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == sa.bindparam("b_event")) \
+    .values(finish_time=sa.bindparam("b_now"), result=sa.bindparam("b_result"), traceback=sa.bindparam("b_trace"),
+            details=sa.bindparam("b_details")).execution_options(synchronize_session=False)
+_MOVE_ACTION = sa.update(models.InstanceAction).where(models.InstanceAction.id == sa.bindparam("b_action")) \
+    .values(updated_at=sa.bindparam("b_now")).execution_options(synchronize_session=False)
+
+
 def _finish(session: Any, action_id: int, event_id: int, result: str, trace: str | None,
             details: str | None) -> None:
     now = utcnow()
-    session.execute(sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == event_id)
-                    .values(finish_time=now, result=result, traceback=trace, details=details))
-    action = {"updated_at": now} if result != "Error" else {"updated_at": now, "message": "Error"}
-    session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id).values(action))
+    session.execute(_END_EVENT, {"b_event": event_id, "b_now": now, "b_result": result, "b_trace": trace,
+                                 "b_details": details})
+    if result != "Error":
+        session.execute(_MOVE_ACTION, {"b_action": action_id, "b_now": now})
+    else:
+        session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
+                        .values(updated_at=now, message="Error"))
 
 
 @contextlib.contextmanager

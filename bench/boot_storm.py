@@ -95,7 +95,11 @@ def token(identity: str, password: str) -> str:
 def cloud_for(args: argparse.Namespace, split: bool = False) -> Iterator[tuple[dict[str, str], str]]:
     """The cloud under test: the root URL serving each service's API and the admin's password
     (``split``: an API process per service, reaching one another through their REST APIs)."""
-    data = Path(tempfile.mkdtemp(prefix="boot-storm-"))
+    with tempfile.TemporaryDirectory(prefix="boot-storm-") as scratch:
+        yield from _cloud_in(args, Path(scratch), split)
+
+
+def _cloud_in(args: argparse.Namespace, data: Path, split: bool) -> Iterator[tuple[dict[str, str], str]]:
     started = time.perf_counter()
     if not args.processes:
         cloud = EmbeddedCloud(data, SETTINGS.replace("[compute]\n", f"[compute]\nsimulated_hosts = {args.hosts}\n"),

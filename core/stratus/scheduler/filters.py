@@ -6,7 +6,8 @@ allocation ratio: usable = total * ratio - used.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from stratus.interfaces.scheduler import Filter, FilterCapability, HostState, RequestSpec
 
@@ -33,6 +34,36 @@ def _requested_disk_gb(spec: RequestSpec) -> int:
     return disk_gb(spec.flavor.root_gb, spec.flavor.ephemeral_gb, spec.flavor.swap_mb)
 
 
+class _FastPath:
+    """A standard filter's ``filter_all`` (or weigher's ``weigh_all``) that answers faster
+    than asking host by host. It holds only while the per-host method is one of this
+    package's: a subclass elsewhere that answers ``host_passes`` (or ``weigh``) its own way is
+    asked host by host, as the interface promises."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
+        self.per_host = "host_passes" if name == "filter_all" else "weigh"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self.method
+        if getattr(type(obj), self.per_host).__module__ not in _STANDARD:
+            return getattr(super(self.owner, obj), self.name)
+        return self.method.__get__(obj, objtype)
+
+
+def fast_path(method: Callable[..., Any]) -> Any:
+    """Mark a standard filter's ``filter_all`` or weigher's ``weigh_all`` (see :class:`_FastPath`)."""
+    return _FastPath(method)
+
+
+#: the modules whose filters and weighers the fast paths were written for
+_STANDARD = frozenset({__name__, "stratus.scheduler.weighers"})
+
+
 class _Base(Filter):
     api_version = (1, 0)
 
@@ -48,6 +79,7 @@ class ComputeFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.service_up and not host.service_disabled
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         return [h for h in hosts if h.service_up and not h.service_disabled]
 
@@ -59,6 +91,7 @@ class RamFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_ram(host) >= spec.flavor.memory_mb
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = spec.flavor.memory_mb
         return [h for h in hosts if h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used >= need]
@@ -73,6 +106,7 @@ class CoreFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_vcpus(host) >= spec.flavor.vcpus
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = spec.flavor.vcpus
         return [h for h in hosts if h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= need]
@@ -85,6 +119,7 @@ class DiskFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return free_disk_gb(host) >= _requested_disk_gb(spec)
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = _requested_disk_gb(spec)
         return [h for h in hosts if h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used >= need]
@@ -99,6 +134,7 @@ class AvailabilityZoneFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return not spec.availability_zone or spec.availability_zone == host.availability_zone
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         zone = spec.availability_zone
         return list(hosts) if not zone else [h for h in hosts if h.availability_zone == zone]
@@ -144,6 +180,7 @@ class ImagePropertiesFilter(_Base):
         have, target = _host_version(host.hypervisor_version), _pad(target)
         return {"": have >= target, ">=": have >= target, "<=": have <= target, "==": have == target}[op]
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         props = spec.image_properties
         if not any(props.get(key) for key in _IMAGE_KEYS):
@@ -238,6 +275,7 @@ class ComputeCapabilitiesFilter(_Base):
                 return False
         return True
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         if not any(":" not in key or key.startswith("capabilities:") for key in spec.flavor.extra_specs):
             return list(hosts)
@@ -264,6 +302,7 @@ class AggregateInstanceExtraSpecsFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return self._failing(host, spec) is None
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         if not any(":" not in key or key.startswith("aggregate_instance_extra_specs:")
                    for key in spec.flavor.extra_specs):
@@ -305,6 +344,7 @@ class SameHostFilter(_Base):
         wanted = _hint(spec, "same_host")
         return not wanted or bool(host.instances & set(wanted))
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         return super().filter_all(hosts, spec) if _hint(spec, "same_host") else list(hosts)
 
@@ -317,6 +357,7 @@ class DifferentHostFilter(_Base):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return not (host.instances & set(_hint(spec, "different_host")))
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         return super().filter_all(hosts, spec) if _hint(spec, "different_host") else list(hosts)
 
@@ -328,6 +369,7 @@ class ServerGroupAffinityFilter(_Base):
             return True
         return host.host in group.hosts
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         group = spec.instance_group
         return list(hosts) if group is None or group.policy != "affinity" else super().filter_all(hosts, spec)
@@ -342,6 +384,7 @@ class ServerGroupAntiAffinityFilter(_Base):
             return group.members.get(host.host, 0) < group.max_server_per_host
         return host.host not in group.hosts
 
+    @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         group = spec.instance_group
         return list(hosts) if group is None or group.policy != "anti-affinity" else super().filter_all(hosts, spec)

@@ -5,7 +5,7 @@ decides spreading (positive) or stacking (negative)."""
 from __future__ import annotations
 
 from stratus.interfaces.scheduler import HostState, RequestSpec, Weigher
-from stratus.scheduler.filters import free_disk_gb, free_ram, free_vcpus
+from stratus.scheduler.filters import fast_path, free_disk_gb, free_ram, free_vcpus
 
 
 class _Base(Weigher):
@@ -22,6 +22,7 @@ class RAMWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_ram(host)
 
+    @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
         return [h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used for h in hosts]
 
@@ -32,6 +33,7 @@ class CPUWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_vcpus(host)
 
+    @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
         return [h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in hosts]
 
@@ -42,6 +44,7 @@ class DiskWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return free_disk_gb(host)
 
+    @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
         return [h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used for h in hosts]
 
@@ -54,6 +57,7 @@ class IoOpsWeigher(_Base):
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.num_io_ops)
 
+    @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
         return [float(h.num_io_ops) for h in hosts]
 
@@ -71,6 +75,7 @@ class ServerGroupSoftAffinityWeigher(_Base):
             return 0.0
         return 1.0 if host.host in group.hosts else 0.0
 
+    @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
         group = spec.instance_group
         if group is None or group.policy != self.policy:

@@ -127,6 +127,19 @@ def test_run_once_filters_are_asked_once_per_request(conf):
     assert sorted(calls) == ["a", "b"]
 
 
+def test_a_weigher_answering_host_by_host_its_own_way_is_asked_host_by_host(conf):
+    from stratus.scheduler import weighers
+
+    class Favourite(weighers.RAMWeigher):  # a standard weigher's option, a score of its own
+        def weigh(self, host, spec):
+            return 1.0 if host.host == "b" else 0.0
+
+    conf.set_override("ram_weight_multiplier", 1.0, group="scheduler")
+    more_ram = host("a", memory_mb_total=65536)
+    assert Scheduler(conf, [], [weighers.RAMWeigher(conf)]).select([more_ram, host("b")], request())[0].host == "a"
+    assert Scheduler(conf, [], [Favourite(conf)]).select([more_ram, host("b")], request())[0].host == "b"
+
+
 def test_aggregate_extra_specs_and_tenant_isolation(conf):
     conf.set_override("enabled_filters", ["ComputeFilter", "AggregateInstanceExtraSpecsFilter",
                                           "AggregateMultiTenancyIsolation", "RamFilter"], group="scheduler")

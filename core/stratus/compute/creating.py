@@ -118,6 +118,6 @@ def create_servers(compute: Any, context: Any, request: ServerRequest) -> Create
                 created_at=now, updated_at=now, deleted=False,
                 metadata_items=[models.InstanceMetadata(key=k, value=v) for k, v in request.metadata.items()],
                 tags=[models.InstanceTag(tag=t) for t in dict.fromkeys(request.tags)]))
-            history.record_action(session, server_id, context, "create")
+            history.record_action(session, server_id, context, "create", new_server=True)
     compute.rpc(CONDUCTOR_TOPIC).cast(context, "build_instances", instance_uuids=ids)
     return Created(ids, reservation)

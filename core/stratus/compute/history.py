@@ -15,12 +15,17 @@ from stratus.db.engine import insert_unless_taken
 from stratus.servicegroup.registry import utcnow
 
 
-def record_action(session: Any, instance_uuid: str, context: Any, action: str) -> None:
-    """Note the request ``context`` made on the server (once per request id)."""
+def record_action(session: Any, instance_uuid: str, context: Any, action: str, new_server: bool = False) -> None:
+    """Note the request ``context`` made on the server (once per request id; ``new_server``:
+    the server is being created in ``session``, so no action of it can exist yet)."""
     now = utcnow()
-    insert_unless_taken(session, models.InstanceAction(
+    row = models.InstanceAction(
         instance_uuid=instance_uuid, request_id=context.request_id, action=action, user_id=context.user_id,
-        project_id=context.project_id, start_time=now, updated_at=now))
+        project_id=context.project_id, start_time=now, updated_at=now)
+    if new_server:
+        session.add(row)
+    else:
+        insert_unless_taken(session, row)
 
 
 def recorded(context: Any) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from stratus.api.policy import Policy, enforce
 from stratus.api.validation import schema
@@ -85,7 +86,9 @@ def visible(ctx: Any) -> sa.ColumnElement[bool]:
 
 
 def find(session: Any, req: falcon.Request, flavor_id: str) -> Flavor:
-    row = session.scalars(sa.select(Flavor).where(Flavor.flavorid == flavor_id, visible(context(req)))).first()
+    # the projects of a private flavor only when asked for (a boot never does)
+    row = session.scalars(sa.select(Flavor).where(Flavor.flavorid == flavor_id, visible(context(req)))
+                          .options(lazyload(Flavor.projects))).first()
     if row is None:
         raise NotFound(f"Flavor {flavor_id} could not be found.")
     return row

@@ -80,6 +80,7 @@ def test_topology_from_2_78(conn, cloud, member):
 
 
 def test_more_filters_for_everyone_from_2_83(conn, cloud, member):
+    image(conn)  # the public image is the administrator's to make (alone, this test would ask the member)
     server = create(cloud, member, "2.83")
     elsewhere = "/servers?availability_zone=^nowhere$"
     assert [s["id"] for s in nova(cloud, member, "GET", elsewhere, "2.82").json()["servers"]] == [server.id]

@@ -94,7 +94,7 @@ class RamFilter(_Base):
     @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = spec.flavor.memory_mb
-        return [h for h in hosts if h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used >= need]
+        return [h for h in hosts if free_ram(h) >= need]
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_ram(host):.0f} MiB RAM usable, {spec.flavor.memory_mb} requested"
@@ -109,7 +109,7 @@ class CoreFilter(_Base):
     @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = spec.flavor.vcpus
-        return [h for h in hosts if h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= need]
+        return [h for h in hosts if free_vcpus(h) >= need]
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_vcpus(host):.0f} vCPUs usable, {spec.flavor.vcpus} requested"
@@ -122,7 +122,7 @@ class DiskFilter(_Base):
     @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
         need = _requested_disk_gb(spec)
-        return [h for h in hosts if h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used >= need]
+        return [h for h in hosts if free_disk_gb(h) >= need]
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         return f"{host.host}: {free_disk_gb(host):.0f} GiB disk usable, {_requested_disk_gb(spec):g} requested"
@@ -259,6 +259,17 @@ def capability(host: HostState, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _scoped(spec: RequestSpec, scope: str) -> list[tuple[str, str]]:
+    """The flavor's extra specs a filter of ``scope`` reads, as ``(name, requirement)``: the
+    keys ``scope:NAME`` and the unscoped ones (no ``:``), as Nova's filters read them."""
+    found = []
+    for key, requirement in spec.flavor.extra_specs.items():
+        prefix, _, name = key.partition(":")
+        if not name or prefix == scope:
+            found.append((name or prefix, str(requirement)))
+    return found
+
+
 class ComputeCapabilitiesFilter(_Base):
     """Flavor extra specs ``capabilities:KEY`` (or unscoped keys without ``:``) match the
     host's capabilities (see :func:`capability`)."""
@@ -266,20 +277,15 @@ class ComputeCapabilitiesFilter(_Base):
     capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
-        for key, requirement in spec.flavor.extra_specs.items():
-            scope, _, name = key.partition(":")
-            if name and scope != "capabilities":
-                continue
-            have = capability(host, name or scope)
-            if have is None or not matches(have, str(requirement)):
+        for name, requirement in _scoped(spec, "capabilities"):
+            have = capability(host, name)
+            if have is None or not matches(have, requirement):
                 return False
         return True
 
     @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
-        if not any(":" not in key or key.startswith("capabilities:") for key in spec.flavor.extra_specs):
-            return list(hosts)
-        return super().filter_all(hosts, spec)
+        return super().filter_all(hosts, spec) if _scoped(spec, "capabilities") else list(hosts)
 
 
 class AggregateInstanceExtraSpecsFilter(_Base):
@@ -289,14 +295,10 @@ class AggregateInstanceExtraSpecsFilter(_Base):
     capabilities: ClassVar[FilterCapability] = FilterCapability.RUN_ONCE_PER_REQUEST | FilterCapability.AGGREGATES
 
     def _failing(self, host: HostState, spec: RequestSpec) -> tuple[str, str] | None:
-        for key, requirement in spec.flavor.extra_specs.items():
-            scope, _, name = key.partition(":")
-            if name and scope != "aggregate_instance_extra_specs":
-                continue
-            name = name or scope
+        for name, requirement in _scoped(spec, "aggregate_instance_extra_specs"):
             values = host.aggregate_metadata.get(name, ())
-            if not any(matches(value, str(requirement)) for value in values):
-                return name, str(requirement)
+            if not any(matches(value, requirement) for value in values):
+                return name, requirement
         return None
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
@@ -304,10 +306,7 @@ class AggregateInstanceExtraSpecsFilter(_Base):
 
     @fast_path
     def filter_all(self, hosts: list[HostState], spec: RequestSpec) -> list[HostState]:
-        if not any(":" not in key or key.startswith("aggregate_instance_extra_specs:")
-                   for key in spec.flavor.extra_specs):
-            return list(hosts)
-        return super().filter_all(hosts, spec)
+        return super().filter_all(hosts, spec) if _scoped(spec, "aggregate_instance_extra_specs") else list(hosts)
 
     def describe_rejection(self, host: HostState, spec: RequestSpec) -> str:
         name, requirement = self._failing(host, spec) or ("", "")

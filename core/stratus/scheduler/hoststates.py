@@ -30,16 +30,16 @@ Node = models.ComputeNode
 CHANGED = HOSTS_CHANGED
 
 
-def read(session: Any, services: list[Any], default_zone: str, with_instances: bool = True,
-         node_ids: dict[tuple[str, str], int] | None = None,
-         previous: dict[tuple[str, str], tuple[tuple, HostState]] | None = None) -> list[HostState]:
+def read(session: Any, services: list[Any], default_zone: str, with_instances: bool,
+         built: dict[tuple[str, str], tuple[tuple, HostState]]) -> list[HostState]:
     """Every node as the scheduler sees it: claims, service liveness (``services``: the
     compute services' statuses), builds under way, its zone and aggregate metadata, and
-    (``with_instances``) the servers on it; each node's row id into ``node_ids`` if given.
+    (``with_instances``) the servers on it.
 
-    ``previous`` (kept by the caller between reads, updated here) maps each node to what it
-    was built from and the state built: a node whose inputs are unchanged keeps its state, so
-    a read of a thousand nodes builds only the few whose claims moved."""
+    ``built`` (kept by the caller between reads, replaced here) maps each node to what its
+    state was built from (its row first, the row id third in it: :func:`node_id`) and the
+    state: a node whose inputs are unchanged keeps its state, so a read of a thousand nodes
+    builds only the few whose claims moved."""
     services = {s.host: s for s in services}
     metadata = zones.host_metadata(session)
     busy = dict(session.execute(
@@ -61,18 +61,21 @@ def read(session: Any, services: list[Any], default_zone: str, with_instances: b
             sa.type_coerce(Node.cpu_info, sa.Text)).order_by(Node.host)):
         key = (row[0], row[1])
         service = services.get(row[0])
-        if node_ids is not None:
-            node_ids[key] = row[2]
         inputs = (row, bool(service and service.up), bool(service and service.disabled), busy.get(row[0], 0),
                   placed.get(row[0]), metadata.get(row[0]))
-        known = previous.get(key) if previous is not None else None
+        known = built.get(key)
         state = known[1] if known is not None and known[0] == inputs else _state(inputs, default_zone)
         seen[key] = (inputs, state)
         result.append(state)
-    if previous is not None:
-        previous.clear()
-        previous.update(seen)
+    built.clear()
+    built.update(seen)
     return result
+
+
+def node_id(built: dict[tuple[str, str], tuple[tuple, HostState]], host: str, nodename: str) -> int | None:
+    """The row id of a node in :func:`read`'s ``built`` (None: not there)."""
+    entry = built.get((host, nodename))
+    return None if entry is None else entry[0][0][2]
 
 
 def _state(inputs: tuple, default_zone: str) -> HostState:
@@ -101,7 +104,6 @@ class HostStateView:
         self.conf, self.db, self.registry, self.with_instances = conf, db, registry, with_instances
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str], HostState] = {}
-        self._node_ids: dict[tuple[str, str], int] = {}
         self._built: dict[tuple[str, str], tuple[tuple, HostState]] = {}
         self._read_at = float("-inf")
 
@@ -111,19 +113,17 @@ class HostStateView:
             if time.monotonic() - self._read_at >= self.conf.scheduler.host_state_max_age:
                 started = time.monotonic()
                 services = self.registry.list(binary=binaries.COMPUTE)
-                node_ids: dict[tuple[str, str], int] = {}
                 with self.db.reading() as session:
                     found = read(session, services, self.conf.compute.default_availability_zone,
-                                 self.with_instances, node_ids, self._built)
+                                 self.with_instances, self._built)
                 self._states = {(h.host, h.nodename): h for h in found}
-                self._node_ids = node_ids
                 self._read_at = started
             return list(self._states.values())
 
     def node_id(self, host: str, nodename: str) -> int | None:
         """The node's row id as last read (None: not in the view)."""
         with self._lock:
-            return self._node_ids.get((host, nodename))
+            return node_id(self._built, host, nodename)
 
     def charge(self, host: str, nodename: str, spec: RequestSpec, instance_uuid: str) -> None:
         """A claim this scheduler took: the view shows it until the next read."""

@@ -24,7 +24,7 @@ class RAMWeigher(_Base):
 
     @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
-        return [h.memory_mb_total * h.ram_allocation_ratio - h.memory_mb_used for h in hosts]
+        return [free_ram(h) for h in hosts]
 
 
 class CPUWeigher(_Base):
@@ -35,7 +35,7 @@ class CPUWeigher(_Base):
 
     @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
-        return [h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in hosts]
+        return [free_vcpus(h) for h in hosts]
 
 
 class DiskWeigher(_Base):
@@ -46,7 +46,7 @@ class DiskWeigher(_Base):
 
     @fast_path
     def weigh_all(self, hosts: list[HostState], spec: RequestSpec) -> list[float]:
-        return [h.disk_gb_total * h.disk_allocation_ratio - h.disk_gb_used for h in hosts]
+        return [free_disk_gb(h) for h in hosts]
 
 
 class IoOpsWeigher(_Base):

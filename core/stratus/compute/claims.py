@@ -13,29 +13,52 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import models
-from stratus.db.engine import insert_unless_taken
 from stratus.scheduler.filters import disk_gb
 
 Node = models.ComputeNode
 
 
+def _bound(name: str) -> Any:
+    return sa.bindparam(name, type_=sa.Integer)
+
+
+#: built once: every boot claims and every delete gives back (building a statement costs more
+#: than running it)
+_CLAIM = sa.update(Node).where(
+    Node.id == _bound("b_node"),
+    Node.vcpus_used + _bound("b_vcpus") <= Node.vcpus * Node.cpu_allocation_ratio,
+    Node.memory_mb_used + _bound("b_memory") <= Node.memory_mb * Node.ram_allocation_ratio,
+    Node.local_gb_used + _bound("b_disk") <= Node.local_gb * Node.disk_allocation_ratio,
+).values(vcpus_used=Node.vcpus_used + _bound("b_vcpus"), memory_mb_used=Node.memory_mb_used + _bound("b_memory"),
+         local_gb_used=Node.local_gb_used + _bound("b_disk"), running_vms=Node.running_vms + 1) \
+    .execution_options(synchronize_session=False)
+_GIVE_BACK = sa.update(Node).where(Node.id == _bound("b_node")).values(
+    vcpus_used=Node.vcpus_used - _bound("b_vcpus"), memory_mb_used=Node.memory_mb_used - _bound("b_memory"),
+    local_gb_used=Node.local_gb_used - _bound("b_disk"), running_vms=Node.running_vms - 1) \
+    .execution_options(synchronize_session=False)
+Allocation = models.Allocation
+_ALLOCATE = sa.insert(Allocation.__table__).values(
+    instance_uuid=sa.bindparam("b_holder"), node_id=_bound("b_node"), vcpus=_bound("b_vcpus"),
+    memory_mb=_bound("b_memory"), disk_gb=_bound("b_disk"))
+_RELEASE = sa.delete(Allocation).where(Allocation.instance_uuid == sa.bindparam("b_holder")) \
+    .execution_options(synchronize_session=False)
+_RELEASE_RETURNING = _RELEASE.returning(Allocation.node_id, Allocation.vcpus, Allocation.memory_mb,
+                                        Allocation.disk_gb)
+
+
 def claim(session: Any, node_id: int, instance_uuid: str, flavor: dict[str, Any]) -> bool:
-    """Take ``flavor``'s resources on the node for the instance; False if they no longer fit."""
-    vcpus, memory = int(flavor["vcpus"]), int(flavor["ram"])
-    disk = disk_gb(int(flavor["disk"]), int(flavor.get("ephemeral", 0)), int(flavor.get("swap", 0)))
-    taken = session.execute(
-        sa.update(Node)
-        .where(Node.id == node_id, Node.vcpus_used + vcpus <= Node.vcpus * Node.cpu_allocation_ratio,
-               Node.memory_mb_used + memory <= Node.memory_mb * Node.ram_allocation_ratio,
-               Node.local_gb_used + disk <= Node.local_gb * Node.disk_allocation_ratio)
-        .values(vcpus_used=Node.vcpus_used + vcpus, memory_mb_used=Node.memory_mb_used + memory,
-                local_gb_used=Node.local_gb_used + disk, running_vms=Node.running_vms + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if taken != 1:
+    """Take ``flavor``'s resources on the node for the instance; False if they no longer fit.
+
+    :raises RuntimeError: the instance holds a claim already (its caller's transaction is
+        then to be rolled back: on PostgreSQL the failed INSERT has aborted it)."""
+    amounts = {"b_node": node_id, "b_vcpus": int(flavor["vcpus"]), "b_memory": int(flavor["ram"]),
+               "b_disk": disk_gb(int(flavor["disk"]), int(flavor.get("ephemeral", 0)), int(flavor.get("swap", 0)))}
+    if session.execute(_CLAIM, amounts).rowcount != 1:
         return False
-    if not insert_unless_taken(session, models.Allocation(instance_uuid=instance_uuid, node_id=node_id,
-                                                          vcpus=vcpus, memory_mb=memory, disk_gb=disk)):
-        raise RuntimeError(f"instance {instance_uuid} already holds a claim")
+    try:  # no savepoint: a claim held already is a bug of the caller's, never a race lost
+        session.execute(_ALLOCATE, {"b_holder": instance_uuid, **amounts})
+    except sa.exc.IntegrityError:
+        raise RuntimeError(f"instance {instance_uuid} already holds a claim") from None
     return True
 
 
@@ -43,29 +66,21 @@ def release(session: Any, instance_uuid: str) -> None:
     """Give back what the instance holds, if anything. Idempotent."""
     if session.get_bind().dialect.delete_returning:
         # one statement finds and removes the claim; the DELETE decides who releases it
-        Allocation = models.Allocation
-        for gone in session.execute(sa.delete(Allocation).where(Allocation.instance_uuid == instance_uuid).returning(
-                Allocation.node_id, Allocation.vcpus, Allocation.memory_mb, Allocation.disk_gb)
-                .execution_options(synchronize_session=False)).all():
+        for gone in session.execute(_RELEASE_RETURNING, {"b_holder": instance_uuid}).all():
             _give_back(session, gone.node_id, gone.vcpus, gone.memory_mb, gone.disk_gb)
         return
-    allocation = session.get(models.Allocation, instance_uuid)
+    allocation = session.get(Allocation, instance_uuid)
     if allocation is None:
         return
     # the DELETE decides who releases: a concurrent release finds nothing left to delete
-    gone = session.execute(sa.delete(models.Allocation).where(models.Allocation.instance_uuid == instance_uuid)
-                           .execution_options(synchronize_session=False)).rowcount
-    if gone != 1:
+    if session.execute(_RELEASE, {"b_holder": instance_uuid}).rowcount != 1:
         return
     _give_back(session, allocation.node_id, allocation.vcpus, allocation.memory_mb, allocation.disk_gb)
     session.expunge(allocation)
 
 
 def _give_back(session: Any, node_id: int, vcpus: int, memory_mb: int, disk_gb: int) -> None:
-    session.execute(sa.update(Node).where(Node.id == node_id).values(
-        vcpus_used=Node.vcpus_used - vcpus, memory_mb_used=Node.memory_mb_used - memory_mb,
-        local_gb_used=Node.local_gb_used - disk_gb, running_vms=Node.running_vms - 1)
-        .execution_options(synchronize_session=False))
+    session.execute(_GIVE_BACK, {"b_node": node_id, "b_vcpus": vcpus, "b_memory": memory_mb, "b_disk": disk_gb})
 
 
 def move(session: Any, holder: str, to: str) -> bool:

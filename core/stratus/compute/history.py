@@ -38,20 +38,18 @@ def start_event_in(session: Any, context: Any, instance_uuid: str, name: str, ho
     """:func:`start_event` in ``session`` (another step's transaction)."""
     if not recorded(context):
         return None
-    Action, Event = models.InstanceAction, models.InstanceActionEvent
     now = utcnow()
-    of_request = (Action.instance_uuid == instance_uuid, Action.request_id == context.request_id)
+    of_request = {"b_uuid": instance_uuid, "b_request": context.request_id}
     if session.get_bind().dialect.update_returning:  # the action found and moved on in one statement
-        action_id = session.scalar(sa.update(Action).where(*of_request).values(updated_at=now).returning(Action.id)
-                                   .execution_options(synchronize_session=False))
+        action_id = session.scalar(_TOUCH_ACTION, {**of_request, "b_now": now})
         if action_id is None:
             return None
     else:
-        action_id = session.scalar(sa.select(Action.id).where(*of_request))
+        action_id = session.scalar(_ACTION_OF_REQUEST, of_request)
         if action_id is None:
             return None
-        session.execute(sa.update(Action).where(Action.id == action_id).values(updated_at=now))
-    inserted = session.execute(sa.insert(Event).values(action_id=action_id, event=name, start_time=now, host=host))
+        session.execute(_MOVE_ACTION, {"b_action": action_id, "b_now": now})
+    inserted = session.execute(_NEW_EVENT, {"b_action": action_id, "b_name": name, "b_now": now, "b_host": host})
     return [action_id, inserted.inserted_primary_key[0]]
 
 
@@ -71,13 +69,22 @@ def finish_event(db: Any, action_id: int, event_id: int, result: str, trace: str
         _finish(session, action_id, event_id, result, trace, details)
 
 
-#: built once: every step of every server ends an event (a statement built per call costs more
-#: than running it)
-_END_EVENT = sa.update(models.InstanceActionEvent).where(models.InstanceActionEvent.id == sa.bindparam("b_event")) \
+#: built once: every step of every server starts and ends an event (a statement built per call
+#: costs more than running it)
+_Action, _Event = models.InstanceAction, models.InstanceActionEvent
+_OF_REQUEST = (_Action.instance_uuid == sa.bindparam("b_uuid"), _Action.request_id == sa.bindparam("b_request"))
+_TOUCH_ACTION = sa.update(_Action).where(*_OF_REQUEST).values(updated_at=sa.bindparam("b_now")) \
+    .returning(_Action.id).execution_options(synchronize_session=False)
+_ACTION_OF_REQUEST = sa.select(_Action.id).where(*_OF_REQUEST)
+#: on the table, not the entity: an ORM INSERT with parameters is a bulk one, without a primary key back
+_NEW_EVENT = sa.insert(_Event.__table__).values(action_id=sa.bindparam("b_action"), event=sa.bindparam("b_name"),
+                                                start_time=sa.bindparam("b_now"), host=sa.bindparam("b_host"))
+_END_EVENT = sa.update(_Event).where(_Event.id == sa.bindparam("b_event")) \
     .values(finish_time=sa.bindparam("b_now"), result=sa.bindparam("b_result"), traceback=sa.bindparam("b_trace"),
             details=sa.bindparam("b_details")).execution_options(synchronize_session=False)
-_MOVE_ACTION = sa.update(models.InstanceAction).where(models.InstanceAction.id == sa.bindparam("b_action")) \
+_MOVE_ACTION = sa.update(_Action).where(_Action.id == sa.bindparam("b_action")) \
     .values(updated_at=sa.bindparam("b_now")).execution_options(synchronize_session=False)
+_FAIL_ACTION = _MOVE_ACTION.values(message="Error")
 
 
 def _finish(session: Any, action_id: int, event_id: int, result: str, trace: str | None,
@@ -85,11 +92,7 @@ def _finish(session: Any, action_id: int, event_id: int, result: str, trace: str
     now = utcnow()
     session.execute(_END_EVENT, {"b_event": event_id, "b_now": now, "b_result": result, "b_trace": trace,
                                  "b_details": details})
-    if result != "Error":
-        session.execute(_MOVE_ACTION, {"b_action": action_id, "b_now": now})
-    else:
-        session.execute(sa.update(models.InstanceAction).where(models.InstanceAction.id == action_id)
-                        .values(updated_at=now, message="Error"))
+    session.execute(_MOVE_ACTION if result != "Error" else _FAIL_ACTION, {"b_action": action_id, "b_now": now})
 
 
 @contextlib.contextmanager

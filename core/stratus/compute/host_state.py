@@ -15,6 +15,7 @@ unless it says otherwise.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from typing import Any
 
@@ -66,6 +67,20 @@ def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
     claims.move(session, migration_uuid, instance_uuid)
 
 
+@functools.cache
+def _update_of(where: tuple[tuple[str, bool], ...], names: tuple[str, ...]) -> Any:
+    """The UPDATE of a live server's ``names`` where each column of ``where`` holds its value
+    (``True``: is NULL), built once per shape: the steps of every build and delete write
+    through it, and building a statement costs more than running it."""
+    conditions = [Instance.uuid == sa.bindparam("b_uuid"), Instance.deleted.is_(False)]
+    for name, null in where:
+        column = getattr(Instance, name)
+        conditions.append(column.is_(None) if null else column == sa.bindparam(f"w_{name}", type_=column.type))
+    return sa.update(Instance).where(*conditions).values(
+        {name: sa.bindparam(f"v_{name}", type_=getattr(Instance, name).type) for name in names}) \
+        .execution_options(synchronize_session=False)
+
+
 class HostState:
     """The operations, run on ``db`` (the compute database) with ``conf``."""
 
@@ -97,16 +112,14 @@ class HostState:
         each column of ``where`` still holds its value; whether it was written. ``end_event``:
         an event's ids (:class:`history.Ending`), ended as Success in the same transaction
         whether or not the server was written."""
-        query = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
-        for name, value in (where or {}).items():
-            column = getattr(Instance, name)
-            query = query.where(column.is_(None) if value is None else column == value)
         now = utcnow()
         values = {**values, **{name: now for name in stamp}, **({"updated_at": now} if touch else {})}
+        where = where or {}
+        statement = _update_of(tuple((name, value is None) for name, value in where.items()), tuple(values))
         with self.db.transaction() as session:
             history.end_event_in(session, end_event)
-            return session.execute(query.values(**values).execution_options(synchronize_session=False)
-                                   ).rowcount == 1
+            return session.execute(statement, {"b_uuid": uuid, **{f"w_{k}": v for k, v in where.items()},
+                                               **{f"v_{k}": v for k, v in values.items()}}).rowcount == 1
 
     def fault(self, context: Any, uuid: str, values: dict[str, Any], message: str, details: str, host: str,
               tasks: list[str | None] | None = None, where: dict[str, Any] | None = None) -> bool:

@@ -72,14 +72,18 @@ def instance_spec(row: dict[str, Any], metadata: dict[str, str], image_path: str
         config_drive_files=config_drive_files or {})
 
 
+#: built once: every delete runs them
+_MIGRATIONS_OF = sa.select(models.Migration.uuid).where(models.Migration.instance_uuid == sa.bindparam("b_uuid"))
+_LEAVE_GROUP = sa.delete(models.InstanceGroupMember).where(
+    models.InstanceGroupMember.instance_uuid == sa.bindparam("b_uuid")).execution_options(synchronize_session=False)
+
+
 def finish_delete(session: Any, instance: models.Instance) -> None:
     """The last step of every delete: nothing held, no group membership, the row soft-deleted."""
     claims.release(session, instance.uuid)
-    for migration in session.scalars(sa.select(models.Migration).where(
-            models.Migration.instance_uuid == instance.uuid)):
-        claims.release(session, migration.uuid)  # a resize's old claim, if one was under way
-    session.execute(sa.delete(models.InstanceGroupMember).where(
-        models.InstanceGroupMember.instance_uuid == instance.uuid))
+    for migration_uuid in session.scalars(_MIGRATIONS_OF, {"b_uuid": instance.uuid}):
+        claims.release(session, migration_uuid)  # a resize's old claim, if one was under way
+    session.execute(_LEAVE_GROUP, {"b_uuid": instance.uuid})
     now = utcnow()
     instance.vm_state, instance.task_state, instance.power_state = states.DELETED, None, PowerState.NOSTATE
     instance.deleted, instance.deleted_at, instance.terminated_at, instance.updated_at = True, now, now, now

@@ -161,7 +161,10 @@ class SchedulerService:
         force = bool(target.get("force"))
 
         def candidates() -> list[Any]:
-            return [h for h in self.view.get() if (not target.get("host") or h.host == target["host"])
+            hosts = self.view.get()
+            if not target.get("host") and not target.get("node"):
+                return hosts
+            return [h for h in hosts if (not target.get("host") or h.host == target["host"])
                     and (not target.get("node") or h.nodename == target["node"])]
 
         chosen = self.scheduler.select(candidates(), spec, use_filters=not force)

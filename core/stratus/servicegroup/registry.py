@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import threading
 import uuid
@@ -87,17 +88,25 @@ class ServiceRegistry:
         return (now - last_seen_up).total_seconds() <= self.service_down_time
 
     def list(self, binary: str | None = None, host: str | None = None) -> list[ServiceStatus]:
-        r = ServiceRecord
-        query = sa.select(r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason, r.forced_down,
-                          r.last_seen_up).order_by(r.id)
-        if binary:
-            query = query.where(r.binary == binary)
-        if host:
-            query = query.where(r.host == host)
+        asked = {**({"b_binary": binary} if binary else {}), **({"b_host": host} if host else {})}
         now = utcnow()
         with self.db.reading() as session:
             return [ServiceStatus(*row, self._up(row.forced_down, row.last_seen_up, now))
-                    for row in session.execute(query)]
+                    for row in session.execute(_listing(bool(binary), bool(host)), asked)]
+
+
+@functools.cache
+def _listing(by_binary: bool, by_host: bool) -> sa.Select[Any]:
+    """The services' statuses, of one binary and host when told: built once (the scheduler and
+    every delete ask)."""
+    r = ServiceRecord
+    query = sa.select(r.uuid, r.host, r.binary, r.topic, r.disabled, r.disabled_reason, r.forced_down,
+                      r.last_seen_up).order_by(r.id)
+    if by_binary:
+        query = query.where(r.binary == sa.bindparam("b_binary"))
+    if by_host:
+        query = query.where(r.host == sa.bindparam("b_host"))
+    return query
 
 
 class Heartbeat:

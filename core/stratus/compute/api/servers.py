@@ -723,7 +723,7 @@ class Servers:
         min_count, max_count = int(body.get("min_count", 1)), int(body.get("max_count", body.get("min_count", 1)))
         if min_count > max_count:
             raise Invalid("min_count must be <= max_count")
-        with self.compute.db.transaction() as session:
+        with self.compute.db.reading() as session:  # checks only: the servers are written by create_servers
             try:
                 flavor_row = find_flavor(session, req, _ref(body["flavorRef"]))
             except NotFound as exc:

@@ -60,6 +60,8 @@ def limits(session: Session | None, conf: Any, project_id: str | None = None) ->
 def check_metadata(session: Session, conf: Any, project_id: str, count: int) -> None:
     """:raises QuotaExceeded: ``count`` metadata items are more than the project may give a
     server or image (403, as Nova answers)."""
+    if count <= 0:
+        return  # nothing given can pass a limit: the limits are not read
     limit = limits(session, conf, project_id)["metadata_items"]
     if 0 <= limit < count:
         raise QuotaExceeded(f"Quota exceeded for metadata_items: Requested {count}, but the limit is {limit}")

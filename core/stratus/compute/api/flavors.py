@@ -78,17 +78,26 @@ def specs_visible(req: falcon.Request, policy: Policy) -> bool:
     return policy.allows(req.context.stratus, "os_compute_api:os-flavor-extra-specs:index")
 
 
-def visible(ctx: Any) -> sa.ColumnElement[bool]:
-    if ctx.is_admin:
-        return sa.true()
+def _visible_to(project: Any) -> sa.ColumnElement[bool]:
     return sa.or_(Flavor.is_public.is_(True), sa.exists().where(
-        models.FlavorProject.flavor_id == Flavor.id, models.FlavorProject.project_id == ctx.project_id))
+        models.FlavorProject.flavor_id == Flavor.id, models.FlavorProject.project_id == project))
+
+
+def visible(ctx: Any) -> sa.ColumnElement[bool]:
+    return sa.true() if ctx.is_admin else _visible_to(ctx.project_id)
+
+
+#: a flavor by id, as an administrator and as a project sees flavors (every boot reads one):
+#: built once; the projects of a private flavor only when asked for (a boot never does)
+_FIND_ANY = sa.select(Flavor).where(Flavor.flavorid == sa.bindparam("b_flavor")).options(lazyload(Flavor.projects))
+_FIND_VISIBLE = _FIND_ANY.where(_visible_to(sa.bindparam("b_project")))
 
 
 def find(session: Any, req: falcon.Request, flavor_id: str) -> Flavor:
-    # the projects of a private flavor only when asked for (a boot never does)
-    row = session.scalars(sa.select(Flavor).where(Flavor.flavorid == flavor_id, visible(context(req)))
-                          .options(lazyload(Flavor.projects))).first()
+    ctx = context(req)
+    row = session.scalars(_FIND_ANY, {"b_flavor": flavor_id}) if ctx.is_admin else \
+        session.scalars(_FIND_VISIBLE, {"b_flavor": flavor_id, "b_project": ctx.project_id})
+    row = row.first()
     if row is None:
         raise NotFound(f"Flavor {flavor_id} could not be found.")
     return row

@@ -622,7 +622,8 @@ def test_temp_urls_let_in_without_a_token_until_they_expire(swift, container, ac
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
     assert raw("GET", url, params={"temp_url_sig": _signed(key, "GET", expires, path),  # signed as a Unix time
                                    "temp_url_expires": iso}).status_code == 200
-    tampered = _signed(key, "GET", expires, path)[:-2] + "00"
+    signature = _signed(key, "GET", expires, path)
+    tampered = signature[:-1] + ("1" if signature[-1] == "0" else "0")  # "+ 00" was the signature 1 time in 256
     assert raw("GET", url, params={"temp_url_sig": tampered, "temp_url_expires": expires}).status_code == 401
     other = raw("GET", f"{account_url}/{container}/other", params={"temp_url_sig": _signed(key, "GET", expires, path),
                                                                    "temp_url_expires": expires})

@@ -140,9 +140,24 @@ class ComputeManager(Resizing, Disks, Reconciling):
             if snapshot is None:
                 return  # gone, given to another host while this one was away, or deleted meanwhile
             with history.finishing(self.state, context, snapshot.pop("event")) as ending:
-                failure = self._build(context, instance_uuid, snapshot, ending)
+                try:
+                    failure = self._build(context, instance_uuid, snapshot, ending)
+                except Exception as exc:
+                    self._failed_build(instance_uuid, exc)
+                    raise
                 if failure is not None:
                     raise failure  # recorded as the event's error; the reschedule is already under way
+
+    def _failed_build(self, instance_uuid: str, exc: Exception) -> None:
+        """A build step past the driver's (its last state write, its event) failed: the server
+        goes to ERROR with a fault rather than staying in its build task for ever (as Nova's
+        build error state). Its guest and ports stay for its delete to give back."""
+        LOG.error("build of %s on %s failed after its guest was made: %s", instance_uuid, self.host, exc)
+        try:
+            self._fault(instance_uuid, exc, "build", [states.NETWORKING, states.BLOCK_DEVICE_MAPPING, states.SPAWNING],
+                        vm_state=states.ERROR, task_state=None)
+        except Exception as unrecorded:  # the database is away too: the original error is the one raised
+            LOG.warning("could not record the failed build of %s: %s", instance_uuid, unrecorded)
 
     def get_host_uptime(self, context: Any) -> str:
         """The host's ``uptime`` line (what ``os-hypervisors/{id}/uptime`` shows)."""

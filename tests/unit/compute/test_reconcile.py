@@ -104,3 +104,22 @@ def test_an_action_the_driver_cannot_do_ends_its_task_with_a_fault(manager):
     manager.pause_instance(None, "unpausable")  # a host older than the API's check, or a cast in flight
     vm_state, task, _, faults = row(manager, "unpausable")
     assert (vm_state, task) == (states.ACTIVE, None) and "Failed to pause" in faults[0] and "PAUSE" in faults[0]
+
+
+def test_a_build_whose_last_write_fails_ends_in_error_not_building(manager, monkeypatch):
+    server(manager, "late-failure", vm_state=states.BUILDING, task=states.SCHEDULING, power=PowerState.NOSTATE,
+           guest=False)
+    update = manager.state.update
+
+    def failing(context, uuid, values, **kwargs):
+        if values.get("vm_state") == states.ACTIVE:  # the step that ends the build: a bug in its bookkeeping
+            raise RuntimeError("the build's last write failed")
+        return update(context, uuid, values, **kwargs)
+
+    monkeypatch.setattr(manager.state, "update", failing)
+    with pytest.raises(RuntimeError):
+        manager.build_and_run_instance(None, "late-failure")
+    vm_state, task, _, faults = row(manager, "late-failure")
+    assert (vm_state, task) == (states.ERROR, None)
+    assert faults == ["Failed to build instance: the build's last write failed"]
+    assert manager.driver.get_info("late-failure").power_state is PowerState.RUNNING  # its delete takes it

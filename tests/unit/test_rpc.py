@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -216,3 +217,15 @@ def test_rpc_survives_a_broker_restart(private_rabbit, topic):
     finally:
         client.close()
         server.stop()
+
+
+def test_a_context_travels_whole_but_for_its_token():
+    sent = RequestContext(user_id="u", project_id="p", roles=["member"], auth_token="secret",
+                          global_request_id="req-g", access_rules=[{"service": "compute", "method": "GET"}])
+    carried = sent.to_dict()
+    assert "auth_token" not in carried and "secret" not in json.dumps(carried)
+    received = RequestContext.from_dict(json.loads(json.dumps(carried)))
+    assert received == RequestContext(**{**carried, "auth_token": None})
+    assert received.roles == ["member"] and received.access_rules == [{"service": "compute", "method": "GET"}]
+    carried["roles"].append("admin")  # the message is the sender's copy, never its context
+    assert sent.roles == ["member"]

@@ -918,12 +918,15 @@ class ServerItem:
         resp.status = 204
 
 
+_HOST_OF = sa.select(Instance.host).where(Instance.uuid == sa.bindparam("b_uuid"))
+
+
 def delete(compute: Any, req: falcon.Request, policy: Policy, server_id: str, rule: str, soft: bool) -> None:
     """Delete the server now, or ``soft``: power it off and keep it SOFT_DELETED until its host
     reclaims it (Nova's deferred delete; a server never launched or on no host goes at once)."""
     ctx = context(req)
-    with compute.db.reading() as session:
-        seen_host = find(session, req, server_id).host
+    with compute.db.reading() as session:  # the host alone: the transaction below finds the server as the caller may
+        seen_host = session.scalar(_HOST_OF, {"b_uuid": server_id})
     # the services' database, outside this one's transaction (on SQLite it would wait for its lock)
     host_up = seen_host is not None and compute.host_is_up(seen_host)
     target: str | None = None

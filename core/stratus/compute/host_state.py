@@ -67,6 +67,9 @@ def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
     claims.move(session, migration_uuid, instance_uuid)
 
 
+_ROW_OF = sa.select(Instance.__table__).where(Instance.__table__.c.uuid == sa.bindparam("b_uuid"))
+
+
 @functools.cache
 def _update_of(where: tuple[tuple[str, bool], ...], names: tuple[str, ...]) -> Any:
     """The UPDATE of a live server's ``names`` where each column of ``where`` holds its value
@@ -186,9 +189,9 @@ class HostState:
         """A step on a server begins: ``event`` recorded begun for the request (``event``: its
         ids, or None) and the live server's row (``instance``, None if gone), in one transaction."""
         with self.db.transaction() as session:
-            row = session.get(Instance, uuid, options=LAZY)
+            row = session.execute(_ROW_OF, {"b_uuid": uuid}).first()  # the row as is: nothing here changes it
             live = row is not None and not row.deleted
-            return {"instance": plain(columns(row)) if live else None,
+            return {"instance": plain(dict(row._mapping)) if live else None,
                     "event": history.start_event_in(session, context, uuid, event, host)}
 
     def reschedule(self, context: Any, uuid: str, failure: str, host: str) -> bool:

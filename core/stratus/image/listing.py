@@ -35,16 +35,19 @@ RESERVED = {"limit", "marker", "sort", "sort_key", "sort_dir", "visibility", "me
             *EXACT_TEXT}
 
 
-def member_of(project_id: str | None, statuses: Sequence[str] = MEMBER_STATUSES) -> sa.ColumnElement[bool]:
+def member_of(project_id: Any, statuses: Sequence[str] = MEMBER_STATUSES) -> sa.ColumnElement[bool]:
     return sa.exists().where(Member.image_id == Image.id, Member.member == project_id, Member.status.in_(statuses))
 
 
 def readable(context: Any) -> sa.ColumnElement[bool]:
     """Images ``context`` may show by id: own, public, community, or shared with its project."""
-    if context.is_admin:
-        return sa.true()
-    return sa.or_(Image.owner == context.project_id, Image.visibility.in_(("public", "community")),
-                  sa.and_(Image.visibility == "shared", member_of(context.project_id)))
+    return sa.true() if context.is_admin else readable_by(context.project_id)
+
+
+def readable_by(project: Any) -> sa.ColumnElement[bool]:
+    """Images the project (an id, or a bound parameter) may show by id, as :func:`readable`."""
+    return sa.or_(Image.owner == project, Image.visibility.in_(("public", "community")),
+                  sa.and_(Image.visibility == "shared", member_of(project)))
 
 
 def load(session: Session, image_id: str, context: Any) -> models.Image | None:

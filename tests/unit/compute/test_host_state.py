@@ -51,6 +51,9 @@ def test_the_operations_answer_the_same_in_both_shapes(shapes, remote):
     add(db, "a", task_state="pausing", metadata_items=[models.InstanceMetadata(key="k", value="v")])
     found = state.instance(None, uuid="a", with_metadata=True)
     assert found["uuid"] == "a" and found["metadata"] == {"k": "v"} and isinstance(found["created_at"], str)
+    # a step's begin reads the row its own way: the same columns and values
+    assert state.begin(None, uuid="a", event="compute_x", host="h1") == \
+        {"instance": {k: v for k, v in found.items() if k != "metadata"}, "event": None}
     assert state.busy(None, host="h1") == [["a", states.ACTIVE, "pausing"]]
     # compare-and-set: a task that moved on is not overwritten
     assert not state.update(None, uuid="a", values={"task_state": None}, where={"task_state": "unpausing"})

@@ -14,6 +14,16 @@ from stratus.image import listing, models, snapshots
 from stratus.image.client import ImageClient, ImageInfo
 from stratus.interfaces.image_store import Location
 
+#: built once (every boot shows its image): columns, not the entity, which would load its
+#: tags and locations too
+_SHOW = sa.select(models.Image.id, models.Image.status, models.Image.size, models.Image.checksum,
+                  models.Image.min_ram, models.Image.min_disk, models.Image.disk_format,
+                  models.Image.container_format, models.Image.name) \
+    .where(models.Image.id == sa.bindparam("b_image"), models.Image.status != "deleted")
+_SHOW_READABLE = _SHOW.where(listing.readable_by(sa.bindparam("b_project")))
+_PROPERTIES = sa.select(models.ImageProperty.name, models.ImageProperty.value) \
+    .where(models.ImageProperty.image_id == sa.bindparam("b_image"))
+
 
 class LocalImageClient(ImageClient):
     """:class:`ImageClient` served in-process by ``service`` (an ImageService)."""
@@ -34,19 +44,16 @@ class LocalImageClient(ImageClient):
             self.service.close()
 
     def show(self, image_id: str, context: Any = None) -> ImageInfo | None:
-        Image = models.Image
-        conditions = [Image.id == image_id, Image.status != "deleted"]
-        if context is not None:
-            conditions.append(listing.readable(context))
+        asked = {"b_image": image_id}
+        if context is None or context.is_admin:
+            statement = _SHOW
+        else:
+            statement, asked["b_project"] = _SHOW_READABLE, context.project_id
         with self.service.db.reading() as session:
-            # columns, not the entity: the entity would load its tags and locations too
-            row = session.execute(sa.select(
-                Image.id, Image.status, Image.size, Image.checksum, Image.min_ram, Image.min_disk, Image.disk_format,
-                Image.container_format, Image.name).where(*conditions)).first()
+            row = session.execute(statement, asked).first()
             if row is None:
                 return None
-            properties = dict(session.execute(sa.select(models.ImageProperty.name, models.ImageProperty.value)
-                                              .where(models.ImageProperty.image_id == image_id)).all())
+            properties = dict(session.execute(_PROPERTIES, {"b_image": image_id}).all())
         return ImageInfo(row.id, row.status, row.size, row.checksum, row.min_ram or 0, row.min_disk or 0,
                          row.disk_format, row.container_format, properties, row.name)
 

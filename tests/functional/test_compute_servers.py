@@ -63,6 +63,7 @@ def cloud(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def member(conn):
+    image(conn)  # the public image members boot is the administrator's to make (policy refuses them)
     _, connection = member_of_new_project(conn, "server-member")
     yield connection
     connection.close()

@@ -86,7 +86,7 @@ def _give_back(session: Any, node_id: int, vcpus: int, memory_mb: int, disk_gb: 
 def move(session: Any, holder: str, to: str) -> bool:
     """Hand what ``holder`` holds to ``to`` (a resize parks the server's old claim under
     its migration's uuid); False if ``holder`` held nothing or ``to`` already holds a claim."""
-    if session.get(models.Allocation, to) is not None:
+    if session.get(Allocation, to) is not None:
         return False
-    return session.execute(sa.update(models.Allocation).where(models.Allocation.instance_uuid == holder)
+    return session.execute(sa.update(Allocation).where(Allocation.instance_uuid == holder)
                            .values(instance_uuid=to).execution_options(synchronize_session=False)).rowcount == 1

@@ -159,13 +159,13 @@ class SchedulerService:
         request for a host or node (an administrator's) considers only that one; a forced
         one (``zone:host:node``) skips the filters."""
         force = bool(target.get("force"))
+        host, node = target.get("host"), target.get("node")
 
         def candidates() -> list[Any]:
             hosts = self.view.get()
-            if not target.get("host") and not target.get("node"):
+            if not host and not node:
                 return hosts
-            return [h for h in hosts if (not target.get("host") or h.host == target["host"])
-                    and (not target.get("node") or h.nodename == target["node"])]
+            return [h for h in hosts if (not host or h.host == host) and (not node or h.nodename == node)]
 
         chosen = self.scheduler.select(candidates(), spec, use_filters=not force)
         result: list[str | None] = []

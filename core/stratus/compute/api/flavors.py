@@ -95,9 +95,12 @@ _FIND_VISIBLE = _FIND_ANY.where(_visible_to(sa.bindparam("b_project")))
 
 def find(session: Any, req: falcon.Request, flavor_id: str) -> Flavor:
     ctx = context(req)
-    row = session.scalars(_FIND_ANY, {"b_flavor": flavor_id}) if ctx.is_admin else \
-        session.scalars(_FIND_VISIBLE, {"b_flavor": flavor_id, "b_project": ctx.project_id})
-    row = row.first()
+    asked = {"b_flavor": flavor_id}
+    if ctx.is_admin:
+        statement = _FIND_ANY
+    else:
+        statement, asked["b_project"] = _FIND_VISIBLE, ctx.project_id
+    row = session.scalars(statement, asked).first()
     if row is None:
         raise NotFound(f"Flavor {flavor_id} could not be found.")
     return row

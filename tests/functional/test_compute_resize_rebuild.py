@@ -220,6 +220,29 @@ def test_create_image_microversions(conn, cloud):
     wait_status(conn, server, "ACTIVE")
 
 
+def test_a_second_image_is_refused_while_the_first_is_saved(tmp_path_factory):
+    slow = start_cloud(tmp_path_factory, CONFIG + "[fake_hypervisor]\nsnapshot_latency = 1\n", defaults=False)
+    try:
+        conn = connect(slow.clouds_yaml)
+        server = boot(conn, "snapped-twice", flavor="m1.nano")
+        first = nova(slow, conn, "POST", f"/servers/{server.id}/action", json={"createImage": {"name": "first"}})
+        assert first.status_code == 202, first.text
+        second = nova(slow, conn, "POST", f"/servers/{server.id}/action", json={"createImage": {"name": "second"}})
+        assert second.status_code == 409 and "task_state image_" in second.json()["conflictingRequest"]["message"]
+        assert "second" not in [i.name for i in conn.image.images()]  # nothing half-made
+        saved = conn.image.get_image(first.headers["Location"].rsplit("/", 1)[-1])
+        conn.image.wait_for_status(saved, "active", wait=30, interval=0.3)
+        deadline = time.monotonic() + 30
+        while conn.compute.get_server(server).task_state is not None:
+            assert time.monotonic() < deadline, "the first snapshot never ended"
+            time.sleep(0.1)
+        third = nova(slow, conn, "POST", f"/servers/{server.id}/action", json={"createImage": {"name": "third"}})
+        assert third.status_code == 202, third.text
+        conn.close()
+    finally:
+        slow.stop()
+
+
 def test_cli_resize_and_snapshot(cloud, cloud_env, conn):
     boot(conn, "cli-resized", flavor="m1.nano")
 

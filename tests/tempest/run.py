@@ -36,6 +36,11 @@ debug = false
 # two hosts, so tempest's migration tests have somewhere to go
 simulated_hosts = {COMPUTE_HOSTS}
 
+[fake_hypervisor]
+# a real disk's copy outlasts a request: tempest's negative snapshot tests create a second
+# image while the first is still being saved
+snapshot_latency = 1
+
 [image]
 # web-download tests fetch from a server this run starts on a free port
 import_allowed_ports =

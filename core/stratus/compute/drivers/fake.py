@@ -41,6 +41,8 @@ OPTS = [
     cfg.IntOpt("memory_mb", default=131072, min=1, help="MiB of RAM each simulated host reports."),
     cfg.IntOpt("local_gb", default=2048, min=1, help="GiB of disk each simulated host reports."),
     cfg.FloatOpt("spawn_latency", default=0.0, min=0.0, help="Seconds every spawn takes (latency injection)."),
+    cfg.FloatOpt("snapshot_latency", default=0.0, min=0.0,
+                 help="Seconds every snapshot's disk copy takes (latency injection), as a real disk's copy does."),
     cfg.ListOpt("fail_spawn_images", default=[], help="Image ids whose spawn fails (fault injection)."),
     cfg.ListOpt("fail_spawn_flavors", default=[], help="Flavor names whose spawn fails (fault injection)."),
     cfg.ListOpt("fail_spawn_hosts", default=[], help="Hosts on which every spawn fails (fault injection)."),
@@ -334,6 +336,8 @@ class FakeHypervisor(hv.Hypervisor, hv.ConsoleLog, hv.Snapshot, hv.PauseUnpause,
     def snapshot(self, uuid: str, write: Callable[[bytes], None]) -> str:
         with self._lock:
             spec = self._get(uuid).spec
+        if self.options.snapshot_latency:
+            time.sleep(self.options.snapshot_latency)
         if spec.image_path:
             with open(spec.image_path, "rb") as source:
                 while chunk := source.read(1 << 20):

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 import sqlalchemy as sa
 
 from stratus.compute import claims, models
-from stratus.db import migration
-from stratus.db.engine import Database
 from tests.fixtures.concurrency import run_together
 
 NOW = datetime.datetime(2026, 1, 1)
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
-
-
-@pytest.fixture
-def compute_db(conf, db_url):
-    conf.set_override("connection", db_url, group="database")
-    migration.sync(conf, ["compute"])
-    db = Database.for_service(conf, "compute")
-    yield db
-    db.dispose()
 
 
 def node(db, vcpus=4, ratio=1.0):

@@ -6,26 +6,13 @@ from __future__ import annotations
 import datetime
 import uuid
 
-import pytest
-
 from stratus.compute import models, quotas, states
-from stratus.db import migration
-from stratus.db.engine import Database
 from stratus.exceptions import QuotaExceeded
 from tests.fixtures.concurrency import run_together
 
 NOW = datetime.datetime(2026, 1, 1)
 SMALL = {"id": "1", "name": "small", "vcpus": 1, "ram": 512, "disk": 1}
 LARGE = {"id": "2", "name": "large", "vcpus": 4, "ram": 8192, "disk": 40, "extra_specs": {"hw:cpu_policy": "shared"}}
-
-
-@pytest.fixture
-def compute_db(conf, db_url):
-    conf.set_override("connection", db_url, group="database")
-    migration.sync(conf, ["compute"])
-    db = Database.for_service(conf, "compute")
-    yield db
-    db.dispose()
 
 
 def server(session, project_id, flavor, **fields):

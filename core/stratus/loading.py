@@ -69,7 +69,14 @@ def interface_for(namespace: str) -> type[Driver]:
 
 
 def _distribution_of(namespace: str, name: str) -> tuple[str, str]:
-    for dist in importlib.metadata.distributions():
+    return _distribution_on_path(namespace, name, tuple(sys.path))
+
+
+@functools.lru_cache(maxsize=256)
+def _distribution_on_path(namespace: str, name: str, path: tuple[str, ...]) -> tuple[str, str]:
+    # every distribution's metadata is read and parsed: a simulated-hosts process loading a
+    # driver per host asked a thousand times at start (seconds of CPU)
+    for dist in importlib.metadata.distributions(path=list(path)):
         for ep in dist.entry_points:
             if ep.group == namespace and ep.name == name:
                 return dist.metadata["Name"], dist.version

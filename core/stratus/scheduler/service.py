@@ -29,6 +29,16 @@ from stratus.scheduler.hoststates import HostStateView
 from stratus.scheduler.selection import NoValidHost, Scheduler
 from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
+_SERVERS = models.Instance.__table__
+#: what a claim reads of the server it places, its row locked; statements built once (a claim
+#: runs for every boot, and building a statement costs more than running it on SQLite)
+_PLACING = sa.select(*(_SERVERS.c[name] for name in (
+    "deleted", "vm_state", "task_state", "host", "request_spec", "flavor", "tried_hosts"))).where(
+    _SERVERS.c.uuid == sa.bindparam("b_uuid")).with_for_update()
+_PLACE = sa.update(_SERVERS).where(_SERVERS.c.uuid == sa.bindparam("b_uuid")).values(
+    {name: sa.bindparam(f"v_{name}", type_=_SERVERS.c[name].type)
+     for name in ("host", "node", "availability_zone", "tried_hosts", "updated_at")})
+
 LOG = logging.getLogger(__name__)
 TOPIC = SCHEDULER_TOPIC
 BINARY = binaries.SCHEDULER
@@ -212,12 +222,12 @@ class SchedulerService:
         host, nodename = choice.host, choice.nodename
         node_id = self.view.node_id(host, nodename)
         with self.db.transaction() as session:
-            instance = session.get(models.Instance, instance_uuid, options=LAZY, with_for_update=True)
+            instance = session.execute(_PLACING, {"b_uuid": instance_uuid}).first()
             if instance is None or instance.deleted or instance.vm_state != states.BUILDING \
                     or instance.host is not None:  # placed already (a build cast twice): one claim only
                 return "gone"
             if instance.task_state == states.DELETING:
-                finish_delete(session, instance)
+                finish_delete(session, session.get(models.Instance, instance_uuid, options=LAZY))
                 return "gone"
             group = instance.request_spec.get("group")
             if group and not self._group_allows(session, group, instance_uuid, host):
@@ -228,10 +238,9 @@ class SchedulerService:
             if not claims.claim(session, node_id, instance_uuid, instance.flavor):
                 session.rollback()
                 return "lost"
-            instance.host, instance.node = host, nodename
-            instance.availability_zone = choice.availability_zone
-            instance.tried_hosts = [*instance.tried_hosts, host]
-            instance.updated_at = utcnow()
+            session.execute(_PLACE, {"b_uuid": instance_uuid, "v_host": host, "v_node": nodename,
+                                     "v_availability_zone": choice.availability_zone,
+                                     "v_tried_hosts": [*instance.tried_hosts, host], "v_updated_at": utcnow()})
         return "claimed"
 
     def _claim_resize(self, instance_uuid: str, migration_uuid: str, flavor: dict[str, Any], host: str,

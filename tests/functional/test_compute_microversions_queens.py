@@ -176,6 +176,7 @@ def test_server_tags_at_create_and_personality_until_2_57(conn, cloud):
 
 
 def test_instance_actions_page_and_show_events_by_version(conn, cloud):
+    image(conn)  # the administrator makes the public image the member boots: a member may not
     project, member = member_of_new_project(conn, "action-watcher")
     try:
         server = boot(member, "watched", flavor="m1.nano")

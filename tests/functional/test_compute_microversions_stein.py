@@ -145,6 +145,7 @@ def test_2_75_refuses_unknown_list_parameters_and_keeps_views_whole(conn, cloud)
 
 
 def test_filters_everyone_may_use_and_those_only_administrators_may(conn, cloud):
+    image(conn)  # the administrator makes the public image the member boots: a member may not
     _, member = member_of_new_project(conn, "filterer")
     try:
         server = boot(member, "mine", flavor="m1.nano")

@@ -30,8 +30,12 @@ from stratus.scheduler.selection import NoValidHost, Scheduler
 from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 _SERVERS = models.Instance.__table__
-#: what a claim reads of the server it places, its row locked; statements built once (a claim
-#: runs for every boot, and building a statement costs more than running it on SQLite)
+#: what placing reads of the servers asked for, and what a claim reads of the server it places
+#: (its row locked): statements built once, as every boot runs them and building a statement
+#: costs more than running it on SQLite
+_TO_PLACE = sa.select(*(_SERVERS.c[name] for name in (
+    "uuid", "deleted", "host", "project_id", "flavor", "availability_zone", "request_spec", "tried_hosts"))).where(
+    _SERVERS.c.uuid.in_(sa.bindparam("b_uuids", expanding=True)))
 _PLACING = sa.select(*(_SERVERS.c[name] for name in (
     "deleted", "vm_state", "task_state", "host", "request_spec", "flavor", "tried_hosts"))).where(
     _SERVERS.c.uuid == sa.bindparam("b_uuid")).with_for_update()
@@ -63,7 +67,9 @@ def flavor_spec(flavor: dict[str, Any]) -> FlavorSpec:
                       extra_specs=flavor.get("extra_specs", {}))
 
 
-def request_spec(instance: models.Instance, count: int, hosts: dict[str, int] | None = None) -> RequestSpec:
+def request_spec(instance: Any, count: int, hosts: dict[str, int] | None = None) -> RequestSpec:
+    """What the filters see of placing ``count`` servers like ``instance`` (a server's row or
+    entity: its project, flavor, zone, request spec and tried hosts)."""
     spec = instance.request_spec
     group = spec.get("group")
     return RequestSpec(
@@ -117,7 +123,8 @@ class SchedulerService:
         """
         with self.db.reading() as session:
             # placed already: a build cast twice (a conductor's reaper and a late original) is placed once
-            instances = [i for i in (session.get(models.Instance, u, options=LAZY) for u in instance_uuids)
+            rows = {row.uuid: row for row in session.execute(_TO_PLACE, {"b_uuids": instance_uuids})}
+            instances = [i for i in (rows.get(u) for u in instance_uuids)
                          if i is not None and not i.deleted and i.host is None]
             if not instances:
                 return [None] * len(instance_uuids)

@@ -85,6 +85,20 @@ def db_url(request, tmp_path):
         yield from _throwaway_database(MYSQL_ADMIN_URL, "mysql")
 
 
+def service_database(conf, db_url: str, service: str):
+    """``service``'s database at ``db_url``, migrated, for a fixture to yield from (disposed after)."""
+    from stratus.db import migration
+    from stratus.db.engine import Database
+
+    conf.set_override("connection", db_url, group="database")
+    migration.sync(conf, [service])
+    db = Database.for_service(conf, service)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
 @pytest.fixture
 def pg_url():
     """A throwaway PostgreSQL database (the test skips, or fails where required, without a server)."""

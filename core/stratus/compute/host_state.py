@@ -68,6 +68,9 @@ def give_back(session: Any, instance_uuid: str, migration_uuid: str) -> None:
 
 
 _ROW_OF = sa.select(Instance.__table__).where(Instance.__table__.c.uuid == sa.bindparam("b_uuid"))
+_ROW_LOCKED = _ROW_OF.with_for_update()
+_METADATA_OF = sa.select(models.InstanceMetadata.key, models.InstanceMetadata.value).where(
+    models.InstanceMetadata.instance_uuid == sa.bindparam("b_uuid"))
 
 
 @functools.cache
@@ -173,15 +176,17 @@ class HostState:
         and ``event`` (the event's ids, for :func:`history.finishing`); None if it is gone,
         placed elsewhere, or deleted meanwhile (the delete is finished here)."""
         with self.db.transaction() as session:
-            row = session.get(Instance, uuid, options=LAZY)
+            row = session.execute(_ROW_LOCKED, {"b_uuid": uuid}).first()
             if row is None or row.deleted or row.host != host:
                 return None
             if row.task_state == states.DELETING:
-                finish_delete(session, row)
+                finish_delete(session, session.get(Instance, uuid, options=LAZY))
                 return None
-            row.task_state, row.updated_at = states.NETWORKING, utcnow()
-            found = plain(columns(row))
-            found["metadata"] = {m.key: m.value for m in row.metadata_items}
+            now = utcnow()
+            session.execute(_update_of((), ("task_state", "updated_at")),
+                            {"b_uuid": uuid, "v_task_state": states.NETWORKING, "v_updated_at": now})
+            found = plain({**row._mapping, "task_state": states.NETWORKING, "updated_at": now})
+            found["metadata"] = dict(session.execute(_METADATA_OF, {"b_uuid": uuid}).all())
             found["event"] = history.start_event_in(session, context, uuid, event, host) if event else None
             return found
 

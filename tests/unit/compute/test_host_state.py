@@ -76,3 +76,21 @@ def test_the_conductor_runs_nothing_but_the_operations(shapes):
     with pytest.raises(AttributeError):
         far.not_an_operation  # noqa: B018
     assert "instance" in OPERATIONS and "update" in OPERATIONS
+
+
+@pytest.mark.parametrize("remote", [False, True], ids=["in-process", "through-the-conductor"])
+def test_a_build_starts_only_on_its_host_and_a_delete_asked_meanwhile_ends_it(shapes, remote):
+    db, local, far = shapes
+    state = far if remote else local
+    add(db, "b", vm_state=states.BUILDING, task_state=states.SCHEDULING,
+        metadata_items=[models.InstanceMetadata(key="k", value="v")])
+    assert state.start_build(None, uuid="b", host="h2") is None  # placed elsewhere
+    started = state.start_build(None, uuid="b", host="h1")
+    shown = state.instance(None, uuid="b", with_metadata=True)
+    assert started == {**shown, "event": None} and started["task_state"] == states.NETWORKING
+    assert started["metadata"] == {"k": "v"} and started["updated_at"] > NOW.isoformat()
+    add(db, "c", vm_state=states.BUILDING, task_state=states.DELETING)
+    assert state.start_build(None, uuid="c", host="h1") is None
+    with db.reading() as session:
+        gone = session.get(models.Instance, "c")
+        assert gone.deleted and gone.vm_state == states.DELETED

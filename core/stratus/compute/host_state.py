@@ -74,7 +74,7 @@ _METADATA_OF = sa.select(models.InstanceMetadata.key, models.InstanceMetadata.va
 
 
 @functools.cache
-def _update_of(where: tuple[tuple[str, bool], ...], names: tuple[str, ...]) -> Any:
+def update_of(where: tuple[tuple[str, bool], ...], names: tuple[str, ...]) -> Any:
     """The UPDATE of a live server's ``names`` where each column of ``where`` holds its value
     (``True``: is NULL), built once per shape: the steps of every build and delete write
     through it, and building a statement costs more than running it."""
@@ -121,7 +121,7 @@ class HostState:
         now = utcnow()
         values = {**values, **{name: now for name in stamp}, **({"updated_at": now} if touch else {})}
         where = where or {}
-        statement = _update_of(tuple((name, value is None) for name, value in where.items()), tuple(values))
+        statement = update_of(tuple((name, value is None) for name, value in where.items()), tuple(values))
         with self.db.transaction() as session:
             history.end_event_in(session, end_event)
             return session.execute(statement, {"b_uuid": uuid, **{f"w_{k}": v for k, v in where.items()},
@@ -183,7 +183,7 @@ class HostState:
                 finish_delete(session, session.get(Instance, uuid, options=LAZY))
                 return None
             now = utcnow()
-            session.execute(_update_of((), ("task_state", "updated_at")),
+            session.execute(update_of((), ("task_state", "updated_at")),
                             {"b_uuid": uuid, "v_task_state": states.NETWORKING, "v_updated_at": now})
             found = plain({**row._mapping, "task_state": states.NETWORKING, "updated_at": now})
             found["metadata"] = dict(session.execute(_METADATA_OF, {"b_uuid": uuid}).all())

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from stratus.compute import binaries, claims, models, states
+from stratus.compute.host_state import update_of
 from stratus.compute.instances import LAZY, finish_delete, utcnow
 from stratus.compute.topics import SCHEDULER_TOPIC
 from stratus.db.engine import Database
@@ -31,17 +32,15 @@ from stratus.servicegroup.registry import Heartbeat, registry_from_conf
 
 _SERVERS = models.Instance.__table__
 #: what placing reads of the servers asked for, and what a claim reads of the server it places
-#: (its row locked): statements built once, as every boot runs them and building a statement
-#: costs more than running it on SQLite
+#: (its row locked, then written through :func:`update_of`): statements built once, as every
+#: boot runs them and building a statement costs more than running it on SQLite
+_PLACED = ("host", "node", "availability_zone", "tried_hosts", "updated_at")
 _TO_PLACE = sa.select(*(_SERVERS.c[name] for name in (
     "uuid", "deleted", "host", "project_id", "flavor", "availability_zone", "request_spec", "tried_hosts"))).where(
     _SERVERS.c.uuid.in_(sa.bindparam("b_uuids", expanding=True)))
 _PLACING = sa.select(*(_SERVERS.c[name] for name in (
     "deleted", "vm_state", "task_state", "host", "request_spec", "flavor", "tried_hosts"))).where(
     _SERVERS.c.uuid == sa.bindparam("b_uuid")).with_for_update()
-_PLACE = sa.update(_SERVERS).where(_SERVERS.c.uuid == sa.bindparam("b_uuid")).values(
-    {name: sa.bindparam(f"v_{name}", type_=_SERVERS.c[name].type)
-     for name in ("host", "node", "availability_zone", "tried_hosts", "updated_at")})
 
 LOG = logging.getLogger(__name__)
 TOPIC = SCHEDULER_TOPIC
@@ -245,9 +244,10 @@ class SchedulerService:
             if not claims.claim(session, node_id, instance_uuid, instance.flavor):
                 session.rollback()
                 return "lost"
-            session.execute(_PLACE, {"b_uuid": instance_uuid, "v_host": host, "v_node": nodename,
-                                     "v_availability_zone": choice.availability_zone,
-                                     "v_tried_hosts": [*instance.tried_hosts, host], "v_updated_at": utcnow()})
+            session.execute(update_of((), _PLACED), {
+                "b_uuid": instance_uuid, "v_host": host, "v_node": nodename,
+                "v_availability_zone": choice.availability_zone, "v_tried_hosts": [*instance.tried_hosts, host],
+                "v_updated_at": utcnow()})
         return "claimed"
 
     def _claim_resize(self, instance_uuid: str, migration_uuid: str, flavor: dict[str, Any], host: str,
